@@ -1,0 +1,45 @@
+"""`kundresa db upgrade`: apply Alembic migrations to the configured database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from config import Settings
+from knowledge.db import create_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Migrate through an open engine (the server calls this at start-up)."""
+    cfg = alembic_config(str(engine.url))
+
+    def _do(connection: object) -> None:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(_do)
+
+
+def upgrade_sync(settings: Settings, revision: str = "head") -> None:
+    async def _main() -> None:
+        engine = create_engine(settings.database)
+        try:
+            await upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_main())

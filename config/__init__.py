@@ -1,0 +1,43 @@
+"""Typed settings and the error tree shared by every package."""
+
+from config.errors import (
+    ConfigError,
+    ConflictError,
+    ImportFormatError,
+    KundresaError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthorizedError,
+    ValidationError,
+)
+from config.settings import (
+    ChatSettings,
+    DatabaseSettings,
+    ModelSettings,
+    RoutingSettings,
+    SearchSettings,
+    ServerSettings,
+    Settings,
+    SlackSettings,
+    load_settings,
+)
+
+__all__ = [
+    "ChatSettings",
+    "ConfigError",
+    "ConflictError",
+    "DatabaseSettings",
+    "ImportFormatError",
+    "KundresaError",
+    "ModelSettings",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RoutingSettings",
+    "SearchSettings",
+    "ServerSettings",
+    "Settings",
+    "SlackSettings",
+    "UnauthorizedError",
+    "ValidationError",
+    "load_settings",
+]

@@ -1,0 +1,181 @@
+"""Typed settings: `config/default.toml`, then a `--config` file, then `KUNDRESA_*` variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from config.errors import ConfigError
+
+DEFAULT_TOML = Path(__file__).with_name("default.toml")
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    load_demo_kb: bool = True
+    max_body_bytes: int = 1_048_576
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite+aiosqlite:///kundresa.db"
+    echo: bool = False
+
+
+class ModelSettings(BaseModel):
+    name: str = "bundled"
+    device: str = "cpu"
+    batch_size: int = 64
+    batch_window_ms: float = 2.0
+
+
+class SearchSettings(BaseModel):
+    answer_threshold: float = 0.62
+    clarify_threshold: float = 0.50
+    clarify_margin: float = 0.04
+    lexical_weight: float = 0.15
+    max_results: int = 5
+
+
+class ChatSettings(BaseModel):
+    max_message_bytes: int = 4096
+    messages_per_minute: int = 30
+    identity_secret: SecretStr | None = None
+
+
+class RoutingSettings(BaseModel):
+    default_team: str = "support"
+    reopen_window_hours: float = 72
+    default_capacity: int = 3
+    expected_wait_minutes: int = 5
+    teams: dict[str, str] = Field(default_factory=dict)
+
+
+class SlackSettings(BaseModel):
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    agents_channel: str | None = None
+    api_base_url: str = "https://slack.com/api/"
+    socket_mode: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.bot_token is not None and bool(self.bot_token.get_secret_value())
+
+
+class _TomlFiles(PydanticBaseSettingsSource):
+    """Default file, then the user's file, deep-merged; below environment variables in priority."""
+
+    def __init__(self, settings_cls: type[BaseSettings], files: list[Path]) -> None:
+        super().__init__(settings_cls)
+        self.files = files
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for path in self.files:
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError as exc:
+                raise ConfigError(f"settings file {path} does not exist") from exc
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from exc
+            _deep_merge(merged, data)
+        return merged
+
+
+def _deep_merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
+    for key, value in new.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        else:
+            into[key] = dict(value) if isinstance(value, Mapping) else value
+
+
+class Settings(BaseSettings):
+    """All of Kundresa's settings. Build with `load_settings`; pass the object in, never read globals."""
+
+    model_config = SettingsConfigDict(env_prefix="KUNDRESA_", env_nested_delimiter="__", extra="forbid")
+
+    demo: bool = False
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+
+    # Set by load_settings on a subclass: pydantic-settings builds its sources per class.
+    toml_files: ClassVar[list[Path]] = [DEFAULT_TOML]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = getattr(settings_cls, "toml_files", [DEFAULT_TOML])
+        return (init_settings, env_settings, _TomlFiles(settings_cls, files))
+
+    @model_validator(mode="after")
+    def _demo_secrets(self) -> Settings:
+        # Secrets have no defaults outside demo mode; in demo mode they are random per process.
+        if self.chat.identity_secret is None and self.demo:
+            self.chat.identity_secret = SecretStr("demo-identity-secret")
+        return self
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read default.toml, then `config_file`, then `KUNDRESA_*` (and `DATABASE_URL`), then `overrides`."""
+    files = [DEFAULT_TOML]
+    if config_file is not None:
+        files.append(Path(config_file))
+    env = dict(os.environ if environ is None else environ)
+
+    class _Loaded(Settings):
+        toml_files: ClassVar[list[Path]] = files
+
+    saved = dict(os.environ)
+    try:
+        # pydantic-settings reads os.environ; swap in the requested mapping for the duration.
+        if environ is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        url = env.get("DATABASE_URL")
+        if url and "KUNDRESA_DATABASE__URL" not in env:
+            overrides.setdefault("database", {})
+            if isinstance(overrides["database"], dict):
+                overrides["database"].setdefault("url", url)
+        settings: Settings = _Loaded(**overrides)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"invalid settings: {exc}") from exc
+    finally:
+        if environ is not None:
+            os.environ.clear()
+            os.environ.update(saved)
+    return settings
+
+
+def random_token() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,67 @@
+"""`ArticleData`: an article as plain data, the unit of import, export, the API and versions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from config.errors import ValidationError
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
+STATUSES = ("draft", "published")
+
+
+@dataclass
+class ArticleData:
+    slug: str
+    title: str
+    lang: str = "sv"
+    tags: list[str] = field(default_factory=list)
+    status: str = "published"
+    body: str = ""
+    questions: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ArticleData:
+        """Validate and build; raises `ValidationError` naming the bad field."""
+        if not isinstance(data, dict):
+            raise ValidationError("an article must be an object")
+        unknown = set(data) - {"slug", "title", "lang", "tags", "status", "body", "questions"}
+        if unknown:
+            raise ValidationError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        slug = data.get("slug")
+        title = data.get("title")
+        if not isinstance(slug, str) or not SLUG_RE.match(slug):
+            raise ValidationError(
+                "slug is required: lowercase letters, digits, '.', '_' or '-', at most 200 characters"
+            )
+        if not isinstance(title, str) or not title.strip():
+            raise ValidationError("title is required")
+        lang = data.get("lang", "sv")
+        status = data.get("status", "published")
+        body = data.get("body", "")
+        tags = data.get("tags", [])
+        questions = data.get("questions", [])
+        if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)?", lang):
+            raise ValidationError("lang must be a language code such as 'sv' or 'en'")
+        if status not in STATUSES:
+            raise ValidationError("status must be 'draft' or 'published'")
+        if not isinstance(body, str):
+            raise ValidationError("body must be a string")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ValidationError("tags must be a list of strings")
+        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            raise ValidationError("questions must be a list of strings")
+        return cls(
+            slug=slug,
+            title=title,
+            lang=lang,
+            tags=list(tags),
+            status=status,
+            body=body,
+            questions=[q for q in questions if q.strip()],
+        )

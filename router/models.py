@@ -1,0 +1,176 @@
+"""Router tables: customers and identities, conversations and messages, tickets, users, feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from knowledge.db import Base, utcnow
+
+TICKET_STATUSES = ("open", "assigned", "waiting_customer", "resolved", "closed")
+ROLES = ("agent", "admin")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)  # verified email only
+    vip: Mapped[bool] = mapped_column(default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    identities: Mapped[list[ChannelIdentity]] = relationship(back_populates="customer")
+
+
+class ChannelIdentity(Base):
+    """Who the customer is on one channel: web visitor id, verified web user, Slack user, email."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("kind", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # web_visitor | web_user | slack_user | email
+    external_id: Mapped[str] = mapped_column(String(320))
+    verified: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")
+
+
+class IdentityMerge(Base):
+    """One merge of customer `source` into `target`, with what moved, so an admin can undo it."""
+
+    __tablename__ = "identity_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    target_customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    evidence: Mapped[str] = mapped_column(String(200))
+    moved: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # identity and conversation ids
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None]
+
+
+class Conversation(Base):
+    """One customer's one conversation, across every channel."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    owner: Mapped[str] = mapped_column(String(16), default="bot")  # bot | agent
+    last_channel: Mapped[str | None] = mapped_column(String(32))
+    last_address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # channel's reply address
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # latest page context
+    next_seq: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        Index("ix_messages_conv_client", "conversation_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))  # in | out
+    author_kind: Mapped[str] = mapped_column(String(16))  # customer | bot | agent | system
+    author_id: Mapped[int | None]  # users.id for agents
+    kind: Mapped[str] = mapped_column(String(32))  # message | answer | clarify | handoff | agent_message ...
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the frame as sent
+    masked: Mapped[bool] = mapped_column(default=False)
+    internal: Mapped[bool] = mapped_column(default=False)  # agents' notes, never shown to customers
+    client_id: Mapped[str | None] = mapped_column(String(100))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class User(Base):
+    """An agent or admin. Only a hash of the API token is stored."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    team: Mapped[str | None] = mapped_column(String(100))
+    capacity: Mapped[int | None]
+    presence: Mapped[str] = mapped_column(String(16), default="away")  # online | away
+    slack_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_assigned_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_team", "status", "team"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default="open")
+    priority: Mapped[int] = mapped_column(default=0)  # higher first
+    team: Mapped[str] = mapped_column(String(100))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str | None] = mapped_column(Text)  # the last question the bot could not answer
+    bot_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    external_refs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. Slack thread
+    resolved_article_slug: Mapped[str | None] = mapped_column(String(200))
+    csat: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class Feedback(Base):
+    """'Did this help?' on a bot answer, per article."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    article_slug: Mapped[str | None] = mapped_column(String(200), index=True)
+    helpful: Mapped[bool]
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """Events already handled (e.g. Slack `event_id`), so a retried delivery does nothing twice."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxEvent(Base):
+    """Events published to every process of a deployment (PostgreSQL LISTEN/NOTIFY carries the id)."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
