@@ -1,0 +1,19 @@
+"""Articles, example questions, the embedding + lexical index, search and the answer decision."""
+
+from knowledge.article_data import ArticleData
+from knowledge.decision import SearchResult, decide
+from knowledge.embedder import Embedder
+from knowledge.index import IndexedArticle, ScoredArticle, SearchIndex
+from knowledge.service import ImportReport, KnowledgeBase
+
+__all__ = [
+    "ArticleData",
+    "Embedder",
+    "ImportReport",
+    "IndexedArticle",
+    "KnowledgeBase",
+    "ScoredArticle",
+    "SearchIndex",
+    "SearchResult",
+    "decide",
+]

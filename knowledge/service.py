@@ -1,0 +1,195 @@
+"""`KnowledgeBase`: the articles, their live search index and the decision, behind one object."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config import SearchSettings
+from knowledge import repository as repo
+from knowledge.article_data import ArticleData
+from knowledge.decision import SearchResult, decide
+from knowledge.embedder import Embedder
+from knowledge.embedding_store import EmbeddingStore
+from knowledge.index import Fusion, IndexedArticle, SearchIndex
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+class KnowledgeBase:
+    """Owns the search index; every write goes through here so the index stays current."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        embedder: Embedder,
+        settings: SearchSettings,
+    ) -> None:
+        self.sessions = sessions
+        self.embedder = embedder
+        self.settings = settings
+        self.store = EmbeddingStore(sessions, embedder)
+        self.fusion = Fusion(lexical_weight=settings.lexical_weight)
+        self.index = SearchIndex.build([], {}, 0, self.fusion)
+        self._rebuild = asyncio.Lock()
+
+    # -- index ---------------------------------------------------------------------------------------
+    async def refresh(self, progress: Callable[[int], None] | None = None) -> None:
+        """Rebuild the index from the database; only texts not in the cache are encoded."""
+        async with self._rebuild:
+            async with self.sessions() as session:
+                articles = [repo.to_indexed(a) for a in await repo.all_articles(session)]
+            await self._build(articles, progress)
+
+    async def _build(
+        self, articles: Sequence[IndexedArticle], progress: Callable[[int], None] | None = None
+    ) -> None:
+        vectors = await self.store.vectors_for(SearchIndex.texts_of(articles), progress)
+        loop = asyncio.get_running_loop()
+        self.index = await loop.run_in_executor(
+            None, SearchIndex.build, list(articles), vectors, self.embedder.dim, self.fusion
+        )
+
+    # -- search --------------------------------------------------------------------------------------
+    async def search(
+        self,
+        question: str,
+        *,
+        lang: str | None = None,
+        include_drafts: bool = False,
+        limit: int | None = None,
+    ) -> SearchResult:
+        vec = await self.embedder.encode_one(question)
+        return self.rank(question, vec, lang=lang, include_drafts=include_drafts, limit=limit)
+
+    async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
+        vecs = await self.embedder.encode(questions)
+        return [self.rank(q, v, include_drafts=include_drafts) for q, v in zip(questions, vecs, strict=True)]
+
+    def rank(
+        self,
+        question: str,
+        vec: np.ndarray,
+        *,
+        lang: str | None = None,
+        include_drafts: bool = False,
+        limit: int | None = None,
+    ) -> SearchResult:
+        ranked = self.index.score(
+            vec,
+            question,
+            include_drafts=include_drafts,
+            lang=lang,
+            limit=limit or self.settings.max_results,
+        )
+        return decide(question, ranked, self.settings)
+
+    # -- writes --------------------------------------------------------------------------------------
+    async def get(self, slug: str) -> dict[str, Any]:
+        async with self.sessions() as session:
+            return repo.article_json(await repo.get(session, slug))
+
+    async def list(
+        self,
+        *,
+        status: str | None = None,
+        lang: str | None = None,
+        tag: str | None = None,
+        query: str | None = None,
+    ) -> list[dict[str, Any]]:
+        async with self.sessions() as session:
+            rows = await repo.all_articles(session)
+        out = []
+        for a in rows:
+            if (
+                (status and a.status != status)
+                or (lang and a.lang != lang)
+                or (tag and tag not in (a.tags or []))
+            ):
+                continue
+            if query and query.lower() not in f"{a.slug} {a.title}".lower():
+                continue
+            out.append(repo.article_json(a))
+        return out
+
+    async def save(self, data: ArticleData, *, author: str | None = None) -> tuple[dict[str, Any], str]:
+        async with self.sessions() as session, session.begin():
+            article, change = await repo.upsert(session, data, author=author)
+            result = repo.article_json(article)
+        if change != "unchanged":
+            await self.refresh()
+        return result, change
+
+    async def delete(self, slug: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await repo.delete(session, slug)
+        await self.refresh()
+
+    async def add_question(
+        self, slug: str, text: str, *, source: str = "admin", author: str | None = None
+    ) -> bool:
+        async with self.sessions() as session, session.begin():
+            _, added = await repo.add_question(session, slug, text, source=source, author=author)
+        if added:
+            await self.refresh()
+        return added
+
+    async def versions(self, slug: str) -> list[dict[str, Any]]:
+        async with self.sessions() as session:
+            rows = await repo.versions(session, slug)
+            return [
+                {
+                    "version": v.version,
+                    "author": v.author,
+                    "created_at": v.created_at.isoformat(),
+                    "article": v.snapshot,
+                }
+                for v in rows
+            ]
+
+    async def restore(self, slug: str, version: int, *, author: str | None = None) -> dict[str, Any]:
+        async with self.sessions() as session, session.begin():
+            article = await repo.restore(session, slug, version, author=author)
+            result = repo.article_json(article)
+        await self.refresh()
+        return result
+
+    async def import_articles(
+        self,
+        articles: list[ArticleData],
+        *,
+        author: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Upsert all in one transaction: a failure leaves nothing half-imported."""
+        report = ImportReport()
+        async with self.sessions() as session, session.begin():
+            for data in articles:
+                _, change = await repo.upsert(session, data, author=author)
+                getattr(report, change).append(data.slug)
+                if progress:
+                    progress(1)
+        if report.created or report.updated:
+            await self.refresh()
+        return report
+
+    async def export_articles(self) -> list[ArticleData]:
+        async with self.sessions() as session:
+            return [repo.to_data(a) for a in await repo.all_articles(session)]
+
+    async def is_empty(self) -> bool:
+        async with self.sessions() as session:
+            return not await repo.all_articles(session)

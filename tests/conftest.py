@@ -1,0 +1,71 @@
+"""Shared fixtures: test settings on a throwaway SQLite file, the real app, users with tokens."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from config import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_KB = REPO / "knowledge" / "demo"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for one test: SQLite in tmp_path, no environment leaking in, overrides as kwargs."""
+
+    def make(**overrides: Any) -> Settings:
+        overrides.setdefault("database", {"url": f"sqlite+aiosqlite:///{tmp_path}/kundresa.db"})
+        overrides.setdefault("demo", False)
+        chat = overrides.setdefault("chat", {})
+        chat.setdefault("identity_secret", "test-identity-secret")
+        return load_settings(environ={}, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def app_client(aiohttp_client: Any, settings: Settings) -> Any:
+    """The real app (demo knowledge base loaded) behind a test client."""
+    from bot.app import create_app
+
+    return await aiohttp_client(create_app(settings))
+
+
+@pytest.fixture
+def make_user(app_client: Any) -> Callable[..., Any]:
+    """Create a user in the app's database; returns its bearer token."""
+    from bot.app_keys import SESSIONS
+    from router.auth import create_user
+
+    async def make(name: str, role: str, **kwargs: Any) -> str:
+        async with app_client.app[SESSIONS]() as session, session.begin():
+            _, token = await create_user(session, name, role, **kwargs)
+        return token
+
+    return make
+
+
+@pytest.fixture
+async def admin_headers(make_user: Callable[..., Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await make_user('ada', 'admin')}"}
+
+
+@pytest.fixture
+async def agent_headers(make_user: Callable[..., Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await make_user('agnes', 'agent')}"}

@@ -1,0 +1,324 @@
+"""knowledge.formats: round trips in Markdown, JSONL and CSV, and errors that name file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.errors import ImportFormatError, ValidationError
+from knowledge.article_data import ArticleData
+from knowledge.formats import detect_format, read_articles, write_articles
+
+YAML_SPECIALS = [
+    "yes", "no", "No", "null", "~", "true", "1.0", "0x1F", "1e3", "2024-01-01", "a: b", "- dash", "#hash",
+    "@at", "`tick`", "!tag", "*star", "&anchor", "{flow}", "[list]", "'single'", '"double"', "%percent",
+    "---", "...", "  padded  ", "? q", "| pipe", "> fold", "tab\there", "trailing colon:",
+]  # fmt: skip
+
+
+def tricky() -> list[ArticleData]:
+    articles = [
+        ArticleData(
+            slug="basic",
+            title="Återbetalning",
+            tags=["billing", "refunds"],
+            body="# Rubrik\n\nSå här får du **pengarna** tillbaka.\n",
+            questions=["Hur får jag pengarna tillbaka?", "återbetalning"],
+        ),
+        ArticleData(slug="whitespace", title="Whitespace", body="\n\n   leading and trailing   \n\t\n\n"),
+        ArticleData(
+            slug="quotes-pipes",
+            title="He said \"hi\" & 'bye'",
+            body="quotes \" ' and | pipes | and, commas; semis\n| a | b |\n|---|---|\n",
+            tags=["a|b", "c\\d", "åäö"],
+            questions=["what | about pipes?", "back\\slash", "ends with backslash\\", "\\|escaped already"],
+        ),
+        ArticleData(
+            slug="draft.en",
+            title="Draft",
+            lang="en",
+            status="draft",
+            body="---\nlooks like front matter\n---\nslug: x\n",
+        ),
+        ArticleData(
+            slug="emoji_crlf",
+            title="🎉 Grattis åäö ÅÄÖ",
+            lang="en-GB",
+            body="🎉 emoji\r\nCRLF line\rlone CR\u2028line sep\u0085nel\ufeffbom\x0bvt\x00nul",
+            questions=["😀?", "  spaced question  ", "tab\tquestion", "new\nline"],
+        ),
+        ArticleData(slug="multiline-title", title='multi\nline\n---\n"title"\r\n', body=""),
+        ArticleData(slug="no-newline", title=" leading space", body="no newline at the end"),
+        ArticleData(slug="long", title="Long", body="lång rad " * 30_000 + "\n"),
+    ]
+    articles += [
+        ArticleData(slug=f"special-{i:02d}", title=title, body=f"body for {title}", tags=[title])
+        for i, title in enumerate(YAML_SPECIALS)
+    ]
+    return sorted(articles, key=lambda a: f"{a.slug}.md")  # a Markdown folder is read in file-name order
+
+
+def error_of(path: Path) -> ImportFormatError:
+    with pytest.raises(ImportFormatError) as info:
+        read_articles(path)
+    return info.value
+
+
+# --- round trips -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["kb", "kb.jsonl", "kb.csv"])
+def test_round_trip_is_exact(tmp_path: Path, name: str) -> None:
+    articles = tricky()
+    write_articles(articles, tmp_path / name)
+    assert read_articles(tmp_path / name) == articles
+
+
+@pytest.mark.parametrize("name", ["kb.jsonl", "kb.csv"])
+def test_files_keep_the_given_order(tmp_path: Path, name: str) -> None:
+    articles = list(reversed(tricky()))
+    write_articles(articles, tmp_path / name)
+    assert read_articles(tmp_path / name) == articles
+
+
+def test_cross_format_round_trip(tmp_path: Path) -> None:
+    articles = tricky()
+    write_articles(articles, tmp_path / "a")
+    write_articles(read_articles(tmp_path / "a"), tmp_path / "b.jsonl")
+    write_articles(read_articles(tmp_path / "b.jsonl"), tmp_path / "c.csv")
+    write_articles(read_articles(tmp_path / "c.csv"), tmp_path / "d")
+    assert read_articles(tmp_path / "d") == articles
+    for a in articles:
+        assert (tmp_path / "d" / f"{a.slug}.md").read_bytes() == (
+            tmp_path / "a" / f"{a.slug}.md"
+        ).read_bytes()
+
+
+def test_empty_round_trip(tmp_path: Path) -> None:
+    for name in ("kb", "kb.jsonl", "kb.csv"):
+        write_articles([], tmp_path / name)
+        assert read_articles(tmp_path / name) == []
+
+
+def test_markdown_layout(tmp_path: Path) -> None:
+    article = ArticleData(slug="hej", title="yes", tags=[], body="Body\n", questions=["Hur?"])
+    write_articles([article], tmp_path / "out")
+    text = (tmp_path / "out" / "hej.md").read_text(encoding="utf-8")
+    assert text == (
+        "---\nslug: hej\ntitle: 'yes'\nlang: sv\ntags: []\nstatus: published\nquestions:\n- Hur?\n"
+        "---\n\nBody\n"
+    )
+
+
+def test_csv_header_is_the_spec_one_unless_there_are_tags(tmp_path: Path) -> None:
+    write_articles([ArticleData(slug="a", title="A")], tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_text().splitlines()[0] == "slug,title,lang,status,body,questions"
+    write_articles([ArticleData(slug="a", title="A", tags=["x"])], tmp_path / "b.csv")
+    assert (tmp_path / "b.csv").read_text().splitlines()[0] == "slug,title,lang,status,body,questions,tags"
+
+
+def test_blank_questions_are_dropped(tmp_path: Path) -> None:
+    article = ArticleData(slug="a", title="A", questions=["  ", "real"])
+    for name in ("kb", "kb.jsonl", "kb.csv"):
+        write_articles([article], tmp_path / name)
+        assert read_articles(tmp_path / name)[0].questions == ["real"]
+
+
+# --- hand-written input ------------------------------------------------------------------------------
+
+
+def test_hand_written_markdown(tmp_path: Path) -> None:
+    (tmp_path / "b.md").write_bytes(b"---\r\nslug: b\r\ntitle: B\r\nstatus: draft\r\n---\r\n\r\nBody\r\n")
+    (tmp_path / "a.md").write_text('---\nslug: a\ntitle: A\ntags:\nquestions: ["Hur?", "Vad?"]\n---\nBody\n')
+    (tmp_path / "notes.txt").write_text("not an article")
+    assert read_articles(tmp_path) == [
+        ArticleData(slug="a", title="A", body="Body\n", questions=["Hur?", "Vad?"]),
+        ArticleData(slug="b", title="B", status="draft", body="Body\r\n"),
+    ]
+    assert read_articles(tmp_path / "b.md")[0].status == "draft"
+
+
+def test_hand_written_jsonl_with_blank_lines_and_draft(tmp_path: Path) -> None:
+    path = tmp_path / "kb.jsonl"
+    path.write_text('\n{"slug": "a", "title": "A", "status": "draft", "tags": null}\n\n  \n')
+    assert read_articles(path) == [ArticleData(slug="a", title="A", status="draft")]
+
+
+def test_hand_written_csv(tmp_path: Path) -> None:
+    path = tmp_path / "kb.csv"
+    path.write_bytes(
+        "\ufeffTitle,slug,body,questions,lang,status,tags\r\nA,a,Body,Hur?|Vad?,,draft,x||y\r\n,,,,,,\r\n".encode()
+    )
+    assert read_articles(path) == [
+        ArticleData(
+            slug="a", title="A", status="draft", body="Body", questions=["Hur?", "Vad?"], tags=["x", "y"]
+        )
+    ]
+    path.write_text('slug;title;lang;status;body;questions\na;A;en;published;"x; y";\n')
+    assert read_articles(path) == [ArticleData(slug="a", title="A", lang="en", body="x; y")]
+
+
+# --- errors --------------------------------------------------------------------------------------------
+
+
+def md(tmp_path: Path, text: str, name: str = "a.md") -> Path:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
+    err = error_of(md(tmp_path, "---\nslug: a\ntitle: a: b\n---\nbody\n"))
+    assert (err.path, err.line) == (str(tmp_path / "a.md"), 3)
+    assert "quotes" in err.problem
+
+
+def test_missing_slug(tmp_path: Path) -> None:
+    err = error_of(md(tmp_path, "---\ntitle: Hej\n---\nbody\n"))
+    assert (err.path, err.line) == (str(tmp_path / "a.md"), 1)
+    assert "slug" in err.problem
+
+
+def test_invalid_field_names_its_line(tmp_path: Path) -> None:
+    err = error_of(md(tmp_path, "---\ntitle: Hej\nslug: Bad Slug\nstatus: gone\n---\n"))
+    assert err.line == 3 and "slug" in err.problem
+    err = error_of(md(tmp_path, "---\ntitle: Hej\nslug: ok\nstatus: gone\n---\n"))
+    assert err.line == 4 and "'draft' or 'published'" in err.problem
+
+
+def test_yaml_non_text_says_to_quote(tmp_path: Path) -> None:
+    err = error_of(md(tmp_path, "---\nslug: a\ntitle: yes\n---\n"))
+    assert err.line == 3 and 'quotes, "yes"' in err.problem
+    err = error_of(md(tmp_path, "---\nslug: a\ntitle: A\ntags:\n- ok\n- 2024\n---\n"))
+    assert err.line == 6 and "int" in err.problem
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("no front matter\n", 1, "start the file with a line '---'"),
+        ("---\nslug: a\ntitle: A\n", 1, "never closed"),
+        ("---\n---\nbody", 2, "key: value"),
+        ("---\n- a\n- b\n---\n", 2, "key: value"),
+        ("---\nslug: a\ntitle: A\nbody: x\n---\n", 4, "after the closing '---'"),
+        ("---\nslug: a\ntitle: A\ntitle: B\n---\n", 4, "given twice (lines 3 and 4)"),
+    ],
+)
+def test_markdown_structure_errors(tmp_path: Path, text: str, line: int, words: str) -> None:
+    err = error_of(md(tmp_path, text))
+    assert (err.path, err.line) == (str(tmp_path / "a.md"), line)
+    assert words in err.problem
+
+
+def test_jsonl_invalid_json_on_line_3(tmp_path: Path) -> None:
+    path = tmp_path / "kb.jsonl"
+    path.write_text('{"slug": "a", "title": "A"}\n{"slug": "b", "title": "B"}\n{"slug": "c", "title": \n')
+    err = error_of(path)
+    assert (err.path, err.line) == (str(path), 3)
+    assert "one complete JSON object per line" in err.problem
+
+
+@pytest.mark.parametrize(
+    ("line3", "words"),
+    [
+        ('{"slug": "c"}', "title is required"),
+        ('["c"]', "must be a JSON object"),
+        ('{"slug": "c", "title": "C", "extra": 1}', "unknown field(s): extra"),
+    ],
+)
+def test_jsonl_record_errors(tmp_path: Path, line3: str, words: str) -> None:
+    path = tmp_path / "kb.jsonl"
+    path.write_text('{"slug": "a", "title": "A"}\n\n' + line3 + "\n")
+    err = error_of(path)
+    assert err.line == 3 and words in err.problem
+
+
+def test_csv_missing_column(tmp_path: Path) -> None:
+    path = tmp_path / "kb.csv"
+    path.write_text("slug,title,lang,status,body\na,A,sv,published,x\n")
+    err = error_of(path)
+    assert (err.path, err.line) == (str(path), 1)
+    assert (
+        "missing column(s) questions" in err.problem
+        and "slug,title,lang,status,body,questions" in err.problem
+    )
+
+
+def test_csv_errors_name_the_record_start(tmp_path: Path) -> None:
+    path = tmp_path / "kb.csv"
+    header = "slug,title,lang,status,body,questions\n"
+    path.write_text(header + 'a,A,sv,published,"multi\nline\nbody",\nb,B,sv,gone,x,\n')
+    err = error_of(path)
+    assert err.line == 5 and "status" in err.problem
+    path.write_text(header + "a,A,sv,published,x,y\nb,B,sv,published,x, y,z\n")
+    assert error_of(path).line == 3
+    path.write_text(header + 'a,A,sv,published,x,\nb,B,sv,published,"unterminated\n')
+    err = error_of(path)
+    assert err.line == 3 and "double quotes" in err.problem
+    path.write_text("")
+    assert error_of(path).line == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line"),
+    [
+        ("a.md", b"---\nslug: a\ntitle: A\n---\n\nok\nbad \xff byte\n", 7),
+        ("kb.jsonl", b'{"slug": "a", "title": "A"}\n{"slug": "b", "title": "\xc3("}\n', 2),
+        ("kb.csv", b"slug,title,lang,status,body,questions\na,A,sv,published,x,\nb,\xe5,sv,published,,\n", 3),
+    ],
+)
+def test_invalid_utf8(tmp_path: Path, name: str, content: bytes, line: int) -> None:
+    (tmp_path / name).write_bytes(content)
+    err = error_of(tmp_path if name.endswith(".md") else tmp_path / name)
+    assert (err.path, err.line) == (str(tmp_path / name), line)
+    assert "UTF-8" in err.problem
+
+
+def test_duplicate_slug(tmp_path: Path) -> None:
+    folder = tmp_path / "md"
+    folder.mkdir()
+    md(folder, "---\nslug: same\ntitle: A\n---\n", "a.md")
+    md(folder, "---\ntitle: B\nslug: same\n---\n", "b.md")
+    err = error_of(folder)
+    assert (err.path, err.line) == (str(folder / "b.md"), 3)
+    assert str(folder / "a.md") in err.problem and "its own slug" in err.problem
+    jsonl = tmp_path / "kb.jsonl"
+    jsonl.write_text(
+        '{"slug": "same", "title": "A"}\n{"slug": "other", "title": "B"}\n{"slug": "same", "title": "C"}\n'
+    )
+    err = error_of(jsonl)
+    assert err.line == 3 and "line 1" in err.problem
+    csv_path = tmp_path / "kb.csv"
+    csv_path.write_text("slug,title,lang,status,body,questions\nsame,A,sv,draft,x,\nsame,B,sv,draft,y,\n")
+    assert error_of(csv_path).line == 3
+
+
+@pytest.mark.parametrize("name", ["kb", "kb.jsonl", "kb.csv"])
+def test_draft_status_is_preserved(tmp_path: Path, name: str) -> None:
+    articles = [ArticleData(slug="a", title="A", status="draft"), ArticleData(slug="b", title="B")]
+    write_articles(articles, tmp_path / name)
+    assert [a.status for a in read_articles(tmp_path / name)] == ["draft", "published"]
+
+
+def test_detect_format(tmp_path: Path) -> None:
+    assert detect_format(tmp_path) == "markdown"
+    assert detect_format(tmp_path / "a.md") == "markdown"
+    assert detect_format(tmp_path / "a.JSONL") == "jsonl"
+    assert detect_format(tmp_path / "a.csv") == "csv"
+    with pytest.raises(ImportFormatError) as info:
+        detect_format(tmp_path / "a.txt")
+    assert info.value.path == str(tmp_path / "a.txt") and info.value.line is None
+    (tmp_path / "a.json").write_text("[]")
+    assert ".jsonl" in error_of(tmp_path / "a.json").problem
+    assert "no such file" in error_of(tmp_path / "missing.csv").problem
+
+
+def test_write_rejects_invalid_articles_before_writing(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="duplicate slug 'a'"):
+        write_articles([ArticleData(slug="a", title="A"), ArticleData(slug="a", title="B")], tmp_path / "x")
+    with pytest.raises(ValidationError, match="slug"):
+        write_articles([ArticleData(slug="../evil", title="A")], tmp_path / "y")
+    with pytest.raises(ValidationError, match="Unicode"):
+        write_articles([ArticleData(slug="a", title="\ud800")], tmp_path / "z.jsonl")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+    assert not (tmp_path / "z.jsonl").exists()
