@@ -13,6 +13,7 @@ from config.errors import (
 from config.settings import (
     ChatSettings,
     DatabaseSettings,
+    LanguageTuning,
     ModelSettings,
     RoutingSettings,
     SearchSettings,
@@ -29,6 +30,7 @@ __all__ = [
     "DatabaseSettings",
     "ImportFormatError",
     "KundresaError",
+    "LanguageTuning",
     "ModelSettings",
     "NotFoundError",
     "PermissionDeniedError",

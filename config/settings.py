@@ -36,12 +36,31 @@ class ModelSettings(BaseModel):
     batch_window_ms: float = 2.0
 
 
+class LanguageTuning(BaseModel):
+    """Per-language overrides: the English MiniLM reads Swedish poorly, so Swedish leans on BM25."""
+
+    lexical_weight: float | None = None
+    lexical_scale: float | None = None
+    answer_threshold: float | None = None
+    clarify_threshold: float | None = None
+
+
 class SearchSettings(BaseModel):
-    answer_threshold: float = 0.62
+    answer_threshold: float = 0.54
     clarify_threshold: float = 0.50
     clarify_margin: float = 0.04
     lexical_weight: float = 0.15
+    lexical_scale: float = 8.0
     max_results: int = 5
+    languages: dict[str, LanguageTuning] = Field(default_factory=dict)
+
+    def for_lang(self, lang: str | None) -> SearchSettings:
+        """These settings with the overrides of `lang` applied."""
+        tuning = self.languages.get(lang or "")
+        if tuning is None:
+            return self
+        updates = {k: v for k, v in tuning.model_dump().items() if v is not None}
+        return self.model_copy(update=updates)
 
 
 class ChatSettings(BaseModel):

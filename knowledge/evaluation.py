@@ -17,6 +17,7 @@ from config import ImportFormatError, SearchSettings, ValidationError
 from knowledge.decision import SearchResult, decide
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.text import detect_lang
 
 SEED = 20261125
 
@@ -156,15 +157,19 @@ async def run_eval(
             progress("embedding articles", done, len(unique))
 
     vectors = await store.vectors_for(unique, tick)
-    index = SearchIndex.build(list(articles), vectors, store.embedder.dim, Fusion(settings.lexical_weight))
+    index = SearchIndex.build(
+        list(articles), vectors, store.embedder.dim, Fusion(settings.lexical_weight, settings.lexical_scale)
+    )
     results: list[SearchResult] = []
     batch = 256
     for i in range(0, len(cases), batch):
         chunk = cases[i : i + batch]
         vecs = await store.embedder.encode([c.question for c in chunk])
         for case, vec in zip(chunk, vecs, strict=True):
-            ranked = index.score(vec, case.question, limit=settings.max_results)
-            results.append(decide(case.question, ranked, settings))
+            tuned = settings.for_lang(detect_lang(case.question))
+            fusion = Fusion(tuned.lexical_weight, tuned.lexical_scale)
+            ranked = index.score(vec, case.question, limit=settings.max_results, fusion=fusion)
+            results.append(decide(case.question, ranked, tuned))
         if progress:
             progress("asking questions", len(results), len(cases))
     return metrics(cases, results, time.perf_counter() - started), results

@@ -128,6 +128,7 @@ class SearchIndex:
         include_drafts: bool = False,
         lang: str | None = None,
         limit: int = 5,
+        fusion: Fusion | None = None,
     ) -> list[ScoredArticle]:
         if not self.units:
             return []
@@ -138,7 +139,7 @@ class SearchIndex:
             known = [t for t in tokens if t in self.bm25.vocab_dict]
             if known:
                 lex_units = np.asarray(self.bm25.get_scores(known), dtype=np.float32)
-        f = self.fusion
+        f = fusion or self.fusion
         lex_norm = lex_units / (lex_units + f.lexical_scale)
         combined = dense_units + f.lexical_weight * lex_norm
         # Best unit per article: units are grouped by article, so a segmented max does it.

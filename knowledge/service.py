@@ -17,6 +17,7 @@ from knowledge.decision import SearchResult, decide
 from knowledge.embedder import Embedder
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.text import detect_lang
 
 
 @dataclass
@@ -42,7 +43,7 @@ class KnowledgeBase:
         self.embedder = embedder
         self.settings = settings
         self.store = EmbeddingStore(sessions, embedder)
-        self.fusion = Fusion(lexical_weight=settings.lexical_weight)
+        self.fusion = Fusion(settings.lexical_weight, settings.lexical_scale)
         self.index = SearchIndex.build([], {}, 0, self.fusion)
         self._rebuild = asyncio.Lock()
 
@@ -88,14 +89,16 @@ class KnowledgeBase:
         include_drafts: bool = False,
         limit: int | None = None,
     ) -> SearchResult:
+        tuned = self.settings.for_lang(detect_lang(question))
         ranked = self.index.score(
             vec,
             question,
             include_drafts=include_drafts,
             lang=lang,
             limit=limit or self.settings.max_results,
+            fusion=Fusion(tuned.lexical_weight, tuned.lexical_scale),
         )
-        return decide(question, ranked, self.settings)
+        return decide(question, ranked, tuned)
 
     # -- writes --------------------------------------------------------------------------------------
     async def get(self, slug: str) -> dict[str, Any]:

@@ -50,6 +50,24 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+_SV_HINTS = frozenset(
+    "jag min mitt mina hur kan vill det och inte har på får att är varför när vad betala kortet kort "
+    "köp köpa beställning beställde faktura frakt leverans paket kvitto rabattkod presentkort hej tack".split()
+)
+_EN_HINTS = frozenset(
+    "i my me how can want it and not have on get to is why when what the pay card order buy a an "
+    "do does did you your please hello thanks with".split()
+)
+
+
+def detect_lang(text: str) -> str:
+    """'sv' or 'en' from function words and å/ä/ö: enough to choose how to weigh the index."""
+    words = _WORD.findall(text.lower())
+    sv = sum(w in _SV_HINTS for w in words) + 2 * sum(ch in "åäö" for ch in text.lower())
+    en = sum(w in _EN_HINTS for w in words)
+    return "sv" if sv > en else "en"
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -98,39 +98,50 @@ def _pnr_sub(m: re.Match[str]) -> str:
 # --- card numbers ----------------------------------------------------------------------------------------
 
 # A run of digit groups joined by single spaces or dashes; card spans are chosen inside it on group borders.
-_DIGIT_RUN = re.compile(r"(?=[0-9])(?<![0-9])[0-9]+(?:[ -][0-9]+)*")
+# The second lookahead skips, inside the regex engine, runs too short to hold 13 digits.
+_DIGIT_RUN = re.compile(r"(?=[0-9])(?<![0-9])(?=[0-9 -]{13})[0-9]+(?:[ -][0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
 # Preference among Luhn-valid spans of one run, most common card lengths first.
 _LENGTH_RANK = {16: 0, 15: 1, 19: 2, 14: 3, 13: 4, 18: 5, 17: 6}
 
 
-def _canonical(lengths: tuple[int, ...]) -> bool:
+def _canonical(lengths: list[int]) -> bool:
     """Contiguous, groups of four (last one shorter), or the Amex/Diners 4-6-5 / 4-6-4 layouts."""
-    if len(lengths) == 1 or lengths in ((4, 6, 5), (4, 6, 4)):
+    if len(lengths) == 1 or lengths in ([4, 6, 5], [4, 6, 4]):
         return True
     return all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4
 
 
-def _card_spans(groups: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    """Non-overlapping (first, last) group indices of card numbers inside one digit run."""
-    candidates: list[tuple[tuple[int, int, int], int, int]] = []
+def _card_spans(groups: list[str]) -> list[tuple[int, int]]:
+    """Non-overlapping (first, last) group indices of card numbers inside one digit run.
+
+    Spans start and end on group borders, inner groups have 3-6 digits, and no card starts with 0. When
+    several Luhn-valid spans overlap, the winner is the canonically grouped one, then the commonest length
+    (16, 15, 19, ...), then the leftmost: in "4111 1111 1111 1111 123" the card is the first 16 digits.
+    """
+    lengths = [len(g) for g in groups]
+    digits = "".join(groups)
     n = len(groups)
+    if 15 <= len(digits) <= 16 and digits[0] != "0" and _canonical(lengths) and luhn_valid(digits):
+        return [(0, n - 1)]  # the common case: the whole run is the card, and no span inside can beat it
+    offsets = [0]
+    for length in lengths:
+        offsets.append(offsets[-1] + length)
+    candidates: list[tuple[tuple[int, int, int], int, int]] = []
     for i in range(n):
-        if groups[i][2][0] == "0":  # no payment card starts with 0 (Swedish phone numbers do)
+        if groups[i][0] == "0":
             continue
-        total = 0
         for j in range(i, n):
-            if j > i and not 3 <= len(groups[j - 1][2]) <= 6:
-                break  # inner groups of a written card number are 3-6 digits
-            total += len(groups[j][2])
+            if j > i and not 3 <= lengths[j - 1] <= 6:
+                break
+            total = offsets[j + 1] - offsets[i]
             if total > 19:
                 break
-            if total >= 13:
-                digits = "".join(g[2] for g in groups[i : j + 1])
-                if luhn_valid(digits):
-                    lengths = tuple(len(g[2]) for g in groups[i : j + 1])
-                    key = (0 if _canonical(lengths) else 1, _LENGTH_RANK[total], i)
-                    candidates.append((key, i, j))
+            if total >= 13 and luhn_valid(digits[offsets[i] : offsets[j + 1]]):
+                key = (0 if _canonical(lengths[i : j + 1]) else 1, _LENGTH_RANK[total], i)
+                candidates.append((key, i, j))
+    if len(candidates) <= 1:
+        return [(i, j) for _key, i, j in candidates]
     chosen: list[tuple[int, int]] = []
     used: set[int] = set()
     for _key, i, j in sorted(candidates):
@@ -146,15 +157,21 @@ def _mask_cards(text: str) -> str:
     pos = 0
     for run in _DIGIT_RUN.finditer(text):
         s = run.group()
-        if len(s) < 13 or len(s) - s.count(" ") - s.count("-") < 13:
+        if len(s) < 13:
             continue
-        groups = [(g.start(), g.end(), g.group()) for g in _GROUP.finditer(s)]
-        base = run.start()
-        for i, j in _card_spans(groups):
-            last4 = "".join(g[2] for g in groups[i : j + 1])[-4:]
-            parts.append(text[pos : base + groups[i][0]])
-            parts.append(f"[kort ••••{last4}]")
-            pos = base + groups[j][1]
+        start = run.start()
+        if s.isdigit():  # contiguous: the run is the only possible span
+            if len(s) <= 19 and s[0] != "0" and luhn_valid(s):
+                parts += (text[pos:start], f"[kort ••••{s[-4:]}]")
+                pos = run.end()
+            continue
+        if len(s) - s.count(" ") - s.count("-") < 13:
+            continue
+        found = list(_GROUP.finditer(s))
+        for i, j in _card_spans([g.group() for g in found]):
+            last4 = "".join(g.group() for g in found[i : j + 1])[-4:]
+            parts += (text[pos : start + found[i].start()], f"[kort ••••{last4}]")
+            pos = start + found[j].end()
     if not parts:
         return text
     parts.append(text[pos:])
