@@ -8,8 +8,22 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app_keys import EMBEDDER, ENGINE, KB, METRICS, SESSIONS, SETTINGS
-from bot.http import articles, health, search
+from bot.app_keys import (
+    BUS,
+    CHANNELS,
+    DIALOGUE,
+    EMBEDDER,
+    ENGINE,
+    KB,
+    METRICS,
+    ROUTER,
+    SESSIONS,
+    SETTINGS,
+    WEBCHAT,
+)
+from bot.channels.webchat import WebChatChannel, chat_handler
+from bot.dialogue import Dialogue
+from bot.http import articles, health, pages, search
 from bot.http.common import error_middleware
 from bot.metrics import Metrics
 from bot.migrate import upgrade
@@ -17,6 +31,9 @@ from config import Settings
 from knowledge import Embedder, KnowledgeBase
 from knowledge.db import create_engine, create_sessionmaker
 from knowledge.formats import read_articles
+from router.channel import ChannelRegistry
+from router.events import EventBus
+from router.service import Router
 
 log = logging.getLogger("kundresa")
 DEMO_KB = Path(__file__).resolve().parent.parent / "knowledge" / "demo"
@@ -48,12 +65,33 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
     await embedder.close()
 
 
+async def _router(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    channels = ChannelRegistry()
+    webchat = WebChatChannel()
+    channels.register(webchat)
+    bus = EventBus()
+    router = Router(app[SESSIONS], settings, channels, bus)
+    app[CHANNELS], app[BUS], app[ROUTER], app[WEBCHAT] = channels, bus, router, webchat
+    app[DIALOGUE] = Dialogue(router, app[KB], settings)
+    yield
+    await webchat.close_all()
+
+
+async def ws_chat(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    return await chat_handler(request, app[WEBCHAT], app[ROUTER], app[DIALOGUE], app[SETTINGS])
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=settings.server.max_body_bytes)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_knowledge)
+    app.cleanup_ctx.append(_router)
+    app.router.add_get("/ws/chat", ws_chat)
+    pages.add_routes(app)
     health.add_routes(app)
     articles.add_routes(app)
     search.add_routes(app)

@@ -60,7 +60,10 @@ _LITERAL_START = frozenset("abcdefghijklmnopqrstuvwxyz0123456789'")
 
 
 def _each(words: str, template: str) -> list[str]:
-    """One branch per word ("prata tala" → template with {w} filled in), so each starts with a literal."""
+    """One branch per word ("prata tala", "_" for a space), each starting with a literal; {w} is the word.
+
+    The template goes through str.format, so it must hold no other braces (no `{2,}` quantifiers).
+    """
     return [template.format(w=w.replace("_", " ")) for w in words.split()]
 
 

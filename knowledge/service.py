@@ -17,6 +17,7 @@ from knowledge.decision import SearchResult, decide
 from knowledge.embedder import Embedder
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.models import GapQuestion
 from knowledge.text import detect_lang
 
 
@@ -192,6 +193,22 @@ class KnowledgeBase:
     async def export_articles(self) -> list[ArticleData]:
         async with self.sessions() as session:
             return [repo.to_data(a) for a in await repo.all_articles(session)]
+
+    async def published(self, slug: str) -> IndexedArticle | None:
+        """A published article as indexed now (what customers may be shown), or None."""
+        for article in self.index.articles:
+            if article.slug == slug and article.status == "published":
+                return article
+        return None
+
+    async def record_gap(
+        self, question: str, reason: str, conversation_id: int | None = None, channel: str | None = None
+    ) -> None:
+        """Remember a question the bot could not answer, or whose answer did not help."""
+        async with self.sessions() as session, session.begin():
+            session.add(
+                GapQuestion(text=question, reason=reason, conversation_id=conversation_id, channel=channel)
+            )
 
     async def is_empty(self) -> bool:
         async with self.sessions() as session:

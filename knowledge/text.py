@@ -52,7 +52,8 @@ def tokenize(text: str) -> list[str]:
 
 _SV_HINTS = frozenset(
     "jag min mitt mina hur kan vill det och inte har på får att är varför när vad betala kortet kort "
-    "köp köpa beställning beställde faktura frakt leverans paket kvitto rabattkod presentkort hej tack".split()
+    "köp köpa beställning beställde faktura frakt leverans paket kvitto rabattkod presentkort "
+    "hej tack".split()
 )
 _EN_HINTS = frozenset(
     "i my me how can want it and not have on get to is why when what the pay card order buy a an "

@@ -69,6 +69,7 @@ class Conversation(Base):
     last_channel: Mapped[str | None] = mapped_column(String(32))
     last_address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # channel's reply address
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # latest page context
+    bot_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the bot offered last
     next_seq: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -412,7 +412,7 @@ async def test_roles(app_client: Any, admin_headers: dict[str, str], agent_heade
             resp = await app_client.request(method, url, json=body, headers={"Authorization": bad})
             await assert_error(resp, 401, "unauthorized")
 
-    for method, url, body in AGENT_OK:
+    for method, url, _ in AGENT_OK:
         resp = await app_client.request(method, url, headers=agent_headers)
         assert resp.status == 200, (method, url, await resp.text())
     for method, url, body in ADMIN_ONLY:
@@ -471,11 +471,6 @@ async def test_draft_is_searchable_only_with_drafts_until_published(
         assert "drone-delivery" not in await search_slugs(app_client, agent_headers, q)
         assert "drone-delivery" not in await search_slugs(app_client, agent_headers, q, drafts="0")
         assert "drone-delivery" not in await search_slugs(app_client, agent_headers, q, lang="en")
-    resp = await app_client.get("/api/search", params={"q": question}, headers=agent_headers)
-    assert (await resp.json())["decision"] != "answer" or (await resp.json())["articles"][0]["slug"] != (
-        "drone-delivery"
-    )
-
     resp = await app_client.get("/api/search", params={"q": question, "drafts": "1"}, headers=agent_headers)
     body = await resp.json()
     assert body["articles"][0]["slug"] == "drone-delivery"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 08:15:15.275843
+Create Date: 2026-11-25 08:29:37.635478
 """
 from alembic import op
 import sqlalchemy as sa
@@ -128,6 +128,7 @@ def upgrade() -> None:
     sa.Column('last_channel', sa.String(length=32), nullable=True),
     sa.Column('last_address', sa.JSON(), nullable=False),
     sa.Column('context', sa.JSON(), nullable=False),
+    sa.Column('bot_state', sa.JSON(), nullable=False),
     sa.Column('next_seq', sa.Integer(), nullable=False),
     sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),

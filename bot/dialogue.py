@@ -1,0 +1,177 @@
+"""`Dialogue`: runs the policy for a stored customer message, on any channel, and sends the replies."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
+from bot.signals import detect_signals
+from bot.texts import say
+from config import Settings
+from knowledge import KnowledgeBase, SearchResult
+from knowledge.text import detect_lang
+from router.masking import contains_card_details
+from router.service import Inbound, Router
+
+log = logging.getLogger("kundresa.dialogue")
+
+
+def article_ref(result_article: Any) -> dict[str, str]:
+    return {"slug": result_article.slug, "title": result_article.title}
+
+
+class Dialogue:
+    def __init__(self, router: Router, kb: KnowledgeBase, settings: Settings) -> None:
+        self.router = router
+        self.kb = kb
+        self.settings = settings
+
+    async def respond(self, inbound: Inbound) -> list[dict[str, Any]]:
+        """The bot's turn after a customer message; returns the frames it sent."""
+        if inbound.duplicate:
+            return []
+        sent: list[dict[str, Any]] = []
+        state = dict(inbound.bot_state)
+        lang = detect_lang(inbound.text) if len(inbound.text.split()) > 2 else state.get("lang", "sv")
+        state["lang"] = lang
+        conv_id = inbound.conversation_id
+        if contains_card_details(inbound.mask):
+            sent.append(await self._say(conv_id, "card_warning", lang))
+        if inbound.owner == "agent":
+            return sent  # a person owns the conversation: the bot stays silent
+        signals = detect_signals(inbound.text)
+        search: SearchResult | None = None
+        if needs_search(signals):
+            search = await self.kb.search(inbound.text)
+        turn = Turn(inbound.text, signals, search, state)
+        action = decide_turn(turn)
+        if action.feedback is not None and state.get("last_answer"):
+            await self.router.record_feedback(conv_id, state["last_answer"], action.feedback)
+            if action.feedback is False and state.get("last_question"):
+                await self.kb.record_gap(state["last_question"], "not_helpful", conv_id)
+        sent.extend(await self._act(conv_id, turn, action, lang))
+        return sent
+
+    async def _act(self, conv_id: int, turn: Turn, action: Action, lang: str) -> list[dict[str, Any]]:
+        state = turn.state
+        result = turn.search
+        if action.kind == "say":
+            return [await self._say(conv_id, action.text_key, lang, state)]
+        if action.kind == "answer" and result is not None and result.best is not None:
+            return [await self.answer_with(conv_id, result.best, result.confidence, turn.text, state)]
+        if action.kind == "clarify" and result is not None:
+            state.update(clarify_options=[a.slug for a in result.options], last_question=turn.text)
+            frame = {
+                "type": "clarify",
+                "text": say("clarify", lang),
+                "options": [article_ref(a) for a in result.options],
+            }
+            return [await self.router.send(conv_id, frame, bot_state=state)]
+        return await self.hand_off(conv_id, turn, action, lang)
+
+    async def answer_with(
+        self, conv_id: int, article: Any, confidence: float, question: str, state: dict[str, Any]
+    ) -> dict[str, Any]:
+        body = await self._body(article.slug)
+        state.pop("clarify_options", None)
+        state.update(last_answer=article.slug, last_question=question)
+        frame = {
+            "type": "answer",
+            "text": body,
+            "article": article_ref(article),
+            "confidence": round(float(confidence), 4),
+        }
+        return await self.router.send(conv_id, frame, bot_state=state)
+
+    async def hand_off(self, conv_id: int, turn: Turn, action: Action, lang: str) -> list[dict[str, Any]]:
+        question = unanswered_question(turn, action)
+        result = turn.search
+        attempts = [a.to_json() for a in (result.articles[:3] if result else [])]
+        if not attempts and turn.state.get("last_attempts"):
+            attempts = turn.state["last_attempts"]
+        tags = [list(a.get("tags", [])) for a in attempts]
+        ticket, new = await self.router.handoff(
+            conv_id, reason=action.reason, question=question, attempts=attempts, tags=tags
+        )
+        if question and action.reason in ("no_answer", "clarify_failed", "frustrated"):
+            await self.kb.record_gap(question, action.reason, conv_id)
+        position = await self.router.queue_position(ticket) if new else 1
+        minutes = self.settings.routing.expected_wait_minutes * max(1, position)
+        state = {"lang": lang, "handoff_ticket": ticket.id}
+        frame = {
+            "type": "handoff",
+            "ticket": ticket.id,
+            "text": say("handoff", lang, minutes=minutes) if new else say("handoff_again", lang),
+        }
+        return [await self.router.send(conv_id, frame, bot_state=state)]
+
+    async def choose(self, conv_id: int, slug: str) -> list[dict[str, Any]]:
+        """The customer picked a clarify option (or any article by slug)."""
+        conv = await self.router.conversation(conv_id)
+        state = dict(conv.bot_state or {}) if conv else {}
+        article = await self.kb.published(slug)
+        if article is None:
+            from config import ValidationError
+
+            raise ValidationError(f"no published article {slug!r}", code="unknown_article")
+        question = state.get("last_question", "")
+        return [await self.answer_with(conv_id, article, 1.0, question, state)]
+
+    async def human(self, conv_id: int) -> list[dict[str, Any]]:
+        """The "talk to a person" button."""
+        conv = await self.router.conversation(conv_id)
+        state = dict(conv.bot_state or {}) if conv else {}
+        lang = state.get("lang", "sv")
+        if conv is not None and conv.owner == "agent":
+            return [
+                await self.router.send(
+                    conv_id,
+                    {
+                        "type": "handoff",
+                        "ticket": state.get("handoff_ticket"),
+                        "text": say("handoff_again", lang),
+                    },
+                )
+            ]
+        from bot.signals import Signals
+
+        turn = Turn("", Signals(True, False, False, False, False), None, state)
+        return await self.hand_off(conv_id, turn, Action("handoff", reason="asked_for_human"), lang)
+
+    async def feedback(self, conv_id: int, helpful: bool) -> list[dict[str, Any]]:
+        conv = await self.router.conversation(conv_id)
+        state = dict(conv.bot_state or {}) if conv else {}
+        slug = state.get("last_answer")
+        await self.router.record_feedback(conv_id, slug, helpful)
+        lang = state.get("lang", "sv")
+        if not helpful and conv is not None and conv.owner == "bot":
+            if state.get("last_question"):
+                await self.kb.record_gap(state["last_question"], "not_helpful", conv_id)
+            from bot.signals import Signals
+
+            turn = Turn("", Signals(False, False, True, False, False), None, state)
+            return await self.hand_off(conv_id, turn, Action("handoff", reason="not_helpful"), lang)
+        return [await self._say(conv_id, "feedback_thanks", lang, state)]
+
+    async def csat(self, conv_id: int, score: int) -> list[dict[str, Any]]:
+        ticket_id = await self.router.record_csat(conv_id, score)
+        if ticket_id is None:
+            from config import ValidationError
+
+            raise ValidationError("there is no resolved conversation to rate yet", code="no_csat_pending")
+        conv = await self.router.conversation(conv_id)
+        lang = (conv.bot_state or {}).get("lang", "sv") if conv else "sv"
+        return [await self._say(conv_id, "csat_thanks", lang)]
+
+    async def _say(
+        self, conv_id: int, key: str, lang: str, state: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return await self.router.send(conv_id, {"type": "notice", "text": say(key, lang)}, bot_state=state)
+
+    async def _body(self, slug: str) -> str:
+        try:
+            article = await self.kb.get(slug)
+        except Exception:
+            return ""
+        return str(article.get("body", ""))

@@ -1,0 +1,103 @@
+"""Conversations and their messages: one conversation per customer across channels, ordered by `seq`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.db import utcnow
+from router.models import Conversation, Message
+
+
+async def current_conversation(session: AsyncSession, customer_id: int) -> Conversation:
+    """The customer's conversation (created on first contact). Locked for update on PostgreSQL."""
+    conv = await session.scalar(
+        select(Conversation)
+        .where(Conversation.customer_id == customer_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if conv is None:
+        conv = Conversation(customer_id=customer_id, next_seq=1, context={}, last_address={}, bot_state={})
+        session.add(conv)
+        await session.flush()
+    return conv
+
+
+async def lock(session: AsyncSession, conversation_id: int) -> Conversation:
+    conv = await session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    )
+    if conv is None:
+        raise LookupError(conversation_id)
+    return conv
+
+
+async def find_by_client_id(session: AsyncSession, conversation_id: int, client_id: str) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+    )
+
+
+def append(
+    session: AsyncSession,
+    conv: Conversation,
+    *,
+    channel: str,
+    direction: str,
+    author_kind: str,
+    kind: str,
+    text: str = "",
+    payload: dict[str, Any] | None = None,
+    author_id: int | None = None,
+    masked: bool = False,
+    internal: bool = False,
+    client_id: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> Message:
+    """Add a message with the conversation's next `seq`. The caller holds the conversation's lock."""
+    seq = conv.next_seq
+    conv.next_seq = seq + 1
+    conv.updated_at = utcnow()
+    frame = dict(payload or {})
+    if frame:
+        frame["seq"] = seq
+    msg = Message(
+        conversation_id=conv.id,
+        seq=seq,
+        channel=channel,
+        direction=direction,
+        author_kind=author_kind,
+        author_id=author_id,
+        kind=kind,
+        text=text,
+        payload=frame,
+        masked=masked,
+        internal=internal,
+        client_id=client_id,
+        context=context or {},
+    )
+    session.add(msg)
+    return msg
+
+
+async def messages_after(
+    session: AsyncSession, conversation_id: int, after: int, limit: int = 500
+) -> list[Message]:
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.seq > after, Message.internal.is_(False))
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def replay_frame(msg: Message) -> dict[str, Any]:
+    """What a reconnecting client gets for a stored message: the frame as sent, or its own message."""
+    if msg.direction == "out" and msg.payload:
+        return dict(msg.payload)
+    return {"type": "message", "author": "customer", "id": msg.client_id, "text": msg.text, "seq": msg.seq}

@@ -1,0 +1,292 @@
+"""`Router`: stores every message, keeps one conversation per customer, opens tickets and delivers
+replies through the channel the customer used last. It knows no channel's details."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config import Settings, ValidationError
+from knowledge.db import utcnow
+from router import conversations as convs
+from router import tickets as tk
+from router.channel import ChannelRegistry
+from router.events import EventBus
+from router.identity import Evidence, resolve_customer
+from router.masking import MaskResult, mask_sensitive
+from router.models import Conversation, Customer, Feedback, Message, Ticket, User
+
+log = logging.getLogger("kundresa.router")
+
+
+@dataclass
+class Inbound:
+    """A stored customer message."""
+
+    conversation_id: int
+    seq: int
+    text: str  # masked
+    duplicate: bool
+    mask: MaskResult
+    owner: str  # bot | agent
+    bot_state: dict[str, Any]
+
+
+class Router:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        channels: ChannelRegistry,
+        bus: EventBus,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.channels = channels
+        self.bus = bus
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def lock(self, conversation_id: int) -> asyncio.Lock:
+        """Serialises writes to one conversation in this process (seq numbers stay dense)."""
+        return self._locks[conversation_id]
+
+    # -- customers -----------------------------------------------------------------------------------
+    async def identify(
+        self,
+        evidence: list[Evidence],
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        vip: bool | None = None,
+    ) -> tuple[int, int]:
+        """(customer id, conversation id) for these identities."""
+        async with self.sessions() as session, session.begin():
+            customer = await resolve_customer(session, evidence, email=email, name=name)
+            if vip is not None and vip:
+                customer.vip = True
+            conv = await convs.current_conversation(session, customer.id)
+            return customer.id, conv.id
+
+    # -- messages ------------------------------------------------------------------------------------
+    async def receive(
+        self,
+        conversation_id: int,
+        *,
+        channel: str,
+        address: dict[str, Any],
+        text: str,
+        client_id: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> Inbound:
+        """Mask and store a customer message (before anything acknowledges it)."""
+        mask = mask_sensitive(text)
+        async with self.lock(conversation_id), self.sessions() as session, session.begin():
+            conv = await convs.lock(session, conversation_id)
+            if client_id:
+                existing = await convs.find_by_client_id(session, conversation_id, client_id)
+                if existing is not None:
+                    return Inbound(
+                        conversation_id, existing.seq, existing.text, True, mask, conv.owner, conv.bot_state
+                    )
+            conv.last_channel = channel
+            conv.last_address = dict(address)
+            if context:
+                conv.context = dict(context)
+            msg = convs.append(
+                session,
+                conv,
+                channel=channel,
+                direction="in",
+                author_kind="customer",
+                kind="message",
+                text=mask.text,
+                masked=mask.masked,
+                client_id=client_id,
+                context=context or conv.context,
+            )
+            await session.flush()
+            inbound = Inbound(
+                conversation_id, msg.seq, mask.text, False, mask, conv.owner, dict(conv.bot_state)
+            )
+        await self.bus.publish(
+            "conversation",
+            {"conversation_id": conversation_id, "seq": inbound.seq, "author": "customer", "text": mask.text},
+        )
+        return inbound
+
+    async def send(
+        self,
+        conversation_id: int,
+        frame: dict[str, Any],
+        *,
+        author_kind: str = "bot",
+        author_id: int | None = None,
+        text: str = "",
+        internal: bool = False,
+        bot_state: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store an outgoing frame with its seq, then deliver it on the customer's current channel."""
+        async with self.lock(conversation_id), self.sessions() as session, session.begin():
+            conv = await convs.lock(session, conversation_id)
+            if bot_state is not None:
+                conv.bot_state = bot_state
+            msg = convs.append(
+                session,
+                conv,
+                channel=conv.last_channel or "web",
+                direction="out",
+                author_kind=author_kind,
+                author_id=author_id,
+                kind=frame["type"],
+                text=text or str(frame.get("text", "")),
+                payload=frame,
+                internal=internal,
+            )
+            await session.flush()
+            stored = dict(msg.payload)
+            channel_name, address = conv.last_channel, dict(conv.last_address)
+        if not internal:
+            await self.deliver(conversation_id, channel_name, address, stored)
+        await self.bus.publish(
+            "conversation",
+            {
+                "conversation_id": conversation_id,
+                "seq": stored["seq"],
+                "author": author_kind,
+                "frame": stored,
+            },
+        )
+        return stored
+
+    async def deliver(
+        self, conversation_id: int, channel_name: str | None, address: dict[str, Any], frame: dict[str, Any]
+    ) -> bool:
+        channel = self.channels.get(channel_name)
+        if channel is None:
+            return False
+        try:
+            return await channel.deliver(conversation_id, address, frame)
+        except Exception:  # stored already: the customer gets it on resume
+            log.exception("delivery on %s failed for conversation %s", channel_name, conversation_id)
+            return False
+
+    async def set_bot_state(self, conversation_id: int, state: dict[str, Any]) -> None:
+        async with self.lock(conversation_id), self.sessions() as session, session.begin():
+            conv = await convs.lock(session, conversation_id)
+            conv.bot_state = state
+
+    async def history(self, conversation_id: int, after: int) -> list[dict[str, Any]]:
+        async with self.sessions() as session:
+            conv = await session.get(Conversation, conversation_id)
+            if conv is None:
+                return []
+            if after < 0 or after >= conv.next_seq:
+                raise ValidationError(
+                    f"resume 'after' must be between 0 and {conv.next_seq - 1}", code="invalid_resume"
+                )
+            return [
+                convs.replay_frame(m) for m in await convs.messages_after(session, conversation_id, after)
+            ]
+
+    async def conversation(self, conversation_id: int) -> Conversation | None:
+        async with self.sessions() as session:
+            return await session.get(Conversation, conversation_id)
+
+    # -- handoff -------------------------------------------------------------------------------------
+    async def handoff(
+        self,
+        conversation_id: int,
+        *,
+        reason: str,
+        question: str | None,
+        attempts: list[dict[str, Any]],
+        tags: list[list[str]],
+    ) -> tuple[Ticket, bool]:
+        """Open a ticket (or reopen one resolved within the window); the bot goes quiet. (ticket, new?)"""
+        routing = self.settings.routing
+        async with self.lock(conversation_id), self.sessions() as session, session.begin():
+            conv = await convs.lock(session, conversation_id)
+            ticket = await tk.open_ticket_for(session, conversation_id)
+            new = False
+            if ticket is None:
+                ticket = await tk.reopenable_ticket(session, conversation_id, routing)
+                if ticket is not None:
+                    tk.move(ticket, "assigned" if ticket.assignee_id else "open")
+            if ticket is None:
+                customer = await session.get(Customer, conv.customer_id)
+                assert customer is not None
+                ticket = Ticket(
+                    conversation_id=conversation_id,
+                    customer_id=conv.customer_id,
+                    status="open",
+                    priority=tk.priority_for(customer, conv.context or {}),
+                    team=tk.team_for(tags, routing),
+                    reason=reason,
+                    question=question,
+                    bot_attempts=attempts,
+                    context=dict(conv.context or {}),
+                    external_refs={},
+                )
+                session.add(ticket)
+                new = True
+            elif question and not ticket.question:
+                ticket.question = question
+            conv.owner = "agent"
+            await session.flush()
+        await self.bus.publish("tickets", {"event": "opened" if new else "reopened", "ticket_id": ticket.id})
+        return ticket, new
+
+    async def queue_position(self, ticket: Ticket) -> int:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(Ticket.id).where(
+                    Ticket.status == "open",
+                    Ticket.team == ticket.team,
+                    (Ticket.priority > ticket.priority)
+                    | ((Ticket.priority == ticket.priority) & (Ticket.id < ticket.id)),
+                )
+            )
+            return len(list(rows)) + 1
+
+    # -- feedback ------------------------------------------------------------------------------------
+    async def record_feedback(self, conversation_id: int, slug: str | None, helpful: bool) -> None:
+        async with self.sessions() as session, session.begin():
+            session.add(Feedback(conversation_id=conversation_id, article_slug=slug, helpful=helpful))
+
+    async def record_csat(self, conversation_id: int, score: int) -> int | None:
+        """Store CSAT on the conversation's latest resolved ticket; its id, or None if none waits."""
+        async with self.sessions() as session, session.begin():
+            ticket = await session.scalar(
+                select(Ticket)
+                .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(("resolved", "closed")))
+                .order_by(Ticket.id.desc())
+                .limit(1)
+            )
+            if ticket is None:
+                return None
+            ticket.csat = score
+            return ticket.id
+
+    async def customer_messages(self, conversation_id: int, limit: int = 50) -> list[Message]:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.seq.desc())
+                .limit(limit)
+            )
+            return list(reversed(list(rows)))
+
+    async def agent(self, user_id: int) -> User | None:
+        async with self.sessions() as session:
+            return await session.get(User, user_id)
+
+    @staticmethod
+    def now() -> Any:
+        return utcnow()
