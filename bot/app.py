@@ -31,6 +31,7 @@ from config import Settings
 from knowledge import Embedder, KnowledgeBase
 from knowledge.db import create_engine, create_sessionmaker
 from knowledge.formats import read_articles
+from router import api as router_api
 from router.channel import ChannelRegistry
 from router.events import EventBus
 from router.service import Router
@@ -95,4 +96,5 @@ def create_app(settings: Settings) -> web.Application:
     health.add_routes(app)
     articles.add_routes(app)
     search.add_routes(app)
+    router_api.add_routes(app)
     return app

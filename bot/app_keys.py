@@ -1,27 +1,33 @@
-"""Typed application state keys: everything the app holds is opened and closed in `cleanup_ctx`."""
+"""Typed application state keys: everything the app holds is opened and closed in `cleanup_ctx`.
+
+The keys the router's handlers need live in `router.web`; the bot adds its own here.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.webchat import WebChatChannel
 from bot.dialogue import Dialogue
 from bot.metrics import Metrics
-from config import Settings
-from knowledge import Embedder, KnowledgeBase
-from router.channel import ChannelRegistry
-from router.events import EventBus
-from router.service import Router
+from knowledge import Embedder
+from router.web import BUS, CHANNELS, ENGINE, KB, ROUTER, SESSIONS, SETTINGS
 
-SETTINGS = web.AppKey("settings", Settings)
-ENGINE = web.AppKey("engine", AsyncEngine)
-SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+__all__ = [
+    "BUS",
+    "CHANNELS",
+    "DIALOGUE",
+    "EMBEDDER",
+    "ENGINE",
+    "KB",
+    "METRICS",
+    "ROUTER",
+    "SESSIONS",
+    "SETTINGS",
+    "WEBCHAT",
+]
+
 EMBEDDER = web.AppKey("embedder", Embedder)
-KB = web.AppKey("knowledge_base", KnowledgeBase)
 METRICS = web.AppKey("metrics", Metrics)
-CHANNELS = web.AppKey("channels", ChannelRegistry)
-BUS = web.AppKey("event_bus", EventBus)
-ROUTER = web.AppKey("router", Router)
 DIALOGUE = web.AppKey("dialogue", Dialogue)
 WEBCHAT = web.AppKey("webchat", WebChatChannel)

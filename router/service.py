@@ -16,6 +16,7 @@ from config import Settings, ValidationError
 from knowledge.db import utcnow
 from router import conversations as convs
 from router import tickets as tk
+from router.assignment import dispatch
 from router.channel import ChannelRegistry
 from router.events import EventBus
 from router.identity import Evidence, resolve_customer
@@ -96,6 +97,10 @@ class Router:
                     )
             conv.last_channel = channel
             conv.last_address = dict(address)
+            if conv.owner == "agent":
+                ticket = await tk.open_ticket_for(session, conversation_id)
+                if ticket is not None and ticket.status == "waiting_customer":
+                    tk.move(ticket, "assigned")
             if context:
                 conv.context = dict(context)
             msg = convs.append(
@@ -239,6 +244,7 @@ class Router:
                 ticket.question = question
             conv.owner = "agent"
             await session.flush()
+            await dispatch(session, routing)
         await self.bus.publish("tickets", {"event": "opened" if new else "reopened", "ticket_id": ticket.id})
         return ticket, new
 

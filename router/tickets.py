@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import ConflictError, NotFoundError, RoutingSettings
 from knowledge.db import utcnow
-from router.models import Customer, Ticket
+from router.models import TICKET_STATUSES, Customer, Ticket
+
+__all__ = ["OPEN_STATUSES", "TICKET_STATUSES", "move", "priority_for", "team_for", "ticket_json"]
 
 OPEN_STATUSES = ("open", "assigned", "waiting_customer")
 PRIORITY_VIP = 100

@@ -63,7 +63,7 @@ class RateLimiter:
 
 
 class WebChatChannel:
-    """Implements `router.channel.Channel` for browsers: frames go to every open socket of the conversation."""
+    """`router.channel.Channel` for browsers: frames go to every open socket of the conversation."""
 
     name = "web"
 
@@ -241,7 +241,7 @@ async def chat_handler(
             return ws
         evidence.insert(0, Evidence("web_user", user, True))
         verified_email = email.strip().lower() if email else None
-    customer_id, conv_id = await router.identify(evidence, email=verified_email)
+    _, conv_id = await router.identify(evidence, email=verified_email)
     session = ChatSession(ws, channel, router, dialogue, settings, conv_id, context)
     channel.sockets[conv_id].add(ws)
     try:
