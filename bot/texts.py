@@ -11,9 +11,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "greeting": "Hej! Vad kan jag hjälpa dig med?",
         "thanks": "Vad bra att det hjälpte! Hör av dig om det är något mer.",
         "clarify": "Menar du något av det här?",
-        "handoff": "Jag kopplar dig till en person i kundtjänsten. Beräknad väntetid: cirka {minutes} minuter.",
-        "handoff_again": "Din fråga ligger kvar hos kundtjänsten; en person svarar dig här så snart som möjligt.",
-        "agent_waiting": "",
+        "handoff": (
+            "Jag kopplar dig till en person i kundtjänsten. Beräknad väntetid: cirka {minutes} minuter."
+        ),
+        "handoff_again": (
+            "Din fråga ligger kvar hos kundtjänsten; en person svarar dig här så snart som möjligt."
+        ),
         "csat_thanks": "Tack för ditt betyg!",
         "feedback_thanks": "Tack för att du berättade!",
     },
@@ -26,8 +29,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "thanks": "Glad that helped! Let me know if there is anything else.",
         "clarify": "Do you mean one of these?",
         "handoff": "I'm passing you to a person in our support team. Expected wait: about {minutes} minutes.",
-        "handoff_again": "Your question is with our support team; a person will answer you here as soon as possible.",
-        "agent_waiting": "",
+        "handoff_again": (
+            "Your question is with our support team; a person will answer you here as soon as possible."
+        ),
         "csat_thanks": "Thank you for your rating!",
         "feedback_thanks": "Thanks for letting us know!",
     },
