@@ -1,6 +1,7 @@
 """Import time and warm `kb search` latency on a realistic 1,000-article knowledge base.
 
-Run: `.venv/bin/python bench/search_latency.py [--articles 1000] [--queries 300] [--json] [--data DIR]`
+Run: `.venv/bin/python bench/search_latency.py [--articles 1000] [--queries 300] [--json]`
+(also `--data DIR`, and `--torch-threads N` to try another thread count than torch's default, the server's)
 
 The knowledge base (deterministic, seed `SEED`) is built from the public intent data sets in
 `../shared/data` (see its README): the training rows of BANKING77 (77 intents) and CLINC150 (150 intents),
@@ -359,6 +360,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     sample = rng.sample(queries, min(args.queries, len(queries)))
     warmup = rng.sample(warmup_pool, WARMUP_QUERIES)
 
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     settings = load_settings()
     load_before = _loadavg()
     with tempfile.TemporaryDirectory(prefix="kundresa-bench-") as tmp:
@@ -526,6 +529,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300, help="timed search queries")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder with banking77/ and clinc150/")
+    parser.add_argument(
+        "--torch-threads", type=int, help="torch.set_num_threads before loading (default: torch's, as served)"
+    )
     args = parser.parse_args(argv)
     if args.articles < 1 or args.queries < 1:
         parser.error("--articles and --queries must be at least 1")

@@ -172,6 +172,9 @@ class ChatSession:
             context=self.context,
         )
         await self.ws.send_json({"type": "ack", "id": client_id, "seq": inbound.seq})
+        if inbound.owner == "bot" and not inbound.duplicate:
+            # Ephemeral, not stored: it carries the latest stored seq, like errors do.
+            await self.ws.send_json({"type": "typing", "who": "bot", "seq": inbound.seq})
         await self.dialogue.respond(inbound)
 
     async def on_choose(self, frame: dict[str, Any]) -> None:

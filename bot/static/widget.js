@@ -936,7 +936,10 @@
       if (seq != null) bumpSeq(seq);
       return;
     }
-    if (seq != null) {
+    // `typing` and `error` are about this moment and are not stored: their seq is the conversation's
+    // latest stored one, so they are never dropped as already seen.
+    const ephemeral = f.type === 'typing' || f.type === 'error';
+    if (seq != null && !ephemeral) {
       if (seq <= state.lastSeq) return; // already seen (replayed on resume)
       bumpSeq(seq);
     }
