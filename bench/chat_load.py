@@ -74,6 +74,7 @@ TARGET_CORES = 2
 RAW_QUESTIONS = 500
 REPLY_TIMEOUT_S = 30.0
 REPLY_TYPES = frozenset({"answer", "clarify", "handoff", "notice"})
+REPLIES = REPLY_TYPES  # a question's outcome that is a bot reply (not an error, timeout or closed socket)
 
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
@@ -408,6 +409,7 @@ async def run_phase(
     window: tuple[float, float],
     probes: Probes,
     cpu: ThreadCPU,
+    profiler: Any = None,
 ) -> PhaseRun:
     run = PhaseRun(window=window)
     bar = _bar(desc, None, "reply")
@@ -425,7 +427,11 @@ async def run_phase(
         await asyncio.sleep(max(0.0, window[0] - time.perf_counter()))
         probes.reset()
         measured["cpu0"], measured["t0"], measured["lag0"] = cpu.snapshot(), time.perf_counter(), len(run.lag)
+        if profiler is not None:
+            profiler.enable()  # the event loop's thread only
         await asyncio.sleep(max(0.0, window[1] - time.perf_counter()))
+        if profiler is not None:
+            profiler.disable()
         measured["cpu1"], measured["t1"], measured["lag1"] = cpu.snapshot(), time.perf_counter(), len(run.lag)
         measured["probes"] = {
             "seconds": dict(probes.seconds),
@@ -451,10 +457,11 @@ async def run_phase(
     return run
 
 
-def breakdown(run: PhaseRun, questions: int) -> dict[str, Any]:
-    """Where the measured window's time went, per question and in total."""
+def breakdown(run: PhaseRun) -> dict[str, Any]:
+    """Where the measured window's time went, per question the server stored in the window."""
     p = run.probes
     secs, counts, batches = p["seconds"], p["counts"], p["batches"]
+    questions = counts.get("receive", 0)
     per_q = {}
     for key in ("receive", "search", "encode_one", "model", "article_body", "send", "handoff", "respond"):
         if counts.get(key):
@@ -462,6 +469,7 @@ def breakdown(run: PhaseRun, questions: int) -> dict[str, Any]:
     mean_ms = {k: round(1000 * secs[k] / counts[k], 2) for k in secs if counts.get(k)}
     model_s = secs.get("model", 0.0)
     return {
+        "questions_stored": questions,
         "ms_per_question": per_q,
         "mean_ms_per_call": mean_ms,
         "calls": {k: counts[k] for k in sorted(counts)},
@@ -472,11 +480,17 @@ def breakdown(run: PhaseRun, questions: int) -> dict[str, Any]:
         "loop_lag_ms": {"p50": _pct(run.lag, 50), "p99": _pct(run.lag, 99), "max": _pct(run.lag, 100)},
         "cpu_seconds": run.cpu,
         "cpu_cores_used": round(sum(run.cpu.values()) / run.wall, 2) if run.wall else None,
+        "cpu_ms_per_question": {k: round(1000 * v / max(1, questions), 2) for k, v in run.cpu.items()},
     }
 
 
 async def throughput_phase(
-    customers: list[Customer], duration: float, warmup: float, probes: Probes, cpu: ThreadCPU
+    customers: list[Customer],
+    duration: float,
+    warmup: float,
+    probes: Probes,
+    cpu: ThreadCPU,
+    profiler: Any = None,
 ) -> PhaseRun:
     start = time.perf_counter()
     window = (start + warmup, start + warmup + duration)
@@ -485,7 +499,7 @@ async def throughput_phase(
         while time.perf_counter() < window[1]:
             record(await c.ask())
 
-    return await run_phase("phase 1 throughput", customers, body, window, probes, cpu)
+    return await run_phase("phase 1 throughput", customers, body, window, probes, cpu, profiler)
 
 
 async def latency_phase(
@@ -518,7 +532,7 @@ def summarize(run: PhaseRun, by: str) -> dict[str, Any]:
         inside = [r for r in run.replies if lo <= r.replied < hi]
     else:
         inside = [r for r in run.replies if lo <= r.due < hi]
-    ok = [r for r in inside if r.kind in ("answer", "clarify", "handoff", "notice")]
+    ok = [r for r in inside if r.kind in REPLIES]
     kinds = Counter(r.kind for r in inside)
     acked = [r for r in ok if r.acked is not None]
     return {
@@ -529,6 +543,7 @@ def summarize(run: PhaseRun, by: str) -> dict[str, Any]:
         "send_to_ack_ms": _ms([r.acked - r.due for r in acked if r.acked is not None]),
         "ack_to_reply_ms": _ms([r.replied - r.acked for r in acked if r.acked is not None]),
         "questions_in_window": len(inside),
+        "replied_in_window": sum(1 for r in run.replies if lo <= r.replied < hi and r.kind in REPLIES),
     }
 
 
@@ -554,9 +569,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         extra["chat"] = {"messages_per_minute": args.messages_per_minute}
 
     with tempfile.TemporaryDirectory(prefix="kundresa-chat-load-") as tmp:
+        db_path = args.db or f"{tmp}/bench.db"
         settings = load_settings(
             environ={},
-            database={"url": f"sqlite+aiosqlite:///{tmp}/bench.db"},
+            database={"url": f"sqlite+aiosqlite:///{db_path}"},
             server={"load_demo_kb": False},
             demo=True,
             **extra,
@@ -592,9 +608,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         for i in range(n)
                     ]
 
-                phase1 = await throughput_phase(crowd("bench-t"), args.duration, args.warmup, probes, cpu)
+                profiler = None
+                if args.profile:
+                    import cProfile
+
+                    profiler = cProfile.Profile()
+                run_id = f"{os.getpid():x}{int(time.time()) % 4096:03x}"  # --db: new visitors each run
+                phase1 = await throughput_phase(
+                    crowd(f"bench-{run_id}-t"), args.duration, args.warmup, probes, cpu, profiler
+                )
+                if profiler is not None:
+                    _dump_profile(profiler, args.profile)
                 phase2 = await latency_phase(
-                    crowd("bench-l"), args.duration, args.warmup, args.rate, probes, cpu
+                    crowd(f"bench-{run_id}-l"), args.duration, args.warmup, args.rate, probes, cpu
                 )
             probes.remove()
         finally:
@@ -604,7 +630,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     answers_per_s = t1["replies"] / phase1.wall
     ratio = answers_per_s / raw["questions_per_s"]
     t2 = summarize(phase2, "due")
-    achieved = t2["replies"] / phase2.wall
+    achieved = t2["replied_in_window"] / phase2.wall
     p50, p99 = t2["send_to_reply_ms"]["p50"], t2["send_to_reply_ms"]["p99"]
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
@@ -627,7 +653,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "batch_size": settings.model.batch_size,
             "batch_window_ms": settings.model.batch_window_ms,
             "messages_per_minute": settings.chat.messages_per_minute,
-            "database": "sqlite (temporary file, WAL)",
+            "database": f"sqlite ({'--db ' + args.db if args.db else 'fresh temporary file'}, WAL)",
             "per_visitor": args.per_visitor,
         },
         "kb": {
@@ -651,7 +677,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "pass": throughput_pass,
             "visitors": phase1.visitors,
             **t1,
-            "server": breakdown(phase1, t1["questions_in_window"]),
+            "server": breakdown(phase1),
         },
         "latency": {
             "customers": args.customers,
@@ -665,7 +691,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "pass": latency_pass,
             "visitors": phase2.visitors,
             **t2,
-            "server": breakdown(phase2, t2["questions_in_window"]),
+            "server": breakdown(phase2),
         },
         "target": {
             "on_cores": TARGET_CORES,
@@ -673,6 +699,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "pass": throughput_pass and latency_pass,
         },
     }
+
+
+def _dump_profile(profiler: Any, path: str) -> None:
+    """Save the event loop's profile of phase 1 and show its top entries on stderr."""
+    import pstats
+
+    profiler.dump_stats(path)
+    stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime")
+    print(f"\nphase 1 event-loop profile ({path}), by own time:", file=sys.stderr)
+    stats.print_stats(25)
 
 
 def _loadavg() -> float | None:
@@ -718,8 +754,8 @@ def _print_server(s: dict[str, Any]) -> None:
         f"    event loop lag (10 ms timer): p50 {lag['p50']:.1f} ms, p99 {lag['p99']:.1f} ms, "
         f"max {lag['max']:.1f} ms"
     )
-    cpu = ", ".join(f"{k} {v:.1f}" for k, v in s["cpu_seconds"].items())
-    print(f"    CPU seconds in the window ({s['cpu_cores_used']} cores busy): {cpu}")
+    cpu = ", ".join(f"{k} {v:.2f}" for k, v in s["cpu_ms_per_question"].items())
+    print(f"    CPU ms per question ({s['cpu_cores_used']} cores busy in the window): {cpu}")
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -810,11 +846,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--messages-per-minute", type=int, default=None, help="override chat.messages_per_minute"
     )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="cProfile the event loop in phase 1's window (slows it) to FILE"
+    )
+    parser.add_argument(
+        "--db",
+        metavar="FILE",
+        help="SQLite file to use instead of a fresh one: a second run skips the encoding (experiments)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder with banking77/")
     args = parser.parse_args(argv)
     if args.customers < 1 or args.duration <= 0 or args.rate <= 0 or args.per_visitor < 1:
         parser.error("--customers, --duration, --rate and --per-visitor must be positive")
+    if args.db:
+        args.db = str(Path(args.db).resolve())
     result = asyncio.run(run(args))
     if args.json:
         print(json.dumps(result, indent=2))

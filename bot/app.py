@@ -31,9 +31,12 @@ from config import Settings
 from knowledge import Embedder, KnowledgeBase
 from knowledge.db import create_engine, create_sessionmaker
 from knowledge.formats import read_articles
+from router import admin_api as router_admin
 from router import api as router_api
+from router import console as router_console
 from router.channel import ChannelRegistry
 from router.events import EventBus
+from router.pg_events import is_postgres, pg_events_ctx
 from router.service import Router
 
 log = logging.getLogger("kundresa")
@@ -91,10 +94,18 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_knowledge)
     app.cleanup_ctx.append(_router)
+    if is_postgres(settings.database.url):  # events reach the sockets other processes hold
+        app.cleanup_ctx.append(pg_events_ctx)
+    if settings.slack.enabled:  # Slack customers and agents, POST /slack/events (docs/slack.md)
+        from bot.channels.slack import add_slack
+
+        add_slack(app, settings)
     app.router.add_get("/ws/chat", ws_chat)
     pages.add_routes(app)
     health.add_routes(app)
     articles.add_routes(app)
     search.add_routes(app)
     router_api.add_routes(app)
+    router_admin.add_routes(app)  # VIP, merges, users; analytics and gaps
+    router_console.add_routes(app)
     return app

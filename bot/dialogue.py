@@ -6,9 +6,9 @@ import logging
 from typing import Any
 
 from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
-from bot.signals import detect_signals
+from bot.signals import Signals, detect_signals
 from bot.texts import say
-from config import Settings
+from config import Settings, ValidationError
 from knowledge import KnowledgeBase, SearchResult
 from knowledge.text import detect_lang
 from router.masking import contains_card_details
@@ -42,7 +42,7 @@ class Dialogue:
             return sent  # a person owns the conversation: the bot stays silent
         signals = detect_signals(inbound.text)
         search: SearchResult | None = None
-        if needs_search(signals):
+        if needs_search(signals, state):
             search = await self.kb.search(inbound.text)
         turn = Turn(inbound.text, signals, search, state)
         action = decide_turn(turn)
@@ -56,6 +56,9 @@ class Dialogue:
     async def _act(self, conv_id: int, turn: Turn, action: Action, lang: str) -> list[dict[str, Any]]:
         state = turn.state
         result = turn.search
+        if result is not None and action.kind in ("answer", "clarify"):
+            # What the bot tried travels with a later "talk to a person" into the ticket.
+            state["last_attempts"] = [a.to_json() for a in result.articles[:3]]
         if action.kind == "say":
             return [await self._say(conv_id, action.text_key, lang, state)]
         if action.kind == "answer" and result is not None and result.best is not None:
@@ -90,7 +93,7 @@ class Dialogue:
         attempts = [a.to_json() for a in (result.articles[:3] if result else [])]
         if not attempts and turn.state.get("last_attempts"):
             attempts = turn.state["last_attempts"]
-        tags = [list(a.get("tags", [])) for a in attempts]
+        tags = [[str(t) for t in a.get("tags") or []] for a in attempts]  # type: ignore[attr-defined]
         ticket, new = await self.router.handoff(
             conv_id, reason=action.reason, question=question, attempts=attempts, tags=tags
         )
@@ -112,8 +115,6 @@ class Dialogue:
         state = dict(conv.bot_state or {}) if conv else {}
         article = await self.kb.published(slug)
         if article is None:
-            from config import ValidationError
-
             raise ValidationError(f"no published article {slug!r}", code="unknown_article")
         question = state.get("last_question", "")
         return [await self.answer_with(conv_id, article, 1.0, question, state)]
@@ -134,8 +135,6 @@ class Dialogue:
                     },
                 )
             ]
-        from bot.signals import Signals
-
         turn = Turn("", Signals(True, False, False, False, False), None, state)
         return await self.hand_off(conv_id, turn, Action("handoff", reason="asked_for_human"), lang)
 
@@ -148,8 +147,6 @@ class Dialogue:
         if not helpful and conv is not None and conv.owner == "bot":
             if state.get("last_question"):
                 await self.kb.record_gap(state["last_question"], "not_helpful", conv_id)
-            from bot.signals import Signals
-
             turn = Turn("", Signals(False, False, True, False, False), None, state)
             return await self.hand_off(conv_id, turn, Action("handoff", reason="not_helpful"), lang)
         return [await self._say(conv_id, "feedback_thanks", lang, state)]
@@ -157,8 +154,6 @@ class Dialogue:
     async def csat(self, conv_id: int, score: int) -> list[dict[str, Any]]:
         ticket_id = await self.router.record_csat(conv_id, score)
         if ticket_id is None:
-            from config import ValidationError
-
             raise ValidationError("there is no resolved conversation to rate yet", code="no_csat_pending")
         conv = await self.router.conversation(conv_id)
         lang = (conv.bot_state or {}).get("lang", "sv") if conv else "sv"

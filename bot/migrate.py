@@ -18,13 +18,14 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url)
+    # `%` escaped: Alembic's config is a ConfigParser, and URLs carry %-escapes (a socket path, a password).
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Migrate through an open engine (the server calls this at start-up)."""
-    cfg = alembic_config(str(engine.url))
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
 
     def _do(connection: object) -> None:
         cfg.attributes["connection"] = connection

@@ -29,12 +29,17 @@ class Turn:
     state: dict[str, Any] = field(default_factory=dict)  # bot_state from the conversation
 
 
-def needs_search(signals: Signals) -> bool:
-    """Explicit signals decide without a search; everything else goes to the knowledge base."""
+def needs_search(signals: Signals, state: dict[str, Any] | None = None) -> bool:
+    """Explicit signals decide without a search; everything else goes to the knowledge base.
+
+    "It did not help" with nothing answered yet is a question ("Swish hjälper inte, ..."): searched.
+    """
+    state = state or {}
+    judged = bool(state.get("last_answer") or state.get("clarify_options"))
     return not (
         signals.wants_human
         or signals.frustrated
-        or signals.not_helpful
+        or (signals.not_helpful and judged)
         or signals.helpful
         or signals.greeting
     )
@@ -48,8 +53,8 @@ def decide_turn(turn: Turn) -> Action:
         return Action("handoff", reason="frustrated")
     if s.not_helpful and (state.get("last_answer") or state.get("clarify_options")):
         return Action("handoff", reason="not_helpful", feedback=False)
-    if s.helpful and state.get("last_answer"):
-        return Action("say", text_key="thanks", feedback=True)
+    if s.helpful:  # "tack" with no answer to thank for is still no reason to call a person
+        return Action("say", text_key="thanks", feedback=True if state.get("last_answer") else None)
     if s.greeting:
         return Action("say", text_key="greeting")
     result = turn.search

@@ -106,7 +106,7 @@ class KnowledgeBase:
         async with self.sessions() as session:
             return repo.article_json(await repo.get(session, slug))
 
-    async def list(
+    async def list_articles(
         self,
         *,
         status: str | None = None,

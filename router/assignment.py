@@ -50,22 +50,45 @@ def assign(ticket: Ticket, user: User) -> None:
 
 
 async def dispatch(session: AsyncSession, routing: RoutingSettings) -> list[tuple[int, int]]:
-    """Give queued tickets to free agents until nobody is free; returns (ticket, agent) pairs."""
+    """Give queued tickets to free agents until nobody is free; returns (ticket, agent) pairs.
+
+    Tickets go in queue order across every team (highest priority, then oldest), so an agent without a
+    team takes a VIP ticket of one team before an older plain ticket of another; each ticket goes to
+    the free agent of its team (or of no team) assigned longest ago.
+    """
+    online = list(await session.scalars(select(User).where(User.presence == "online")))
+    if not online:
+        return []
+    rows = await session.execute(
+        select(Ticket.assignee_id, func.count(Ticket.id))
+        .where(Ticket.assignee_id.in_([u.id for u in online]), Ticket.status.in_(tk.OPEN_STATUSES))
+        .group_by(Ticket.assignee_id)
+    )
+    loads: dict[int, int] = {uid: int(n) for uid, n in rows if uid is not None}
+
+    def capacity(user: User) -> int:
+        return user.capacity if user.capacity is not None else routing.default_capacity
+
+    free = [u for u in online if loads.get(u.id, 0) < capacity(u)]
+    if not free:
+        return []
+    query = select(Ticket).where(Ticket.status == "open", Ticket.assignee_id.is_(None))
+    if all(u.team is not None for u in free):
+        query = query.where(Ticket.team.in_({u.team for u in free}))
+    queued = list(await session.scalars(query.order_by(Ticket.priority.desc(), Ticket.id)))
+    epoch = utcnow().replace(year=1970)
     done: list[tuple[int, int]] = []
-    while True:
-        progressed = False
-        teams = list(
-            await session.scalars(
-                select(Ticket.team).where(Ticket.status == "open", Ticket.assignee_id.is_(None)).distinct()
-            )
-        )
-        for team in teams:
-            agents = await free_agents(session, team, routing)
-            ticket = await next_open_ticket(session, team)
-            if agents and ticket is not None:
-                assign(ticket, agents[0])
-                await session.flush()
-                done.append((ticket.id, agents[0].id))
-                progressed = True
-        if not progressed:
-            return done
+    for ticket in queued:
+        candidates = [u for u in free if u.team is None or u.team == ticket.team]
+        if not candidates:
+            continue
+        user = min(candidates, key=lambda u: (u.last_assigned_at or epoch, u.id))
+        assign(ticket, user)
+        loads[user.id] = loads.get(user.id, 0) + 1
+        if loads[user.id] >= capacity(user):
+            free.remove(user)
+        done.append((ticket.id, user.id))
+        if not free:
+            break
+    await session.flush()
+    return done

@@ -7,21 +7,23 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config import Settings, ValidationError
+from config import NotFoundError, Settings, ValidationError
 from knowledge.db import utcnow
 from router import conversations as convs
 from router import tickets as tk
-from router.assignment import dispatch
+from router.assignment import assign, dispatch
 from router.channel import ChannelRegistry
 from router.events import EventBus
 from router.identity import Evidence, resolve_customer
 from router.masking import MaskResult, mask_sensitive
-from router.models import Conversation, Customer, Feedback, Message, Ticket, User
+from router.models import Conversation, Customer, Feedback, Message, ProcessedEvent, Ticket, User
 
 log = logging.getLogger("kundresa.router")
 
@@ -165,6 +167,9 @@ class Router:
                 "seq": stored["seq"],
                 "author": author_kind,
                 "frame": stored,
+                # what another process needs to deliver it to the sockets it holds (router.pg_events)
+                "channel": channel_name,
+                "internal": internal,
             },
         )
         return stored
@@ -292,6 +297,103 @@ class Router:
     async def agent(self, user_id: int) -> User | None:
         async with self.sessions() as session:
             return await session.get(User, user_id)
+
+    # -- shared agent operations (the HTTP API's semantics, for channels such as Slack) ----------------
+    async def touch(self, conversation_id: int, *, channel: str, address: dict[str, Any]) -> None:
+        """The customer acted on `channel` (a button, not a message): replies go there from now on."""
+        async with self.lock(conversation_id), self.sessions() as session, session.begin():
+            conv = await convs.lock(session, conversation_id)
+            conv.last_channel, conv.last_address = channel, dict(address)
+
+    async def mark_processed(self, source: str, event_id: str) -> bool:
+        """Record an external event id; False when it was recorded before (a retried delivery)."""
+        try:
+            async with self.sessions() as session, session.begin():
+                session.add(ProcessedEvent(source=source, event_id=event_id[:200]))
+        except IntegrityError:
+            return False
+        return True
+
+    async def forget_processed(self, source: str, older_than: timedelta) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                delete(ProcessedEvent).where(
+                    ProcessedEvent.source == source, ProcessedEvent.created_at < utcnow() - older_than
+                )
+            )
+
+    async def claim_ticket(self, ticket_id: int, user_id: int) -> tuple[dict[str, Any], bool]:
+        """Take a ticket, as `POST /api/tickets/{id}/claim`: (ticket, claimed?). A ticket another agent
+        holds stays theirs; the `claimed` event is published only when this agent got it."""
+        async with self.sessions() as session, session.begin():
+            ticket = await tk.get(session, ticket_id)
+            agent = await session.get(User, user_id)
+            if agent is None:
+                raise NotFoundError(f"no user {user_id}")
+            if ticket.assignee_id not in (None, user_id) and ticket.status in tk.OPEN_STATUSES:
+                return tk.ticket_json(ticket), False
+            assign(ticket, agent)
+            data, name = tk.ticket_json(ticket), agent.name
+        await self.bus.publish("tickets", {"event": "claimed", "ticket_id": ticket_id, "agent": name})
+        return data, True
+
+    async def agent_message(
+        self, ticket_id: int, user_id: int, text: str, *, internal: bool = False
+    ) -> dict[str, Any]:
+        """An agent's reply (or internal note), as `POST /api/tickets/{id}/messages`; the stored frame."""
+        text = text.strip()
+        if not text:
+            raise ValidationError("'text' is required")
+        if len(text) > 10_000:
+            raise ValidationError("'text' is over 10000 characters")
+        async with self.sessions() as session, session.begin():
+            ticket = await tk.get(session, ticket_id)
+            agent = await session.get(User, user_id)
+            if agent is None:
+                raise NotFoundError(f"no user {user_id}")
+            if ticket.status == "closed":
+                raise ValidationError("this ticket is closed", code="conflict")
+            if not internal:
+                if ticket.assignee_id is None:
+                    assign(ticket, agent)
+                if ticket.first_response_at is None:
+                    ticket.first_response_at = utcnow()
+                if ticket.status == "assigned":
+                    tk.move(ticket, "waiting_customer")
+            conv_id, name = ticket.conversation_id, agent.name
+        frame = {"type": "note" if internal else "agent_message", "text": text, "agent": name}
+        stored = await self.send(conv_id, frame, author_kind="agent", author_id=user_id, internal=internal)
+        await self.bus.publish("tickets", {"event": "message", "ticket_id": ticket_id})
+        return stored
+
+    async def resolve_ticket(
+        self, ticket_id: int, user_id: int, *, article: str | None = None, kb: Any = None
+    ) -> dict[str, Any]:
+        """Close a handoff, as `POST /api/tickets/{id}/resolve`: naming an article (with `kb`, the
+        `KnowledgeBase`) teaches the bot the question; the customer is asked for a rating."""
+        async with self.sessions() as session, session.begin():
+            ticket = await tk.get(session, ticket_id)
+            if article and kb is not None:
+                await kb.get(article)  # unknown article: NotFoundError before anything changes
+            tk.move(ticket, "resolved")
+            ticket.resolved_article_slug = article or None
+            if ticket.assignee_id is None:
+                ticket.assignee_id = user_id
+            conv = await session.get(Conversation, ticket.conversation_id)
+            if conv is not None:
+                conv.owner = "bot"
+                conv.bot_state = {"lang": (conv.bot_state or {}).get("lang", "sv")}
+            question, conv_id, data = ticket.question, ticket.conversation_id, tk.ticket_json(ticket)
+            await dispatch(session, self.settings.routing)
+            agent = await session.get(User, user_id)
+            name = agent.name if agent is not None else None
+        learned = False
+        if article and question and kb is not None:
+            learned = await kb.add_question(article, question, source="resolved_ticket", author=name)
+        await self.send(conv_id, {"type": "csat_request", "ticket": data["id"]})
+        await self.bus.publish("tickets", {"event": "resolved", "ticket_id": data["id"]})
+        data["learned_question"] = question if learned else None
+        return data
 
     @staticmethod
     def now() -> Any:

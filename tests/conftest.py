@@ -69,3 +69,39 @@ async def admin_headers(make_user: Callable[..., Any]) -> dict[str, str]:
 @pytest.fixture
 async def agent_headers(make_user: Callable[..., Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {await make_user('agnes', 'agent')}"}
+
+
+# -- PostgreSQL (tests marked `postgres`) ----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_cluster() -> Any:
+    """A throwaway PostgreSQL cluster for the whole session (Unix socket only); skips without binaries."""
+    from pg import PgCluster, find_bindir, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    bindir = find_bindir()
+    assert bindir is not None
+    cluster = PgCluster(bindir)
+    try:
+        cluster.start()
+        cluster.createdb("kundresa")
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_cluster: Any) -> str:
+    """`postgresql+asyncpg://postgres@/kundresa?host=<socket dir>` on the session's cluster."""
+    return str(pg_cluster.url("kundresa"))
+
+
+@pytest.fixture
+async def pg_db_url(pg_cluster: Any) -> Any:
+    """A fresh, empty database for one test (dropped afterwards); its SQLAlchemy URL."""
+    name = await pg_cluster.create_database()
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        await pg_cluster.drop_database(name)

@@ -14,6 +14,7 @@ from aiohttp import WSMsgType, web
 
 from bot.dialogue import Dialogue
 from config import KundresaError, Settings, ValidationError
+from router import conversations as convs
 from router.identity import Evidence
 from router.service import Router
 
@@ -148,9 +149,20 @@ class ChatSession:
             await self.error("rate_limited", "too many messages; wait a moment", id=frame.get("id"))
             return
         try:
+            if kind_ in ("choose", "human", "feedback", "csat"):
+                await self.here()
             await handler(frame)
         except KundresaError as exc:
             await self.error(exc.code, exc.message, id=frame.get("id"))
+
+    async def here(self) -> None:
+        """Like a stored message, any action on this socket puts the customer on web, on this page: replies
+        are delivered here (even before their first message) and a ticket gets the page context."""
+        async with self.router.lock(self.conversation_id), self.router.sessions() as session, session.begin():
+            conv = await convs.lock(session, self.conversation_id)
+            conv.last_channel, conv.last_address = "web", {}
+            if self.context:
+                conv.context = dict(self.context)
 
     async def on_message(self, frame: dict[str, Any]) -> None:
         text, client_id = frame.get("text"), frame.get("id")

@@ -17,7 +17,7 @@ def _filters(request: web.Request) -> dict[str, str | None]:
 
 @requires("agent")
 async def list_articles(request: web.Request) -> web.Response:
-    items = await request.app[KB].list(**_filters(request))
+    items = await request.app[KB].list_articles(**_filters(request))
     return web.json_response({"articles": items, "count": len(items)})
 
 

@@ -65,7 +65,7 @@ async def _ask(questions: list[str], db: Path) -> list[SearchResult]:
         await embedder.start()
         kb = KnowledgeBase(create_sessionmaker(engine), embedder, settings.search)
         await kb.import_articles(read_articles(DEMO_KB))
-        return list(await asyncio.gather(*(kb.search(q) for q in questions)))
+        return await kb.search_many(questions)  # one encode call: the same ranking as kb.search, cheaper
     finally:
         await embedder.close()
         await engine.dispose()

@@ -229,7 +229,7 @@ async def test_delete_removes_from_search(kb: KnowledgeBase) -> None:
         await kb.versions("swish")
     with pytest.raises(NotFoundError):
         await kb.delete("swish")
-    assert {a["slug"] for a in await kb.list()} == {"shipping", "returns"}
+    assert {a["slug"] for a in await kb.list_articles()} == {"shipping", "returns"}
 
 
 async def test_add_question_from_resolved_ticket(kb: KnowledgeBase) -> None:
@@ -323,11 +323,11 @@ async def test_listing_filters(kb: KnowledgeBase) -> None:
     await kb.import_articles(
         [*articles(), ArticleData(slug="sv-art", title="Svensk", lang="sv", status="draft")]
     )
-    assert [a["slug"] for a in await kb.list(lang="sv")] == ["sv-art"]
-    assert [a["slug"] for a in await kb.list(status="draft")] == ["sv-art"]
-    assert [a["slug"] for a in await kb.list(tag="payment")] == ["swish"]
-    assert [a["slug"] for a in await kb.list(query="SHIP")] == ["shipping"]
-    assert len(await kb.list()) == 4
+    assert [a["slug"] for a in await kb.list_articles(lang="sv")] == ["sv-art"]
+    assert [a["slug"] for a in await kb.list_articles(status="draft")] == ["sv-art"]
+    assert [a["slug"] for a in await kb.list_articles(tag="payment")] == ["swish"]
+    assert [a["slug"] for a in await kb.list_articles(query="SHIP")] == ["shipping"]
+    assert len(await kb.list_articles()) == 4
 
 
 # --- decide ----------------------------------------------------------------------------------------------

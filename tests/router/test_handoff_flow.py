@@ -13,10 +13,10 @@ QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"
 
 
 async def _reply(ws: Any) -> dict[str, Any]:
-    """The next server frame that is not an ack or a notice."""
+    """The next server frame that is not an ack, a notice or a typing indicator."""
     while True:
         frame = await ws.receive_json(timeout=30)
-        if frame["type"] not in ("ack", "notice"):
+        if frame["type"] not in ("ack", "notice", "typing"):
             return frame
 
 

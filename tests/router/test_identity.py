@@ -42,9 +42,13 @@ async def resolve(
         return (await resolve_customer(session, list(evidence), email=email)).id
 
 
-async def identities(sessions: async_sessionmaker[AsyncSession], customer_id: int) -> set[tuple[str, str, bool]]:
+async def identities(
+    sessions: async_sessionmaker[AsyncSession], customer_id: int
+) -> set[tuple[str, str, bool]]:
     async with sessions() as session:
-        rows = await session.scalars(select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))
+        rows = await session.scalars(
+            select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id)
+        )
         return {(r.kind, r.external_id, r.verified) for r in rows}
 
 

@@ -1,0 +1,401 @@
+"""Slack for agents: every handoff is posted to the agents' channel; its thread is the ticket.
+
+- On a `tickets` event `opened`, the ticket is posted with the customer's whole cross-channel timeline, the
+  page context and what the bot tried, with Claim and Resolve buttons. The message's channel and ts are
+  stored in `Ticket.external_refs["slack"]`; the message is updated when the ticket is claimed or resolved.
+- A reply in the thread reaches the customer on the channel they use now; `//` at the start keeps it an
+  internal note. Later customer messages (and console replies) are mirrored into the thread.
+- `/kundresa claim`, `/kundresa resolve [article-slug]`, with an optional ticket id first
+  (`/kundresa resolve 12 article-slug`); without one, the newest open ticket posted in that channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.channels.slack_customers import button, chunks, escape, section, to_plain
+from config import ConflictError, KundresaError
+from router import tickets as tk
+from router.api import _timeline as timeline_query  # the same cross-channel timeline as the HTTP API
+from router.auth import create_user
+from router.models import ChannelIdentity, Conversation, Customer, Ticket, User
+
+if TYPE_CHECKING:
+    from bot.channels.slack import SlackIntegration
+
+log = logging.getLogger("kundresa.slack")
+
+# Set while a Slack agent's reply is being sent, so it is not mirrored back into its own thread.
+FROM_SLACK: contextvars.ContextVar[bool] = contextvars.ContextVar("kundresa_from_slack", default=False)
+USAGE = (
+    "`/kundresa claim` or `/kundresa resolve [article-slug]` in the agents' channel: they act on the newest "
+    "open ticket posted there. Name another with its number: `/kundresa resolve 12 article-slug`."
+)
+LABELS = {"customer": "Customer", "bot": "Bot", "system": "System"}
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(m: dict[str, Any]) -> str:
+    """One timeline entry as agents read it."""
+    payload, kind, text = m.get("payload") or {}, m.get("kind"), str(m.get("text") or "")
+    if kind == "answer":
+        text = f"answered with “{(payload.get('article') or {}).get('title', '')}”"
+    elif kind == "clarify":
+        text = "asked which one: " + " / ".join(str(o.get("title")) for o in payload.get("options") or [])
+    elif kind == "handoff":
+        text = "handed over to a person"
+    elif kind == "csat_request":
+        text = "asked for a rating"
+    elif kind == "note":
+        text = f"📝 (internal) {text}"
+    return clip(" ".join(text.split()), 400)
+
+
+def timeline_lines(timeline: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for m in timeline:
+        author = m.get("author") or ""
+        who = (m.get("payload") or {}).get("agent") if author == "agent" else None
+        label = who or LABELS.get(author, author.title())
+        stamp = str(m.get("created_at") or "")[11:16]
+        lines.append(f"`{stamp}` [{m.get('channel')}] *{escape(str(label))}*: {escape(describe(m))}")
+    return lines
+
+
+class TicketView:
+    """What the ticket post shows, read in one session."""
+
+    def __init__(self, ticket: Ticket, customer: Customer | None, emails: list[str]) -> None:
+        self.data = tk.ticket_json(ticket)
+        self.refs: dict[str, Any] = dict((ticket.external_refs or {}).get("slack") or {})
+        self.name = (customer.name if customer else None) or "Customer"
+        self.email = (customer.email if customer else None) or (emails[0] if emails else None)
+        self.vip = bool(customer and customer.vip)
+        self.channel_now: str | None = None
+        self.assignee: str | None = None
+        self.timeline: list[dict[str, Any]] = []
+        self.last_seq = 0
+
+    def blocks(self) -> tuple[str, list[dict[str, Any]], list[str]]:
+        """(fallback text, blocks, timeline lines that did not fit in the post)."""
+        d = self.data
+        who = f"{self.name} <{self.email}>" if self.email else self.name
+        header = f"Ticket #{d['id']} · {who}{' · VIP' if self.vip else ''}"
+        summary = [
+            f"*Question:* {escape(clip(d['question'] or '(none)', 600))}",
+            f"*Reason:* {d['reason']} · *Priority:* {d['priority']} · *Team:* {escape(d['team'])}"
+            f" · *Now on:* {self.channel_now or 'unknown'}",
+        ]
+        context = " · ".join(f"{k}: {v}" for k, v in (d["context"] or {}).items())
+        if context:
+            summary.append(f"*Page context:* {escape(context)}")
+        blocks: list[dict[str, Any]] = [
+            {"type": "header", "text": {"type": "plain_text", "text": header[:150]}},
+            section("\n".join(summary)),
+        ]
+        attempts = d["bot_attempts"] or []
+        if attempts:
+            tried = [
+                f"{i}. {escape(str(a.get('title')))} (`{a.get('slug')}`, score {a.get('score')})"
+                for i, a in enumerate(attempts, 1)
+            ]
+            blocks.append(section("*The bot tried:*\n" + "\n".join(tried)))
+        lines = timeline_lines(self.timeline)
+        shown: list[str] = []
+        for line in reversed(lines):  # the latest part fits; the whole timeline follows in the thread
+            if sum(len(x) + 1 for x in shown) + len(line) > 2700:
+                break
+            shown.insert(0, line)
+        rest = lines[: len(lines) - len(shown)]
+        note = f"_{len(rest)} earlier messages are in the thread._\n" if rest else ""
+        blocks.append(section(f"*Timeline* (all channels):\n{note}" + "\n".join(shown)))
+        status = d["status"]
+        state = {
+            "open": "Waiting for an agent",
+            "assigned": f"Claimed by {self.assignee}",
+            "waiting_customer": f"{self.assignee} answered; waiting for the customer",
+            "resolved": f"Resolved by {self.assignee}"
+            + (f" with `{d['resolved_article']}`" if d["resolved_article"] else ""),
+            "closed": "Closed",
+        }.get(status, status)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(state)}]})
+        buttons = []
+        if status == "open":
+            buttons.append(button("Claim", "kundresa_claim", str(d["id"]), "primary"))
+        if status in tk.OPEN_STATUSES:
+            buttons.append(button("Resolve", "kundresa_resolve", str(d["id"])))
+        if buttons:
+            blocks.append({"type": "actions", "block_id": f"kundresa_ticket_{d['id']}", "elements": buttons})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": "Reply in this thread to answer the customer; start with `//` for an "
+                        "internal note. `/kundresa resolve [article-slug]` closes it.",
+                    }
+                ],
+            }
+        )
+        text = f"{header}: {d['question'] or ''}\n" + "\n".join(shown)
+        return text[:3900], blocks, rest
+
+
+class SlackAgents:
+    def __init__(self, core: SlackIntegration) -> None:
+        self.core = core
+        self.channel = core.slack.agents_channel
+        # Posts to the agents' channel go out one at a time, in the order their events happened.
+        self._order = asyncio.Lock()
+
+    # -- reading -----------------------------------------------------------------------------------------
+    async def view(self, ticket_id: int) -> TicketView | None:
+        async with self.core.router.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                return None
+            customer = await session.get(Customer, ticket.customer_id)
+            emails = list(
+                await session.scalars(
+                    select(ChannelIdentity.external_id).where(
+                        ChannelIdentity.customer_id == ticket.customer_id,
+                        ChannelIdentity.kind == "email",
+                        ChannelIdentity.verified.is_(True),
+                    )
+                )
+            )
+            view = TicketView(ticket, customer, emails)
+            conv = await session.get(Conversation, ticket.conversation_id)
+            view.channel_now = conv.last_channel if conv else None
+            if ticket.assignee_id is not None:
+                agent = await session.get(User, ticket.assignee_id)
+                view.assignee = agent.name if agent else None
+            view.assignee = view.assignee or "an agent"
+            view.timeline = await timeline_query(session, ticket.customer_id)
+            view.last_seq = max(
+                (m["seq"] for m in view.timeline if m["conversation_id"] == ticket.conversation_id), default=0
+            )
+            return view
+
+    async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
+        async with self.core.router.sessions() as session:
+            return await session.scalar(
+                select(Ticket.id)
+                .where(
+                    Ticket.external_refs[("slack", "ts")].as_string() == thread_ts,
+                    Ticket.external_refs[("slack", "channel")].as_string() == channel,
+                )
+                .order_by(Ticket.id.desc())
+                .limit(1)
+            )
+
+    async def latest_ticket(self, channel: str) -> int | None:
+        async with self.core.router.sessions() as session:
+            return await session.scalar(
+                select(Ticket.id)
+                .where(
+                    Ticket.external_refs[("slack", "channel")].as_string() == channel,
+                    Ticket.status.in_(tk.OPEN_STATUSES),
+                )
+                .order_by(Ticket.id.desc())
+                .limit(1)
+            )
+
+    async def agent_for(self, slack_user_id: str) -> User:
+        """The agent behind a Slack user. People in the agents' channel are agents: the first time one
+        acts, a user is created for them (role agent, linked by `slack_user_id`, no usable token)."""
+        async with self.core.router.sessions() as session:
+            user = await session.scalar(select(User).where(User.slack_user_id == slack_user_id))
+            if user is not None:
+                return user
+        info = await self.core.users.get(slack_user_id)
+        name = (info.name if info else None) or slack_user_id
+        try:
+            async with self.core.router.sessions() as session, session.begin():
+                if await session.scalar(select(User.id).where(User.name == name)) is not None:
+                    name = f"{name} ({slack_user_id})"
+                user, _ = await create_user(session, name, "agent")
+                user.slack_user_id = slack_user_id
+            log.info("created agent %r for Slack user %s", name, slack_user_id)
+            return user
+        except (ConflictError, IntegrityError):  # created at the same moment by another event
+            async with self.core.router.sessions() as session:
+                found = await session.scalar(select(User).where(User.slack_user_id == slack_user_id))
+            if found is None:
+                raise
+            return found
+
+    # -- the ticket post ---------------------------------------------------------------------------------
+    async def on_tickets(self, data: dict[str, Any]) -> None:
+        async with self._order:
+            event, ticket_id = data.get("event"), data.get("ticket_id")
+            if not isinstance(ticket_id, int):
+                return
+            if event in ("opened", "reopened"):
+                await self.post_ticket(ticket_id, reopened=event == "reopened")
+            elif event in ("claimed", "resolved", "transferred", "message"):
+                await self.update_post(ticket_id)
+
+    async def post_ticket(self, ticket_id: int, *, reopened: bool = False) -> None:
+        view = await self.view(ticket_id)
+        if view is None or not self.channel:
+            return
+        if view.refs.get("ts"):  # handed over again (or reopened after a resolve): the same thread
+            await self.core.client.chat_postMessage(
+                channel=view.refs["channel"],
+                thread_ts=view.refs["ts"],
+                text=f"🔁 The customer asked for a person again (#{ticket_id}, {view.data['status']}).",
+            )
+            await self.update_post(ticket_id)
+            return
+        text, blocks, rest = view.blocks()
+        resp = await self.core.client.chat_postMessage(channel=self.channel, text=text, blocks=blocks)
+        channel, ts = str(resp["channel"]), str(resp["ts"])
+        await self.save_refs(ticket_id, {"channel": channel, "ts": ts, "last_seq": view.last_seq})
+        for part in chunks("*Earlier messages:*\n" + "\n".join(rest)) if rest else []:
+            await self.core.client.chat_postMessage(channel=channel, thread_ts=ts, text=part)
+
+    async def save_refs(self, ticket_id: int, refs: dict[str, Any]) -> None:
+        async with self.core.router.sessions() as session, session.begin():
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is not None:
+                ticket.external_refs = {**(ticket.external_refs or {}), "slack": refs}
+
+    async def update_post(self, ticket_id: int) -> None:
+        view = await self.view(ticket_id)
+        if view is None or not view.refs.get("ts"):
+            return
+        text, blocks, _ = view.blocks()
+        await self.core.client.chat_update(
+            channel=view.refs["channel"], ts=view.refs["ts"], text=text, blocks=blocks
+        )
+
+    # -- mirroring the conversation into the thread ------------------------------------------------------
+    async def on_conversation(self, data: dict[str, Any]) -> None:
+        async with self._order:
+            conv_id, seq = data.get("conversation_id"), int(data.get("seq") or 0)
+            author, frame = data.get("author"), data.get("frame") or {}
+            if author == "customer":
+                line = f"*Customer*: {escape(str(data.get('text') or ''))}"
+            elif author == "agent" and frame.get("type") in ("agent_message", "note"):
+                said = describe({"kind": frame["type"], "text": frame.get("text")})
+                line = f"*{escape(str(frame.get('agent')))}* (console): {escape(said)}"
+            else:
+                return
+            if not isinstance(conv_id, int):
+                return
+            async with self.core.router.sessions() as session:
+                ticket = await tk.open_ticket_for(session, conv_id)
+                refs = dict((ticket.external_refs or {}).get("slack") or {}) if ticket else {}
+            if not refs.get("ts") or seq <= int(refs.get("last_seq") or 0):
+                return  # no thread yet, or the post already shows it
+            await self.core.client.chat_postMessage(channel=refs["channel"], thread_ts=refs["ts"], text=line)
+
+    # -- agents acting in Slack --------------------------------------------------------------------------
+    async def on_message(self, event: dict[str, Any]) -> None:
+        """A message in the agents' channel: replies in a ticket's thread go to the customer."""
+        subtype = event.get("subtype")
+        if subtype in ("message_changed", "message_deleted"):
+            log.info("ignoring an %s in the agents' channel: what was sent stays sent", subtype)
+            return
+        if subtype not in (None, "thread_broadcast", "file_share") or not event.get("user"):
+            return
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event.get("ts"):
+            return  # agents talking among themselves
+        ticket_id = await self.ticket_for_thread(str(event["channel"]), str(thread_ts))
+        if ticket_id is None:
+            return
+        text = to_plain(str(event.get("text") or ""))
+        internal = text.startswith("//")
+        text = text[2:].strip() if internal else text
+        if not text:
+            return
+        agent = await self.agent_for(str(event["user"]))
+        token = FROM_SLACK.set(True)
+        try:
+            await self.core.router.agent_message(ticket_id, agent.id, text, internal=internal)
+        except KundresaError as exc:
+            await self.tell(event["channel"], event["user"], str(thread_ts), exc.message)
+        finally:
+            FROM_SLACK.reset(token)
+
+    async def on_command(self, body: dict[str, Any]) -> None:
+        words = str(body.get("text") or "").split()
+        channel, user = str(body.get("channel_id") or ""), str(body.get("user_id") or "")
+        sub = words.pop(0).lower() if words else "help"
+        if channel != self.channel:
+            await self.tell(channel, user, None, "Use `/kundresa` in the agents' channel. " + USAGE)
+            return
+        if sub not in ("claim", "resolve"):
+            await self.tell(channel, user, None, USAGE)
+            return
+        ticket_id: int | None = None
+        if words and words[0].lstrip("#").isdigit():
+            ticket_id = int(words.pop(0).lstrip("#"))
+        else:
+            ticket_id = await self.latest_ticket(channel)
+        if ticket_id is None:
+            await self.tell(channel, user, None, "There is no open ticket posted here. " + USAGE)
+            return
+        await self.act(sub, ticket_id, user, channel, words[0] if words else None)
+
+    async def on_button(self, body: dict[str, Any], kind: str) -> None:
+        action = body["actions"][0]
+        channel = str((body.get("container") or {}).get("channel_id") or "")
+        if channel != self.channel:
+            return  # ticket buttons live in the agents' channel; the people there are the agents
+        try:
+            ticket_id = int(str(action.get("value")))
+        except ValueError:
+            return
+        await self.act(kind, ticket_id, str(body["user"]["id"]), channel, None)
+
+    async def act(
+        self, kind: str, ticket_id: int, slack_user: str, channel: str, article: str | None
+    ) -> None:
+        agent = await self.agent_for(slack_user)
+        router = self.core.router
+        try:
+            if kind == "claim":
+                data, claimed = await router.claim_ticket(ticket_id, agent.id)
+                if not claimed:
+                    taken = f"Ticket #{ticket_id} is someone else's already."
+                    await self.tell(channel, slack_user, None, taken)
+                    return
+                note = f"{agent.name} claimed ticket #{ticket_id}."
+            else:
+                data = await router.resolve_ticket(ticket_id, agent.id, article=article, kb=self.core.kb)
+                note = f"{agent.name} resolved ticket #{ticket_id}"
+                if article:
+                    note += f" with `{article}`"
+                if data.get("learned_question"):
+                    note += f"; the bot learned “{data['learned_question']}”"
+                note += "."
+        except KundresaError as exc:
+            await self.tell(channel, slack_user, None, exc.message)
+            return
+        view = await self.view(ticket_id)
+        if view is not None and view.refs.get("ts"):
+            await self.core.client.chat_postMessage(
+                channel=view.refs["channel"], thread_ts=view.refs["ts"], text=escape(note)
+            )
+
+    async def tell(self, channel: str, user: str, thread_ts: str | None, text: str) -> None:
+        """A message only this agent sees."""
+        if not channel:
+            return
+        args: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        await self.core.client.chat_postEphemeral(**args)

@@ -1,0 +1,298 @@
+"""Slack for customers: direct messages and shared (Slack Connect) channels, and how frames look there.
+
+Also holds the text helpers both Slack sides use (Slack mrkdwn in and out).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from config import KundresaError
+from router.identity import Evidence
+
+if TYPE_CHECKING:
+    from bot.channels.slack import SlackIntegration
+
+log = logging.getLogger("kundresa.slack")
+
+HUMAN_LABEL = "Prata med en person / Talk to a person"
+CSAT_PROMPT = "Hur nöjd är du med hjälpen? / How happy are you with the help?"
+SECTION_LIMIT = 2900  # Slack refuses section text over 3000 characters
+# Message subtypes that carry something a person wrote; the others (joins, topic changes ...) are ignored.
+CUSTOMER_SUBTYPES = (None, "file_share", "thread_broadcast", "me_message")
+
+_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+_MD_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_MD_HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
+_MD_BULLET = re.compile(r"^(\s*)[-*]\s+", re.MULTILINE)
+
+
+# -- text ------------------------------------------------------------------------------------------------
+def escape(text: str) -> str:
+    """Plain text made safe for Slack mrkdwn: only &, < and > are special."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_plain(text: str) -> str:
+    """Slack message text as plain text: `<url|label>` becomes `label (url)`, mentions stay readable."""
+
+    def link(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith(("@", "#")):
+            return label or target  # <@U123> or <#C123|general>
+        if target.startswith("!"):
+            return label or "@" + target[1:].split("^")[0]  # <!here>
+        if label and label != target:
+            return f"{label} ({target.removeprefix('mailto:')})"
+        return target.removeprefix("mailto:")
+
+    return html.unescape(_LINK.sub(link, text)).strip()
+
+
+def markdown_to_mrkdwn(text: str) -> str:
+    """The knowledge base's Markdown as Slack mrkdwn (bold, links, headings, bullets)."""
+    out = escape(text)
+    out = _MD_HEADING.sub(lambda m: f"*{m.group(1).strip()}*", out)
+    out = _MD_BOLD.sub(lambda m: f"*{m.group(1)}*", out)
+    out = _MD_LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", out)
+    return _MD_BULLET.sub(lambda m: f"{m.group(1)}• ", out)
+
+
+def chunks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Split on line breaks into pieces Slack accepts in one section."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            pieces.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or " "}}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text[:75], "emoji": True},
+        "action_id": action_id,
+        "value": value[:2000],
+    }
+    if style:
+        data["style"] = style
+    return data
+
+
+def human_block() -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "block_id": "kundresa_human",
+        "elements": [button(HUMAN_LABEL, "kundresa_human", "human")],
+    }
+
+
+# -- frames as Slack messages ----------------------------------------------------------------------------
+def render_frame(frame: dict[str, Any]) -> dict[str, Any] | None:
+    """`chat.postMessage` arguments (text + blocks) for a stored frame; None for what customers never see."""
+    kind = frame.get("type")
+    text = str(frame.get("text") or "")
+    if kind == "note":
+        return None
+    if kind == "answer":
+        title = str((frame.get("article") or {}).get("title") or "")
+        body = markdown_to_mrkdwn(text)
+        parts = chunks(f"*{escape(title)}*\n{body}" if title else body)
+        return {
+            "text": f"{title}\n\n{text}" if title else text,
+            "blocks": [*(section(p) for p in parts[:45]), human_block()],
+        }
+    if kind == "clarify":
+        blocks: list[dict[str, Any]] = [section(escape(text))]
+        # One actions block per option: action ids must be unique within a block.
+        for i, option in enumerate(frame.get("options") or []):
+            blocks.append(
+                {
+                    "type": "actions",
+                    "block_id": f"kundresa_choose_{i}",
+                    "elements": [button(str(option["title"]), "kundresa_choose", str(option["slug"]))],
+                }
+            )
+        blocks.append(human_block())
+        titles = ", ".join(str(o["title"]) for o in frame.get("options") or [])
+        return {"text": f"{text} {titles}".strip(), "blocks": blocks}
+    if kind == "agent_message":
+        agent = str(frame.get("agent") or "Kundtjänst")
+        return {"text": f"{agent}: {text}", "blocks": [section(f"*{escape(agent)}:* {escape(text)}")]}
+    if kind == "csat_request":
+        scores = [button(str(n), f"kundresa_csat_{n}", str(n)) for n in range(1, 6)]
+        return {
+            "text": CSAT_PROMPT,
+            "blocks": [
+                section(CSAT_PROMPT),
+                {"type": "actions", "block_id": "kundresa_csat", "elements": scores},
+            ],
+        }
+    if not text:
+        return None
+    return {"text": text, "blocks": [section(escape(text))]}
+
+
+# -- customer events -------------------------------------------------------------------------------------
+class SlackCustomers:
+    """Customer messages and buttons go through the same router and dialogue as the web chat."""
+
+    def __init__(self, core: SlackIntegration) -> None:
+        self.core = core
+
+    async def conversation_for(self, user_id: str) -> int:
+        """The conversation of this Slack user; their Slack email is verified evidence (one customer)."""
+        info = await self.core.users.get(user_id)
+        email = info.email if info else None
+        name = info.name if info else None
+        _, conv_id = await self.core.router.identify(
+            [Evidence("slack_user", user_id, True)], email=email, name=name
+        )
+        return conv_id
+
+    async def is_customer_channel(self, body: dict[str, Any], event: dict[str, Any]) -> bool:
+        """DMs always; other channels only when shared with another organisation (Slack Connect), and
+        then only people from the other side: our own colleagues there are not customers."""
+        if event.get("channel_type") == "im":
+            return True
+        info = await self.core.channel_info(str(event.get("channel")))
+        if not (info.get("is_ext_shared") or info.get("is_shared")):
+            log.debug("ignoring a message in %s: not a shared channel", event.get("channel"))
+            return False
+        own_team = body.get("team_id")
+        author_team = event.get("user_team") or event.get("team")
+        if own_team and author_team == own_team:
+            log.debug("ignoring a colleague's message in shared channel %s", event.get("channel"))
+            return False
+        return True
+
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            await self.on_edit(body, event)
+            return
+        if subtype == "message_deleted":
+            # The stored copy (masked) stays: agents keep the history they worked from.
+            log.info(
+                "a Slack customer deleted message %s in %s; the stored copy stays",
+                (event.get("previous_message") or {}).get("ts"),
+                event.get("channel"),
+            )
+            return
+        if subtype not in CUSTOMER_SUBTYPES or not event.get("user"):
+            return
+        if not await self.is_customer_channel(body, event):
+            return
+        text = self.clip(to_plain(str(event.get("text") or "")))
+        if not text:
+            return  # a file without a caption: nothing to answer
+        channel, ts = str(event["channel"]), str(event["ts"])
+        address = {"channel": channel, "thread_ts": str(event.get("thread_ts") or ts)}
+        conv_id = await self.conversation_for(str(event["user"]))
+        inbound = await self.core.router.receive(
+            conv_id, channel="slack", address=address, text=text, client_id=f"slack:{channel}:{ts}"
+        )
+        await self.core.dialogue.respond(inbound)
+
+    async def on_edit(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """An edited message is stored as a new (masked) message marked edited; the bot does not
+        answer it again, but agents see the correction in the timeline and the ticket thread."""
+        new, old = event.get("message") or {}, event.get("previous_message") or {}
+        if new.get("bot_id") or not new.get("user") or new.get("text") == old.get("text"):
+            return  # our own replies being updated, link unfurls and the like
+        merged = {**event, "user": new.get("user"), "user_team": new.get("user_team"), "ts": new.get("ts")}
+        if not await self.is_customer_channel(body, merged):
+            return
+        text = self.clip(to_plain(str(new.get("text") or "")))
+        if not text:
+            return
+        channel, ts = str(event["channel"]), str(new.get("ts"))
+        edited = str((new.get("edited") or {}).get("ts") or event.get("event_ts") or "")
+        address = {"channel": channel, "thread_ts": str(new.get("thread_ts") or ts)}
+        conv_id = await self.conversation_for(str(new["user"]))
+        await self.core.router.receive(
+            conv_id,
+            channel="slack",
+            address=address,
+            text=f"(ändrat / edited) {text}",
+            client_id=f"slack:{channel}:{ts}:edit:{edited}"[:100],
+        )
+
+    def clip(self, text: str) -> str:
+        limit = self.core.settings.chat.max_message_bytes
+        raw = text.encode("utf-8")
+        if len(raw) <= limit:
+            return text
+        log.info("a Slack message over %d bytes was shortened", limit)
+        return raw[:limit].decode("utf-8", errors="ignore")
+
+    # -- buttons ---------------------------------------------------------------------------------------
+    async def _conversation_of_action(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """The clicking customer's conversation, now addressed to the thread they clicked in."""
+        message = body.get("message") or {}
+        container = body.get("container") or {}
+        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+        thread_ts = str(message.get("thread_ts") or container.get("thread_ts") or message.get("ts") or "")
+        conv_id = await self.conversation_for(str(body["user"]["id"]))
+        address = {"channel": channel, "thread_ts": thread_ts}
+        await self.core.router.touch(conv_id, channel="slack", address=address)
+        return conv_id, message
+
+    async def _settle(self, body: dict[str, Any], message: dict[str, Any], note: str) -> None:
+        """Replace the buttons of the clicked message with what was chosen (no double clicks)."""
+        channel = (body.get("container") or {}).get("channel_id")
+        if not channel or not message.get("ts"):
+            return
+        kept = [b for b in message.get("blocks") or [] if b.get("type") != "actions"]
+        kept.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
+        await self.core.client.chat_update(
+            channel=channel, ts=message["ts"], text=str(message.get("text") or note), blocks=kept
+        )
+
+    async def on_choose(self, body: dict[str, Any]) -> None:
+        action = body["actions"][0]
+        conv_id, message = await self._conversation_of_action(body)
+        try:
+            await self.core.dialogue.choose(conv_id, str(action.get("value") or ""))
+        except KundresaError as exc:
+            log.info("Slack choose failed: %s", exc.message)
+            return
+        title = (action.get("text") or {}).get("text") or action.get("value")
+        await self._settle(body, message, f"✓ {title}")
+
+    async def on_human(self, body: dict[str, Any]) -> None:
+        conv_id, _ = await self._conversation_of_action(body)
+        await self.core.dialogue.human(conv_id)
+
+    async def on_csat(self, body: dict[str, Any]) -> None:
+        action = body["actions"][0]
+        try:
+            score = int(str(action.get("value")))
+        except ValueError:
+            return
+        if not 1 <= score <= 5:
+            return
+        conv_id, message = await self._conversation_of_action(body)
+        try:
+            await self.core.dialogue.csat(conv_id, score)
+        except KundresaError as exc:
+            log.info("Slack CSAT not recorded: %s", exc.message)
+            return
+        await self._settle(body, message, "★" * score + "☆" * (5 - score))

@@ -1,0 +1,222 @@
+"""Admin API: VIP flags, identity merges (list, undo) and users (list, create, change team/capacity).
+
+`add_routes` also registers the analytics routes (`router.analytics`), so the app factory needs one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, or_, select
+
+from config import ConflictError, NotFoundError, ValidationError
+from router import analytics
+from router import tickets as tk
+from router.assignment import dispatch
+from router.auth import create_user
+from router.identity import undo_merge
+from router.models import ROLES, Customer, IdentityMerge, Ticket, User
+from router.web import ROUTER, SESSIONS, SETTINGS, read_object, requires
+
+MAX_CAPACITY = 1000
+
+
+def _id(request: web.Request, what: str) -> int:
+    try:
+        return int(request.match_info["id"])
+    except ValueError as exc:
+        raise ValidationError(f"{what} id must be a number") from exc
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def _customer(session: Any, customer_id: int) -> Customer:
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFoundError(f"no customer {customer_id}")
+    return customer
+
+
+def merge_json(record: IdentityMerge) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "source_customer_id": record.source_customer_id,
+        "target_customer_id": record.target_customer_id,
+        "evidence": record.evidence,
+        "moved": record.moved,
+        "created_at": _iso(record.created_at),
+        "undone_at": _iso(record.undone_at),
+    }
+
+
+def user_json(user: User, load: int | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": user.id,
+        "name": user.name,
+        "role": user.role,
+        "team": user.team,
+        "capacity": user.capacity,
+        "presence": user.presence,
+        "last_assigned_at": _iso(user.last_assigned_at),
+        "created_at": _iso(user.created_at),
+    }
+    if load is not None:
+        data["active_tickets"] = load
+    return data
+
+
+# -- customers ------------------------------------------------------------------------------------------
+@requires("admin")
+async def set_vip(request: web.Request) -> web.Response:
+    """Set or clear the VIP flag; the customer's queued and active tickets are re-prioritised."""
+    customer_id = _id(request, "customer")
+    body = await read_object(request)
+    vip = body.get("vip")
+    if not isinstance(vip, bool):
+        raise ValidationError("'vip' must be true or false")
+    async with request.app[SESSIONS]() as session, session.begin():
+        customer = await _customer(session, customer_id)
+        customer.vip = vip
+        tickets = await session.scalars(
+            select(Ticket).where(Ticket.customer_id == customer.id, Ticket.status.in_(tk.OPEN_STATUSES))
+        )
+        changed = []
+        for ticket in tickets:
+            priority = tk.priority_for(customer, ticket.context or {})
+            if priority != ticket.priority:
+                ticket.priority = priority
+                changed.append(ticket.id)
+        await session.flush()
+        assigned = await dispatch(session, request.app[SETTINGS].routing) if changed else []
+        data = {"id": customer.id, "vip": customer.vip, "reprioritised_tickets": changed}
+    bus = request.app[ROUTER].bus
+    auto = {ticket_id for ticket_id, _agent in assigned}
+    for ticket_id in changed:
+        if ticket_id not in auto:
+            await bus.publish("tickets", {"event": "updated", "ticket_id": ticket_id})
+    for ticket_id in sorted(auto):
+        await bus.publish("tickets", {"event": "assigned", "ticket_id": ticket_id})
+    return web.json_response(data)
+
+
+@requires("admin")
+async def list_merges(request: web.Request) -> web.Response:
+    """Merges this customer took part in (as source or target), newest first."""
+    customer_id = _id(request, "customer")
+    async with request.app[SESSIONS]() as session:
+        await _customer(session, customer_id)
+        rows = await session.scalars(
+            select(IdentityMerge)
+            .where(
+                or_(
+                    IdentityMerge.source_customer_id == customer_id,
+                    IdentityMerge.target_customer_id == customer_id,
+                )
+            )
+            .order_by(IdentityMerge.id.desc())
+        )
+        items = [merge_json(r) for r in rows]
+    return web.json_response({"merges": items, "count": len(items)})
+
+
+@requires("admin")
+async def undo(request: web.Request) -> web.Response:
+    merge_id = _id(request, "merge")
+    async with request.app[SESSIONS]() as session, session.begin():
+        record = await session.get(IdentityMerge, merge_id)
+        if record is None:
+            raise NotFoundError(f"no merge {merge_id}")
+        if record.undone_at is not None:
+            raise ConflictError(f"merge {merge_id} was undone at {record.undone_at.isoformat()}")
+        record = await undo_merge(session, merge_id)
+        data = merge_json(record)
+    return web.json_response(data)
+
+
+# -- users ----------------------------------------------------------------------------------------------
+def _team(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value.strip()) > 100:
+        raise ValidationError("'team' must be a team name (at most 100 characters) or null")
+    return value.strip() or None
+
+
+def _capacity(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_CAPACITY:
+        raise ValidationError(f"'capacity' must be a whole number from 0 to {MAX_CAPACITY}, or null")
+    return value
+
+
+async def _loads(session: Any) -> dict[int, int]:
+    rows = await session.execute(
+        select(Ticket.assignee_id, func.count(Ticket.id))
+        .where(Ticket.assignee_id.is_not(None), Ticket.status.in_(tk.OPEN_STATUSES))
+        .group_by(Ticket.assignee_id)
+    )
+    return {int(uid): int(n) for uid, n in rows}
+
+
+@requires("admin")
+async def list_users(request: web.Request) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        loads = await _loads(session)
+        rows = await session.scalars(select(User).order_by(User.id))
+        items = [user_json(u, loads.get(u.id, 0)) for u in rows]
+    return web.json_response({"users": items, "count": len(items)})
+
+
+@requires("admin")
+async def add_user(request: web.Request) -> web.Response:
+    """Create an agent or admin; the API token is in this answer only (only its hash is stored)."""
+    body = await read_object(request)
+    name, role = body.get("name"), body.get("role", "agent")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
+        raise ValidationError("'name' is required (at most 200 characters)")
+    if role not in ROLES:
+        raise ValidationError(f"'role' must be one of {', '.join(ROLES)}")
+    team, capacity = _team(body.get("team")), _capacity(body.get("capacity"))
+    async with request.app[SESSIONS]() as session, session.begin():
+        user, token = await create_user(session, name, role, team=team, capacity=capacity)
+        data = {**user_json(user, 0), "token": token}
+    return web.json_response(data, status=201)
+
+
+@requires("admin")
+async def patch_user(request: web.Request) -> web.Response:
+    """Change an agent's team and/or capacity; a freed-up agent gets queued tickets at once."""
+    user_id = _id(request, "user")
+    body = await read_object(request)
+    unknown = set(body) - {"team", "capacity"}
+    if unknown:
+        raise ValidationError(f"only 'team' and 'capacity' can be changed, not {', '.join(sorted(unknown))}")
+    async with request.app[SESSIONS]() as session, session.begin():
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"no user {user_id}")
+        if "team" in body:
+            user.team = _team(body["team"])
+        if "capacity" in body:
+            user.capacity = _capacity(body["capacity"])
+        await session.flush()
+        assigned = await dispatch(session, request.app[SETTINGS].routing)
+        loads = await _loads(session)
+        data = user_json(user, loads.get(user.id, 0))
+    for ticket_id, _agent in assigned:
+        await request.app[ROUTER].bus.publish("tickets", {"event": "assigned", "ticket_id": ticket_id})
+    return web.json_response(data)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/customers/{id}/vip", set_vip)
+    app.router.add_get("/api/customers/{id}/merges", list_merges)
+    app.router.add_post("/api/merges/{id}/undo", undo)
+    app.router.add_get("/api/users", list_users)
+    app.router.add_post("/api/users", add_user)
+    app.router.add_patch("/api/users/{id}", patch_user)
+    analytics.add_routes(app)

@@ -1,0 +1,214 @@
+"""The agent console: `/agent` (page and script) and `/agent/ws`, a socket that keeps it live.
+
+The socket sends a snapshot on connect, then pushes every ticket change and every message added to a
+conversation with an active ticket. Event-bus listeners only enqueue (publishers never wait on a slow
+console); one writer task per socket looks the rows up and sends them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import select
+
+from router import tickets as tk
+from router.auth import authenticate, check_role
+from router.models import Customer, Message, Ticket, User
+from router.web import BUS, SESSIONS, bearer
+
+log = logging.getLogger("kundresa.console")
+STATIC = Path(__file__).resolve().parent / "static"
+CONSOLES = web.AppKey("agent_consoles", weakref.WeakSet[web.WebSocketResponse])
+QUEUE_LIMIT = 1000  # events waiting for one console; past this the console is closed to resync
+HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _file(name: str, content_type: str, csp: str | None = None) -> web.Response:
+    resp = web.Response(
+        body=(STATIC / name).read_bytes(), content_type=content_type, charset="utf-8", headers=HEADERS
+    )
+    if csp:
+        resp.headers["Content-Security-Policy"] = csp
+    return resp
+
+
+async def agent_page(request: web.Request) -> web.Response:
+    csp = (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
+    return _file("agent.html", "text/html", csp)
+
+
+async def agent_script(request: web.Request) -> web.Response:
+    return _file("agent.js", "application/javascript")
+
+
+# -- JSON views ---------------------------------------------------------------------------------------
+async def ticket_view(session: Any, ticket: Ticket) -> dict[str, Any]:
+    """`ticket_json` plus what the console shows in a list: the customer and the assignee's name."""
+    data = tk.ticket_json(ticket)
+    customer = await session.get(Customer, ticket.customer_id)
+    data["customer"] = (
+        {"id": customer.id, "name": customer.name, "email": customer.email, "vip": customer.vip}
+        if customer is not None
+        else None
+    )
+    assignee = await session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    data["assignee"] = assignee.name if assignee is not None else None
+    return data
+
+
+def message_view(m: Message) -> dict[str, Any]:
+    """The same shape as an item of a ticket's `timeline`."""
+    return {
+        "conversation_id": m.conversation_id,
+        "seq": m.seq,
+        "channel": m.channel,
+        "direction": m.direction,
+        "author": m.author_kind,
+        "kind": m.kind,
+        "text": m.text,
+        "internal": m.internal,
+        "context": m.context,
+        "payload": m.payload,
+        "created_at": m.created_at.isoformat(),
+    }
+
+
+async def snapshot(session: Any, user: User) -> dict[str, Any]:
+    queue = await session.scalars(
+        select(Ticket).where(Ticket.status == "open").order_by(Ticket.priority.desc(), Ticket.id).limit(500)
+    )
+    mine = await session.scalars(
+        select(Ticket)
+        .where(Ticket.assignee_id == user.id, Ticket.status.in_(tk.OPEN_STATUSES))
+        .order_by(Ticket.priority.desc(), Ticket.id)
+        .limit(500)
+    )
+    return {
+        "type": "snapshot",
+        "queue": [await ticket_view(session, t) for t in queue],
+        "mine": [await ticket_view(session, t) for t in mine],
+        "agent": {
+            "id": user.id,
+            "name": user.name,
+            "team": user.team,
+            "presence": user.presence,
+            "role": user.role,
+        },
+    }
+
+
+# -- the socket ---------------------------------------------------------------------------------------
+class ConsoleSocket:
+    def __init__(self, app: web.Application, ws: web.WebSocketResponse) -> None:
+        self.app, self.ws = app, ws
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(QUEUE_LIMIT)
+
+    async def listen(self, topic: str, data: dict[str, Any]) -> None:
+        """Event-bus listener: never waits."""
+        try:
+            self.queue.put_nowait((topic, dict(data)))
+        except asyncio.QueueFull:
+            log.warning("agent console too slow; closing it so it reconnects with a fresh snapshot")
+            asyncio.get_running_loop().create_task(self.ws.close(code=4408, message=b"too slow"))
+
+    async def frame_for(self, topic: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        async with self.app[SESSIONS]() as session:
+            if topic == "tickets":
+                ticket = await session.get(Ticket, int(data["ticket_id"]))
+                if ticket is None:
+                    return None
+                return {
+                    "type": "ticket",
+                    "event": data.get("event"),
+                    "ticket": await ticket_view(session, ticket),
+                }
+            conv_id, seq = int(data["conversation_id"]), int(data["seq"])
+            ticket = await tk.open_ticket_for(session, conv_id)
+            if ticket is None:
+                return None
+            msg = await session.scalar(
+                select(Message).where(Message.conversation_id == conv_id, Message.seq == seq)
+            )
+            if msg is None:
+                return None
+            return {
+                "type": "message",
+                "conversation_id": conv_id,
+                "ticket_id": ticket.id,
+                "ticket": await ticket_view(session, ticket),
+                "message": message_view(msg),
+            }
+
+    async def write(self) -> None:
+        while not self.ws.closed:
+            topic, data = await self.queue.get()
+            try:
+                frame = await self.frame_for(topic, data)
+                if frame is not None and not self.ws.closed:
+                    await self.ws.send_json(frame)
+            except (ConnectionError, RuntimeError):
+                return
+            except Exception:
+                log.exception("agent console could not push %s %s", topic, data)
+
+
+async def agent_ws(request: web.Request) -> web.StreamResponse:
+    token = request.query.get("token") or bearer(request)
+    async with request.app[SESSIONS]() as session:
+        user = await authenticate(session, token)  # 401 JSON before any upgrade
+        check_role(user, "agent")  # admins rank above agents
+        first = await snapshot(session, user)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
+    await ws.prepare(request)
+    console = ConsoleSocket(request.app, ws)
+    bus = request.app[BUS]
+    unsubscribe = [bus.subscribe(topic, console.listen) for topic in ("tickets", "conversation")]
+    request.app[CONSOLES].add(ws)
+    writer = asyncio.get_running_loop().create_task(console.write())
+    try:
+        await ws.send_json(first)
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT and msg.data == "ping":
+                await ws.send_str("pong")
+            elif msg.type == WSMsgType.ERROR:
+                break
+    except (ConnectionError, RuntimeError):
+        pass
+    finally:
+        for off in unsubscribe:
+            off()
+        request.app[CONSOLES].discard(ws)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+    return ws
+
+
+async def _close_consoles(app: web.Application) -> None:
+    consoles = app[CONSOLES]
+    for ws in list(consoles):
+        with contextlib.suppress(Exception):
+            await ws.close(code=1001, message=b"server shutting down")
+
+
+def add_routes(app: web.Application) -> None:
+    app[CONSOLES] = weakref.WeakSet()
+    app.on_shutdown.append(_close_consoles)
+    app.router.add_get("/agent", agent_page)
+    app.router.add_get("/agent/agent.js", agent_script)
+    app.router.add_get("/agent/ws", agent_ws)

@@ -1,0 +1,859 @@
+/**
+ * Kundresa agent console — plain ES2020, no dependencies, no build step. Served at /agent/agent.js.
+ *
+ * Log in with an agent API token (kept in sessionStorage). The page talks to the JSON API
+ * (/api/tickets…, /api/articles, /api/agents/me/presence) and keeps itself live over /agent/ws:
+ *   {"type":"snapshot","queue":[…],"mine":[…],"agent":{…}}  on connect,
+ *   {"type":"ticket","event":…,"ticket":{…}}               when a ticket changes,
+ *   {"type":"message","ticket_id":…,"message":{…}}          when a message is added to an active ticket.
+ * Every piece of customer or article text is put in the page with textContent, never as markup.
+ */
+(() => {
+  'use strict';
+
+  const BASE = location.pathname.replace(/\/agent\/?$/, '');
+  const TOKEN_KEY = 'kundresa.agent.token';
+  const LANG_KEY = 'kundresa.agent.lang';
+  const OPEN = ['open', 'assigned', 'waiting_customer'];
+
+  const TEXT = {
+    sv: {
+      consoleTitle: 'Agentkonsol', skip: 'Hoppa till konversationen', logout: 'Logga ut',
+      loginTitle: 'Logga in', loginIntro: 'Klistra in din API-nyckel för agenter.', tokenLabel: 'API-nyckel',
+      loginButton: 'Logga in', badToken: 'Nyckeln godtogs inte. Kontrollera den och försök igen.',
+      needToken: 'Skriv in din API-nyckel.', netError: 'Kunde inte nå servern. Försök igen.',
+      queue: 'Kö', mine: 'Mina ärenden', queueEmpty: 'Ingen väntar just nu.', mineEmpty: 'Du har inga öppna ärenden.',
+      noTicket: 'Inget ärende valt', pickTicket: 'Välj ett ärende i kön till vänster.', timeline: 'Tidslinje',
+      replyLabel: 'Svar till kunden', internal: 'Intern anteckning', cannedLabel: 'Sök färdigt svar',
+      cannedPlaceholder: 'Färdiga svar – sök artikel…', send: 'Skicka', sendNote: 'Spara anteckning',
+      enterHint: 'Enter skickar · Shift+Enter ny rad', replyPlaceholder: 'Skriv ett svar till kunden…',
+      notePlaceholder: 'Intern anteckning – syns inte för kunden…',
+      contextPane: 'Kontext', noContext: 'Kund och sida visas här.', customer: 'Kund', page: 'Sida',
+      botTried: 'Det här försökte boten', actions: 'Åtgärder', claim: 'Ta ärendet', claimed: 'Ditt ärende',
+      transferTo: 'Flytta till team', transfer: 'Flytta', resolveArticle: 'Artikeln som svarade (valfri)',
+      noArticle: '— ingen artikel —', resolveHint: 'Kundens fråga blir en exempelfråga för artikeln.',
+      resolve: 'Lös ärendet', online: 'Tillgänglig', away: 'Borta', presenceLabel: 'Din status',
+      connOnline: 'Live', connOffline: 'Frånkopplad – ansluter igen…', connConnecting: 'Ansluter…',
+      name: 'Namn', email: 'E-post', vip: 'VIP', channels: 'Kanaler', yes: 'Ja', no: 'Nej',
+      step: 'Steg', order: 'Order', amount: 'Belopp', currency: 'Valuta', reason: 'Orsak', question: 'Fråga',
+      noAttempts: 'Boten hittade inga artiklar.', noContextData: 'Ingen sidinformation.',
+      customerN: (n) => `Kund #${n}`, ticketN: (n) => `Ärende #${n}`, team: 'Team', status: 'Status',
+      waited: (d) => `väntat ${d}`, ago: (d) => `för ${d} sedan`, now: 'nyss',
+      min: (n) => `${n} min`, hour: (h, m) => (m ? `${h} h ${m} min` : `${h} h`), day: (n) => `${n} d`,
+      payment: 'Betalning', prio: (n) => `Prio ${n}`, assignedTo: (n) => `Agent: ${n}`,
+      statuses: { open: 'I kö', assigned: 'Tilldelad', waiting_customer: 'Väntar på kund', resolved: 'Löst', closed: 'Stängd' },
+      reasons: { asked_for_human: 'Bad om en person', no_answer: 'Inget säkert svar', clarify_failed: 'Förtydligande hjälpte inte', frustrated: 'Frustrerad kund' },
+      authors: { customer: 'Kund', bot: 'Bot', agent: 'Agent', system: 'System' },
+      channelNames: { web: 'Webb', slack: 'Slack', email: 'E-post' },
+      identities: { web_visitor: 'Webb (anonym)', web_user: 'Webb (inloggad)', slack_user: 'Slack', email: 'E-post' },
+      kinds: { csat_request: 'Bad kunden om betyg', handoff: 'Överlämnat till person', note: 'Intern anteckning' },
+      noteTag: 'Intern', options: 'Alternativ', sent: 'Skickat.', noteSaved: 'Anteckning sparad.',
+      claimDone: 'Ärendet är ditt.', transferDone: (t) => `Flyttat till ${t}.`, needTeam: 'Skriv ett team.',
+      resolvedDone: 'Ärendet är löst. Kunden får frågan om betyg.',
+      learned: (q) => `Boten har lärt sig frågan: ”${q}”`, takenBy: (n) => `Ärendet har tagits av ${n}.`,
+      newTicket: (n) => `Nytt ärende i kön: #${n}`, error: 'Något gick fel', noResults: 'Inga artiklar hittades.',
+      csat: (n) => `Betyg ${n}/5`,
+    },
+    en: {
+      consoleTitle: 'Agent console', skip: 'Skip to the conversation', logout: 'Log out',
+      loginTitle: 'Log in', loginIntro: 'Paste your agent API token.', tokenLabel: 'API token',
+      loginButton: 'Log in', badToken: 'That token was not accepted. Check it and try again.',
+      needToken: 'Enter your API token.', netError: 'Could not reach the server. Try again.',
+      queue: 'Queue', mine: 'My tickets', queueEmpty: 'Nobody is waiting right now.', mineEmpty: 'You have no open tickets.',
+      noTicket: 'No ticket selected', pickTicket: 'Pick a ticket from the queue on the left.', timeline: 'Timeline',
+      replyLabel: 'Reply to the customer', internal: 'Internal note', cannedLabel: 'Search canned answers',
+      cannedPlaceholder: 'Canned answers – search articles…', send: 'Send', sendNote: 'Save note',
+      enterHint: 'Enter sends · Shift+Enter new line', replyPlaceholder: 'Write a reply to the customer…',
+      notePlaceholder: 'Internal note – the customer never sees it…',
+      contextPane: 'Context', noContext: 'Customer and page show here.', customer: 'Customer', page: 'Page',
+      botTried: 'What the bot tried', actions: 'Actions', claim: 'Claim', claimed: 'Your ticket',
+      transferTo: 'Transfer to team', transfer: 'Transfer', resolveArticle: 'Article that answered it (optional)',
+      noArticle: '— no article —', resolveHint: 'The customer\'s question becomes an example question of the article.',
+      resolve: 'Resolve', online: 'Online', away: 'Away', presenceLabel: 'Your status',
+      connOnline: 'Live', connOffline: 'Disconnected – reconnecting…', connConnecting: 'Connecting…',
+      name: 'Name', email: 'Email', vip: 'VIP', channels: 'Channels', yes: 'Yes', no: 'No',
+      step: 'Step', order: 'Order', amount: 'Amount', currency: 'Currency', reason: 'Reason', question: 'Question',
+      noAttempts: 'The bot found no articles.', noContextData: 'No page information.',
+      customerN: (n) => `Customer #${n}`, ticketN: (n) => `Ticket #${n}`, team: 'Team', status: 'Status',
+      waited: (d) => `waited ${d}`, ago: (d) => `${d} ago`, now: 'just now',
+      min: (n) => `${n} min`, hour: (h, m) => (m ? `${h} h ${m} min` : `${h} h`), day: (n) => `${n} d`,
+      payment: 'Payment', prio: (n) => `Prio ${n}`, assignedTo: (n) => `Agent: ${n}`,
+      statuses: { open: 'Queued', assigned: 'Assigned', waiting_customer: 'Waiting for customer', resolved: 'Resolved', closed: 'Closed' },
+      reasons: { asked_for_human: 'Asked for a person', no_answer: 'No confident answer', clarify_failed: 'Clarifying did not help', frustrated: 'Frustrated customer' },
+      authors: { customer: 'Customer', bot: 'Bot', agent: 'Agent', system: 'System' },
+      channelNames: { web: 'Web', slack: 'Slack', email: 'Email' },
+      identities: { web_visitor: 'Web (anonymous)', web_user: 'Web (signed in)', slack_user: 'Slack', email: 'Email' },
+      kinds: { csat_request: 'Asked the customer for a rating', handoff: 'Handed over to a person', note: 'Internal note' },
+      noteTag: 'Internal', options: 'Options', sent: 'Sent.', noteSaved: 'Note saved.',
+      claimDone: 'The ticket is yours.', transferDone: (t) => `Transferred to ${t}.`, needTeam: 'Enter a team.',
+      resolvedDone: 'Resolved. The customer is asked for a rating.',
+      learned: (q) => `The bot has learned the question: “${q}”`, takenBy: (n) => `${n} has taken this ticket.`,
+      newTicket: (n) => `New ticket in the queue: #${n}`, error: 'Something went wrong', noResults: 'No articles found.',
+      csat: (n) => `Rating ${n}/5`,
+    },
+  };
+  // Channel icons as SVG paths (no icon font, no emoji font needed).
+  const CHANNEL_ICONS = {
+    web: ['M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z', 'M3 12h18', 'M12 3c2.5 2.6 3.7 5.6 3.7 9s-1.2 6.4-3.7 9c-2.5-2.6-3.7-5.6-3.7-9s1.2-6.4 3.7-9z'],
+    slack: ['M9 3L7 21', 'M17 3l-2 18', 'M4 8.5h17', 'M3 15.5h17'],
+    email: ['M3 6h18v12H3z', 'M3 6l9 7l9-7'],
+    other: ['M5 5h14v10H9l-4 4z'],
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const store = {
+    get(k, area = sessionStorage) { try { return area.getItem(k); } catch { return null; } },
+    set(k, v, area = sessionStorage) { try { area.setItem(k, v); } catch { /* private mode */ } },
+    del(k, area = sessionStorage) { try { area.removeItem(k); } catch { /* private mode */ } },
+  };
+
+  const state = {
+    lang: store.get(LANG_KEY, localStorage) === 'en' ? 'en' : 'sv',
+    token: store.get(TOKEN_KEY) || '',
+    agent: null,
+    queue: new Map(),
+    mine: new Map(),
+    current: null, // the opened ticket
+    customer: null, // GET /api/customers/{id}/timeline → customer
+    seen: new Set(), // "conversation:seq" of rendered timeline messages
+    unread: new Set(),
+    articles: [],
+    socket: null,
+    attempt: 0,
+    reconnectTimer: 0,
+    lastArticle: '',
+  };
+  let t = TEXT[state.lang];
+
+  /* ------------------------------------------------------------------ helpers */
+
+  function el(tag, cls, text) {
+    const n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text != null) n.textContent = String(text);
+    return n;
+  }
+  function icon(paths) {
+    const NS = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    svg.setAttribute('class', 'icon');
+    for (const d of paths) {
+      const path = document.createElementNS(NS, 'path');
+      path.setAttribute('d', d);
+      svg.append(path);
+    }
+    return svg;
+  }
+  function kv(dl, label, value) {
+    if (value == null || value === '') return;
+    dl.append(el('dt', null, label), el('dd', null, value));
+  }
+  function duration(ms) {
+    const mins = Math.max(0, Math.floor(ms / 60000));
+    if (mins < 1) return null;
+    if (mins < 60) return t.min(mins);
+    if (mins < 48 * 60) return t.hour(Math.floor(mins / 60), mins % 60);
+    return t.day(Math.floor(mins / 1440));
+  }
+  function waited(iso) {
+    const d = duration(Date.now() - Date.parse(iso));
+    return d ? t.waited(d) : t.now;
+  }
+  function clock(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return '';
+    const sameDay = new Date().toDateString() === d.toDateString();
+    const loc = state.lang === 'en' ? 'en-GB' : 'sv-SE';
+    return sameDay
+      ? d.toLocaleTimeString(loc, { hour: '2-digit', minute: '2-digit' })
+      : d.toLocaleString(loc, { dateStyle: 'short', timeStyle: 'short' });
+  }
+  function money(amount, currency) {
+    if (amount == null || amount === '') return null;
+    const n = Number(amount);
+    if (!Number.isFinite(n)) return String(amount);
+    try {
+      if (currency) return new Intl.NumberFormat(state.lang === 'en' ? 'en-GB' : 'sv-SE', { style: 'currency', currency: String(currency) }).format(n);
+    } catch { /* unknown currency code */ }
+    return `${n.toLocaleString(state.lang === 'en' ? 'en-GB' : 'sv-SE')}${currency ? ` ${currency}` : ''}`;
+  }
+  const isPayment = (ticket) => /^(payment|betalning|checkout|kassa)$/i.test(String((ticket.context || {}).step || ''));
+  const isVip = (ticket) => Boolean((ticket.customer && ticket.customer.vip) || ticket.priority >= 100);
+  const customerName = (ticket) => (ticket.customer && (ticket.customer.name || ticket.customer.email)) || t.customerN(ticket.customer_id);
+
+  let toastTimer = 0;
+  function toast(text) {
+    const box = $('agent-toast');
+    box.textContent = text;
+    box.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
+  }
+  function announce(text) {
+    const box = $('agent-announce');
+    box.textContent = '';
+    setTimeout(() => { box.textContent = text; }, 50);
+  }
+  function notice(text) {
+    const box = $('agent-action-notice');
+    box.textContent = text || '';
+    box.hidden = !text;
+  }
+
+  /* ------------------------------------------------------------------ API */
+
+  class ApiError extends Error {
+    constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+  }
+  async function api(method, path, body, token = state.token) {
+    const init = { method, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let resp;
+    try {
+      resp = await fetch(BASE + path, init);
+    } catch {
+      throw new ApiError(0, 'network', t.netError);
+    }
+    let data = null;
+    try { data = await resp.json(); } catch { /* empty body */ }
+    if (!resp.ok) {
+      const err = (data && data.error) || {};
+      if (resp.status === 401 && token === state.token && state.agent) logout(t.badToken);
+      throw new ApiError(resp.status, err.code || 'http_error', err.message || `${t.error} (${resp.status})`);
+    }
+    return data;
+  }
+  async function act(fn) {
+    try {
+      return await fn();
+    } catch (e) {
+      toast(e instanceof ApiError ? e.message : t.error);
+      return undefined;
+    }
+  }
+
+  /* ------------------------------------------------------------------ language */
+
+  function applyLang() {
+    t = TEXT[state.lang];
+    document.documentElement.lang = state.lang;
+    document.title = `Kundresa · ${t.consoleTitle}`;
+    for (const n of document.querySelectorAll('[data-i18n]')) {
+      const v = t[n.dataset.i18n];
+      if (typeof v === 'string') n.textContent = v;
+    }
+    for (const n of document.querySelectorAll('[data-i18n-label]')) n.setAttribute('aria-label', t[n.dataset.i18nLabel]);
+    const langBtn = $('agent-lang');
+    langBtn.textContent = state.lang === 'sv' ? 'English' : 'Svenska';
+    langBtn.lang = state.lang === 'sv' ? 'en' : 'sv';
+    $('agent-canned').placeholder = t.cannedPlaceholder;
+    $('agent-transfer-team').placeholder = t.team;
+    updateComposerMode();
+    renderPresence();
+    setConn($('agent-conn').dataset.state);
+    renderLists();
+    if (state.current) {
+      renderHead();
+      renderSide();
+      reloadTimeline();
+    }
+  }
+
+  /* ------------------------------------------------------------------ login */
+
+  async function login(token) {
+    const err = $('agent-login-error');
+    err.hidden = true;
+    if (!token) {
+      err.textContent = t.needToken;
+      err.hidden = false;
+      $('agent-token').focus();
+      return;
+    }
+    $('agent-login').disabled = true;
+    try {
+      await api('GET', '/api/tickets?status=active&mine=1', undefined, token);
+    } catch (e) {
+      err.textContent = e.status === 401 || e.status === 403 ? t.badToken : e.message;
+      err.hidden = false;
+      $('agent-login').disabled = false;
+      store.del(TOKEN_KEY);
+      $('agent-token').focus();
+      return;
+    }
+    $('agent-login').disabled = false;
+    state.token = token;
+    store.set(TOKEN_KEY, token);
+    $('agent-token').value = '';
+    $('agent-login-view').hidden = true;
+    $('agent-console').hidden = false;
+    $('agent-logout').hidden = false;
+    $('agent-presence').hidden = false;
+    connect();
+    loadArticles();
+  }
+
+  function logout(message) {
+    state.token = '';
+    state.agent = null;
+    store.del(TOKEN_KEY);
+    disconnect();
+    state.queue.clear();
+    state.mine.clear();
+    closeTicket();
+    $('agent-console').hidden = true;
+    $('agent-logout').hidden = true;
+    $('agent-presence').hidden = true;
+    $('agent-who').textContent = '';
+    $('agent-login-view').hidden = false;
+    const err = $('agent-login-error');
+    err.textContent = message || '';
+    err.hidden = !message;
+    setConn('idle');
+    $('agent-token').focus();
+  }
+
+  /* ------------------------------------------------------------------ socket */
+
+  function setConn(s) {
+    const box = $('agent-conn');
+    box.dataset.state = s || 'idle';
+    box.textContent = s === 'online' ? t.connOnline : s === 'offline' ? t.connOffline : s === 'connecting' ? t.connConnecting : '';
+  }
+
+  function connect() {
+    if (!state.token || state.socket) return;
+    clearTimeout(state.reconnectTimer);
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const url = `${proto}//${location.host}${BASE}/agent/ws?token=${encodeURIComponent(state.token)}`;
+    setConn('connecting');
+    const ws = new WebSocket(url);
+    state.socket = ws;
+    ws.addEventListener('message', (e) => {
+      let frame;
+      try { frame = JSON.parse(e.data); } catch { return; }
+      if (frame && typeof frame === 'object') onFrame(frame);
+    });
+    ws.addEventListener('close', () => {
+      if (state.socket !== ws) return;
+      state.socket = null;
+      if (!state.token) return;
+      setConn('offline');
+      const delay = Math.min(30000, 1000 * 2 ** Math.min(state.attempt, 5)) * (0.75 + Math.random() / 2);
+      state.attempt += 1;
+      state.reconnectTimer = setTimeout(async () => {
+        // A token that no longer works shows the login form instead of retrying forever.
+        try { await api('GET', '/api/tickets?status=active&mine=1'); } catch (e) { if (e.status === 401) return; }
+        connect();
+      }, delay);
+    });
+  }
+
+  function disconnect() {
+    clearTimeout(state.reconnectTimer);
+    const ws = state.socket;
+    state.socket = null;
+    if (ws) ws.close(1000);
+  }
+
+  function onFrame(frame) {
+    if (frame.type === 'snapshot') {
+      const reconnect = state.attempt > 0 || state.agent !== null;
+      state.attempt = 0;
+      setConn('online');
+      state.agent = frame.agent || {};
+      $('agent-who').textContent = [state.agent.name, state.agent.team].filter(Boolean).join(' · ');
+      renderPresence();
+      state.queue = new Map((frame.queue || []).map((tk) => [tk.id, tk]));
+      state.mine = new Map((frame.mine || []).map((tk) => [tk.id, tk]));
+      renderLists();
+      if (reconnect && state.current) reloadTimeline(); // catch up on anything missed while away
+    } else if (frame.type === 'ticket' && frame.ticket) {
+      upsertTicket(frame.ticket, frame.event);
+    } else if (frame.type === 'message' && frame.message) {
+      if (frame.ticket) upsertTicket(frame.ticket, 'message');
+      const current = state.current;
+      if (current && (frame.ticket_id === current.id || (frame.ticket && frame.ticket.customer_id === current.customer_id))) {
+        appendMessage(frame.message, true);
+      } else if (frame.message.author === 'customer' && frame.ticket_id != null) {
+        state.unread.add(frame.ticket_id);
+        renderLists();
+      }
+    }
+  }
+
+  function upsertTicket(ticket, event) {
+    const prev = state.queue.get(ticket.id) || state.mine.get(ticket.id) || (state.current && state.current.id === ticket.id ? state.current : null);
+    if (prev && prev.customer && !ticket.customer) ticket.customer = prev.customer;
+    const wasQueued = state.queue.has(ticket.id);
+    state.queue.delete(ticket.id);
+    state.mine.delete(ticket.id);
+    if (ticket.status === 'open') state.queue.set(ticket.id, ticket);
+    if (state.agent && ticket.assignee_id === state.agent.id && OPEN.includes(ticket.status)) state.mine.set(ticket.id, ticket);
+    if (!wasQueued && ticket.status === 'open' && (event === 'opened' || event === 'reopened' || event === 'transferred')) {
+      announce(t.newTicket(ticket.id));
+    }
+    if (state.current && state.current.id === ticket.id) {
+      const takenByOther = state.agent && ticket.assignee_id && ticket.assignee_id !== state.agent.id
+        && state.current.assignee_id !== ticket.assignee_id;
+      state.current = { ...state.current, ...ticket };
+      renderHead();
+      renderSide();
+      if (takenByOther && ticket.assignee) notice(t.takenBy(ticket.assignee));
+    }
+    renderLists();
+  }
+
+  /* ------------------------------------------------------------------ lists */
+
+  function sortTickets(map) {
+    return [...map.values()].sort((a, b) => (b.priority - a.priority) || (a.id - b.id));
+  }
+
+  function queueItem(ticket) {
+    const li = el('li');
+    const b = el('button', 'queue-item');
+    b.type = 'button';
+    b.dataset.ticket = String(ticket.id);
+    b.dataset.priority = String(ticket.priority);
+    b.dataset.status = ticket.status;
+    if (state.current && state.current.id === ticket.id) b.setAttribute('aria-current', 'true');
+    const row1 = el('span', 'row1');
+    row1.append(el('span', 'name', `#${ticket.id} · ${customerName(ticket)}`));
+    if (state.unread.has(ticket.id)) {
+      const dot = el('span', 'unread');
+      dot.setAttribute('aria-hidden', 'true');
+      row1.append(dot);
+    }
+    const wait = el('span', 'wait', waited(ticket.created_at));
+    wait.dataset.since = ticket.created_at;
+    row1.append(wait);
+    b.append(row1);
+    if (ticket.question) b.append(el('span', 'q', ticket.question));
+    const badges = el('span', 'badges');
+    if (isVip(ticket)) badges.append(el('span', 'badge vip', t.vip));
+    if (isPayment(ticket)) badges.append(el('span', 'badge pay', t.payment));
+    if (ticket.priority > 0) badges.append(el('span', 'badge prio', t.prio(ticket.priority)));
+    badges.append(el('span', 'badge', ticket.team));
+    if (ticket.status !== 'open') badges.append(el('span', 'badge status', t.statuses[ticket.status] || ticket.status));
+    b.append(badges);
+    b.addEventListener('click', () => openTicket(ticket.id));
+    li.append(b);
+    return li;
+  }
+
+  function renderList(id, map) {
+    const list = $(id);
+    const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.ticket : null;
+    const items = sortTickets(map);
+    list.replaceChildren(...items.map(queueItem));
+    $(`${id}-count`).textContent = String(items.length);
+    $(`${id}-empty`).hidden = items.length > 0;
+    if (focused) {
+      const again = list.querySelector(`.queue-item[data-ticket="${CSS.escape(focused)}"]`);
+      if (again) again.focus();
+    }
+  }
+
+  function renderLists() {
+    renderList('agent-queue', state.queue);
+    renderList('agent-mine', state.mine);
+    document.title = `${state.queue.size ? `(${state.queue.size}) ` : ''}Kundresa · ${t.consoleTitle}`;
+  }
+
+  // Wait times move on without events.
+  setInterval(() => {
+    for (const n of document.querySelectorAll('.queue-item .wait[data-since]')) n.textContent = waited(n.dataset.since);
+  }, 30000);
+
+  /* ------------------------------------------------------------------ the opened ticket */
+
+  async function openTicket(id) {
+    const data = await act(() => api('GET', `/api/tickets/${id}`));
+    if (!data) return;
+    const known = state.queue.get(id) || state.mine.get(id);
+    const { timeline, ...ticket } = data;
+    state.current = { ...(known || {}), ...ticket };
+    state.unread.delete(id);
+    state.seen.clear();
+    notice('');
+    $('agent-timeline').replaceChildren();
+    $('agent-placeholder').hidden = true;
+    $('agent-composer').hidden = false;
+    $('agent-side-placeholder').hidden = true;
+    $('agent-side-body').hidden = false;
+    for (const m of timeline || []) appendMessage(m, false);
+    scrollTimeline();
+    renderHead();
+    renderSide();
+    renderLists();
+    loadCustomer(ticket.customer_id);
+    $('agent-reply').focus();
+  }
+
+  function closeTicket() {
+    state.current = null;
+    state.customer = null;
+    state.seen.clear();
+    $('agent-timeline').replaceChildren();
+    $('agent-placeholder').hidden = false;
+    $('agent-composer').hidden = true;
+    $('agent-side-placeholder').hidden = false;
+    $('agent-side-body').hidden = true;
+    $('agent-ticket-title').textContent = t.noTicket;
+    $('agent-ticket-sub').textContent = '';
+  }
+
+  async function reloadTimeline() {
+    const cur = state.current;
+    if (!cur) return;
+    const data = await act(() => api('GET', `/api/tickets/${cur.id}`));
+    if (!data || !state.current || state.current.id !== cur.id) return;
+    state.seen.clear();
+    $('agent-timeline').replaceChildren();
+    for (const m of data.timeline || []) appendMessage(m, false);
+    scrollTimeline();
+  }
+
+  async function loadCustomer(customerId) {
+    const data = await act(() => api('GET', `/api/customers/${customerId}/timeline`));
+    if (!data || !state.current || state.current.customer_id !== customerId) return;
+    state.customer = data.customer;
+    renderHead();
+    renderSide();
+  }
+
+  function renderHead() {
+    const cur = state.current;
+    if (!cur) return;
+    const name = (state.customer && (state.customer.name || state.customer.email)) || customerName(cur);
+    $('agent-ticket-title').textContent = `${t.ticketN(cur.id)} · ${name}`;
+    const parts = [t.statuses[cur.status] || cur.status, `${t.team}: ${cur.team}`];
+    if (cur.assignee) parts.push(t.assignedTo(cur.assignee));
+    if (cur.csat) parts.push(t.csat(cur.csat));
+    $('agent-ticket-sub').textContent = parts.join(' · ');
+  }
+
+  function scrollTimeline() {
+    const list = $('agent-timeline');
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function messageText(m) {
+    const p = m.payload || {};
+    if (m.kind === 'csat_request') return t.kinds.csat_request;
+    if (m.kind === 'csat' || p.score != null) return t.csat(p.score);
+    return m.text || p.text || t.kinds[m.kind] || m.kind;
+  }
+
+  function appendMessage(m, live) {
+    const key = `${m.conversation_id}:${m.seq}`;
+    if (state.seen.has(key)) return;
+    state.seen.add(key);
+    const list = $('agent-timeline');
+    const stick = !live || list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+    const p = m.payload || {};
+    const li = el('li', 'tl-msg');
+    li.dataset.kind = m.kind;
+    li.dataset.author = m.author;
+    li.dataset.seq = String(m.seq);
+    li.dataset.conversation = String(m.conversation_id);
+    if (m.direction === 'out') li.classList.add('out');
+    if (m.internal) {
+      li.classList.add('tl-internal');
+      li.dataset.internal = 'true';
+    }
+    if (m.kind === 'csat_request' || m.author === 'system') li.classList.add('tl-system');
+
+    const meta = el('div', 'tl-meta');
+    if (m.internal) meta.append(el('span', 'tl-note-tag', t.noteTag));
+    const author = m.author === 'agent' && p.agent ? p.agent : (t.authors[m.author] || m.author);
+    meta.append(el('span', 'tl-author', author));
+    const chan = el('span', 'tl-chan');
+    chan.dataset.channel = m.channel;
+    chan.append(icon(CHANNEL_ICONS[m.channel] || CHANNEL_ICONS.other), t.channelNames[m.channel] || m.channel);
+    meta.append(chan);
+    const time = el('time', null, clock(m.created_at));
+    time.dateTime = m.created_at;
+    meta.append(time);
+    li.append(meta);
+
+    if (m.kind === 'answer' && p.article && p.article.title) {
+      const title = el('div', 'tl-title', p.article.title);
+      if (p.confidence != null) title.textContent += ` (${Number(p.confidence).toFixed(2)})`;
+      li.append(title);
+    }
+    li.append(el('div', 'tl-text', messageText(m)));
+    if (m.kind === 'clarify' && Array.isArray(p.options)) {
+      const ul = el('ul', 'tl-opts');
+      ul.setAttribute('aria-label', t.options);
+      for (const o of p.options) ul.append(el('li', null, (o && (o.title || o.slug)) || ''));
+      li.append(ul);
+    }
+    list.append(li);
+    if (stick) scrollTimeline();
+  }
+
+  function renderSide() {
+    const cur = state.current;
+    if (!cur) return;
+    const cust = state.customer || cur.customer || {};
+    const dl = $('agent-customer');
+    dl.replaceChildren();
+    kv(dl, t.name, cust.name || t.customerN(cur.customer_id));
+    kv(dl, t.email, cust.email);
+    kv(dl, t.vip, isVip({ ...cur, customer: cust }) ? t.yes : t.no);
+    if (Array.isArray(cust.identities) && cust.identities.length) {
+      const kinds = [...new Set(cust.identities.map((i) => `${t.identities[i.kind] || i.kind}${i.verified ? ' ✓' : ''}`))];
+      kv(dl, t.channels, kinds.join(', '));
+    }
+
+    const ctx = cur.context || {};
+    const cdl = $('agent-context');
+    cdl.replaceChildren();
+    kv(cdl, t.step, ctx.step);
+    kv(cdl, t.order, ctx.order_id);
+    kv(cdl, t.amount, money(ctx.amount, ctx.currency));
+    kv(cdl, t.currency, ctx.currency);
+    if (!cdl.childElementCount) cdl.append(el('dd', 'hint', t.noContextData));
+
+    const rdl = $('agent-bot-reason');
+    rdl.replaceChildren();
+    kv(rdl, t.reason, t.reasons[cur.reason] || cur.reason);
+    kv(rdl, t.question, cur.question);
+    const ul = $('agent-attempts');
+    ul.replaceChildren();
+    const attempts = Array.isArray(cur.bot_attempts) ? cur.bot_attempts : [];
+    // Scores are not 0–1: bars are relative to the best attempt.
+    const best = Math.max(0, ...attempts.map((a) => Number(a && a.score)).filter(Number.isFinite));
+    for (const a of attempts) {
+      if (!a || typeof a !== 'object') continue;
+      const li = el('li');
+      li.dataset.slug = a.slug || '';
+      const score = Number(a.score);
+      li.append(el('span', null, a.title || a.slug), el('span', 'score', Number.isFinite(score) ? score.toFixed(2) : '–'));
+      li.append(el('span', 'slug', a.matched ? `${a.slug} · “${a.matched}”` : a.slug));
+      const bar = el('span', 'bar');
+      bar.setAttribute('aria-hidden', 'true');
+      const fill = el('i');
+      fill.style.width = `${best > 0 && score > 0 ? Math.round((score / best) * 100) : 0}%`;
+      bar.append(fill);
+      li.append(bar);
+      ul.append(li);
+    }
+    if (!ul.childElementCount) ul.append(el('li', 'hint', t.noAttempts));
+
+    const mine = state.agent && cur.assignee_id === state.agent.id;
+    const active = OPEN.includes(cur.status);
+    const claim = $('agent-claim');
+    claim.disabled = !active || mine;
+    claim.textContent = mine ? t.claimed : t.claim;
+    $('agent-transfer').disabled = !active;
+    $('agent-resolve').disabled = !active;
+    const teams = $('agent-teams');
+    const known = new Set([...state.queue.values(), ...state.mine.values()].map((x) => x.team).filter(Boolean));
+    if (state.agent && state.agent.team) known.add(state.agent.team);
+    teams.replaceChildren(...[...known].sort().map((name) => { const o = el('option'); o.value = name; return o; }));
+  }
+
+  /* ------------------------------------------------------------------ actions */
+
+  async function claim() {
+    const cur = state.current;
+    if (!cur) return;
+    const data = await act(() => api('POST', `/api/tickets/${cur.id}/claim`));
+    if (!data) return;
+    upsertTicket({ ...data, assignee: data.assignee_id === state.agent.id ? state.agent.name : cur.assignee }, 'claimed');
+    notice(data.assignee_id === state.agent.id ? t.claimDone : '');
+    $('agent-reply').focus();
+  }
+
+  async function transfer() {
+    const cur = state.current;
+    const team = $('agent-transfer-team').value.trim();
+    if (!cur) return;
+    if (!team) { toast(t.needTeam); $('agent-transfer-team').focus(); return; }
+    const data = await act(() => api('POST', `/api/tickets/${cur.id}/transfer`, { team }));
+    if (!data) return;
+    $('agent-transfer-team').value = '';
+    upsertTicket({ ...data, assignee: null }, 'transferred');
+    notice(t.transferDone(team));
+  }
+
+  async function resolve() {
+    const cur = state.current;
+    if (!cur) return;
+    const slug = $('agent-resolve-article').value;
+    const data = await act(() => api('POST', `/api/tickets/${cur.id}/resolve`, slug ? { article: slug } : {}));
+    if (!data) return;
+    upsertTicket(data, 'resolved');
+    notice(data.learned_question ? `${t.resolvedDone} ${t.learned(data.learned_question)}` : t.resolvedDone);
+  }
+
+  async function send() {
+    const cur = state.current;
+    const box = $('agent-reply');
+    const text = box.value.trim();
+    if (!cur || !text) return;
+    const internal = $('agent-internal').checked;
+    $('agent-send').disabled = true;
+    const data = await act(() => api('POST', `/api/tickets/${cur.id}/messages`, { text, internal }));
+    $('agent-send').disabled = false;
+    if (!data) return;
+    box.value = '';
+    announce(internal ? t.noteSaved : t.sent);
+    if (!state.socket || state.socket.readyState !== WebSocket.OPEN) reloadTimeline();
+    box.focus();
+  }
+
+  function updateComposerMode() {
+    const internal = $('agent-internal').checked;
+    $('agent-composer').classList.toggle('internal-mode', internal);
+    $('agent-reply').placeholder = internal ? t.notePlaceholder : t.replyPlaceholder;
+    $('agent-send').textContent = internal ? t.sendNote : t.send;
+  }
+
+  function renderPresence() {
+    const b = $('agent-presence');
+    const online = Boolean(state.agent && state.agent.presence === 'online');
+    b.setAttribute('aria-pressed', String(online));
+    b.textContent = online ? t.online : t.away;
+    b.setAttribute('aria-label', `${t.presenceLabel}: ${online ? t.online : t.away}`);
+  }
+
+  async function togglePresence() {
+    if (!state.agent) return;
+    const next = state.agent.presence === 'online' ? 'away' : 'online';
+    const data = await act(() => api('POST', '/api/agents/me/presence', { presence: next }));
+    if (!data) return;
+    state.agent.presence = data.presence;
+    renderPresence();
+  }
+
+  /* ------------------------------------------------------------------ articles: canned answers, resolve */
+
+  async function loadArticles() {
+    const data = await act(() => api('GET', '/api/articles?status=published'));
+    if (!data) return;
+    state.articles = data.articles || [];
+    const select = $('agent-resolve-article');
+    const keep = select.value;
+    const none = el('option', null, t.noArticle);
+    none.value = '';
+    none.dataset.i18n = 'noArticle';
+    const opts = state.articles
+      .slice()
+      .sort((a, b) => String(a.title).localeCompare(String(b.title)))
+      .map((a) => { const o = el('option', null, `${a.title} (${a.slug})`); o.value = a.slug; return o; });
+    select.replaceChildren(none, ...opts);
+    select.value = keep;
+  }
+
+  let cannedTimer = 0;
+  let cannedSeq = 0;
+  async function searchCanned() {
+    const q = $('agent-canned').value.trim();
+    const mySeq = ++cannedSeq;
+    if (!q) { hideCanned(); return; }
+    const data = await act(() => api('GET', `/api/articles?status=published&q=${encodeURIComponent(q)}`));
+    if (!data || mySeq !== cannedSeq) return;
+    const ul = $('agent-canned-results');
+    const items = (data.articles || []).slice(0, 12).map((a) => {
+      const li = el('li');
+      const b = el('button');
+      b.type = 'button';
+      b.dataset.slug = a.slug;
+      b.append(el('span', null, a.title), el('small', null, a.slug));
+      b.addEventListener('click', () => insertArticle(a));
+      li.append(b);
+      return li;
+    });
+    if (!items.length) items.push(el('li', 'hint', t.noResults));
+    ul.replaceChildren(...items);
+    ul.hidden = false;
+    $('agent-canned').setAttribute('aria-expanded', 'true');
+  }
+  function hideCanned() {
+    $('agent-canned-results').hidden = true;
+    $('agent-canned').setAttribute('aria-expanded', 'false');
+  }
+  function insertArticle(a) {
+    const box = $('agent-reply');
+    const body = String(a.body || '').trim();
+    const start = box.selectionStart ?? box.value.length;
+    const end = box.selectionEnd ?? box.value.length;
+    const before = box.value.slice(0, start);
+    const sep = before && !before.endsWith('\n') ? '\n' : '';
+    box.value = `${before}${sep}${body}${box.value.slice(end)}`;
+    const caret = before.length + sep.length + body.length;
+    box.setSelectionRange(caret, caret);
+    const select = $('agent-resolve-article');
+    if ([...select.options].some((o) => o.value === a.slug)) select.value = a.slug; // likely the answer
+    $('agent-canned').value = '';
+    hideCanned();
+    box.focus();
+  }
+
+  /* ------------------------------------------------------------------ wiring */
+
+  function init() {
+    $('agent-login-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      login($('agent-token').value.trim());
+    });
+    $('agent-logout').addEventListener('click', () => logout());
+    $('agent-lang').addEventListener('click', () => {
+      state.lang = state.lang === 'sv' ? 'en' : 'sv';
+      store.set(LANG_KEY, state.lang, localStorage);
+      applyLang();
+    });
+    $('agent-presence').addEventListener('click', togglePresence);
+    $('agent-claim').addEventListener('click', claim);
+    $('agent-transfer').addEventListener('click', transfer);
+    $('agent-transfer-team').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { e.preventDefault(); transfer(); }
+    });
+    $('agent-resolve').addEventListener('click', resolve);
+    $('agent-composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
+    $('agent-reply').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        send();
+      }
+    });
+    $('agent-internal').addEventListener('change', updateComposerMode);
+    $('agent-canned').addEventListener('input', () => {
+      clearTimeout(cannedTimer);
+      cannedTimer = setTimeout(searchCanned, 200);
+    });
+    $('agent-canned').addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') { hideCanned(); return; }
+      if (e.key === 'ArrowDown' || e.key === 'Enter') {
+        const first = $('agent-canned-results').querySelector('button');
+        if (first) { e.preventDefault(); first.focus(); }
+      }
+    });
+    $('agent-canned-results').addEventListener('keydown', (e) => {
+      const buttons = [...$('agent-canned-results').querySelectorAll('button')];
+      const i = buttons.indexOf(document.activeElement);
+      if (e.key === 'ArrowDown' && i < buttons.length - 1) { e.preventDefault(); buttons[i + 1].focus(); }
+      if (e.key === 'ArrowUp') { e.preventDefault(); (i > 0 ? buttons[i - 1] : $('agent-canned')).focus(); }
+      if (e.key === 'Escape') { hideCanned(); $('agent-canned').focus(); }
+    });
+    document.addEventListener('click', (e) => {
+      if (!e.target.closest || !e.target.closest('.canned')) hideCanned();
+    });
+    applyLang();
+    if (state.token) login(state.token);
+    else $('agent-token').focus();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init, { once: true });
+  else init();
+})();

@@ -1,0 +1,306 @@
+"""The schema, the app and the cross-process event bridge on a real PostgreSQL (a throwaway cluster).
+
+The cluster (tests/pg.py) starts once per session. The demo knowledge base is loaded once, by the real app,
+into the session database `kundresa`; the tests that need it get their own copy of it (a template).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from sqlalchemy import func, inspect, make_url, select, text
+
+from bot.app_keys import BUS, ENGINE, SESSIONS
+from config import Settings, load_settings
+from knowledge.db import create_engine, create_sessionmaker
+from knowledge.models import Article
+from router.auth import create_user
+from router.channel import ChannelRegistry
+from router.events import EventBus
+from router.identity import Evidence
+from router.models import Conversation, Message, Ticket
+from router.pg_events import MAX_PAYLOAD, PG_EVENTS, PgEventBridge
+from router.service import Router
+
+pytestmark = pytest.mark.postgres
+
+QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"
+
+
+def _settings(url: str) -> Settings:
+    return load_settings(
+        environ={}, database={"url": url}, demo=False, chat={"identity_secret": "test-identity-secret"}
+    )
+
+
+@pytest.fixture(scope="module")
+def kb_template(pg_url: str) -> str:
+    """The session database with the schema and the demo knowledge base, loaded by the real app's start-up."""
+    from bot.app import create_app
+
+    async def build() -> None:
+        runner = web.AppRunner(create_app(_settings(pg_url)))
+        await runner.setup()  # runs the cleanup_ctx: migrate, load the demo KB, start the bridge
+        await runner.cleanup()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own event loop, whatever the test's is
+        pool.submit(asyncio.run, build()).result()
+    return str(make_url(pg_url).database)
+
+
+@pytest.fixture
+async def kb_db_url(pg_cluster: Any, kb_template: str) -> AsyncIterator[str]:
+    """A database of this test's own, with the schema and the demo knowledge base."""
+    name = await pg_cluster.create_database(template=kb_template)
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        await pg_cluster.drop_database(name)
+
+
+async def _reply(ws: Any, wait: float = 30) -> dict[str, Any]:
+    """The next server frame that is not an ack, a notice or a typing indicator."""
+    while True:
+        frame = await ws.receive_json(timeout=wait)
+        if frame["type"] not in ("ack", "notice", "typing"):
+            return frame
+
+
+async def _token(app: Any, name: str, role: str) -> str:
+    async with app[SESSIONS]() as session, session.begin():
+        _, token = await create_user(session, name, role)
+    return token
+
+
+async def _handoff(ws: Any, text_: str = QUESTION) -> int:
+    await ws.send_json({"type": "message", "id": "m1", "text": text_})
+    first = await _reply(ws)
+    if first["type"] != "handoff":  # the bot may try, but it cannot know this: ask for a person
+        await ws.send_json({"type": "human"})
+        first = await _reply(ws)
+    assert first["type"] == "handoff", first
+    return int(first["ticket"])
+
+
+async def test_migrations_on_postgres(pg_db_url: str, make_settings: Callable[..., Settings]) -> None:
+    from bot.migrate import upgrade
+
+    engine = create_engine(make_settings(database={"url": pg_db_url}).database)
+    try:
+        await upgrade(engine)
+        await upgrade(engine)  # idempotent
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        assert {"articles", "conversations", "messages", "tickets", "users", "outbox_events"} <= tables
+        assert version == "0001"
+    finally:
+        await engine.dispose()
+
+
+async def test_app_on_postgres_search_chat_handoff_resolve(aiohttp_client: Any, kb_db_url: str) -> None:
+    from bot.app import create_app
+
+    client = await aiohttp_client(create_app(_settings(kb_db_url)))
+    assert client.app[ENGINE].dialect.name == "postgresql"
+    assert PG_EVENTS in client.app
+    async with client.app[SESSIONS]() as session:
+        assert await session.scalar(select(func.count(Article.id))) >= 10  # the demo KB, loaded on PostgreSQL
+    agent = {"Authorization": f"Bearer {await _token(client.app, 'agnes', 'agent')}"}
+
+    resp = await client.get("/api/search", params={"q": "Vilka betalsätt kan jag använda?"}, headers=agent)
+    body = await resp.json()
+    assert resp.status == 200, body
+    assert body["decision"] in ("answer", "clarify", "handoff") and body["articles"]
+
+    ws = await client.ws_connect(
+        "/ws/chat",
+        params={"visitor": "pg-1", "context": '{"step":"payment","order_id":"NH-1","amount":1847}'},
+    )
+    await ws.send_json({"type": "message", "id": "q0", "text": "Hur lång tid tar leveransen?"})
+    ack = await ws.receive_json(timeout=30)
+    while ack["type"] in ("notice", "typing"):
+        ack = await ws.receive_json(timeout=30)
+    assert ack == {"type": "ack", "id": "q0", "seq": 1}
+    assert (await _reply(ws))["type"] in ("answer", "clarify", "handoff")
+
+    ticket_id = await _handoff(ws)
+    resp = await client.get("/api/tickets", params={"status": "open"}, headers=agent)
+    ticket = next(t for t in (await resp.json())["tickets"] if t["id"] == ticket_id)
+    assert ticket["context"]["step"] == "payment"
+
+    resp = await client.post(f"/api/tickets/{ticket_id}/claim", headers=agent)
+    assert (await resp.json())["status"] == "assigned"
+    resp = await client.post(
+        f"/api/tickets/{ticket_id}/messages", json={"text": "Nej, bara kort och Swish."}, headers=agent
+    )
+    assert resp.status == 201
+    frame = await _reply(ws)
+    assert (frame["type"], frame["text"], frame["agent"]) == (
+        "agent_message",
+        "Nej, bara kort och Swish.",
+        "agnes",
+    )
+
+    resp = await client.post(
+        f"/api/tickets/{ticket_id}/resolve", json={"article": "saker-betalning"}, headers=agent
+    )
+    body = await resp.json()
+    assert resp.status == 200, body
+    assert body["status"] == "resolved"
+    assert (await _reply(ws))["type"] == "csat_request"
+    await ws.send_json({"type": "csat", "score": 4})
+    await ws.receive_json(timeout=10)
+
+    # resume replays what came after a seq, from PostgreSQL
+    await ws.send_json({"type": "resume", "after": 1})
+    replay = await ws.receive_json(timeout=10)
+    assert replay["seq"] == 2
+
+    async with client.app[SESSIONS]() as session:
+        stored = await session.get(Ticket, ticket_id)
+        assert stored is not None and stored.csat == 4 and stored.first_response_at is not None
+        assert stored.created_at.tzinfo is not None
+        seqs = list(
+            await session.scalars(
+                select(Message.seq).where(Message.conversation_id == 1).order_by(Message.id)
+            )
+        )
+        assert seqs == sorted(set(seqs))
+    resp = await client.get(f"/api/customers/{stored.customer_id}/timeline", headers=agent)
+    kinds = [m["kind"] for m in (await resp.json())["messages"]]
+    assert kinds[0] == "message" and "agent_message" in kinds and "csat_request" in kinds
+    await ws.close()
+
+
+# -- several processes on one database --------------------------------------------------------------------
+class _Recorder:
+    """Event-bus listener that keeps what it hears."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+
+    async def __call__(self, topic: str, data: dict[str, Any]) -> None:
+        self.events.put_nowait((topic, data))
+
+    async def until(self, check: Callable[[str, dict[str, Any]], bool], wait: float = 15) -> dict[str, Any]:
+        async with asyncio.timeout(wait):
+            while True:
+                topic, data = await self.events.get()
+                if check(topic, data):
+                    return data
+
+
+async def test_agent_reply_in_one_process_reaches_a_socket_held_by_another(
+    aiohttp_client: Any, kb_db_url: str
+) -> None:
+    from bot.app import create_app
+
+    a = await aiohttp_client(create_app(_settings(kb_db_url)))
+    b = await aiohttp_client(create_app(_settings(kb_db_url)))
+    heard_on_b = _Recorder()  # what an agent console on B listens to
+    for topic in ("conversation", "tickets"):
+        b.app[BUS].subscribe(topic, heard_on_b)
+
+    ws = await a.ws_connect("/ws/chat", params={"visitor": "two-processes"})
+    ticket_id = await _handoff(ws)
+    # the customer's message and the handoff, both published on A, reach B's bus
+    customer = await heard_on_b.until(lambda t, d: t == "conversation" and d.get("author") == "customer")
+    assert customer["text"] == QUESTION
+    await heard_on_b.until(lambda t, d: t == "tickets" and d.get("ticket_id") == ticket_id)
+
+    agent = {"Authorization": f"Bearer {await _token(b.app, 'bertil', 'agent')}"}  # the shared database
+    resp = await b.post(f"/api/tickets/{ticket_id}/claim", headers=agent)
+    assert (await resp.json())["status"] == "assigned"
+    resp = await b.post(f"/api/tickets/{ticket_id}/messages", json={"text": "Hej från B!"}, headers=agent)
+    assert resp.status == 201, await resp.json()
+    seq = (await resp.json())["seq"]
+    frame = await _reply(ws)
+    assert frame == {"type": "agent_message", "text": "Hej från B!", "agent": "bertil", "seq": seq}
+
+    # an internal note stays with the agents; a reply too big for one NOTIFY still arrives (read back)
+    resp = await b.post(
+        f"/api/tickets/{ticket_id}/messages", json={"text": "intern", "internal": True}, headers=agent
+    )
+    assert resp.status == 201
+    long_text = "Så här gör du: " + "steg för steg. " * 600
+    assert len(long_text.encode("utf-8")) > MAX_PAYLOAD
+    resp = await b.post(f"/api/tickets/{ticket_id}/messages", json={"text": long_text}, headers=agent)
+    assert resp.status == 201
+    frame = await _reply(ws)
+    assert frame["type"] == "agent_message" and frame["text"] == long_text.strip()
+    assert frame["seq"] == seq + 2  # the note (seq + 1) was not delivered
+
+    resp = await b.post(f"/api/tickets/{ticket_id}/resolve", json={}, headers=agent)
+    assert resp.status == 200
+    assert (await _reply(ws))["type"] == "csat_request"
+    assert a.app[PG_EVENTS].received >= 3 and b.app[PG_EVENTS].received >= 2
+    await ws.close()
+
+
+@pytest.fixture
+async def two_routers(pg_db_url: str) -> AsyncIterator[list[Router]]:
+    """Two `Router`s with engines, locks and buses of their own on one database: two processes' worth."""
+    from bot.migrate import upgrade
+
+    settings = _settings(pg_db_url)
+    engines = [create_engine(settings.database) for _ in range(2)]
+    await upgrade(engines[0])
+    routers = [Router(create_sessionmaker(e), settings, ChannelRegistry(), EventBus()) for e in engines]
+    try:
+        yield routers
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_two_processes_appending_at_once_never_share_a_seq(two_routers: list[Router]) -> None:
+    first, second = two_routers
+    _, conv_id = await first.identify([Evidence("web_visitor", "busy", False)])
+    per_router = 15
+
+    async def talk(router: Router, who: str) -> None:
+        for i in range(per_router):
+            if i % 3 == 0:
+                await router.receive(
+                    conv_id, channel="web", address={}, text=f"{who} {i}", client_id=f"{who}{i}"
+                )
+            else:
+                await router.send(conv_id, {"type": "notice", "text": f"{who} {i}"})
+
+    await asyncio.gather(*(talk(r, w) for r, w in ((first, "a"), (second, "b"), (first, "c"), (second, "d"))))
+    async with first.sessions() as session:
+        seqs = list(await session.scalars(select(Message.seq).where(Message.conversation_id == conv_id)))
+        conv = await session.get(Conversation, conv_id)
+    assert conv is not None
+    assert sorted(seqs) == list(range(1, 4 * per_router + 1))  # unique and dense
+    assert conv.next_seq == 4 * per_router + 1
+
+
+async def test_bridge_carries_big_events_and_ignores_its_own(two_routers: list[Router]) -> None:
+    first, _ = two_routers
+    bridges = [PgEventBridge(r.sessions.kw["bind"], r) for r in two_routers]
+    for bridge in bridges:
+        await bridge.start()
+    try:
+        heard = [_Recorder(), _Recorder()]
+        for router, recorder in zip(two_routers, heard, strict=True):
+            router.bus.subscribe("tickets", recorder)
+        big = {"event": "note", "ticket_id": 7, "blob": "x" * (2 * MAX_PAYLOAD)}
+        await first.bus.publish("tickets", big)  # only the outbox can carry this one
+        await first.bus.publish("tickets", {"event": "small", "ticket_id": 8})
+        got = await heard[1].until(lambda t, d: d["event"] == "note")
+        assert got == big
+        assert (await heard[1].until(lambda t, d: True))["event"] == "small"
+        # the publisher's own listeners heard each event exactly once (no echo from the database)
+        assert [(await heard[0].until(lambda t, d: True))["event"] for _ in range(2)] == ["note", "small"]
+        await asyncio.sleep(0.3)
+        assert heard[0].events.empty() and bridges[0].received == 0 and bridges[1].received == 2
+    finally:
+        for bridge in bridges:
+            await bridge.close()
