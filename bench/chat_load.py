@@ -595,6 +595,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             bar.close()
 
             raw = await raw_encode_rate(embedder, tests[:RAW_QUESTIONS], args.raw_seconds)
+            raw["torch_threads"] = torch.get_num_threads()
+            if args.torch_threads is not None:  # an experiment: the server's phases only
+                torch.set_num_threads(args.torch_threads)
 
             probes = install_probes(app)
             cpu = ThreadCPU()
@@ -640,7 +643,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": {
             "cores": cores,
             "usable_cores": usable,
-            "torch_threads": torch.get_num_threads(),
+            "torch_threads": raw["torch_threads"],
             "torch": torch.__version__,
             "python": platform.python_version(),
             "platform": platform.platform(),
@@ -655,6 +658,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "messages_per_minute": settings.chat.messages_per_minute,
             "database": f"sqlite ({'--db ' + args.db if args.db else 'fresh temporary file'}, WAL)",
             "per_visitor": args.per_visitor,
+            "server_torch_threads": torch.get_num_threads(),
         },
         "kb": {
             "articles": len(articles),
@@ -772,7 +776,8 @@ def print_table(r: dict[str, Any]) -> None:
     print(
         f"  settings  model {st['model']}, batch size {st['batch_size']}, batch window "
         f"{st['batch_window_ms']} ms, {st['messages_per_minute']} messages/min per socket, new visitor "
-        f"every {st['per_visitor']} questions or after a handoff; {st['database']}"
+        f"every {st['per_visitor']} questions or after a handoff; {st['database']}; "
+        f"{st['server_torch_threads']} torch threads in the phases"
     )
     print(
         f"  kb        {kb['articles']} BANKING77 articles, {kb['example_questions']} example questions, "
@@ -853,6 +858,9 @@ def main(argv: list[str] | None = None) -> int:
         "--db",
         metavar="FILE",
         help="SQLite file to use instead of a fresh one: a second run skips the encoding (experiments)",
+    )
+    parser.add_argument(
+        "--torch-threads", type=int, default=None, help="torch threads during the phases (raw rate: default)"
     )
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder with banking77/")

@@ -16,7 +16,7 @@ async def current_conversation(session: AsyncSession, customer_id: int) -> Conve
     conv = await session.scalar(
         select(Conversation)
         .where(Conversation.customer_id == customer_id)
-        .order_by(Conversation.id.desc())
+        .order_by(Conversation.id)  # the first one: merges fold other conversations into it
         .limit(1)
         .with_for_update()
     )

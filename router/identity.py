@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import NotFoundError
 from knowledge.db import utcnow
-from router.models import ChannelIdentity, Conversation, Customer, IdentityMerge, Ticket
+from router.models import ChannelIdentity, Conversation, Customer, IdentityMerge, Message, Ticket
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ async def merge(session: AsyncSession, source: Customer, target: Customer, evide
     await session.execute(
         update(Conversation).where(Conversation.id.in_(convs)).values(customer_id=target.id)
     )
+    moved_messages = await _fold_messages(session, convs, target.id)
     await session.execute(update(Ticket).where(Ticket.id.in_(tickets)).values(customer_id=target.id))
     source.merged_into_id = target.id
     target.vip = target.vip or source.vip
@@ -73,11 +74,52 @@ async def merge(session: AsyncSession, source: Customer, target: Customer, evide
         source_customer_id=source.id,
         target_customer_id=target.id,
         evidence=evidence,
-        moved={"identities": idents, "conversations": convs, "tickets": tickets},
+        moved={
+            "identities": idents,
+            "conversations": convs,
+            "tickets": tickets,
+            "messages": moved_messages,
+        },
     )
     session.add(record)
     await session.flush()
     return record
+
+
+async def _fold_messages(session: AsyncSession, source_convs: list[int], target_id: int) -> list[list[int]]:
+    """One customer, one conversation: append the merged-in conversations' messages to the target's
+    first conversation (new seqs). Returns [message id, old conversation, old seq] for undo."""
+    if not source_convs:
+        return []
+    main = await session.scalar(
+        select(Conversation)
+        .where(Conversation.customer_id == target_id, Conversation.id.not_in(source_convs))
+        .order_by(Conversation.id)
+        .limit(1)
+    )
+    if main is None:
+        return []
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id.in_(source_convs))
+        .order_by(Message.created_at, Message.id)
+    )
+    moved = []
+    for msg in list(rows):
+        moved.append([msg.id, msg.conversation_id, msg.seq])
+        msg.conversation_id, msg.seq = main.id, main.next_seq
+        if msg.payload:
+            msg.payload = {**msg.payload, "seq": main.next_seq}
+        main.next_seq += 1
+    owners = set(await session.scalars(select(Conversation.owner).where(Conversation.id.in_(source_convs))))
+    if "agent" in owners:
+        main.owner = "agent"
+    tickets = await session.scalars(select(Ticket).where(Ticket.conversation_id.in_(source_convs)))
+    for ticket in tickets:
+        moved.append([-ticket.id, ticket.conversation_id, 0])  # negative id: a ticket, for undo
+        ticket.conversation_id = main.id
+    await session.flush()
+    return moved
 
 
 async def undo_merge(session: AsyncSession, merge_id: int) -> IdentityMerge:
@@ -86,6 +128,17 @@ async def undo_merge(session: AsyncSession, merge_id: int) -> IdentityMerge:
         raise NotFoundError(f"no merge {merge_id} to undo")
     moved = record.moved
     src = record.source_customer_id
+    for row_id, conv_id, seq in moved.get("messages", []):
+        if row_id < 0:
+            moved_ticket = await session.get(Ticket, -row_id)
+            if moved_ticket is not None:
+                moved_ticket.conversation_id = conv_id
+            continue
+        msg = await session.get(Message, row_id)
+        if msg is not None:
+            msg.conversation_id, msg.seq = conv_id, seq
+            if msg.payload:
+                msg.payload = {**msg.payload, "seq": seq}
     await session.execute(
         update(ChannelIdentity)
         .where(ChannelIdentity.id.in_(moved.get("identities", [])))
@@ -124,7 +177,7 @@ async def resolve_customer(
         if ident is not None:
             target = await session.get(Customer, ident.customer_id)
             break
-    if target is None and email:
+    if target is None and email and verified:
         ident = await _identity(session, "email", email.lower())
         if ident is not None and ident.verified:
             target = await session.get(Customer, ident.customer_id)

@@ -54,6 +54,7 @@ class Router:
         self.channels = channels
         self.bus = bus
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._identity_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def lock(self, conversation_id: int) -> asyncio.Lock:
         """Serialises writes to one conversation in this process (seq numbers stay dense)."""
@@ -69,7 +70,10 @@ class Router:
         vip: bool | None = None,
     ) -> tuple[int, int]:
         """(customer id, conversation id) for these identities."""
-        async with self.sessions() as session, session.begin():
+        # Two tabs of a new visitor connecting at once must not create two customers: one at a time
+        # per identity in this process (the unique identity constraint guards across processes).
+        key = min((e.kind, e.external_id) for e in evidence) if evidence else ("", "")
+        async with self._identity_locks[key], self.sessions() as session, session.begin():
             customer = await resolve_customer(session, evidence, email=email, name=name)
             if vip is not None and vip:
                 customer.vip = True

@@ -242,11 +242,11 @@ class SlackAgents:
             if not isinstance(ticket_id, int):
                 return
             if event in ("opened", "reopened"):
-                await self.post_ticket(ticket_id, reopened=event == "reopened")
+                await self.post_ticket(ticket_id)
             elif event in ("claimed", "resolved", "transferred", "message"):
                 await self.update_post(ticket_id)
 
-    async def post_ticket(self, ticket_id: int, *, reopened: bool = False) -> None:
+    async def post_ticket(self, ticket_id: int) -> None:
         view = await self.view(ticket_id)
         if view is None or not self.channel:
             return

@@ -46,9 +46,8 @@ def to_plain(text: str) -> str:
             return label or target  # <@U123> or <#C123|general>
         if target.startswith("!"):
             return label or "@" + target[1:].split("^")[0]  # <!here>
-        if label and label != target:
-            return f"{label} ({target.removeprefix('mailto:')})"
-        return target.removeprefix("mailto:")
+        address = target.removeprefix("mailto:")
+        return f"{label} ({address})" if label and label != address else address
 
     return html.unescape(_LINK.sub(link, text)).strip()
 

@@ -255,7 +255,13 @@ async def chat_handler(
             await ws.close(code=4401)
             return ws
         evidence.insert(0, Evidence("web_user", user, True))
-        verified_email = email.strip().lower() if email else None
+        # The email is verified evidence only when the shop signed it too (`email_sig`); `sig` covers
+        # `user` alone, so an unsigned email could name someone else's account.
+        email_sig = q.get("email_sig", "")
+        if email and secret is not None:
+            clean = email.strip().lower()
+            if hmac.compare_digest(sign_user(clean, secret.get_secret_value()), email_sig.lower()):
+                verified_email = clean
     _, conv_id = await router.identify(evidence, email=verified_email)
     session = ChatSession(ws, channel, router, dialogue, settings, conv_id, context)
     channel.sockets[conv_id].add(ws)

@@ -4,7 +4,7 @@
  *   <script src="https://support.example/widget.js" data-lang="sv"
  *           data-context='{"step":"payment","order_id":"NH-1","amount":1847,"currency":"SEK"}'></script>
  *
- * Data attributes: server, user, email, sig, lang (sv|en), open ("true"), context (JSON), color (CSS colour).
+ * Data attributes: server, user, email, sig, email-sig, lang (sv|en), open ("true"), context (JSON), color (CSS colour).
  * Protocol: SPEC.md, "Web chat (customer side)". Only global: window.Kundresa.
  * Before load a shop may set `window.Kundresa = {context: {...}}` or queue calls in `window.Kundresa._q`
  * (e.g. `[["setContext", {...}], ["open"]]`).
@@ -47,6 +47,7 @@
     user: data('user'),
     email: data('email'),
     sig: data('sig'),
+    emailSig: data('email-sig'),
     lang: /^en/i.test(data('lang')) ? 'en' : 'sv',
     open: data('open') === 'true',
     color: data('color'),
@@ -832,6 +833,7 @@
     if (cfg.user) params.set('user', cfg.user);
     if (cfg.email) params.set('email', cfg.email);
     if (cfg.sig) params.set('sig', cfg.sig);
+    if (cfg.emailSig) params.set('email_sig', cfg.emailSig);
     if (Object.keys(state.context).length) params.set('context', JSON.stringify(state.context));
     return `${cfg.server.replace(/^http(s?):/i, 'ws$1:')}/ws/chat?${params}`;
   }
@@ -978,6 +980,14 @@
         return addItem({ kind: 'notice', text: str(f.text), seq });
       case 'error': { // shown, not cached: errors are about this moment
         releaseHuman();
+        if (f.code === 'invalid_resume' && state.lastSeq > 0) {
+          // The server's conversation is not the one we remember (e.g. merged after signing in):
+          // start over from its beginning rather than drop its frames as already seen.
+          state.lastSeq = 0;
+          store.set(KEYS.seq, '0');
+          sendFrame({ type: 'resume', after: 0 });
+          return;
+        }
         const item = findMessage(f.id);
         if (item && item.status === 'pending') {
           item.status = 'failed';

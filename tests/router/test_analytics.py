@@ -68,9 +68,7 @@ async def test_stats_from_web_chat_conversations(
     await ws2.send_json({"type": "csat", "score": 4})
     await ws2.receive_json(timeout=10)
 
-    resp = await app_client.get(
-        "/api/stats", params={"from": _day(-1), "to": _day(1)}, headers=admin_headers
-    )
+    resp = await app_client.get("/api/stats", params={"from": _day(-1), "to": _day(1)}, headers=admin_headers)
     assert resp.status == 200
     body = await resp.json()
     assert body["from"] == _day(-1) and body["to"] == _day(1) and body["timezone"] == "UTC"

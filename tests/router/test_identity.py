@@ -91,12 +91,6 @@ async def test_verified_email_joins_another_channel(sessions: async_sessionmaker
         assert customer is not None and customer.email == "anna@example.se"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve_customer looks the email up as verified evidence even when no evidence is verified "
-    "(router/identity.py: the `email` lookup does not check `verified`); callers today only pass an email "
-    "next to verified evidence, but the function's own rule is broken",
-)
 async def test_unverified_email_never_joins(sessions: async_sessionmaker[AsyncSession]) -> None:
     web = await resolve(sessions, web_user("u-1"), email="anna@example.se")
     # Anyone can type an email into an anonymous chat: it must not pull them into Anna's customer.
