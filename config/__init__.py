@@ -7,6 +7,7 @@ from config.errors import (
     KundresaError,
     NotFoundError,
     PermissionDeniedError,
+    TooLargeError,
     UnauthorizedError,
     ValidationError,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SlackSettings",
+    "TooLargeError",
     "UnauthorizedError",
     "ValidationError",
     "load_settings",

@@ -9,6 +9,7 @@ __all__ = [
     "KundresaError",
     "NotFoundError",
     "PermissionDeniedError",
+    "TooLargeError",
     "UnauthorizedError",
     "ValidationError",
 ]
@@ -47,6 +48,11 @@ class ImportFormatError(ValidationError):
         self.path = path
         self.line = line
         self.problem = problem
+
+
+class TooLargeError(ValidationError):
+    code = "too_large"
+    status = 413
 
 
 class NotFoundError(KundresaError):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from config import NotFoundError, ValidationError
+from config import ConflictError, NotFoundError, ValidationError
 from knowledge.article_data import ArticleData
 from knowledge.db import utcnow
 from knowledge.index import IndexedArticle
@@ -86,9 +86,19 @@ async def get(session: AsyncSession, slug: str) -> Article:
 
 
 async def upsert(
-    session: AsyncSession, data: ArticleData, *, author: str | None = None, question_source: str = "admin"
+    session: AsyncSession,
+    data: ArticleData,
+    *,
+    author: str | None = None,
+    question_source: str = "admin",
+    sources: dict[str, str] | None = None,
 ) -> tuple[Article, Change]:
-    """Create or update by slug; keeps the source of questions that stay; records a version."""
+    """Create or update by slug; keeps the source of questions that stay; records a version.
+
+    `sources` names the source of particular questions (a restore brings back where each came from).
+    """
+    data = replace(data, questions=_dedupe(data.questions))
+    sources = sources or {}
     article = await find(session, data.slug)
     if article is None:
         article = Article(
@@ -101,8 +111,8 @@ async def upsert(
             version=1,
         )
         article.questions = [
-            ExampleQuestion(text=q, source=question_source, position=i)
-            for i, q in enumerate(_dedupe(data.questions))
+            ExampleQuestion(text=q, source=sources.get(q, question_source), position=i)
+            for i, q in enumerate(data.questions)
         ]
         session.add(article)
         await session.flush()
@@ -116,8 +126,10 @@ async def upsert(
     article.tags = list(data.tags)
     old = {q.text: q for q in article.questions}
     questions = []
-    for i, text in enumerate(_dedupe(data.questions)):
+    for i, text in enumerate(data.questions):
         q = old.pop(text, None) or ExampleQuestion(text=text, source=question_source)
+        if text in sources:
+            q.source = sources[text]
         q.position = i
         questions.append(q)
     article.questions = questions
@@ -130,6 +142,16 @@ async def upsert(
         )
     )
     return article, "updated"
+
+
+async def create(session: AsyncSession, data: ArticleData, *, author: str | None = None) -> Article:
+    """Create only: an existing slug is a conflict (the unique index settles races)."""
+    if await find(session, data.slug) is not None:
+        raise ConflictError(
+            f"an article with slug {data.slug!r} exists; PUT /api/articles/{data.slug} to edit it"
+        )
+    article, _ = await upsert(session, data, author=author)
+    return article
 
 
 async def add_question(
@@ -167,10 +189,8 @@ async def restore(session: AsyncSession, slug: str, version: int, *, author: str
             snap = dict(v.snapshot)
             sources = snap.pop("question_sources", [])
             data = ArticleData.from_dict(snap)
-            article, _ = await upsert(session, data, author=author)
             by_text = dict(zip(data.questions, sources, strict=False))
-            for q in article.questions:
-                q.source = by_text.get(q.text, q.source)
+            article, _ = await upsert(session, data, author=author, sources=by_text)
             return article
     raise NotFoundError(f"article {slug!r} has no version {version}")
 

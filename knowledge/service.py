@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config import SearchSettings
+from config import ConflictError, SearchSettings
 from knowledge import repository as repo
 from knowledge.article_data import ArticleData
 from knowledge.decision import SearchResult, decide
@@ -136,6 +137,16 @@ class KnowledgeBase:
         if change != "unchanged":
             await self.refresh()
         return result, change
+
+    async def create(self, data: ArticleData, *, author: str | None = None) -> dict[str, Any]:
+        """Create a new article; `ConflictError` when the slug exists."""
+        try:
+            async with self.sessions() as session, session.begin():
+                result = repo.article_json(await repo.create(session, data, author=author))
+        except IntegrityError as exc:  # another request created it between our check and insert
+            raise ConflictError(f"an article with slug {data.slug!r} exists") from exc
+        await self.refresh()
+        return result
 
     async def delete(self, slug: str) -> None:
         async with self.sessions() as session, session.begin():

@@ -202,7 +202,7 @@ def _since(raw: str | None) -> datetime | None:
         raise ValidationError(
             "'since' must be a date (2024-05-31) or a timestamp", code="invalid_date"
         ) from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @requires("admin")

@@ -46,11 +46,12 @@ LOADABLE = ("frame", "text")  # what a listener can read back from the message r
 OUTBOX_KEEP = timedelta(hours=1)
 PING_SECONDS = 30.0  # the LISTEN connection is checked this often when quiet
 START_SECONDS = 10.0
+BATCH = 200  # events NOTIFYd in one transaction at most
 _CONNECT_PARAMS = set(inspect.signature(asyncpg.connect).parameters)
 
 
 def is_postgres(url: str) -> bool:
-    return url.startswith(("postgresql", "postgres:"))
+    return url.startswith("postgresql")
 
 
 def connect_kwargs(engine: AsyncEngine) -> dict[str, Any]:
@@ -75,7 +76,7 @@ class PgEventBridge:
         self.origin = uuid.uuid4().hex  # this process (two apps in one test process stay apart)
         self.received = 0  # events from other processes handled here
         self._numbers = itertools.count(1)
-        self._outgoing: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self._outgoing: asyncio.Queue[tuple[str, str | None, dict[str, Any] | None]] = asyncio.Queue()
         self._incoming: asyncio.Queue[str] = asyncio.Queue()
         self._listening = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -113,8 +114,8 @@ class PgEventBridge:
 
     # -- out -----------------------------------------------------------------------------------------
     async def forward(self, topic: str, data: dict[str, Any]) -> None:
-        """Bus bridge: queue the event for NOTIFY (the publisher never waits for the database)."""
-        self._outgoing.put_nowait((topic, dict(data)))
+        """Bus bridge: encode the event now, NOTIFY it soon (the publisher never waits for the database)."""
+        self._outgoing.put_nowait((topic, *self._encode(topic, data)))
 
     def _encode(self, topic: str, data: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
         """(payload, None), or (None, data) when only the outbox can carry it."""
@@ -134,7 +135,7 @@ class PgEventBridge:
     async def _send_loop(self) -> None:
         while True:
             batch = [await self._outgoing.get()]
-            while not self._outgoing.empty():
+            while not self._outgoing.empty() and len(batch) < BATCH:
                 batch.append(self._outgoing.get_nowait())
             try:
                 await self._notify(batch)
@@ -146,11 +147,10 @@ class PgEventBridge:
                 for _ in batch:
                     self._outgoing.task_done()
 
-    async def _notify(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+    async def _notify(self, batch: list[tuple[str, str | None, dict[str, Any] | None]]) -> None:
         """One transaction: notifications go out in order when it commits."""
         async with self.engine.connect() as conn:
-            for topic, data in batch:
-                payload, big = self._encode(topic, data)
+            for topic, payload, big in batch:
                 if big is not None:
                     await conn.execute(
                         delete(OutboxEvent).where(OutboxEvent.created_at < utcnow() - OUTBOX_KEEP)
@@ -196,6 +196,7 @@ class PgEventBridge:
             except Exception as exc:
                 log.warning("LISTEN connection failed (%s); reconnecting", exc)
             finally:
+                self._listening.clear()
                 if not conn.is_closed():
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(conn.close(), 5)

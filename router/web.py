@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from config import KundresaError, Settings, ValidationError
+from config import KundresaError, Settings, TooLargeError, ValidationError
 from knowledge import KnowledgeBase
 from router.auth import authenticate, check_role
 from router.channel import ChannelRegistry
@@ -56,10 +56,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 async def read_json(request: web.Request) -> Any:
     limit = request.app[SETTINGS].server.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
-        raise ValidationError(f"request body over {limit} bytes", code="too_large")
+        raise TooLargeError(f"request body over {limit} bytes")
     raw = await request.content.read(limit + 1)
     if len(raw) > limit:
-        raise ValidationError(f"request body over {limit} bytes", code="too_large")
+        raise TooLargeError(f"request body over {limit} bytes")
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -87,10 +87,10 @@ async def _handoff(ws: Any, text_: str = QUESTION) -> int:
     return int(first["ticket"])
 
 
-async def test_migrations_on_postgres(pg_db_url: str, make_settings: Callable[..., Settings]) -> None:
+async def test_migrations_on_postgres(pg_db_url: str) -> None:
     from bot.migrate import upgrade
 
-    engine = create_engine(make_settings(database={"url": pg_db_url}).database)
+    engine = create_engine(_settings(pg_db_url).database)
     try:
         await upgrade(engine)
         await upgrade(engine)  # idempotent
@@ -301,6 +301,34 @@ async def test_bridge_carries_big_events_and_ignores_its_own(two_routers: list[R
         assert [(await heard[0].until(lambda t, d: True))["event"] for _ in range(2)] == ["note", "small"]
         await asyncio.sleep(0.3)
         assert heard[0].events.empty() and bridges[0].received == 0 and bridges[1].received == 2
+    finally:
+        for bridge in bridges:
+            await bridge.close()
+
+
+async def test_bridge_listens_again_after_losing_its_connection(two_routers: list[Router]) -> None:
+    first, second = two_routers
+    bridges = [PgEventBridge(r.sessions.kw["bind"], r) for r in two_routers]
+    for bridge in bridges:
+        await bridge.start()
+    try:
+        heard = _Recorder()
+        second.bus.subscribe("tickets", heard)
+        async with second.sessions() as session:  # what a database restart or a proxy would do
+            killed = await session.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                )
+            )
+        assert killed == 2
+        async with asyncio.timeout(20):
+            n = 0
+            while bridges[1].received == 0:  # events sent while it reconnects are lost: keep sending
+                n += 1
+                await first.bus.publish("tickets", {"event": "ping", "ticket_id": n})
+                await asyncio.sleep(0.3)
+        assert (await heard.until(lambda t, d: d["event"] == "ping"))["ticket_id"] >= 1
     finally:
         for bridge in bridges:
             await bridge.close()

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from bot.app_keys import KB
 from bot.http.common import read_object, requires, user_of
-from config import NotFoundError, ValidationError
+from config import ValidationError
 from knowledge import ArticleData
+
+# What GET returns besides the article itself; a client may PUT back what it got.
+READ_ONLY = ("version", "created_at", "updated_at", "question_sources")
+
+
+def _editable(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in READ_ONLY}
 
 
 def _filters(request: web.Request) -> dict[str, str | None]:
@@ -23,16 +32,9 @@ async def list_articles(request: web.Request) -> web.Response:
 
 @requires("admin")
 async def create_article(request: web.Request) -> web.Response:
-    data = ArticleData.from_dict(await read_object(request))
-    kb = request.app[KB]
-    try:
-        await kb.get(data.slug)
-    except NotFoundError:
-        article, _ = await kb.save(data, author=user_of(request).name)
-        return web.json_response(article, status=201)
-    raise ValidationError(
-        f"an article with slug {data.slug!r} exists; PUT /api/articles/{data.slug}", code="conflict"
-    )
+    data = ArticleData.from_dict(_editable(await read_object(request)))
+    article = await request.app[KB].create(data, author=user_of(request).name)
+    return web.json_response(article, status=201)
 
 
 @requires("agent")
@@ -43,7 +45,7 @@ async def get_article(request: web.Request) -> web.Response:
 @requires("admin")
 async def put_article(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
-    body = await read_object(request)
+    body = _editable(await read_object(request))
     body.setdefault("slug", slug)
     if body["slug"] != slug:
         raise ValidationError("the slug in the body differs from the one in the URL")

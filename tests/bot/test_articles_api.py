@@ -176,11 +176,6 @@ async def test_create_read_update_delete(app_client: Any, admin_headers: dict[st
     assert "gift-wrap" not in slugs and "made-by-put" in slugs
 
 
-@pytest.mark.xfail(
-    reason="bot/http/articles.py create_article raises ValidationError(code='conflict') -> 400; "
-    "a duplicate slug should be 409 (config.ConflictError)",
-    strict=True,
-)
 async def test_post_existing_slug_is_409(app_client: Any, admin_headers: dict[str, str]) -> None:
     resp = await app_client.post("/api/articles", json=article("swish-betalning"), headers=admin_headers)
     await assert_error(resp, 409, "conflict")

@@ -129,12 +129,6 @@ async def test_import_report_created_updated_unchanged(kb: KnowledgeBase) -> Non
     assert await kb.export_articles() == changed
 
 
-@pytest.mark.xfail(
-    reason="knowledge/repository.py upsert compares un-normalised data with the stored (stripped, "
-    "deduplicated) questions, so re-importing an article whose questions repeat or have surrounding "
-    "spaces reports 'updated' and adds a version every time",
-    strict=True,
-)
 async def test_reimport_with_untidy_questions_is_unchanged(kb: KnowledgeBase) -> None:
     untidy = ArticleData(slug="untidy", title="Untidy", questions=["Same?", "Same?", "  Spaced?  "])
     assert (await kb.import_articles([untidy])).created == ["untidy"]
@@ -289,11 +283,6 @@ async def test_versions_and_restore(kb: KnowledgeBase) -> None:
         await kb.restore("swish", 7)
 
 
-@pytest.mark.xfail(
-    reason="knowledge/repository.py restore sets the restored question sources after upsert has "
-    "already written the new version's snapshot, so the snapshot says 'admin'",
-    strict=True,
-)
 async def test_restore_snapshot_keeps_question_sources(kb: KnowledgeBase) -> None:
     await kb.save(ArticleData(slug="a", title="A", body="one", questions=["q1"]))
     await kb.add_question("a", "q2", source="resolved_ticket")  # version 2
