@@ -23,7 +23,7 @@ from bot.app_keys import (
 )
 from bot.channels.webchat import WebChatChannel, chat_handler
 from bot.dialogue import Dialogue
-from bot.http import articles, health, pages, search
+from bot.http import admin, articles, health, pages, search
 from bot.http.common import error_middleware
 from bot.metrics import Metrics
 from bot.migrate import upgrade
@@ -108,4 +108,5 @@ def create_app(settings: Settings) -> web.Application:
     router_api.add_routes(app)
     router_admin.add_routes(app)  # VIP, merges, users; analytics and gaps
     router_console.add_routes(app)
+    admin.add_routes(app)  # the admin console /admin and its import/export/health API
     return app

@@ -283,6 +283,25 @@ async def test_own_and_other_bots_messages_are_ignored(client: Any, fake_slack: 
         assert list(await session.scalars(select(Message))) == []
 
 
+async def test_shared_channels_answer_the_other_organisation_only(
+    client: Any, fake_slack: FakeSlackAPI
+) -> None:
+    fake_slack.channels["C_SHARED"] = {"id": "C_SHARED", "is_ext_shared": True}
+    fake_slack.add_user("U_THEM", email="buyer@customer.example", name="Bo Buyer", team_id="T_THEM")
+    base = {"type": "message", "channel_type": "channel", "text": QUESTION}
+    await send_event(client, {**base, "channel": "C_INTERNAL", "user": "U_THEM", "ts": "1700000900.000100"})
+    colleague = {**base, "channel": "C_SHARED", "user": AGENT, "user_team": TEAM_ID}
+    await send_event(client, {**colleague, "ts": "1700000901.000100"})
+    await send_event(
+        client,
+        {**base, "channel": "C_SHARED", "user": "U_THEM", "user_team": "T_THEM", "ts": "1700000902.000100"},
+    )
+    [reply] = await fake_slack.wait_for("chat.postMessage", channel="C_SHARED")
+    await idle(client)
+    assert reply.params["thread_ts"] == "1700000902.000100"
+    assert [c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")] == ["C_SHARED"]
+
+
 async def test_clarify_buttons_and_edits(client: Any, fake_slack: FakeSlackAPI) -> None:
     """Choosing an article by button answers in the same thread; an edit is stored, not answered."""
     await send_event(client, dm("hej", "1700000400.000100"))
@@ -346,6 +365,11 @@ async def test_slack_handoff_console_reply_resolve_and_csat(
     ]
     assert reply.params["thread_ts"] == "1700000501.000100"
     assert "*agnes:*" in reply.dump()
+
+    mirrored = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: "Tyvärr inte." in c.dump(), channel=AGENTS
+    )
+    assert "(console)" in mirrored[0].dump() and mirrored[0].params["thread_ts"] == post.response["ts"]
 
     # The customer answers; it shows in the ticket's thread.
     await send_event(client, dm("Okej, tack ändå", "1700000502.000100"))
@@ -436,10 +460,11 @@ async def test_claim_button_and_commands_with_ticket_id(client: Any, fake_slack:
 async def test_same_verified_email_on_web_and_slack_is_one_customer(
     client: Any, fake_slack: FakeSlackAPI, agent_headers: dict[str, str]
 ) -> None:
-    sig = sign_user("shop-42", "test-identity-secret")
-    ws = await client.ws_connect(
-        "/ws/chat", params={"visitor": "web-3", "user": "shop-42", "email": "Kim@Example.com", "sig": sig}
-    )
+    secret = "test-identity-secret"
+    signed = {"user": "shop-42", "sig": sign_user("shop-42", secret)}
+    # The shop vouches for the email too (`email_sig`), as the web chat asks.
+    signed |= {"email": "Kim@Example.com", "email_sig": sign_user("kim@example.com", secret)}
+    ws = await client.ws_connect("/ws/chat", params={"visitor": "web-3", **signed})
     await ws.send_json({"type": "message", "id": "m1", "text": QUESTION})
     await next_frame(ws, "notice")
     await ws.close()
