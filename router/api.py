@@ -8,9 +8,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from config import ValidationError
-from knowledge.db import utcnow
 from router import tickets as tk
-from router.assignment import assign, dispatch
+from router.assignment import dispatch
 from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket, User
 from router.web import KB, ROUTER, SESSIONS, SETTINGS, read_object, requires, user_of
 
@@ -47,92 +46,39 @@ async def get_ticket(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         ticket = await tk.get(session, _ticket_id(request))
         data = tk.ticket_json(ticket)
-        data["timeline"] = await _timeline(session, ticket.customer_id)
+        data["timeline"] = await timeline_of(session, ticket.customer_id)
     return web.json_response(data)
 
 
 @requires("agent")
 async def claim(request: web.Request) -> web.Response:
-    user = user_of(request)
-    async with request.app[SESSIONS]() as session, session.begin():
-        ticket = await tk.get(session, _ticket_id(request))
-        agent = await session.get(User, user.id)
-        assert agent is not None
-        if ticket.assignee_id not in (None, user.id) and ticket.status in tk.OPEN_STATUSES:
-            body = tk.ticket_json(ticket)
-        else:
-            assign(ticket, agent)
-            body = tk.ticket_json(ticket)
-    await request.app[ROUTER].bus.publish(
-        "tickets", {"event": "claimed", "ticket_id": body["id"], "agent": user.name}
-    )
-    return web.json_response(body)
+    data, _ = await request.app[ROUTER].claim_ticket(_ticket_id(request), user_of(request).id)
+    return web.json_response(data)
 
 
 @requires("agent")
 async def post_message(request: web.Request) -> web.Response:
-    user = user_of(request)
     body = await read_object(request)
     text = body.get("text")
-    internal = bool(body.get("internal", False))
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
         raise ValidationError("'text' is required")
-    if len(text) > 10_000:
-        raise ValidationError("'text' is over 10000 characters")
-    router = request.app[ROUTER]
-    async with request.app[SESSIONS]() as session, session.begin():
-        ticket = await tk.get(session, _ticket_id(request))
-        if ticket.status in ("closed",):
-            raise ValidationError("this ticket is closed", code="conflict")
-        if not internal:
-            if ticket.assignee_id is None:
-                agent = await session.get(User, user.id)
-                assert agent is not None
-                assign(ticket, agent)
-            if ticket.first_response_at is None:
-                ticket.first_response_at = utcnow()
-            if ticket.status == "assigned":
-                tk.move(ticket, "waiting_customer")
-        conv_id = ticket.conversation_id
-        ticket_id = ticket.id
-    frame = {"type": "agent_message", "text": text.strip(), "agent": user.name}
-    if internal:
-        frame = {"type": "note", "text": text.strip(), "agent": user.name}
-    stored = await router.send(conv_id, frame, author_kind="agent", author_id=user.id, internal=internal)
-    await router.bus.publish("tickets", {"event": "message", "ticket_id": ticket_id})
+    internal = bool(body.get("internal", False))
+    stored = await request.app[ROUTER].agent_message(
+        _ticket_id(request), user_of(request).id, text, internal=internal
+    )
     return web.json_response({"seq": stored["seq"], "internal": internal}, status=201)
 
 
 @requires("agent")
 async def resolve(request: web.Request) -> web.Response:
     """Close the handoff; naming an article teaches the bot the question that led here."""
-    user = user_of(request)
     body = await read_object(request) if request.can_read_body else {}
     slug = body.get("article")
     if slug is not None and (not isinstance(slug, str) or not slug):
         raise ValidationError("'article' must be an article slug")
-    kb = request.app[KB]
-    router = request.app[ROUTER]
-    async with request.app[SESSIONS]() as session, session.begin():
-        ticket = await tk.get(session, _ticket_id(request))
-        if slug:
-            await kb.get(slug)  # 404 for an unknown article, before anything changes
-        tk.move(ticket, "resolved")
-        ticket.resolved_article_slug = slug
-        if ticket.assignee_id is None:
-            ticket.assignee_id = user.id
-        conv = await session.get(Conversation, ticket.conversation_id)
-        if conv is not None:
-            conv.owner = "bot"  # the bot takes over again
-            conv.bot_state = {"lang": (conv.bot_state or {}).get("lang", "sv")}
-        question, conv_id, data = ticket.question, ticket.conversation_id, tk.ticket_json(ticket)
-        await dispatch(session, request.app[SETTINGS].routing)
-    learned = False
-    if slug and question:
-        learned = await kb.add_question(slug, question, source="resolved_ticket", author=user.name)
-    await router.send(conv_id, {"type": "csat_request", "ticket": data["id"]})
-    await router.bus.publish("tickets", {"event": "resolved", "ticket_id": data["id"]})
-    data["learned_question"] = question if learned else None
+    data = await request.app[ROUTER].resolve_ticket(
+        _ticket_id(request), user_of(request).id, article=slug, kb=request.app[KB]
+    )
     return web.json_response(data)
 
 
@@ -168,7 +114,7 @@ async def presence(request: web.Request) -> web.Response:
     return web.json_response({"presence": status, "assigned": [t for t, _ in assigned]})
 
 
-async def _timeline(session: Any, customer_id: int) -> list[dict[str, Any]]:
+async def timeline_of(session: Any, customer_id: int) -> list[dict[str, Any]]:
     conv_ids = list(
         await session.scalars(select(Conversation.id).where(Conversation.customer_id == customer_id))
     )
@@ -220,7 +166,7 @@ async def timeline(request: web.Request) -> web.Response:
                     {"kind": i.kind, "external_id": i.external_id, "verified": i.verified} for i in idents
                 ],
             },
-            "messages": await _timeline(session, customer_id),
+            "messages": await timeline_of(session, customer_id),
         }
     return web.json_response(data)
 

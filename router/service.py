@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import NotFoundError, Settings, ValidationError
+from knowledge import KnowledgeBase
 from knowledge.db import utcnow
 from router import conversations as convs
 from router import tickets as tk
@@ -371,7 +372,7 @@ class Router:
         return stored
 
     async def resolve_ticket(
-        self, ticket_id: int, user_id: int, *, article: str | None = None, kb: Any = None
+        self, ticket_id: int, user_id: int, *, article: str | None = None, kb: KnowledgeBase | None = None
     ) -> dict[str, Any]:
         """Close a handoff, as `POST /api/tickets/{id}/resolve`: naming an article (with `kb`, the
         `KnowledgeBase`) teaches the bot the question; the customer is asked for a rating."""

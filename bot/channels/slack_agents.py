@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.channels.slack_customers import button, chunks, escape, section, to_plain
 from config import ConflictError, KundresaError
 from router import tickets as tk
-from router.api import _timeline as timeline_query  # the same cross-channel timeline as the HTTP API
+from router.api import timeline_of as timeline_query  # the same cross-channel timeline as the HTTP API
 from router.auth import create_user
 from router.models import ChannelIdentity, Conversation, Customer, Ticket, User
 

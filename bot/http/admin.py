@@ -179,7 +179,9 @@ def _unzip(upload: _Upload) -> list[_Upload]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(upload.data))
     except zipfile.BadZipFile as exc:
-        raise ImportFormatError(upload.name, None, "not a valid .zip file: zip a folder of .md files") from exc
+        raise ImportFormatError(
+            upload.name, None, "not a valid .zip file: zip a folder of .md files"
+        ) from exc
     with archive:
         entries = [
             info
@@ -298,7 +300,9 @@ def _export_bytes(articles: list[ArticleData], fmt: str) -> bytes:
 async def export_articles(request: web.Request) -> web.Response:
     fmt = (request.query.get("format") or "jsonl").lower()
     if fmt not in EXPORTS:
-        raise ValidationError("format must be jsonl, csv or zip (a folder of .md files)", code="unknown_format")
+        raise ValidationError(
+            "format must be jsonl, csv or zip (a folder of .md files)", code="unknown_format"
+        )
     articles = await request.app[KB].export_articles()
     loop = asyncio.get_running_loop()
     body = await loop.run_in_executor(None, _export_bytes, articles, fmt)
@@ -373,9 +377,7 @@ async def article_health(request: web.Request) -> web.Response:
             feedback[(slug, bool(helpful))] = int(n)
         handoffs = dict(
             (
-                await session.execute(
-                    select(first_attempt, func.count(Ticket.id)).group_by(first_attempt)
-                )
+                await session.execute(select(first_attempt, func.count(Ticket.id)).group_by(first_attempt))
             ).all()
         )
     out = []
