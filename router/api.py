@@ -10,6 +10,7 @@ from sqlalchemy import select
 from config import ValidationError
 from router import tickets as tk
 from router.assignment import dispatch
+from router.conversations import message_json
 from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket, User
 from router.web import KB, ROUTER, SESSIONS, SETTINGS, read_object, requires, user_of
 
@@ -123,22 +124,7 @@ async def timeline_of(session: Any, customer_id: int) -> list[dict[str, Any]]:
         .where(Message.conversation_id.in_(conv_ids))
         .order_by(Message.created_at, Message.conversation_id, Message.seq)
     )
-    return [
-        {
-            "conversation_id": m.conversation_id,
-            "seq": m.seq,
-            "channel": m.channel,
-            "direction": m.direction,
-            "author": m.author_kind,
-            "kind": m.kind,
-            "text": m.text,
-            "internal": m.internal,
-            "context": m.context,
-            "payload": m.payload,
-            "created_at": m.created_at.isoformat(),
-        }
-        for m in rows
-    ]
+    return [message_json(m) for m in rows]
 
 
 @requires("agent")

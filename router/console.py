@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from router import tickets as tk
 from router.auth import authenticate, check_role
+from router.conversations import message_json
 from router.models import Customer, Message, Ticket, User
 from router.web import BUS, SESSIONS, bearer
 
@@ -71,21 +72,6 @@ async def ticket_view(session: Any, ticket: Ticket) -> dict[str, Any]:
     return data
 
 
-def message_view(m: Message) -> dict[str, Any]:
-    """The same shape as an item of a ticket's `timeline`."""
-    return {
-        "conversation_id": m.conversation_id,
-        "seq": m.seq,
-        "channel": m.channel,
-        "direction": m.direction,
-        "author": m.author_kind,
-        "kind": m.kind,
-        "text": m.text,
-        "internal": m.internal,
-        "context": m.context,
-        "payload": m.payload,
-        "created_at": m.created_at.isoformat(),
-    }
 
 
 async def snapshot(session: Any, user: User) -> dict[str, Any]:
@@ -151,7 +137,7 @@ class ConsoleSocket:
                 "conversation_id": conv_id,
                 "ticket_id": ticket.id,
                 "ticket": await ticket_view(session, ticket),
-                "message": message_view(msg),
+                "message": message_json(msg),
             }
 
     async def write(self) -> None:

@@ -101,3 +101,20 @@ def replay_frame(msg: Message) -> dict[str, Any]:
     if msg.direction == "out" and msg.payload:
         return dict(msg.payload)
     return {"type": "message", "author": "customer", "id": msg.client_id, "text": msg.text, "seq": msg.seq}
+
+
+def message_json(m: Message) -> dict[str, Any]:
+    """A stored message as the agent API and console show it (an item of a ticket's `timeline`)."""
+    return {
+        "conversation_id": m.conversation_id,
+        "seq": m.seq,
+        "channel": m.channel,
+        "direction": m.direction,
+        "author": m.author_kind,
+        "kind": m.kind,
+        "text": m.text,
+        "internal": m.internal,
+        "context": m.context,
+        "payload": m.payload,
+        "created_at": m.created_at.isoformat(),
+    }
