@@ -598,6 +598,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             raw["torch_threads"] = torch.get_num_threads()
             if args.torch_threads is not None:  # an experiment: the server's phases only
                 torch.set_num_threads(args.torch_threads)
+            if args.switch_interval_ms is not None:  # an experiment: the whole process, clients too
+                sys.setswitchinterval(args.switch_interval_ms / 1000)
 
             probes = install_probes(app)
             cpu = ThreadCPU()
@@ -659,6 +661,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "database": f"sqlite ({'--db ' + args.db if args.db else 'fresh temporary file'}, WAL)",
             "per_visitor": args.per_visitor,
             "server_torch_threads": torch.get_num_threads(),
+            "gil_switch_interval_ms": round(sys.getswitchinterval() * 1000, 3),
         },
         "kb": {
             "articles": len(articles),
@@ -777,7 +780,8 @@ def print_table(r: dict[str, Any]) -> None:
         f"  settings  model {st['model']}, batch size {st['batch_size']}, batch window "
         f"{st['batch_window_ms']} ms, {st['messages_per_minute']} messages/min per socket, new visitor "
         f"every {st['per_visitor']} questions or after a handoff; {st['database']}; "
-        f"{st['server_torch_threads']} torch threads in the phases"
+        f"{st['server_torch_threads']} torch threads and a {st['gil_switch_interval_ms']:g} ms GIL switch "
+        "interval in the phases"
     )
     print(
         f"  kb        {kb['articles']} BANKING77 articles, {kb['example_questions']} example questions, "
@@ -861,6 +865,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--torch-threads", type=int, default=None, help="torch threads during the phases (raw rate: default)"
+    )
+    parser.add_argument(
+        "--switch-interval-ms", type=float, default=None, help="sys.setswitchinterval during the phases"
     )
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder with banking77/")
