@@ -8,7 +8,7 @@ The knowledge base (deterministic, seed `SEED`) is built from the public intent 
 227 real intents, are a support site's example questions. One article per intent would give only 227
 articles, so each intent is split into several articles: first one article per intent, then the rest of
 `--articles` shared out in proportion to the intent's training rows (largest remainder), so a big intent
-such as BANKING77 `card_payment_fee_charged` gets 7 articles and a CLINC150 intent (100 rows) 4. The
+such as BANKING77 `transfer_fee_charged` gets 7 articles and a CLINC150 intent (100 rows) 4. The
 articles of an intent are `<intent>-1`, `<intent>-2`, ... (`card_arrival-2`), titled "Card arrival",
 "Card arrival: step by step", ...; each has 8-12 example questions, distinct training rows of its intent
 (a row is reused only once an intent's rows run out), and a generated two- or three-sentence body that

@@ -71,8 +71,12 @@ def cmd_kb_import(settings: Settings, args: argparse.Namespace) -> int:
     async def main() -> Any:
         async with _knowledge(settings) as kb:
             bar = _progress("importing", len(articles))
-            report = await kb.import_articles(articles, author="cli", progress=bar.update)
+            embedding = _progress("embedding new texts")
+            report = await kb.import_articles(
+                articles, author="cli", progress=bar.update, embed_progress=embedding.update
+            )
             bar.close()
+            embedding.close()
             return report
 
     report = asyncio.run(main())

@@ -34,6 +34,9 @@ class ModelSettings(BaseModel):
     device: str = "cpu"
     batch_size: int = 64
     batch_window_ms: float = 2.0
+    # Math threads for torch and numpy's BLAS. One per process measured fastest on 2 cores: it leaves the
+    # other core to the event loop and the database, and threads fight badly under load (bench/README.md).
+    threads: int = 1
 
 
 class LanguageTuning(BaseModel):

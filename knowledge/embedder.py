@@ -55,7 +55,13 @@ class Embedder:
             # Never reach a hub at run time: the model is on disk or it is a configuration error.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import torch
             from sentence_transformers import SentenceTransformer
+            from threadpoolctl import threadpool_limits
+
+            if self.settings.threads > 0:
+                torch.set_num_threads(self.settings.threads)
+                threadpool_limits(limits=self.settings.threads)  # numpy's BLAS, for the index's matmul
 
             if not Path(self.path).exists() and "/" not in self.path:
                 hint = "set model.name to a local folder, or to a model already in the Hugging Face cache"

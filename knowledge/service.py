@@ -188,6 +188,7 @@ class KnowledgeBase:
         *,
         author: str | None = None,
         progress: Callable[[int], None] | None = None,
+        embed_progress: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """Upsert all in one transaction: a failure leaves nothing half-imported."""
         report = ImportReport()
@@ -198,7 +199,7 @@ class KnowledgeBase:
                 if progress:
                     progress(1)
         if report.created or report.updated:
-            await self.refresh()
+            await self.refresh(embed_progress)
         return report
 
     async def export_articles(self) -> list[ArticleData]:
