@@ -55,8 +55,8 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,8 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 SEED = 20261126
-ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = str(Path(__file__).resolve())
+ROOT = Path(SCRIPT).parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 TARGET_RATIO = 0.8
 TARGET_P50_MS = 40.0
@@ -247,10 +248,10 @@ class Probes:
     def wrap_encode_sync(self, embedder: Any) -> None:
         original = embedder.encode_sync
 
-        def timed(texts: list[str]) -> Any:  # runs on the inference thread
+        def timed(texts: list[str], *args: Any, **kwargs: Any) -> Any:  # runs on the inference thread
             start = time.perf_counter()
             try:
-                return original(texts)
+                return original(texts, *args, **kwargs)
             finally:
                 self.add("model", time.perf_counter() - start)
                 with self._lock:
@@ -392,6 +393,136 @@ async def raw_encode_rate(embedder: Any, questions: list[str], seconds: float) -
 
 
 @dataclass
+class LoadSpec:
+    """One phase's customers, as sent to a client process."""
+
+    kind: str  # throughput | latency
+    base: str
+    prefix: str
+    customers: int
+    per_visitor: int
+    warmup: float
+    duration: float
+    rate: float
+    questions: list[str]
+    quiet: list[str]
+
+    def window(self, start: float) -> tuple[float, float]:
+        return (start + self.warmup, start + self.warmup + self.duration)
+
+
+async def drive(
+    spec: LoadSpec, start_at: Callable[[], Awaitable[float]], record: Callable[[Reply], None]
+) -> int:
+    """Run one phase's customers; `start_at()` fixes the phase's clock once sockets are ready. Visitors."""
+    from aiohttp import ClientSession, TCPConnector
+
+    n, quiet = spec.customers, frozenset(spec.quiet)
+    async with ClientSession(connector=TCPConnector(limit=0)) as http:
+        crowd = [
+            Customer(http, spec.base, f"{spec.prefix}{i}", spec.questions[i::n], spec.per_visitor, quiet)
+            for i in range(n)
+        ]
+        try:
+            if spec.kind == "latency":
+                for c in crowd:  # sockets open before the clock starts
+                    await c.connect()
+            start = await start_at()
+            end = spec.window(start)[1]
+            rng = random.Random(SEED + 2)
+            period = 1.0 / spec.rate
+            offsets = [rng.random() * period for _ in crowd]
+
+            async def back_to_back(c: Customer, _i: int) -> None:
+                while time.perf_counter() < end:
+                    record(await c.ask())
+
+            async def paced(c: Customer, i: int) -> None:
+                # Time runs from when a question is due: a late reply that delays the next question
+                # counts against that question too (no coordinated omission).
+                k = 0
+                while (due := start + offsets[i] + k * period) < end:
+                    delay = due - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    record(await c.ask(due))
+                    k += 1
+
+            body = back_to_back if spec.kind == "throughput" else paced
+            await asyncio.gather(*(body(c, i) for i, c in enumerate(crowd)))
+        finally:
+            for c in crowd:
+                await c.close()
+    return sum(c.visitors for c in crowd)
+
+
+async def drive_in_process(
+    spec: LoadSpec, started: asyncio.Future[float], record: Callable[[Reply], None]
+) -> int:
+    async def start_at() -> float:
+        start = time.perf_counter() + (0.2 if spec.kind == "latency" else 0.0)
+        started.set_result(start)
+        return start
+
+    return await drive(spec, start_at, record)
+
+
+async def drive_in_subprocess(
+    spec: LoadSpec, started: asyncio.Future[float], record: Callable[[Reply], None]
+) -> int:
+    """The customers in a child process (their own interpreter and GIL), on the same clock."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        SCRIPT,
+        "--client-worker",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(json.dumps(asdict(spec)).encode() + b"\n")
+        await proc.stdin.drain()
+        if (await proc.stdout.readline()).strip() != b"ready":
+            raise RuntimeError("the client process did not start")
+        start = time.perf_counter() + 0.2  # perf_counter is the system's monotonic clock on Linux
+        started.set_result(start)
+        proc.stdin.write(f"{start!r}\n".encode())
+        await proc.stdin.drain()
+        data = json.loads(await proc.stdout.readline())
+    finally:
+        if proc.returncode is None:
+            proc.stdin.close()
+        await proc.wait()
+    for row in data["replies"]:
+        record(Reply(*row))
+    return int(data["visitors"])
+
+
+async def client_worker() -> None:
+    """`--client-worker`: read a LoadSpec on stdin, say ready, read the start time, print the replies."""
+    loop = asyncio.get_running_loop()
+
+    async def line() -> str:
+        return await loop.run_in_executor(None, sys.stdin.readline)
+
+    spec = LoadSpec(**json.loads(await line()))
+    replies: list[Reply] = []
+    bar = _bar(f"clients: {spec.kind}", None, "reply")
+
+    def record(reply: Reply) -> None:
+        replies.append(reply)
+        bar.update(1)
+
+    async def start_at() -> float:
+        print("ready", flush=True)
+        return float(await line())
+
+    visitors = await drive(spec, start_at, record)
+    bar.close()
+    print(json.dumps({"visitors": visitors, "replies": [astuple(r) for r in replies]}), flush=True)
+
+
+@dataclass
 class PhaseRun:
     replies: list[Reply] = field(default_factory=list)
     window: tuple[float, float] = (0.0, 0.0)
@@ -403,27 +534,25 @@ class PhaseRun:
 
 
 async def run_phase(
-    desc: str,
-    customers: list[Customer],
-    body: Callable[[Customer, int, Callable[[Reply], None]], Any],
-    window: tuple[float, float],
-    probes: Probes,
-    cpu: ThreadCPU,
-    profiler: Any = None,
+    desc: str, spec: LoadSpec, probes: Probes, cpu: ThreadCPU, *, subprocess: bool, profiler: Any = None
 ) -> PhaseRun:
-    run = PhaseRun(window=window)
-    bar = _bar(desc, None, "reply")
+    """Drive one phase and measure the server over its window."""
+    run = PhaseRun()
+    bar = _bar(desc, None, "reply") if not subprocess else None
 
     def record(reply: Reply) -> None:
         run.replies.append(reply)
-        bar.update(1)
+        if bar is not None:
+            bar.update(1)
 
+    started: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
     lag_task = asyncio.create_task(loop_lag(run.lag, stop))
     measured: dict[str, Any] = {}
 
     async def measure_window() -> None:
         # Probe sums and CPU cover exactly the measured window.
+        run.window = window = spec.window(await started)
         await asyncio.sleep(max(0.0, window[0] - time.perf_counter()))
         probes.reset()
         measured["cpu0"], measured["t0"], measured["lag0"] = cpu.snapshot(), time.perf_counter(), len(run.lag)
@@ -441,19 +570,19 @@ async def run_phase(
 
     watcher = asyncio.create_task(measure_window())
     try:
-        await asyncio.gather(*(body(c, i, record) for i, c in enumerate(customers)))
+        drive_phase = drive_in_subprocess if subprocess else drive_in_process
+        run.visitors = await drive_phase(spec, started, record)
         await watcher
     finally:
+        watcher.cancel()
         stop.set()
         await lag_task
-        bar.close()
-        for c in customers:
-            await c.close()
+        if bar is not None:
+            bar.close()
     run.wall = measured["t1"] - measured["t0"]
     run.cpu = cpu.diff(measured["cpu0"], measured["cpu1"])
     run.lag = run.lag[measured["lag0"] : measured["lag1"]]
     run.probes = measured["probes"]
-    run.visitors = sum(c.visitors for c in customers)
     return run
 
 
@@ -484,47 +613,6 @@ def breakdown(run: PhaseRun) -> dict[str, Any]:
     }
 
 
-async def throughput_phase(
-    customers: list[Customer],
-    duration: float,
-    warmup: float,
-    probes: Probes,
-    cpu: ThreadCPU,
-    profiler: Any = None,
-) -> PhaseRun:
-    start = time.perf_counter()
-    window = (start + warmup, start + warmup + duration)
-
-    async def body(c: Customer, _i: int, record: Callable[[Reply], None]) -> None:
-        while time.perf_counter() < window[1]:
-            record(await c.ask())
-
-    return await run_phase("phase 1 throughput", customers, body, window, probes, cpu, profiler)
-
-
-async def latency_phase(
-    customers: list[Customer], duration: float, warmup: float, rate: float, probes: Probes, cpu: ThreadCPU
-) -> PhaseRun:
-    rng = random.Random(SEED + 2)
-    period = 1.0 / rate
-    offsets = [rng.random() * period for _ in customers]
-    for c in customers:  # sockets open before the clock starts
-        await c.connect()
-    start = time.perf_counter() + 0.2
-    window = (start + warmup, start + warmup + duration)
-
-    async def body(c: Customer, i: int, record: Callable[[Reply], None]) -> None:
-        k = 0
-        while (due := start + offsets[i] + k * period) < window[1]:
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            record(await c.ask(due))
-            k += 1
-
-    return await run_phase("phase 2 latency", customers, body, window, probes, cpu)
-
-
 def summarize(run: PhaseRun, by: str) -> dict[str, Any]:
     """Replies counted in the window: by when they arrived (throughput) or when they were due (latency)."""
     lo, hi = run.window
@@ -549,7 +637,7 @@ def summarize(run: PhaseRun, by: str) -> dict[str, Any]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     import torch
-    from aiohttp import ClientSession, TCPConnector, web
+    from aiohttp import web
 
     from bot.app import create_app
     from bot.app_keys import EMBEDDER, KB
@@ -603,30 +691,39 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
             probes = install_probes(app)
             cpu = ThreadCPU()
-            connector = TCPConnector(limit=0)
-            async with ClientSession(connector=connector) as http:
-                n = args.customers
+            profiler = None
+            if args.profile:
+                import cProfile
 
-                def crowd(prefix: str) -> list[Customer]:
-                    return [
-                        Customer(http, base, f"{prefix}{i}", tests[i::n], args.per_visitor, quiet)
-                        for i in range(n)
-                    ]
+                profiler = cProfile.Profile()
+            run_id = f"{os.getpid():x}{int(time.time()) % 4096:03x}"  # --db: new visitors each run
+            subprocess = args.clients == "process"
 
-                profiler = None
-                if args.profile:
-                    import cProfile
-
-                    profiler = cProfile.Profile()
-                run_id = f"{os.getpid():x}{int(time.time()) % 4096:03x}"  # --db: new visitors each run
-                phase1 = await throughput_phase(
-                    crowd(f"bench-{run_id}-t"), args.duration, args.warmup, probes, cpu, profiler
+            def spec(kind: str) -> LoadSpec:
+                return LoadSpec(
+                    kind=kind,
+                    base=base,
+                    prefix=f"bench-{run_id}-{kind[0]}",
+                    customers=args.customers,
+                    per_visitor=args.per_visitor,
+                    warmup=args.warmup,
+                    duration=args.duration,
+                    rate=args.rate,
+                    questions=tests,
+                    quiet=sorted(quiet),
                 )
-                if profiler is not None:
-                    _dump_profile(profiler, args.profile)
-                phase2 = await latency_phase(
-                    crowd(f"bench-{run_id}-l"), args.duration, args.warmup, args.rate, probes, cpu
-                )
+
+            phase1 = await run_phase(
+                "phase 1 throughput",
+                spec("throughput"),
+                probes,
+                cpu,
+                subprocess=subprocess,
+                profiler=profiler,
+            )
+            if profiler is not None:
+                _dump_profile(profiler, args.profile)
+            phase2 = await run_phase("phase 2 latency", spec("latency"), probes, cpu, subprocess=subprocess)
             probes.remove()
         finally:
             await runner.cleanup()
@@ -660,6 +757,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "messages_per_minute": settings.chat.messages_per_minute,
             "database": f"sqlite ({'--db ' + args.db if args.db else 'fresh temporary file'}, WAL)",
             "per_visitor": args.per_visitor,
+            "clients": "a child process" if args.clients == "process" else "the server's event loop",
             "server_torch_threads": torch.get_num_threads(),
             "gil_switch_interval_ms": round(sys.getswitchinterval() * 1000, 3),
         },
@@ -869,9 +967,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--switch-interval-ms", type=float, default=None, help="sys.setswitchinterval during the phases"
     )
+    parser.add_argument(
+        "--clients",
+        choices=("process", "inprocess"),
+        default="process",
+        help="customers in a child process (default) or on the server's own event loop",
+    )
+    parser.add_argument("--client-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder with banking77/")
     args = parser.parse_args(argv)
+    if args.client_worker:
+        asyncio.run(client_worker())
+        return 0
     if args.customers < 1 or args.duration <= 0 or args.rate <= 0 or args.per_visitor < 1:
         parser.error("--customers, --duration, --rate and --per-visitor must be positive")
     if args.db:
