@@ -305,23 +305,38 @@ class ThreadCPU:
             out[int(tid)] = (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
         return out
 
+    def process(self, pid: int | None) -> float:
+        """CPU seconds of another process (the client process), 0 if unknown."""
+        if pid is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+    def machine(self) -> tuple[float, float]:
+        """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+        try:
+            values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except (OSError, ValueError):
+            return 0.0, 0.0
+        idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+        total = sum(values[:8])  # guest time is already counted in user
+        return (total - idle) / self.tick, total / self.tick
+
     @staticmethod
     def groups() -> dict[int, str]:
-        try:
-            import aiosqlite
-
-            sqlite_thread: Any = aiosqlite.Connection
-        except ImportError:  # pragma: no cover
-            sqlite_thread = ()
         names: dict[int, str] = {}
         for t in threading.enumerate():
             if t.native_id is None:
                 continue
+            target = getattr(t, "_target", None)
             if t is threading.main_thread():
                 names[t.native_id] = "event loop (main thread)"
             elif t.name.startswith("kundresa-encode"):
                 names[t.native_id] = "inference thread"
-            elif isinstance(t, sqlite_thread):
+            elif "aiosqlite" in getattr(target, "__module__", ""):
                 names[t.native_id] = "aiosqlite threads"
             else:
                 names[t.native_id] = "other Python threads"
@@ -457,7 +472,7 @@ async def drive(
 
 
 async def drive_in_process(
-    spec: LoadSpec, started: asyncio.Future[float], record: Callable[[Reply], None]
+    spec: LoadSpec, started: asyncio.Future[float], record: Callable[[Reply], None], _pid: list[int]
 ) -> int:
     async def start_at() -> float:
         start = time.perf_counter() + (0.2 if spec.kind == "latency" else 0.0)
@@ -468,7 +483,7 @@ async def drive_in_process(
 
 
 async def drive_in_subprocess(
-    spec: LoadSpec, started: asyncio.Future[float], record: Callable[[Reply], None]
+    spec: LoadSpec, started: asyncio.Future[float], record: Callable[[Reply], None], pid: list[int]
 ) -> int:
     """The customers in a child process (their own interpreter and GIL), on the same clock."""
     proc = await asyncio.create_subprocess_exec(
@@ -477,7 +492,9 @@ async def drive_in_subprocess(
         "--client-worker",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        limit=1 << 28,  # the replies come back as one JSON line
     )
+    pid.append(proc.pid)
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(json.dumps(asdict(spec)).encode() + b"\n")
@@ -531,6 +548,7 @@ class PhaseRun:
     cpu: dict[str, float] = field(default_factory=dict)
     probes: dict[str, Any] = field(default_factory=dict)
     visitors: int = 0
+    machine: dict[str, float] = field(default_factory=dict)  # cores busy in the window, by whom
 
 
 async def run_phase(
@@ -556,22 +574,27 @@ async def run_phase(
         await asyncio.sleep(max(0.0, window[0] - time.perf_counter()))
         probes.reset()
         measured["cpu0"], measured["t0"], measured["lag0"] = cpu.snapshot(), time.perf_counter(), len(run.lag)
+        measured["client0"] = cpu.process(client_pid[0] if client_pid else None)
+        measured["machine0"] = cpu.machine()
         if profiler is not None:
             profiler.enable()  # the event loop's thread only
         await asyncio.sleep(max(0.0, window[1] - time.perf_counter()))
         if profiler is not None:
             profiler.disable()
         measured["cpu1"], measured["t1"], measured["lag1"] = cpu.snapshot(), time.perf_counter(), len(run.lag)
+        measured["client1"] = cpu.process(client_pid[0] if client_pid else None)
+        measured["machine1"] = cpu.machine()
         measured["probes"] = {
             "seconds": dict(probes.seconds),
             "counts": dict(probes.counts),
             "batches": list(probes.batches),
         }
 
+    client_pid: list[int] = []
     watcher = asyncio.create_task(measure_window())
     try:
         drive_phase = drive_in_subprocess if subprocess else drive_in_process
-        run.visitors = await drive_phase(spec, started, record)
+        run.visitors = await drive_phase(spec, started, record, client_pid)
         await watcher
     finally:
         watcher.cancel()
@@ -581,6 +604,16 @@ async def run_phase(
             bar.close()
     run.wall = measured["t1"] - measured["t0"]
     run.cpu = cpu.diff(measured["cpu0"], measured["cpu1"])
+    server = sum(run.cpu.values())
+    clients = measured["client1"] - measured["client0"]
+    (busy0, total0), (busy1, total1) = measured["machine0"], measured["machine1"]
+    busy = busy1 - busy0
+    run.machine = {
+        "server_process": round(server / run.wall, 2),
+        "client_process": round(clients / run.wall, 2),
+        "other_processes": round(max(0.0, busy - server - clients) / run.wall, 2),
+        "idle": round(max(0.0, (total1 - total0) - busy) / run.wall, 2),
+    }
     run.lag = run.lag[measured["lag0"] : measured["lag1"]]
     run.probes = measured["probes"]
     return run
@@ -610,6 +643,7 @@ def breakdown(run: PhaseRun) -> dict[str, Any]:
         "cpu_seconds": run.cpu,
         "cpu_cores_used": round(sum(run.cpu.values()) / run.wall, 2) if run.wall else None,
         "cpu_ms_per_question": {k: round(1000 * v / max(1, questions), 2) for k, v in run.cpu.items()},
+        "machine_cores": run.machine,
     }
 
 
@@ -652,6 +686,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         model_overrides["batch_window_ms"] = args.batch_window_ms
     if args.batch_size is not None:
         model_overrides["batch_size"] = args.batch_size
+    if args.threads is not None:
+        model_overrides["threads"] = args.threads
     extra: dict[str, Any] = {"model": model_overrides} if model_overrides else {}
     if args.messages_per_minute is not None:
         extra["chat"] = {"messages_per_minute": args.messages_per_minute}
@@ -684,8 +720,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
             raw = await raw_encode_rate(embedder, tests[:RAW_QUESTIONS], args.raw_seconds)
             raw["torch_threads"] = torch.get_num_threads()
-            if args.torch_threads is not None:  # an experiment: the server's phases only
-                torch.set_num_threads(args.torch_threads)
             if args.switch_interval_ms is not None:  # an experiment: the whole process, clients too
                 sys.setswitchinterval(args.switch_interval_ms / 1000)
 
@@ -758,6 +792,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "database": f"sqlite ({'--db ' + args.db if args.db else 'fresh temporary file'}, WAL)",
             "per_visitor": args.per_visitor,
             "clients": "a child process" if args.clients == "process" else "the server's event loop",
+            "model_threads": settings.model.threads,
             "server_torch_threads": torch.get_num_threads(),
             "gil_switch_interval_ms": round(sys.getswitchinterval() * 1000, 3),
         },
@@ -860,7 +895,11 @@ def _print_server(s: dict[str, Any]) -> None:
         f"max {lag['max']:.1f} ms"
     )
     cpu = ", ".join(f"{k} {v:.2f}" for k, v in s["cpu_ms_per_question"].items())
-    print(f"    CPU ms per question ({s['cpu_cores_used']} cores busy in the window): {cpu}")
+    print(f"    server CPU ms per question: {cpu}")
+    print(
+        "    cores in the window: "
+        + ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in s["machine_cores"].items())
+    )
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -961,9 +1000,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="SQLite file to use instead of a fresh one: a second run skips the encoding (experiments)",
     )
-    parser.add_argument(
-        "--torch-threads", type=int, default=None, help="torch threads during the phases (raw rate: default)"
-    )
+    parser.add_argument("--threads", type=int, default=None, help="override model.threads (raw rate too)")
     parser.add_argument(
         "--switch-interval-ms", type=float, default=None, help="sys.setswitchinterval during the phases"
     )

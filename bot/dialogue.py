@@ -165,8 +165,6 @@ class Dialogue:
         return await self.router.send(conv_id, {"type": "notice", "text": say(key, lang)}, bot_state=state)
 
     async def _body(self, slug: str) -> str:
-        try:
-            article = await self.kb.get(slug)
-        except Exception:
-            return ""
-        return str(article.get("body", ""))
+        # From the live index, not the database: the answer path stays off the disk.
+        article = await self.kb.published(slug)
+        return article.body if article is not None else ""

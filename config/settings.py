@@ -34,10 +34,11 @@ class ModelSettings(BaseModel):
     device: str = "cpu"
     batch_size: int = 64
     batch_window_ms: float = 2.0
-    # Math threads for torch and numpy's BLAS; 0 keeps the libraries' default (one per core). On an idle
-    # 2-core machine 2 threads double the batch rate (430 vs 230 questions/s) at the same single-question
-    # latency; set 1 where other busy processes share the cores (threads then fight, bench/README.md).
-    threads: int = 0
+    # Math threads for torch and numpy's BLAS; 0 keeps the libraries' default (one per core). The server
+    # wants 1: under chat load (bench/chat_load.py, 2 cores) 1 thread gave 78 replies/s against 38 with 2,
+    # because the event loop needs the other core. Offline bulk encoding (import, eval) on an idle machine
+    # is about twice as fast with 2 (430 vs 230 questions/s): set 0 there.
+    threads: int = 1
 
 
 class LanguageTuning(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import bm25s
 import numpy as np
@@ -119,6 +120,10 @@ class SearchIndex:
 
     def __len__(self) -> int:
         return len(self.articles)
+
+    @cached_property
+    def by_slug(self) -> dict[str, IndexedArticle]:
+        return {a.slug: a for a in self.articles}
 
     def score(
         self,

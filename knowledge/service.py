@@ -208,10 +208,8 @@ class KnowledgeBase:
 
     async def published(self, slug: str) -> IndexedArticle | None:
         """A published article as indexed now (what customers may be shown), or None."""
-        for article in self.index.articles:
-            if article.slug == slug and article.status == "published":
-                return article
-        return None
+        article = self.index.by_slug.get(slug)
+        return article if article is not None and article.status == "published" else None
 
     async def record_gap(
         self, question: str, reason: str, conversation_id: int | None = None, channel: str | None = None
