@@ -693,10 +693,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         extra["chat"] = {"messages_per_minute": args.messages_per_minute}
 
     with tempfile.TemporaryDirectory(prefix="kundresa-chat-load-") as tmp:
-        db_path = args.db or f"{tmp}/bench.db"
+        db_url = args.database_url or f"sqlite+aiosqlite:///{args.db or tmp + '/bench.db'}"
         settings = load_settings(
             environ={},
-            database={"url": f"sqlite+aiosqlite:///{db_path}"},
+            database={"url": db_url},
             server={"load_demo_kb": False},
             demo=True,
             **extra,
@@ -789,7 +789,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "batch_size": settings.model.batch_size,
             "batch_window_ms": settings.model.batch_window_ms,
             "messages_per_minute": settings.chat.messages_per_minute,
-            "database": f"sqlite ({'--db ' + args.db if args.db else 'fresh temporary file'}, WAL)",
+            "database": _describe_db(args),
             "per_visitor": args.per_visitor,
             "clients": "a child process" if args.clients == "process" else "the server's event loop",
             "model_threads": settings.model.threads,
@@ -839,6 +839,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "pass": throughput_pass and latency_pass,
         },
     }
+
+
+def _describe_db(args: argparse.Namespace) -> str:
+    if args.database_url:
+        return args.database_url.split(":", 1)[0] + " (--database-url)"
+    return f"sqlite ({'--db ' + args.db if args.db else 'a fresh temporary file'}, WAL)"
 
 
 def _dump_profile(profiler: Any, path: str) -> None:
@@ -1011,6 +1017,9 @@ def main(argv: list[str] | None = None) -> int:
         help="customers in a child process (default) or on the server's own event loop",
     )
     parser.add_argument("--client-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--database-url", help="an empty database to use instead of SQLite (e.g. postgresql+asyncpg://...)"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder with banking77/")
     args = parser.parse_args(argv)

@@ -84,6 +84,11 @@ async def resolve(request: web.Request) -> web.Response:
 
 
 @requires("agent")
+async def close(request: web.Request) -> web.Response:
+    return web.json_response(await request.app[ROUTER].close_ticket(_ticket_id(request)))
+
+
+@requires("agent")
 async def transfer(request: web.Request) -> web.Response:
     body = await read_object(request)
     team = body.get("team")
@@ -164,5 +169,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/tickets/{id}/messages", post_message)
     app.router.add_post("/api/tickets/{id}/resolve", resolve)
     app.router.add_post("/api/tickets/{id}/transfer", transfer)
+    app.router.add_post("/api/tickets/{id}/close", close)
     app.router.add_post("/api/agents/me/presence", presence)
     app.router.add_get("/api/customers/{id}/timeline", timeline)

@@ -59,6 +59,8 @@ class TicketDesk:
                 ticket = await tk.reopenable_ticket(session, conversation_id, routing)
                 if ticket is not None:
                     tk.move(ticket, "assigned" if ticket.assignee_id else "open")
+                else:
+                    await tk.close_stale(session, conversation_id, routing)
             if ticket is None:
                 customer = await session.get(Customer, conv.customer_id)
                 assert customer is not None
@@ -114,6 +116,19 @@ class TicketDesk:
                 return None
             ticket.csat = score
             return ticket.id
+
+    async def close_ticket(self, ticket_id: int) -> dict[str, Any]:
+        """`resolved` → `closed`: the customer can no longer reopen it by writing again."""
+        async with self.sessions() as session, session.begin():
+            ticket = await tk.get(session, ticket_id)
+            tk.move(ticket, "closed")
+            conv = await session.get(Conversation, ticket.conversation_id)
+            if conv is not None and conv.owner == "agent":
+                conv.owner = "bot"
+            data = tk.ticket_json(ticket)
+            await dispatch(session, self.settings.routing)
+        await self.bus.publish("tickets", {"event": "closed", "ticket_id": ticket_id})
+        return data
 
     async def claim_ticket(self, ticket_id: int, user_id: int) -> tuple[dict[str, Any], bool]:
         """Take a ticket, as `POST /api/tickets/{id}/claim`: (ticket, claimed?). A ticket another agent

@@ -76,6 +76,18 @@ async def reopenable_ticket(
     )
 
 
+async def close_stale(session: AsyncSession, conversation_id: int, routing: RoutingSettings) -> None:
+    """Resolved tickets past the reopen window are closed for good."""
+    since = utcnow() - timedelta(hours=routing.reopen_window_hours)
+    rows = await session.scalars(
+        select(Ticket).where(
+            Ticket.conversation_id == conversation_id, Ticket.status == "resolved", Ticket.resolved_at < since
+        )
+    )
+    for ticket in rows:
+        move(ticket, "closed")
+
+
 async def get(session: AsyncSession, ticket_id: int) -> Ticket:
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:

@@ -262,7 +262,14 @@ async def chat_handler(
             clean = email.strip().lower()
             if hmac.compare_digest(sign_user(clean, secret.get_secret_value()), email_sig.lower()):
                 verified_email = clean
-    _, conv_id = await router.identify(evidence, email=verified_email)
+    # The shop marks a VIP by signing "vip:" + user (`vip_sig`); an unsigned claim is ignored.
+    vip = False
+    if verified_email is not None or any(e.verified for e in evidence):
+        secret = settings.chat.identity_secret
+        vip_sig = q.get("vip_sig", "")
+        if secret is not None and vip_sig and user:
+            vip = hmac.compare_digest(sign_user(f"vip:{user}", secret.get_secret_value()), vip_sig.lower())
+    _, conv_id = await router.identify(evidence, email=verified_email, vip=vip or None)
     session = ChatSession(ws, channel, router, dialogue, settings, conv_id, context)
     channel.sockets[conv_id].add(ws)
     try:

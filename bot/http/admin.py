@@ -223,9 +223,9 @@ def _materialize(uploads: list[_Upload], tmp: Path) -> tuple[Path, dict[str, str
             raise ValidationError("send one .zip file at a time")
         uploads = _unzip(uploads[0])
     elif not kinds <= {".md", ".markdown"}:
-        names = ", ".join(sorted(u.name for u in uploads if u.suffix not in (".md", ".markdown")))
+        odd = ", ".join(sorted(u.name for u in uploads if u.suffix not in (".md", ".markdown")))
         raise ValidationError(
-            f"unsupported file type ({names}): send a .jsonl, a .csv, a .zip of .md files or .md files",
+            f"unsupported file type ({odd}): send a .jsonl, a .csv, a .zip of .md files or .md files",
             code="unknown_format",
         )
     folder = tmp / "articles"
@@ -358,7 +358,7 @@ async def article_health(request: web.Request) -> web.Response:
                 )
             )
         ).all()
-        shown = dict(
+        shown: dict[str, int] = dict(
             (
                 await session.execute(
                     select(shown_slug, func.count(Message.id))
@@ -367,7 +367,7 @@ async def article_health(request: web.Request) -> web.Response:
                 )
             ).all()
         )
-        feedback: dict[tuple[str, bool], int] = {}
+        feedback: dict[tuple[str | None, bool], int] = {}
         rows = await session.execute(
             select(Feedback.article_slug, Feedback.helpful, func.count(Feedback.id))
             .where(Feedback.article_slug.is_not(None))
@@ -375,7 +375,7 @@ async def article_health(request: web.Request) -> web.Response:
         )
         for slug, helpful, n in rows:
             feedback[(slug, bool(helpful))] = int(n)
-        handoffs = dict(
+        handoffs: dict[str, int] = dict(
             (
                 await session.execute(select(first_attempt, func.count(Ticket.id)).group_by(first_attempt))
             ).all()
@@ -398,7 +398,7 @@ async def article_health(request: web.Request) -> web.Response:
                 "handoffs": int(handoffs.get(slug, 0)),
             }
         )
-    out.sort(key=lambda a: (-a["shown"], -a["handoffs"], a["slug"]))
+    out.sort(key=lambda a: (-int(str(a["shown"])), -int(str(a["handoffs"])), str(a["slug"])))
     return web.json_response({"articles": out, "count": len(out)})
 
 

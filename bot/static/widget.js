@@ -4,7 +4,7 @@
  *   <script src="https://support.example/widget.js" data-lang="sv"
  *           data-context='{"step":"payment","order_id":"NH-1","amount":1847,"currency":"SEK"}'></script>
  *
- * Data attributes: server, user, email, sig, email-sig, lang (sv|en), open ("true"), context (JSON), color (CSS colour).
+ * Data attributes: server, user, email, sig, email-sig, vip-sig, lang (sv|en), open ("true"), context (JSON), color (CSS colour).
  * Protocol: SPEC.md, "Web chat (customer side)". Only global: window.Kundresa.
  * Before load a shop may set `window.Kundresa = {context: {...}}` or queue calls in `window.Kundresa._q`
  * (e.g. `[["setContext", {...}], ["open"]]`).
@@ -48,6 +48,7 @@
     email: data('email'),
     sig: data('sig'),
     emailSig: data('email-sig'),
+    vipSig: data('vip-sig'),
     lang: /^en/i.test(data('lang')) ? 'en' : 'sv',
     open: data('open') === 'true',
     color: data('color'),
@@ -849,6 +850,7 @@
     if (cfg.email) params.set('email', cfg.email);
     if (cfg.sig) params.set('sig', cfg.sig);
     if (cfg.emailSig) params.set('email_sig', cfg.emailSig);
+    if (cfg.vipSig) params.set('vip_sig', cfg.vipSig);
     if (Object.keys(state.context).length) params.set('context', JSON.stringify(state.context));
     return `${cfg.server.replace(/^http(s?):/i, 'ws$1:')}/ws/chat?${params}`;
   }
