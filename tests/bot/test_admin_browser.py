@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,16 +21,8 @@ from aiohttp import web
 
 from bot.app import create_app
 from config import load_settings
+from tests.browser import ARGS, CHROMIUM, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 WAIT = 60_000  # ms; the machine may be loaded
 
 GAP_QUESTIONS = [
@@ -51,7 +42,7 @@ XSS_TITLE = 'Kryptokonto <img src=x onerror="window.__pwned=3">'
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.asyncio(loop_scope="module"),
 ]
 

@@ -6,7 +6,6 @@ Never downloads a browser: without /usr/bin/chromium the module is skipped.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,22 +14,14 @@ from aiohttp import web
 
 from bot.app import create_app
 from config import load_settings
+from tests.browser import ARGS, CHROMIUM, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 ANSWER_MS = 90_000  # the first answer may take a while on a loaded 2-core machine
 UI_MS = 20_000
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.asyncio(loop_scope="module"),
 ]
 

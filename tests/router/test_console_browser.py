@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from config import Settings
+from tests.browser import ARGS, CHROMIUM, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 WAIT = 90_000  # ms; the machine may be loaded
 QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er? <b>nu</b>"
 REPLY = "Nej, bara kort, Swish och faktura."
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
+    needs_chromium,
 ]
 
 
@@ -61,7 +52,7 @@ async def test_agent_answers_a_live_handoff(server: tuple[str, web.Application])
     base, app = server
     token = await _agent_token(app)
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         try:
             agent_ctx = await browser.new_context()
             customer_ctx = await browser.new_context()
