@@ -245,20 +245,20 @@ class Probes:
         setattr(obj, name, timed)
         self._installed.append((obj, name))
 
-    def wrap_encode_sync(self, embedder: Any) -> None:
-        original = embedder.encode_sync
+    def wrap_encode(self, embedder: Any) -> None:
+        """The batch loop's encode calls (on the inference thread or in a worker process): time, sizes."""
+        original = embedder.encode
 
-        def timed(texts: list[str], *args: Any, **kwargs: Any) -> Any:  # runs on the inference thread
+        async def timed(texts: list[str], *args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
             try:
-                return original(texts, *args, **kwargs)
+                return await original(texts, *args, **kwargs)
             finally:
                 self.add("model", time.perf_counter() - start)
-                with self._lock:
-                    self.batches.append(len(texts))
+                self.batches.append(len(texts))
 
-        embedder.encode_sync = timed
-        self._installed.append((embedder, "encode_sync"))
+        embedder.encode = timed
+        self._installed.append((embedder, "encode"))
 
     def remove(self) -> None:
         for obj, name in reversed(self._installed):
@@ -280,7 +280,7 @@ def install_probes(app: Any) -> Probes:
     probes.wrap_async(kb, "record_gap", "record_gap")
     probes.wrap_async(embedder, "encode_one", "encode_one")
     probes.wrap_async(dialogue, "respond", "respond")
-    probes.wrap_encode_sync(embedder)
+    probes.wrap_encode(embedder)
     return probes
 
 
@@ -314,6 +314,23 @@ class ThreadCPU:
         except OSError:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / self.tick
+
+    def children(self, exclude: list[int]) -> float:
+        """CPU seconds of this process's other child processes (a model worker process, say)."""
+        total = 0.0
+        me = str(os.getpid())
+        try:
+            pids = [p for p in os.listdir("/proc") if p.isdigit()]
+        except OSError:
+            return 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == me and int(pid) not in exclude:
+                total += (int(fields[11]) + int(fields[12])) / self.tick
+        return total
 
     def machine(self) -> tuple[float, float]:
         """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
@@ -575,6 +592,7 @@ async def run_phase(
         probes.reset()
         measured["cpu0"], measured["t0"], measured["lag0"] = cpu.snapshot(), time.perf_counter(), len(run.lag)
         measured["client0"] = cpu.process(client_pid[0] if client_pid else None)
+        measured["children0"] = cpu.children(client_pid)
         measured["machine0"] = cpu.machine()
         if profiler is not None:
             profiler.enable()  # the event loop's thread only
@@ -583,6 +601,7 @@ async def run_phase(
             profiler.disable()
         measured["cpu1"], measured["t1"], measured["lag1"] = cpu.snapshot(), time.perf_counter(), len(run.lag)
         measured["client1"] = cpu.process(client_pid[0] if client_pid else None)
+        measured["children1"] = cpu.children(client_pid)
         measured["machine1"] = cpu.machine()
         measured["probes"] = {
             "seconds": dict(probes.seconds),
@@ -604,12 +623,15 @@ async def run_phase(
             bar.close()
     run.wall = measured["t1"] - measured["t0"]
     run.cpu = cpu.diff(measured["cpu0"], measured["cpu1"])
+    children = measured["children1"] - measured["children0"]
+    if children > 0.005:
+        run.cpu["server's child processes (model worker)"] = round(children, 2)
     server = sum(run.cpu.values())
     clients = measured["client1"] - measured["client0"]
     (busy0, total0), (busy1, total1) = measured["machine0"], measured["machine1"]
     busy = busy1 - busy0
     run.machine = {
-        "server_process": round(server / run.wall, 2),
+        "server_processes": round(server / run.wall, 2),
         "client_process": round(clients / run.wall, 2),
         "other_processes": round(max(0.0, busy - server - clients) / run.wall, 2),
         "idle": round(max(0.0, (total1 - total0) - busy) / run.wall, 2),
@@ -638,7 +660,7 @@ def breakdown(run: PhaseRun) -> dict[str, Any]:
         "encode_calls": len(batches),
         "mean_batch": round(sum(batches) / len(batches), 1) if batches else 0,
         "max_batch": max(batches, default=0),
-        "inference_thread_busy": round(model_s / run.wall, 3) if run.wall else None,
+        "encoder_busy": round(model_s / run.wall, 3) if run.wall else None,
         "loop_lag_ms": {"p50": _pct(run.lag, 50), "p99": _pct(run.lag, 99), "max": _pct(run.lag, 100)},
         "cpu_seconds": run.cpu,
         "cpu_cores_used": round(sum(run.cpu.values()) / run.wall, 2) if run.wall else None,
@@ -892,7 +914,7 @@ def _print_server(s: dict[str, Any]) -> None:
     print("      " + "; ".join(f"{label} {q[key]:.2f}" for label, key in parts if key in q))
     print(
         f"    encode: {s['encode_calls']} calls, mean batch {s['mean_batch']} (max {s['max_batch']}), "
-        f"inference thread busy {s['inference_thread_busy']:.0%} of the window; model "
+        f"encoder busy {s['encoder_busy']:.0%} of the window; model "
         f"{q.get('model', 0):.2f} ms per question"
     )
     lag = s["loop_lag_ms"]

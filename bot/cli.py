@@ -32,7 +32,8 @@ async def _knowledge(settings: Settings) -> AsyncIterator[Any]:
     from knowledge.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database)
-    embedder = Embedder(settings.model)
+    # Batch commands have no event loop to protect: the model runs in this process (starts faster).
+    embedder = Embedder(settings.model.model_copy(update={"worker": "thread"}))
     try:
         await upgrade(engine)
         await embedder.start()

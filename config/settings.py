@@ -7,7 +7,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -33,12 +33,19 @@ class ModelSettings(BaseModel):
     name: str = "bundled"
     device: str = "cpu"
     batch_size: int = 64
+    # Texts are grouped by length so that a group, padded to its longest text, stays under this many
+    # tokens: padding is wasted work (bench/tune_batching.py measured the default on BANKING77 train rows).
+    batch_tokens: int = 256
     batch_window_ms: float = 2.0
     # Math threads for torch and numpy's BLAS; 0 keeps the libraries' default (one per core). The server
     # wants 1: under chat load (bench/chat_load.py, 2 cores) 1 thread gave 78 replies/s against 38 with 2,
     # because the event loop needs the other core. Offline bulk encoding (import, eval) on an idle machine
     # is about twice as fast with 2 (430 vs 230 questions/s): set 0 there.
     threads: int = 1
+    # Where the server runs the model: "process" (a child process: inference never holds the event loop's
+    # GIL; under chat load that is what lets replies keep up with the model) or "thread" (in-process, on
+    # one inference thread: starts faster, for tools and tests). Batch commands (import, eval) use a thread.
+    worker: Literal["process", "thread"] = "process"
 
 
 class LanguageTuning(BaseModel):

@@ -53,6 +53,16 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": settings.echo}
     if settings.url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        if ":memory:" not in settings.url:
+            # SQLite has one writer at a time: with several connections, concurrent transactions collide
+            # and SQLite's busy handler sleeps (1, 2, 5 ... 100 ms) before retrying, which under chat load
+            # cost up to 100 ms per message. One connection makes them queue in asyncio instead.
+            kwargs["pool_size"] = 1
+            kwargs["max_overflow"] = 0
+            kwargs["pool_timeout"] = 30
+            # Every session ends its transaction itself (commit, or rollback on close): the pool's extra
+            # rollback on return is one more trip to aiosqlite's thread per transaction, for nothing.
+            kwargs["pool_reset_on_return"] = None
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(settings.url, **kwargs)

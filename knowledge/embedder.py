@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import multiprocessing
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from config import ConfigError, ModelSettings
+from knowledge import model_worker
+
+log = logging.getLogger("kundresa.model")
 
 BUNDLED = "bundled"
 # Loaded models per (path, device): the CLI, tests and several apps in one process share one copy.
@@ -33,14 +39,27 @@ def resolve_model(name: str) -> tuple[str, str]:
     return name, name
 
 
+def _hint(path: str) -> str:
+    if not Path(path).exists() and "/" not in path:
+        return "set model.name to a local folder, or to a model already in the Hugging Face cache"
+    return "check model.name"
+
+
 class Embedder:
-    """Loads a SentenceTransformer once; `encode` runs on one dedicated inference thread."""
+    """Loads a SentenceTransformer once; `encode` runs on one inference thread or in a worker process.
+
+    With `model.worker = "process"` (the server's default) the model lives in a spawned child process, so
+    inference never holds the GIL the event loop needs; a worker that dies is restarted on the next call.
+    `encode_sync` always runs the model in this process (tools, benchmarks).
+    """
 
     def __init__(self, settings: ModelSettings) -> None:
         self.settings = settings
         self.path, self.model_id = resolve_model(settings.name)
         self._model: Any = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kundresa-encode")
+        self._process: ProcessPoolExecutor | None = None
+        self.restarts = 0  # worker processes replaced after dying
         self._lock = threading.Lock()
         self._queue: asyncio.Queue[tuple[str, asyncio.Future[np.ndarray]]] | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -63,10 +82,7 @@ class Embedder:
                 torch.set_num_threads(self.settings.threads)
                 threadpool_limits(limits=self.settings.threads)  # numpy's BLAS, for the index's matmul
 
-            if not Path(self.path).exists() and "/" not in self.path:
-                hint = "set model.name to a local folder, or to a model already in the Hugging Face cache"
-            else:
-                hint = "check model.name"
+            hint = _hint(self.path)
             key = (self.path, self.settings.device)
             with _LOAD_LOCK:
                 if key not in _LOADED:
@@ -81,7 +97,10 @@ class Embedder:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self.load_sync)
+        if self.settings.worker == "process":
+            await self._start_process()
+        else:
+            await loop.run_in_executor(self._executor, self.load_sync)
         self._queue = asyncio.Queue()
         self._worker = asyncio.create_task(self._batch_loop(), name="kundresa-encode-batcher")
 
@@ -94,6 +113,64 @@ class Embedder:
                 pass
             self._worker = None
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._process is not None:
+            self._process.shutdown(wait=True, cancel_futures=True)
+            self._process = None
+
+    # -- the worker process --------------------------------------------------------------------------
+    async def _start_process(self) -> None:
+        """Spawn the worker and load the model in it (seconds); raises ConfigError if it cannot load."""
+        # numpy's BLAS in this process (the index's matmul) gets the same thread budget as the model.
+        if self.settings.threads > 0:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(limits=self.settings.threads)
+        # spawn, not fork: forking a process with an event loop and threads running is unsafe.
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        loop = asyncio.get_running_loop()
+        s = self.settings
+        try:
+            dim, problem = await loop.run_in_executor(pool, model_worker.load, self.path, s.device, s.threads)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        if problem is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise ConfigError(
+                f"cannot load embedding model {s.name!r} offline: {_hint(self.path)} ({problem})"
+            )
+        self.dim = dim
+        self._process = pool
+
+    async def worker_pid(self) -> int | None:
+        """The worker process's pid (None when the model runs in this process)."""
+        if self._process is None:
+            return None
+        return await asyncio.get_running_loop().run_in_executor(self._process, model_worker.pid)
+
+    async def _encode_in_process(self, texts: list[str]) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            assert self._process is not None
+            try:
+                self.calls += 1
+                return await loop.run_in_executor(
+                    self._process,
+                    model_worker.encode,
+                    texts,
+                    self.settings.batch_size,
+                    self.settings.batch_tokens,
+                )
+            except BrokenProcessPool:
+                # The worker died (killed, out of memory): start a new one and try once more.
+                if attempt == 2:
+                    raise
+                log.warning("the model worker process died; starting a new one")
+                self._process.shutdown(wait=False, cancel_futures=True)
+                self._process = None
+                self.restarts += 1
+                await self._start_process()
+        raise AssertionError("unreachable")
 
     # -- encoding ------------------------------------------------------------------------------------
     def encode_sync(self, texts: list[str]) -> np.ndarray:
@@ -102,17 +179,16 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         self.calls += 1
-        vecs = self._model.encode(
-            texts,
-            batch_size=self.settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
+        return model_worker.encode_texts(
+            self._model, texts, self.settings.batch_size, self.settings.batch_tokens
         )
-        return np.asarray(vecs, dtype=np.float32)
 
     async def encode(self, texts: list[str]) -> np.ndarray:
-        """Encode a known batch (indexing) on the inference thread."""
+        """Encode a known batch (indexing) in the worker process or on the inference thread."""
+        if self._process is not None:
+            if not texts:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            return await self._encode_in_process(texts)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.encode_sync, texts)
 

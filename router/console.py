@@ -72,8 +72,6 @@ async def ticket_view(session: Any, ticket: Ticket) -> dict[str, Any]:
     return data
 
 
-
-
 async def snapshot(session: Any, user: User) -> dict[str, Any]:
     queue = await session.scalars(
         select(Ticket).where(Ticket.status == "open").order_by(Ticket.priority.desc(), Ticket.id).limit(500)

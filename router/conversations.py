@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.db import utcnow
@@ -40,6 +40,62 @@ async def find_by_client_id(session: AsyncSession, conversation_id: int, client_
     return await session.scalar(
         select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
     )
+
+
+# The hot path (every customer message and every bot reply) writes with Core statements: one UPDATE ...
+# RETURNING takes the next seq (and, on PostgreSQL, the row lock) and one INSERT stores the message. Under
+# chat load the ORM's unit of work cost the event loop more CPU than the rest of a question's handling.
+_conversations: Table = Conversation.__table__  # type: ignore[assignment]
+_messages: Table = Message.__table__  # type: ignore[assignment]
+
+
+async def take_seq(
+    session: AsyncSession, conversation_id: int, *, unless_client_id: str | None = None, **changes: Any
+) -> Any:
+    """Reserve the conversation's next seq and apply `changes`; returns the updated row with `seq`
+    (the reserved number), or None when `unless_client_id` names a message stored before (a resent
+    message: nothing changes). Raises LookupError for an unknown conversation."""
+    c, m = _conversations.c, _messages.c
+    where = [c.id == conversation_id]
+    if unless_client_id is not None:
+        # Folded into the UPDATE so that a new message costs one round trip less than a SELECT first.
+        resent = select(m.id).where(m.conversation_id == conversation_id, m.client_id == unless_client_id)
+        where.append(~resent.exists())
+    stmt = (
+        update(_conversations)
+        .where(*where)
+        .values(next_seq=c.next_seq + 1, updated_at=utcnow(), **changes)
+        .returning(
+            (c.next_seq - 1).label("seq"), c.owner, c.bot_state, c.context, c.last_channel, c.last_address
+        )
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None and (unless_client_id is None or await session.get(Conversation, conversation_id) is None):
+        raise LookupError(conversation_id)
+    return row
+
+
+async def insert_message(session: AsyncSession, **values: Any) -> None:
+    """Store one message row (the caller took its seq with `take_seq`)."""
+    values.setdefault("created_at", utcnow())
+    values.setdefault("payload", {})
+    values.setdefault("context", {})
+    await session.execute(insert(_messages).values(**values))
+
+
+async def client_message(session: AsyncSession, conversation_id: int, client_id: str) -> Any:
+    """(seq, text) of the customer message with this client id, if it was stored before."""
+    m = _messages.c
+    stmt = select(m.seq, m.text).where(m.conversation_id == conversation_id, m.client_id == client_id)
+    return (await session.execute(stmt)).first()
+
+
+async def state_of(session: AsyncSession, conversation_id: int) -> Any:
+    c = _conversations.c
+    row = (await session.execute(select(c.owner, c.bot_state).where(c.id == conversation_id))).first()
+    if row is None:
+        raise LookupError(conversation_id)
+    return row
 
 
 def append(

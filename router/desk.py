@@ -179,10 +179,10 @@ class TicketDesk:
     ) -> dict[str, Any]:
         """Close a handoff, as `POST /api/tickets/{id}/resolve`: naming an article (with `kb`, the
         `KnowledgeBase`) teaches the bot the question; the customer is asked for a rating."""
+        if article and kb is not None:
+            await kb.get(article)  # unknown article: NotFoundError before anything changes
         async with self.sessions() as session, session.begin():
             ticket = await tk.get(session, ticket_id)
-            if article and kb is not None:
-                await kb.get(article)  # unknown article: NotFoundError before anything changes
             tk.move(ticket, "resolved")
             ticket.resolved_article_slug = article or None
             if ticket.assignee_id is None:

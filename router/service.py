@@ -96,24 +96,27 @@ class Router(TicketDesk):
         """Mask and store a customer message (before anything acknowledges it)."""
         mask = mask_sensitive(text)
         async with self.lock(conversation_id), self.sessions() as session, session.begin():
-            conv = await convs.lock(session, conversation_id)
-            if client_id:
-                existing = await convs.find_by_client_id(session, conversation_id, client_id)
-                if existing is not None:
-                    return Inbound(
-                        conversation_id, existing.seq, existing.text, True, mask, conv.owner, conv.bot_state
-                    )
-            conv.last_channel = channel
-            conv.last_address = dict(address)
-            if conv.owner == "agent":
+            changes: dict[str, Any] = {"last_channel": channel, "last_address": dict(address)}
+            if context:
+                changes["context"] = dict(context)
+            row = await convs.take_seq(
+                session, conversation_id, unless_client_id=client_id or None, **changes
+            )
+            if row is None:  # sent before (a client retrying after a lost ack): answer as before
+                existing = await convs.client_message(session, conversation_id, str(client_id))
+                state = await convs.state_of(session, conversation_id)
+                assert existing is not None
+                return Inbound(
+                    conversation_id, existing.seq, existing.text, True, mask, state.owner, state.bot_state
+                )
+            if row.owner == "agent":
                 ticket = await tk.open_ticket_for(session, conversation_id)
                 if ticket is not None and ticket.status == "waiting_customer":
                     tk.move(ticket, "assigned")
-            if context:
-                conv.context = dict(context)
-            msg = convs.append(
+            await convs.insert_message(
                 session,
-                conv,
+                conversation_id=conversation_id,
+                seq=row.seq,
                 channel=channel,
                 direction="in",
                 author_kind="customer",
@@ -121,11 +124,10 @@ class Router(TicketDesk):
                 text=mask.text,
                 masked=mask.masked,
                 client_id=client_id,
-                context=context or conv.context,
+                context=dict(context or row.context or {}),
             )
-            await session.flush()
             inbound = Inbound(
-                conversation_id, msg.seq, mask.text, False, mask, conv.owner, dict(conv.bot_state)
+                conversation_id, row.seq, mask.text, False, mask, row.owner, dict(row.bot_state or {})
             )
         await self.bus.publish(
             "conversation",
@@ -146,24 +148,25 @@ class Router(TicketDesk):
     ) -> dict[str, Any]:
         """Store an outgoing frame with its seq, then deliver it on the customer's current channel."""
         async with self.lock(conversation_id), self.sessions() as session, session.begin():
-            conv = await convs.lock(session, conversation_id)
-            if bot_state is not None:
-                conv.bot_state = bot_state
-            msg = convs.append(
+            changes: dict[str, Any] = {} if bot_state is None else {"bot_state": bot_state}
+            row = await convs.take_seq(session, conversation_id, **changes)
+            assert row is not None
+            stored = {**frame, "seq": row.seq}
+            channel_name = row.last_channel or "web"
+            await convs.insert_message(
                 session,
-                conv,
-                channel=conv.last_channel or "web",
+                conversation_id=conversation_id,
+                seq=row.seq,
+                channel=channel_name,
                 direction="out",
                 author_kind=author_kind,
                 author_id=author_id,
                 kind=frame["type"],
                 text=text or str(frame.get("text", "")),
-                payload=frame,
+                payload=stored,
                 internal=internal,
             )
-            await session.flush()
-            stored = dict(msg.payload)
-            channel_name, address = conv.last_channel, dict(conv.last_address)
+            channel_name, address = row.last_channel, dict(row.last_address or {})
         if not internal:
             await self.deliver(conversation_id, channel_name, address, stored)
         await self.bus.publish(

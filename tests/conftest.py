@@ -27,6 +27,10 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         overrides.setdefault("database", {"url": f"sqlite+aiosqlite:///{tmp_path}/kundresa.db"})
         overrides.setdefault("demo", False)
+        # Tests share one in-process model; tests/knowledge/test_model_worker.py covers the worker process.
+        model = overrides.setdefault("model", {})
+        if isinstance(model, dict):
+            model.setdefault("worker", "thread")
         chat = overrides.setdefault("chat", {})
         chat.setdefault("identity_secret", "test-identity-secret")
         return load_settings(environ={}, **overrides)

@@ -34,7 +34,11 @@ QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"
 
 def _settings(url: str) -> Settings:
     return load_settings(
-        environ={}, database={"url": url}, demo=False, chat={"identity_secret": "test-identity-secret"}
+        environ={},
+        model={"worker": "thread"},
+        database={"url": url},
+        demo=False,
+        chat={"identity_secret": "test-identity-secret"},
     )
 
 

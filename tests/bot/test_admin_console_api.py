@@ -40,6 +40,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("admin-demo-db") / "kundresa.db"
     settings = load_settings(
         environ={},
+        model={"worker": "thread"},
         demo=False,
         database={"url": f"sqlite+aiosqlite:///{path}"},
         chat={"identity_secret": "test-identity-secret"},
@@ -462,6 +463,7 @@ async def test_health_queries_on_postgres(aiohttp_client: Any, pg_db_url: str) -
 
     settings = load_settings(
         environ={},
+        model={"worker": "thread"},
         demo=False,
         database={"url": str(pg_db_url)},
         server={"load_demo_kb": False},

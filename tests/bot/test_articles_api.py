@@ -37,6 +37,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo-db") / "kundresa.db"
     settings = load_settings(
         environ={},
+        model={"worker": "thread"},
         demo=False,
         database={"url": f"sqlite+aiosqlite:///{path}"},
         chat={"identity_secret": "test-identity-secret"},

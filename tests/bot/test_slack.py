@@ -45,6 +45,7 @@ def kb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("slack-kb")
     settings = load_settings(
         environ={},
+        model={"worker": "thread"},
         database={"url": f"sqlite+aiosqlite:///{folder}/kundresa.db"},
         chat={"identity_secret": "x"},
     )

@@ -47,7 +47,11 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 async def app_client(db_url: str) -> AsyncIterator[TestClient[Any, Any]]:
     """The real app with the demo KB, shared by the module (overrides the function-scoped conftest one)."""
     settings = load_settings(
-        environ={}, database={"url": db_url}, demo=False, chat={"identity_secret": SECRET}
+        environ={},
+        model={"worker": "thread"},
+        database={"url": db_url},
+        demo=False,
+        chat={"identity_secret": SECRET},
     )
     async with TestClient(TestServer(create_app(settings))) as client:
         yield client

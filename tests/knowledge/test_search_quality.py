@@ -57,7 +57,9 @@ def hit(case: Case, result: SearchResult) -> bool:
 
 
 async def _ask(questions: list[str], db: Path) -> list[SearchResult]:
-    settings = load_settings(environ={}, demo=False, database={"url": f"sqlite+aiosqlite:///{db}"})
+    settings = load_settings(
+        environ={}, model={"worker": "thread"}, demo=False, database={"url": f"sqlite+aiosqlite:///{db}"}
+    )
     engine = create_engine(settings.database)
     embedder = Embedder(settings.model)
     try:

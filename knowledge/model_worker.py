@@ -1,0 +1,85 @@
+"""The embedding model in a child process: inference there never competes with the event loop for the GIL.
+
+These functions run inside the worker (a `spawn`ed process of a one-worker `ProcessPoolExecutor`); they are
+module-level so that they pickle by name. The loaded model lives in the worker's module globals.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+_MODEL: dict[str, Any] = {}
+
+
+def load(path: str, device: str, threads: int) -> tuple[int, str | None]:
+    """Load the model in this process: (dimension, None), or (0, what went wrong) for the parent to raise."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a hub from the worker either
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from threadpoolctl import threadpool_limits
+
+        if threads > 0:
+            torch.set_num_threads(threads)
+            threadpool_limits(limits=threads)
+        model = _MODEL.get("model")
+        if model is None:
+            model = _MODEL["model"] = SentenceTransformer(path, device=device)
+        return int(model.get_embedding_dimension() or 0), None
+    except Exception as exc:  # the parent turns this into a ConfigError with a hint
+        return 0, f"{type(exc).__name__}: {exc}"
+
+
+def encode(texts: list[str], batch_size: int, batch_tokens: int) -> np.ndarray:
+    """Normalised float32 vectors for `texts`, computed in this process."""
+    return encode_texts(_MODEL["model"], texts, batch_size, batch_tokens)
+
+
+def length_buckets(lengths: list[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
+    """Positions grouped longest first, each group at most `batch_size` long and, padded to its longest,
+    at most `batch_tokens` tokens (a single text always forms a group)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        longest = lengths[current[0]] if current else lengths[i]
+        if current and (len(current) >= batch_size or (len(current) + 1) * longest > batch_tokens):
+            groups.append(current)
+            current = []
+        current.append(i)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def encode_texts(model: Any, texts: list[str], batch_size: int, batch_tokens: int) -> np.ndarray:
+    """What `SentenceTransformer.encode` computes, batched by length under a token budget.
+
+    `encode` pads each batch to its longest text, and the cost of a batch is its padded size: grouping
+    texts of similar length (bounded by `batch_tokens`) wastes less, and one `inference_mode` pass over
+    the groups skips the per-call set-up `encode` repeats. bench/tune_batching.py picks the budget.
+    """
+    import torch
+
+    if not texts:
+        return np.zeros((0, int(model.get_embedding_dimension())), dtype=np.float32)
+    limit = int(model.get_max_seq_length() or 512)
+    lengths = [len(ids) for ids in model.tokenizer(texts, truncation=True, max_length=limit)["input_ids"]]
+    out = np.empty((len(texts), int(model.get_embedding_dimension())), dtype=np.float32)
+    model.eval()
+    with torch.inference_mode():
+        for group in length_buckets(lengths, max(1, batch_size), max(1, batch_tokens)):
+            features = model.preprocess([texts[i] for i in group])
+            emb = model(features)["sentence_embedding"]
+            emb = torch.nn.functional.normalize(emb, p=2, dim=1)
+            out[group] = emb.float().cpu().numpy()
+    return out
+
+
+def pid() -> int:
+    return os.getpid()

@@ -1,0 +1,90 @@
+"""The model off the event loop: length-bucketed batches, and the worker process the server uses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from config import ConfigError, load_settings
+from knowledge import Embedder
+from knowledge.model_worker import encode_texts, length_buckets
+
+QUESTIONS = [
+    "Can I pay with Swish?",
+    "Hur lång är leveranstiden till Kiruna om jag beställer före klockan tre på fredag?",
+    "refund",
+    "My card payment was declined twice at checkout although I have money on the account, why?",
+    "Var är mitt paket?",
+    "Kan jag ångra mitt köp?",
+]
+
+
+def test_length_buckets_cover_every_text_once_within_the_budget() -> None:
+    lengths = [3, 40, 7, 7, 12, 90, 5, 12, 12, 30]
+    groups = length_buckets(lengths, batch_size=3, batch_tokens=48)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    for group in groups:
+        longest = max(lengths[i] for i in group)
+        assert len(group) <= 3
+        assert len(group) == 1 or len(group) * longest <= 48
+        # Longest first: each group's texts are at most as long as the group before's shortest.
+    flat = [lengths[i] for g in groups for i in g]
+    assert flat == sorted(flat, reverse=True)
+    assert [lengths[i] for i in groups[0]] == [90]  # over the budget alone: a group of its own
+
+
+@pytest.fixture(scope="module")
+def thread_embedder() -> Embedder:
+    embedder = Embedder(load_settings(environ={}, model={"worker": "thread"}).model)
+    embedder.load_sync()
+    return embedder
+
+
+def test_bucketed_encode_matches_sentence_transformers(thread_embedder: Embedder) -> None:
+    model = thread_embedder._model
+    expected = model.encode(QUESTIONS, normalize_embeddings=True, convert_to_numpy=True)
+    for budget in (16, 64, 4096):
+        got = encode_texts(model, QUESTIONS, batch_size=64, batch_tokens=budget)
+        assert got.shape == expected.shape and got.dtype == np.float32
+        assert np.abs(got - expected).max() < 1e-5
+    assert encode_texts(model, [], 64, 256).shape == (0, thread_embedder.dim)
+
+
+async def test_worker_process_encodes_like_the_thread_and_survives_a_crash(thread_embedder: Embedder) -> None:
+    embedder = Embedder(load_settings(environ={}, model={"worker": "process"}).model)
+    await embedder.start()
+    try:
+        pid = await embedder.worker_pid()
+        assert pid is not None and pid != os.getpid()
+        assert embedder.dim == thread_embedder.dim
+        got = await embedder.encode(QUESTIONS)
+        assert np.abs(got - thread_embedder.encode_sync(QUESTIONS)).max() < 1e-5
+
+        # Questions asked at the same moment share encode calls with the worker, too.
+        calls = embedder.calls
+        vecs = await asyncio.gather(*(embedder.encode_one(q) for q in QUESTIONS * 4))
+        assert embedder.calls - calls < len(QUESTIONS) * 4
+        assert np.abs(np.stack(vecs[: len(QUESTIONS)]) - got).max() < 1e-5
+
+        # A worker that dies (killed, out of memory) is replaced on the next call; nothing is lost.
+        os.kill(pid, signal.SIGKILL)
+        again = await embedder.encode_one(QUESTIONS[0])
+        assert np.abs(again - got[0]).max() < 1e-5
+        assert embedder.restarts == 1
+        new_pid = await embedder.worker_pid()
+        assert new_pid not in (None, pid)
+    finally:
+        await embedder.close()
+
+
+async def test_worker_process_reports_a_model_it_cannot_load() -> None:
+    embedder = Embedder(
+        load_settings(environ={}, model={"worker": "process", "name": "no-such-model-xyz"}).model
+    )
+    with pytest.raises(ConfigError, match="cannot load embedding model 'no-such-model-xyz' offline"):
+        await embedder.start()
+    await embedder.close()
