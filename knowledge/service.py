@@ -75,8 +75,11 @@ class KnowledgeBase:
         include_drafts: bool = False,
         limit: int | None = None,
     ) -> SearchResult:
-        vec = await self.embedder.encode_one(question)
-        return self.rank(question, vec, lang=lang, include_drafts=include_drafts, limit=limit)
+        index = self.index
+        vec, dense = await self.embedder.encode_projected(question, index.matrix if len(index) else None)
+        if index is not self.index:  # rebuilt meanwhile: its matrix differs
+            dense = None
+        return self.rank(question, vec, lang=lang, include_drafts=include_drafts, limit=limit, dense=dense)
 
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
         vecs = await self.embedder.encode(questions)
@@ -90,11 +93,14 @@ class KnowledgeBase:
         lang: str | None = None,
         include_drafts: bool = False,
         limit: int | None = None,
+        dense: np.ndarray | None = None,
     ) -> SearchResult:
+        """`dense`: the index matrix times `vec`, when the embedder computed it already."""
         tuned = self.settings.for_lang(detect_lang(question))
         ranked = self.index.score(
             vec,
             question,
+            dense=dense,
             include_drafts=include_drafts,
             lang=lang,
             limit=limit or self.settings.max_results,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.db import utcnow
@@ -49,27 +50,46 @@ _conversations: Table = Conversation.__table__  # type: ignore[assignment]
 _messages: Table = Message.__table__  # type: ignore[assignment]
 
 
+@functools.cache
+def _take_seq_statement(changed: frozenset[str], resend_check: bool) -> Any:
+    """UPDATE ... RETURNING for `take_seq`, built once per shape: building a statement with literal values
+    each time (coercing every value, computing cache keys) cost more loop time than running it."""
+    c, m = _conversations.c, _messages.c
+    where = [c.id == bindparam("p_id")]
+    if resend_check:
+        resent = select(m.id).where(m.conversation_id == bindparam("p_id"), m.client_id == bindparam("p_client"))
+        where.append(~resent.exists())
+    values: dict[str, Any] = {
+        "next_seq": c.next_seq + 1,
+        "updated_at": bindparam("p_now", type_=c.updated_at.type),
+    }
+    for name in sorted(changed):
+        values[name] = bindparam(f"p_{name}", type_=c[name].type)
+    return (
+        update(_conversations)
+        .where(*where)
+        .values(**values)
+        .returning(
+            (c.next_seq - 1).label("seq"), c.owner, c.bot_state, c.context, c.last_channel, c.last_address
+        )
+    )
+
+
+_INSERT_MESSAGE = insert(_messages)
+
+
 async def take_seq(
     session: AsyncSession, conversation_id: int, *, unless_client_id: str | None = None, **changes: Any
 ) -> Any:
     """Reserve the conversation's next seq and apply `changes`; returns the updated row with `seq`
     (the reserved number), or None when `unless_client_id` names a message stored before (a resent
     message: nothing changes). Raises LookupError for an unknown conversation."""
-    c, m = _conversations.c, _messages.c
-    where = [c.id == conversation_id]
+    # The resend check is folded into the UPDATE: a new message costs one round trip, not two.
+    stmt = _take_seq_statement(frozenset(changes), unless_client_id is not None)
+    params = {"p_id": conversation_id, "p_now": utcnow(), **{f"p_{k}": v for k, v in changes.items()}}
     if unless_client_id is not None:
-        # Folded into the UPDATE so that a new message costs one round trip less than a SELECT first.
-        resent = select(m.id).where(m.conversation_id == conversation_id, m.client_id == unless_client_id)
-        where.append(~resent.exists())
-    stmt = (
-        update(_conversations)
-        .where(*where)
-        .values(next_seq=c.next_seq + 1, updated_at=utcnow(), **changes)
-        .returning(
-            (c.next_seq - 1).label("seq"), c.owner, c.bot_state, c.context, c.last_channel, c.last_address
-        )
-    )
-    row = (await session.execute(stmt)).first()
+        params["p_client"] = unless_client_id
+    row = (await session.execute(stmt, params)).first()
     if row is None and (unless_client_id is None or await session.get(Conversation, conversation_id) is None):
         raise LookupError(conversation_id)
     return row
@@ -80,7 +100,7 @@ async def insert_message(session: AsyncSession, **values: Any) -> None:
     values.setdefault("created_at", utcnow())
     values.setdefault("payload", {})
     values.setdefault("context", {})
-    await session.execute(insert(_messages).values(**values))
+    await session.execute(_INSERT_MESSAGE, values)
 
 
 async def client_message(session: AsyncSession, conversation_id: int, client_id: str) -> Any:
