@@ -222,6 +222,7 @@ class Probes:
         self.counts: Counter[str] = Counter()
         self.batches: list[int] = []
         self._installed: list[tuple[Any, str]] = []
+        self._restore: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     def reset(self) -> None:
@@ -248,25 +249,34 @@ class Probes:
         setattr(obj, name, timed)
         self._installed.append((obj, name))
 
-    def wrap_encode(self, embedder: Any) -> None:
-        """The batch loop's encode calls (on the inference thread or in a worker process): time, sizes."""
-        original = embedder.encode
+    def wrap_lanes(self, embedder: Any) -> None:
+        """The micro-batcher's encode calls, per lane (worker process or inference thread): time, sizes."""
+        batcher = embedder._batcher
+        originals = list(batcher.lanes)
 
-        async def timed(texts: list[str], *args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return await original(texts, *args, **kwargs)
-            finally:
-                self.add("model", time.perf_counter() - start)
-                self.batches.append(len(texts))
+        def timed_lane(lane: int, original: Any) -> Any:
+            async def timed(texts: list[str]) -> Any:
+                start = time.perf_counter()
+                try:
+                    return await original(texts)
+                finally:
+                    elapsed = time.perf_counter() - start
+                    self.add("model", elapsed)
+                    self.add(f"model_lane{lane}", elapsed)
+                    self.batches.append(len(texts))
 
-        embedder.encode = timed
-        self._installed.append((embedder, "encode"))
+            return timed
+
+        batcher.lanes[:] = [timed_lane(i, f) for i, f in enumerate(originals)]
+        self._restore.append(lambda: batcher.lanes.__setitem__(slice(None), originals))
 
     def remove(self) -> None:
         for obj, name in reversed(self._installed):
             delattr(obj, name)
         self._installed.clear()
+        for restore in self._restore:
+            restore()
+        self._restore.clear()
 
 
 def install_probes(app: Any) -> Probes:
@@ -281,9 +291,9 @@ def install_probes(app: Any) -> Probes:
     probes.wrap_async(kb, "search", "search")
     probes.wrap_async(kb, "get", "article_body")
     probes.wrap_async(kb, "record_gap", "record_gap")
-    probes.wrap_async(embedder, "encode_one", "encode_one")
+    probes.wrap_async(embedder, "encode_projected", "encode_one")
     probes.wrap_async(dialogue, "respond", "respond")
-    probes.wrap_encode(embedder)
+    probes.wrap_lanes(embedder)
     return probes
 
 
@@ -682,6 +692,12 @@ def breakdown(run: PhaseRun) -> dict[str, Any]:
         "mean_batch": round(sum(batches) / len(batches), 1) if batches else 0,
         "max_batch": max(batches, default=0),
         "encoder_busy": round(model_s / run.wall, 3) if run.wall else None,
+        "lane_busy": [
+            round(secs[f"model_lane{i}"] / run.wall, 3)
+            for i in range(8)
+            if counts.get(f"model_lane{i}") and run.wall
+        ],
+        "lane_calls": [counts[f"model_lane{i}"] for i in range(8) if counts.get(f"model_lane{i}")],
         "loop_lag_ms": {"p50": _pct(run.lag, 50), "p99": _pct(run.lag, 99), "max": _pct(run.lag, 100)},
         "cpu_seconds": run.cpu,
         "cpu_cores_used": round(sum(run.cpu.values()) / run.wall, 2) if run.wall else None,
@@ -731,6 +747,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         model_overrides["batch_size"] = args.batch_size
     if args.threads is not None:
         model_overrides["threads"] = args.threads
+    if args.processes is not None:
+        model_overrides["processes"] = args.processes
     extra: dict[str, Any] = {"model": model_overrides} if model_overrides else {}
     if args.messages_per_minute is not None:
         extra["chat"] = {"messages_per_minute": args.messages_per_minute}
@@ -832,6 +850,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "model": embedder.model_id,
             "batch_size": settings.model.batch_size,
             "batch_window_ms": settings.model.batch_window_ms,
+            "batch_tokens": settings.model.batch_tokens,
+            "worker": settings.model.worker,
+            "processes": settings.model.processes,
             "messages_per_minute": settings.chat.messages_per_minute,
             "database": _describe_db(args),
             "per_visitor": args.per_visitor,
@@ -936,9 +957,10 @@ def _print_server(s: dict[str, Any]) -> None:
     ]
     print("    server time per question (ms, wall time summed over concurrent questions ÷ questions):")
     print("      " + "; ".join(f"{label} {q[key]:.2f}" for label, key in parts if key in q))
+    lanes = ", ".join(f"{b:.0%} in {c} calls" for b, c in zip(s["lane_busy"], s["lane_calls"], strict=True))
     print(
         f"    encode: {s['encode_calls']} calls, mean batch {s['mean_batch']} (max {s['max_batch']}), "
-        f"encoder busy {s['encoder_busy']:.0%} of the window; model "
+        f"encoder busy {s['encoder_busy']:.0%} of the window (per worker: {lanes}); model "
         f"{q.get('model', 0):.2f} ms per question"
     )
     lag = s["loop_lag_ms"]
@@ -966,7 +988,8 @@ def print_table(r: dict[str, Any]) -> None:
         f"            load average (1 min) {m['loadavg_1min_before']} before, {m['loadavg_1min_after']} after"
     )
     print(
-        f"  settings  model {st['model']}, batch size {st['batch_size']}, batch window "
+        f"  settings  model {st['model']} in {st['processes']} worker {st['worker']}(es), batch size "
+        f"{st['batch_size']}, batch tokens {st['batch_tokens']}, batch window "
         f"{st['batch_window_ms']} ms, {st['messages_per_minute']} messages/min per socket, new visitor "
         f"every {st['per_visitor']} questions or after a handoff; {st['database']}; "
         f"{st['server_torch_threads']} torch threads and a {st['gil_switch_interval_ms']:g} ms GIL switch "
@@ -992,7 +1015,8 @@ def print_table(r: dict[str, Any]) -> None:
     print(
         f"    {t['answers_per_s']:.1f} replies/s = {t['ratio']:.2f} × raw encode rate "
         f"({t['raw_encode_per_s']:.0f}/s) = {t['ratio_to_kundresa_batches']:.2f} × the bucketed batch rate "
-        f"({t['raw_kundresa_batches_per_s']:.0f}/s); send→reply p50 {lat1['p50']:.1f} ms, p99 {lat1['p99']:.1f} ms"
+        f"({t['raw_kundresa_batches_per_s']:.0f}/s); send→reply p50 {lat1['p50']:.1f} ms, "
+        f"p99 {lat1['p99']:.1f} ms"
     )
     print(f"    decisions {', '.join(f'{k} {v}' for k, v in t['decisions'].items())}")
     _print_server(t["server"])
@@ -1056,6 +1080,7 @@ def main(argv: list[str] | None = None) -> int:
         help="SQLite file to use instead of a fresh one: a second run skips the encoding (experiments)",
     )
     parser.add_argument("--threads", type=int, default=None, help="override model.threads (raw rate too)")
+    parser.add_argument("--processes", type=int, default=None, help="override model.processes")
     parser.add_argument(
         "--switch-interval-ms", type=float, default=None, help="sys.setswitchinterval during the phases"
     )

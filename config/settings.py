@@ -46,6 +46,11 @@ class ModelSettings(BaseModel):
     # GIL; under chat load that is what lets replies keep up with the model) or "thread" (in-process, on
     # one inference thread: starts faster, for tools and tests). Batch commands (import, eval) use a thread.
     worker: Literal["process", "thread"] = "process"
+    # Worker processes (each holds a copy of the model, ~200 MB): the first takes the batches; others take a
+    # few questions at once while the first is busy, so a quiet chat's question need not wait for another's
+    # encode call. On 2 cores a second one did not pay (bench/chat_load.py: the processes and the event loop
+    # share the cores and the memory bandwidth), so the default is 1; try 2 with 4 cores or more.
+    processes: int = 1
 
 
 class LanguageTuning(BaseModel):

@@ -71,7 +71,8 @@ def encode_texts(model: Any, texts: list[str], batch_size: int, batch_tokens: in
     limit = int(model.get_max_seq_length() or 512)
     lengths = [len(ids) for ids in model.tokenizer(texts, truncation=True, max_length=limit)["input_ids"]]
     out = np.empty((len(texts), int(model.get_embedding_dimension())), dtype=np.float32)
-    model.eval()
+    if model.training:  # eval() walks every module: only when needed, not per call
+        model.eval()
     with torch.inference_mode():
         for group in length_buckets(lengths, max(1, batch_size), max(1, batch_tokens)):
             features = model.preprocess([texts[i] for i in group])

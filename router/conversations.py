@@ -57,7 +57,9 @@ def _take_seq_statement(changed: frozenset[str], resend_check: bool) -> Any:
     c, m = _conversations.c, _messages.c
     where = [c.id == bindparam("p_id")]
     if resend_check:
-        resent = select(m.id).where(m.conversation_id == bindparam("p_id"), m.client_id == bindparam("p_client"))
+        resent = select(m.id).where(
+            m.conversation_id == bindparam("p_id"), m.client_id == bindparam("p_client")
+        )
         where.append(~resent.exists())
     values: dict[str, Any] = {
         "next_seq": c.next_seq + 1,

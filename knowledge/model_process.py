@@ -1,0 +1,83 @@
+"""The parent's handle on one model worker process (see `model_worker` for the child's side)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import numpy as np
+
+from config import ConfigError, ModelSettings
+from knowledge import model_worker
+
+log = logging.getLogger("kundresa.model")
+
+
+class ModelProcess:
+    """A spawned process holding the model; `encode` runs there. A process that dies is replaced and
+    the call retried once."""
+
+    def __init__(self, settings: ModelSettings, path: str, hint: str) -> None:
+        self.settings = settings
+        self.path = path
+        self.hint = hint
+        self.dim = 0
+        self.restarts = 0
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def start(self) -> None:
+        """Spawn the worker and load the model in it (seconds); raises ConfigError if it cannot load."""
+        # spawn, not fork: forking a process with an event loop and threads running is unsafe.
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        loop = asyncio.get_running_loop()
+        s = self.settings
+        try:
+            dim, problem = await loop.run_in_executor(pool, model_worker.load, self.path, s.device, s.threads)
+        except BrokenProcessPool as exc:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise ConfigError(
+                "the model worker process died while starting. If you start Kundresa from your own script, "
+                "put that code under `if __name__ == '__main__':` (the worker is spawned and imports your "
+                'main module); or set model.worker = "thread"'
+            ) from exc
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        if problem is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise ConfigError(f"cannot load embedding model {s.name!r} offline: {self.hint} ({problem})")
+        self.dim = dim
+        self._pool = pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def pid(self) -> int:
+        assert self._pool is not None, "start() first"
+        return await asyncio.get_running_loop().run_in_executor(self._pool, model_worker.pid)
+
+    async def encode(self, texts: list[str]) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        s = self.settings
+        for attempt in (1, 2):
+            if self._pool is None:
+                await self.start()
+            assert self._pool is not None
+            try:
+                return await loop.run_in_executor(
+                    self._pool, model_worker.encode, texts, s.batch_size, s.batch_tokens
+                )
+            except BrokenProcessPool:
+                # The worker died (killed, out of memory): start a new one and try once more.
+                if attempt == 2:
+                    raise
+                log.warning("a model worker process died; starting a new one")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+                self.restarts += 1
+        raise AssertionError("unreachable")
