@@ -7,6 +7,7 @@ module-level so that they pickle by name. The loaded model lives in the worker's
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,8 @@ _MODEL: dict[str, Any] = {}
 
 def load(path: str, device: str, threads: int) -> tuple[int, str | None]:
     """Load the model in this process: (dimension, None), or (0, what went wrong) for the parent to raise."""
+    # Ctrl-C in a terminal reaches the whole process group: the parent shuts the worker down in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a hub from the worker either
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
