@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -11,7 +12,7 @@ from bot.texts import say
 from config import Settings, ValidationError
 from knowledge import KnowledgeBase, SearchResult
 from knowledge.text import detect_lang
-from router.masking import contains_card_details
+from router.masking import contains_card_details, mask_sensitive
 from router.service import Inbound, Router
 
 log = logging.getLogger("kundresa.dialogue")
@@ -27,8 +28,24 @@ class Dialogue:
         self.kb = kb
         self.settings = settings
 
-    async def respond(self, inbound: Inbound) -> list[dict[str, Any]]:
+    def prefetch(self, text: str) -> asyncio.Task[SearchResult]:
+        """Start searching for a message before it is stored, so that storing it and encoding it overlap;
+        hand the task to `respond` (which cancels it when the turn needs no search)."""
+        return asyncio.create_task(self.kb.search(mask_sensitive(text.strip()).text))
+
+    async def respond(
+        self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None = None
+    ) -> list[dict[str, Any]]:
         """The bot's turn after a customer message; returns the frames it sent."""
+        try:
+            return await self._respond(inbound, prefetched)
+        finally:
+            if prefetched is not None and not prefetched.done():
+                prefetched.cancel()
+
+    async def _respond(
+        self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None
+    ) -> list[dict[str, Any]]:
         if inbound.duplicate:
             return []
         sent: list[dict[str, Any]] = []
@@ -43,7 +60,10 @@ class Dialogue:
         signals = detect_signals(inbound.text)
         search: SearchResult | None = None
         if needs_search(signals, state):
-            search = await self.kb.search(inbound.text)
+            if prefetched is not None and not prefetched.cancelled():
+                search = await prefetched
+            else:
+                search = await self.kb.search(inbound.text)
         turn = Turn(inbound.text, signals, search, state)
         action = decide_turn(turn)
         if action.feedback is not None and state.get("last_answer"):

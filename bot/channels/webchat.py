@@ -175,19 +175,26 @@ class ChatSession:
         limit = self.settings.chat.max_message_bytes
         if len(text.encode("utf-8")) > limit:
             raise ValidationError(f"message over {limit} bytes; shorten it", code="too_large")
-        inbound = await self.router.receive(
-            self.conversation_id,
-            channel="web",
-            address={},
-            text=text.strip(),
-            client_id=client_id,
-            context=self.context,
-        )
-        await self.ws.send_json({"type": "ack", "id": client_id, "seq": inbound.seq})
-        if inbound.owner == "bot" and not inbound.duplicate:
-            # Ephemeral, not stored: it carries the latest stored seq, like errors do.
-            await self.ws.send_json({"type": "typing", "who": "bot", "seq": inbound.seq})
-        await self.dialogue.respond(inbound)
+        # The search starts now and runs while the message is being stored (the answer comes sooner);
+        # it is only used once the message is stored, and cancelled if the turn needs none.
+        prefetched = self.dialogue.prefetch(text)
+        try:
+            inbound = await self.router.receive(
+                self.conversation_id,
+                channel="web",
+                address={},
+                text=text.strip(),
+                client_id=client_id,
+                context=self.context,
+            )
+            await self.ws.send_json({"type": "ack", "id": client_id, "seq": inbound.seq})
+            if inbound.owner == "bot" and not inbound.duplicate:
+                # Ephemeral, not stored: it carries the latest stored seq, like errors do.
+                await self.ws.send_json({"type": "typing", "who": "bot", "seq": inbound.seq})
+        except BaseException:
+            prefetched.cancel()
+            raise
+        await self.dialogue.respond(inbound, prefetched)
 
     async def on_choose(self, frame: dict[str, Any]) -> None:
         slug = frame.get("article")
