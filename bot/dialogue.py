@@ -40,8 +40,16 @@ class Dialogue:
         try:
             return await self._respond(inbound, prefetched)
         finally:
-            if prefetched is not None and not prefetched.done():
-                prefetched.cancel()
+            if prefetched is not None:
+                self.discard(prefetched)
+
+    @staticmethod
+    def discard(prefetched: asyncio.Task[SearchResult]) -> None:
+        """Drop a prefetched search nobody awaits (a duplicate, an agent's conversation, an error)."""
+        if not prefetched.done():
+            prefetched.cancel()
+        elif not prefetched.cancelled():
+            prefetched.exception()  # looked at: asyncio does not log it as never retrieved
 
     async def _respond(
         self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None

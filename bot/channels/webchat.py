@@ -47,7 +47,7 @@ def parse_context(raw: str | None) -> dict[str, Any]:
 
 
 class RateLimiter:
-    """At most `per_minute` messages in any 60 s window, per connection."""
+    """At most `per_minute` messages in any 60 s window."""
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
@@ -70,6 +70,20 @@ class WebChatChannel:
 
     def __init__(self) -> None:
         self.sockets: defaultdict[int, set[web.WebSocketResponse]] = defaultdict(set)
+        # Per conversation, not per socket: reconnecting (or a second tab) does not reset the budget.
+        self._limiters: dict[int, RateLimiter] = {}
+
+    def limiter(self, conversation_id: int, per_minute: int) -> RateLimiter:
+        limiter = self._limiters.get(conversation_id)
+        if limiter is None or limiter.per_minute != per_minute:
+            if len(self._limiters) > 10_000:  # forget idle ones; a full minute's history is all they hold
+                now = time.monotonic()
+                for cid in [
+                    c for c, lim in self._limiters.items() if not lim.times or now - lim.times[-1] > 60
+                ]:
+                    del self._limiters[cid]
+            limiter = self._limiters[conversation_id] = RateLimiter(per_minute)
+        return limiter
 
     async def deliver(self, conversation_id: int, address: dict[str, Any], frame: dict[str, Any]) -> bool:
         sent = False
@@ -109,7 +123,7 @@ class ChatSession:
         self.settings = settings
         self.conversation_id = conversation_id
         self.context = context
-        self.limiter = RateLimiter(settings.chat.messages_per_minute)
+        self.limiter = channel.limiter(conversation_id, settings.chat.messages_per_minute)
 
     async def error(self, code: str, message: str, **extra: Any) -> None:
         # Errors are about this socket's input: not stored, so their seq is the conversation's latest.
@@ -176,7 +190,8 @@ class ChatSession:
         if len(text.encode("utf-8")) > limit:
             raise ValidationError(f"message over {limit} bytes; shorten it", code="too_large")
         # The search starts now and runs while the message is being stored (the answer comes sooner);
-        # it is only used once the message is stored, and cancelled if the turn needs none.
+        # it is only used once the message is stored, and dropped if the turn needs none (a person owns
+        # the conversation, a resent message): an encode call wasted then, which is cheap.
         prefetched = self.dialogue.prefetch(text)
         try:
             inbound = await self.router.receive(
@@ -192,7 +207,7 @@ class ChatSession:
                 # Ephemeral, not stored: it carries the latest stored seq, like errors do.
                 await self.ws.send_json({"type": "typing", "who": "bot", "seq": inbound.seq})
         except BaseException:
-            prefetched.cancel()
+            self.dialogue.discard(prefetched)
             raise
         await self.dialogue.respond(inbound, prefetched)
 

@@ -461,7 +461,7 @@ async def test_bad_connection_query_is_refused(app_client: Client, query: dict[s
     assert ws.close_code == 4400
 
 
-async def test_flood_is_rate_limited_per_connection(
+async def test_flood_is_rate_limited_per_conversation(
     make_settings: Callable[..., Settings], db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A fresh app with a low limit, on the module's database (the demo KB and its vectors are there).
@@ -485,6 +485,11 @@ async def test_flood_is_rate_limited_per_connection(
             frames = await exchange(ws, frame)
             assert [(f["type"], f.get("code")) for f in frames] == [("error", "rate_limited")], frame
         assert frames[0]["message"]
+        # Reconnecting (or a second tab) does not reset the budget: it is the conversation's.
+        ws2 = await connect(client, visitor)
+        frames = await exchange(ws2, {"type": "message", "id": "flood-2", "text": "och en till"})
+        assert [(f["type"], f.get("code")) for f in frames] == [("error", "rate_limited")]
+        await ws2.close()
         after = await messages(client, conv.id)
         assert [m.seq for m in after] == [m.seq for m in before]
         assert await tickets(client, conv.id) == []
@@ -879,3 +884,31 @@ async def test_demo_checkout_page_embeds_the_widget(app_client: Client) -> None:
     body = await resp.text()
     assert '<script src="/widget.js"' in body
     assert "data-context=" in body
+
+
+async def test_prefetched_search_is_dropped_when_a_person_owns_the_conversation(app_client: Client) -> None:
+    """The search that starts before the message is stored is not used once an agent owns the chat."""
+    from bot.app_keys import DIALOGUE
+
+    dialogue = app_client.app[DIALOGUE]
+    started: list[Any] = []
+    prefetch = dialogue.prefetch
+
+    def recording(text: str) -> Any:
+        task = prefetch(text)
+        started.append(task)
+        return task
+
+    dialogue.prefetch = recording
+    try:
+        ws = await connect(app_client)
+        _, frames = await ask(ws, ANSWERABLE)
+        assert only(frames, "answer")["article"]["slug"] == ANSWERABLE_SLUG
+        only(await exchange(ws, {"type": "human"}), "handoff")
+        _, frames = await ask(ws, "Hallå? Jag väntar fortfarande.")
+        assert frames == []  # the bot stays silent: a person owns the conversation
+        assert len(started) == 2 and all(t.done() for t in started)
+        assert not started[0].cancelled() and started[0].result().best is not None
+        await ws.close()
+    finally:
+        del dialogue.prefetch
