@@ -3,30 +3,44 @@
 The socket sends a snapshot on connect, then pushes every ticket change and every message added to a
 conversation with an active ticket. Event-bus listeners only enqueue (publishers never wait on a slow
 console); one writer task per socket looks the rows up and sends them.
+
+The console sends `{"type":"typing","ticket":ID}` while the agent writes a reply: the customer of that
+(open, assigned or waiting) ticket gets an ephemeral `{"type":"typing","who":"agent","seq":N}` on the
+channel they are on now (`Router.typing`: not stored, not published). Bad input gets
+`{"type":"error","code":…,"message":…}` on this socket, which stays open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import time
 import weakref
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
+from config import KundresaError
 from router import tickets as tk
 from router.auth import authenticate, check_role
 from router.conversations import message_json
 from router.models import Customer, Message, Ticket, User
-from router.web import BUS, SESSIONS, bearer
+from router.web import BUS, ROUTER, SESSIONS, bearer
 
 log = logging.getLogger("kundresa.console")
 STATIC = Path(__file__).resolve().parent / "static"
 CONSOLES = web.AppKey("agent_consoles", weakref.WeakSet[web.WebSocketResponse])
 QUEUE_LIMIT = 1000  # events waiting for one console; past this the console is closed to resync
+# Typing frames one console socket may send (the page sends one per ticket every ~3 s while the agent
+# writes); more than these are dropped without a reply, so a buggy client cannot flood customers.
+TYPING_PER_TICKET_SECONDS = 1.0
+TYPING_PER_SECOND = 5  # over all tickets, counting bad ticket ids too: each costs a lookup
+MAX_TICKET_ID = 2**31 - 1
 HEADERS = {
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
@@ -98,9 +112,11 @@ async def snapshot(session: Any, user: User) -> dict[str, Any]:
 
 # -- the socket ---------------------------------------------------------------------------------------
 class ConsoleSocket:
-    def __init__(self, app: web.Application, ws: web.WebSocketResponse) -> None:
-        self.app, self.ws = app, ws
+    def __init__(self, app: web.Application, ws: web.WebSocketResponse, user_id: int) -> None:
+        self.app, self.ws, self.user_id = app, ws, user_id
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(QUEUE_LIMIT)
+        self._typing_at: dict[int, float] = {}  # ticket id -> when its last typing frame was taken
+        self._typing_recent: deque[float] = deque(maxlen=TYPING_PER_SECOND)
 
     async def listen(self, topic: str, data: dict[str, Any]) -> None:
         """Event-bus listener: never waits."""
@@ -138,6 +154,79 @@ class ConsoleSocket:
                 "message": message_json(msg),
             }
 
+    # -- what the console sends -----------------------------------------------------------------------
+    async def error(self, code: str, message: str, **extra: Any) -> None:
+        await self.ws.send_json({"type": "error", "code": code, "message": message, **extra})
+
+    async def handle(self, raw: str) -> None:
+        """One text frame from the console (other than the "ping" keep-alive)."""
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            await self.error("invalid_json", "every frame must be a JSON object")
+            return
+        if not isinstance(frame, dict):
+            await self.error("invalid_json", "every frame must be a JSON object")
+            return
+        kind = frame.get("type")
+        if kind != "typing":
+            await self.error("unknown_type", f"unknown frame type {str(kind)[:40]!r}")
+            return
+        await self.on_typing(frame)
+
+    def typing_allowed(self, ticket_id: int) -> bool:
+        """At most one typing frame per ticket per `TYPING_PER_TICKET_SECONDS`, `TYPING_PER_SECOND` in all."""
+        now = time.monotonic()
+        recent = self._typing_recent
+        if len(recent) == TYPING_PER_SECOND and now - recent[0] < 1.0:
+            return False
+        last = self._typing_at.get(ticket_id)
+        if last is not None and now - last < TYPING_PER_TICKET_SECONDS:
+            return False
+        if len(self._typing_at) >= 256:  # forget tickets not typed in lately
+            self._typing_at = {
+                t: at for t, at in self._typing_at.items() if now - at < TYPING_PER_TICKET_SECONDS
+            }
+        self._typing_at[ticket_id] = now
+        recent.append(now)
+        return True
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        ticket_id = frame.get("ticket")
+        if (
+            not isinstance(ticket_id, int)
+            or isinstance(ticket_id, bool)
+            or not 0 < ticket_id <= MAX_TICKET_ID
+        ):
+            await self.error("invalid_ticket", "'typing' needs 'ticket': a ticket id")
+            return
+        if not self.typing_allowed(ticket_id):
+            return  # too often: dropped, the customer saw one a moment ago
+        async with self.app[SESSIONS]() as session:
+            user = await session.get(User, self.user_id)
+            if user is None:
+                await self.error("unauthorized", "this agent no longer exists", ticket=ticket_id)
+                return
+            try:
+                check_role(user, "agent")  # a role taken away since the socket opened
+            except KundresaError as exc:
+                await self.error(exc.code, exc.message, ticket=ticket_id)
+                return
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                await self.error("not_found", f"no ticket {ticket_id}", ticket=ticket_id)
+                return
+            if ticket.status not in tk.OPEN_STATUSES:
+                await self.error(
+                    "conflict",
+                    f"ticket {ticket_id} is {ticket.status}: the customer is not waiting for an agent",
+                    ticket=ticket_id,
+                )
+                return
+            conversation_id = ticket.conversation_id
+        # Delivered by this process only: a customer whose socket another process holds misses it.
+        await self.app[ROUTER].typing(conversation_id)
+
     async def write(self) -> None:
         while not self.ws.closed:
             topic, data = await self.queue.get()
@@ -159,7 +248,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         first = await snapshot(session, user)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
     await ws.prepare(request)
-    console = ConsoleSocket(request.app, ws)
+    console = ConsoleSocket(request.app, ws, user.id)
     bus = request.app[BUS]
     unsubscribe = [bus.subscribe(topic, console.listen) for topic in ("tickets", "conversation")]
     request.app[CONSOLES].add(ws)
@@ -169,6 +258,16 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and msg.data == "ping":
                 await ws.send_str("pong")
+            elif msg.type == WSMsgType.TEXT:
+                try:
+                    await console.handle(msg.data)
+                except (ConnectionError, RuntimeError):
+                    raise
+                except Exception:  # the socket stays usable
+                    log.exception("agent console frame failed")
+                    await console.error("internal", "that frame could not be handled; try again")
+            elif msg.type == WSMsgType.BINARY:
+                await console.error("binary_not_supported", "send JSON text frames, not binary")
             elif msg.type == WSMsgType.ERROR:
                 break
     except (ConnectionError, RuntimeError):

@@ -195,6 +195,20 @@ class Router(TicketDesk):
             log.exception("delivery on %s failed for conversation %s", channel_name, conversation_id)
             return False
 
+    async def typing(self, conversation_id: int, who: str = "agent") -> bool:
+        """Tell the customer someone is writing to them, on the channel they are on now: an ephemeral
+        `{"type":"typing","who":…,"seq":N}` that is neither stored nor given a seq of its own (it carries
+        the latest stored one, like the bot's typing frame and errors). Nothing is published either, so a
+        customer whose socket another process holds (PostgreSQL deployments) does not see it: it is only
+        a hint, and the reply itself still reaches them. False when it was not delivered."""
+        async with self.sessions() as session:
+            conv = await session.get(Conversation, conversation_id)
+            if conv is None:
+                return False
+            frame = {"type": "typing", "who": who, "seq": max(0, conv.next_seq - 1)}
+            channel_name, address = conv.last_channel, dict(conv.last_address or {})
+        return await self.deliver(conversation_id, channel_name, address, frame)
+
     async def set_bot_state(self, conversation_id: int, state: dict[str, Any]) -> None:
         async with self.lock(conversation_id), self.sessions() as session, session.begin():
             conv = await convs.lock(session, conversation_id)

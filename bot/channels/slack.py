@@ -189,6 +189,8 @@ class SlackChannel:
         self.client = client
 
     async def deliver(self, conversation_id: int, address: dict[str, Any], frame: dict[str, Any]) -> bool:
+        if frame.get("type") == "typing":
+            return False  # ephemeral "someone is writing": Slack shows a bot no such thing, never a message
         channel = address.get("channel")
         if not channel:
             return False

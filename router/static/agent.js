@@ -6,6 +6,9 @@
  *   {"type":"snapshot","queue":[…],"mine":[…],"agent":{…}}  on connect,
  *   {"type":"ticket","event":…,"ticket":{…}}               when a ticket changes,
  *   {"type":"message","ticket_id":…,"message":{…}}          when a message is added to an active ticket.
+ * While the agent writes a reply (not an internal note) the page sends {"type":"typing","ticket":ID}, at
+ * most every TYPING_EVERY ms; the customer's chat shows "Support is typing…". A refused one comes back
+ * as {"type":"error",…} and is ignored.
  * Every piece of customer or article text is put in the page with textContent, never as markup.
  */
 (() => {
@@ -15,6 +18,7 @@
   const TOKEN_KEY = 'kundresa.agent.token';
   const LANG_KEY = 'kundresa.agent.lang';
   const OPEN = ['open', 'assigned', 'waiting_customer'];
+  const TYPING_EVERY = 3000; // ms between typing frames while the agent writes (the widget shows one for 5 s)
 
   const TEXT = {
     sv: {
@@ -122,6 +126,7 @@
     attempt: 0,
     reconnectTimer: 0,
     lastArticle: '',
+    typing: { ticket: null, at: 0 }, // the last typing frame sent
   };
   let t = TEXT[state.lang];
 
@@ -374,6 +379,8 @@
       state.mine = new Map((frame.mine || []).map((tk) => [tk.id, tk]));
       renderLists();
       if (reconnect && state.current) reloadTimeline(); // catch up on anything missed while away
+    } else if (frame.type === 'error') {
+      // A typing frame refused (say the ticket was resolved meanwhile): nothing the agent needs to see.
     } else if (frame.type === 'ticket' && frame.ticket) {
       upsertTicket(frame.ticket, frame.event);
     } else if (frame.type === 'message' && frame.message) {
@@ -707,9 +714,23 @@
     $('agent-send').disabled = false;
     if (!data) return;
     box.value = '';
+    state.typing.at = 0; // writing the next reply shows at once
     announce(internal ? t.noteSaved : t.sent);
     if (!state.socket || state.socket.readyState !== WebSocket.OPEN) reloadTimeline();
     box.focus();
+  }
+
+  // The customer sees "Support is typing…" while the agent writes a reply: one frame every TYPING_EVERY ms
+  // at most, none for an empty box, an internal note or a ticket that is no longer active.
+  function typing() {
+    const cur = state.current;
+    const ws = state.socket;
+    if (!cur || !OPEN.includes(cur.status) || $('agent-internal').checked) return;
+    if (!$('agent-reply').value.trim() || !ws || ws.readyState !== WebSocket.OPEN) return;
+    const now = Date.now();
+    if (state.typing.ticket === cur.id && now - state.typing.at < TYPING_EVERY) return;
+    state.typing = { ticket: cur.id, at: now };
+    try { ws.send(JSON.stringify({ type: 'typing', ticket: cur.id })); } catch { /* closing: no matter */ }
   }
 
   function updateComposerMode() {
@@ -798,6 +819,7 @@
     $('agent-canned').value = '';
     hideCanned();
     box.focus();
+    typing();
   }
 
   /* ------------------------------------------------------------------ wiring */
@@ -827,6 +849,7 @@
         send();
       }
     });
+    $('agent-reply').addEventListener('input', typing);
     $('agent-internal').addEventListener('change', updateComposerMode);
     $('agent-canned').addEventListener('input', () => {
       clearTimeout(cannedTimer);

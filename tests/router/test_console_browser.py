@@ -1,4 +1,5 @@
-"""`/agent` in Debian Chromium: a handoff appears live, the agent answers, the customer's widget shows it."""
+"""`/agent` in Debian Chromium: a handoff appears live, the agent answers; the customer's widget shows the
+agent typing, then the reply."""
 
 from __future__ import annotations
 
@@ -104,6 +105,10 @@ async def test_agent_answers_a_live_handoff(server: tuple[str, web.Application])
             await expect(agent.locator(f"#agent-mine {selector}")).to_be_visible()
             await expect(agent.locator(f"#agent-queue {selector}")).to_have_count(0)
             await agent.fill("#agent-reply", REPLY)
+            # Page B: while the agent writes, the widget says so (an ephemeral frame, nothing stored).
+            typing = customer.locator(".kundresa-typing")
+            await expect(typing).to_be_visible(timeout=WAIT)
+            await expect(typing).to_contain_text("Kundtjänst skriver")
             await agent.click("#agent-send")
             await expect(
                 agent.locator("#agent-timeline .tl-msg[data-kind=agent_message]").last
