@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,26 +23,62 @@ DEMO_KB = REPO / "knowledge" / "demo"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+def _test_settings(db: Path, **overrides: Any) -> Settings:
+    """Test settings: SQLite at `db`, no environment leaking in, overrides as kwargs."""
+    overrides.setdefault("database", {"url": f"sqlite+aiosqlite:///{db}"})
+    overrides.setdefault("demo", False)
+    # Tests share one in-process model; tests/knowledge/test_model_worker.py covers the worker process.
+    model = overrides.setdefault("model", {})
+    if isinstance(model, dict):
+        model.setdefault("worker", "thread")
+    chat = overrides.setdefault("chat", {})
+    chat.setdefault("identity_secret", "test-identity-secret")
+    return load_settings(environ={}, **overrides)
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings for one test: SQLite in tmp_path, no environment leaking in, overrides as kwargs."""
 
     def make(**overrides: Any) -> Settings:
-        overrides.setdefault("database", {"url": f"sqlite+aiosqlite:///{tmp_path}/kundresa.db"})
-        overrides.setdefault("demo", False)
-        # Tests share one in-process model; tests/knowledge/test_model_worker.py covers the worker process.
-        model = overrides.setdefault("model", {})
-        if isinstance(model, dict):
-            model.setdefault("worker", "thread")
-        chat = overrides.setdefault("chat", {})
-        chat.setdefault("identity_secret", "test-identity-secret")
-        return load_settings(environ={}, **overrides)
+        return _test_settings(tmp_path / "kundresa.db", **overrides)
 
     return make
 
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+# -- a prepared SQLite database, copied per test ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database prepared once per module by the real app's start-up: migrated, the demo knowledge
+    base imported and its embeddings cached. Read-only: tests get copies (`demo_db_settings`)."""
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    async def start_and_stop() -> None:
+        runner = web.AppRunner(create_app(_test_settings(path)))
+        await runner.setup()  # runs the cleanup contexts: migrate, load the demo knowledge base
+        await runner.cleanup()
+
+    path = tmp_path_factory.mktemp("demo-db") / "kundresa.db"
+    asyncio.run(start_and_stop())
+    return path
+
+
+@pytest.fixture
+def demo_db_settings(make_settings: Callable[..., Settings], demo_db_file: Path, tmp_path: Path) -> Settings:
+    """conftest's settings, on this test's own copy of `demo_db_file` (so an app starts without
+    re-embedding the demo). A module opts in by overriding `settings` with this fixture."""
+    with (
+        contextlib.closing(sqlite3.connect(demo_db_file)) as src,
+        contextlib.closing(sqlite3.connect(tmp_path / "kundresa.db")) as dst,
+    ):
+        src.backup(dst)
     return make_settings()
 
 

@@ -12,14 +12,12 @@ import asyncio
 import io
 import json
 import re
-import sqlite3
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import FormData, web
+from aiohttp import FormData
 
 from bot.app import create_app
 from config import Settings, load_settings
@@ -29,36 +27,10 @@ ANSWERABLE = "Kan man betala med swish?"  # an example question of the demo arti
 Client = Any
 
 
-async def _start_and_stop(settings: Settings) -> None:
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()  # migrate, load the demo knowledge base, cache its embeddings
-    await runner.cleanup()
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("admin-demo-db") / "kundresa.db"
-    settings = load_settings(
-        environ={},
-        model={"worker": "thread"},
-        demo=False,
-        database={"url": f"sqlite+aiosqlite:///{path}"},
-        chat={"identity_secret": "test-identity-secret"},
-    )
-    asyncio.run(_start_and_stop(settings))
-    return path
-
-
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings], demo_db: Path, tmp_path: Path) -> Settings:
-    """Overrides conftest's: the same settings, on a copy of the demo database."""
-    src, dst = sqlite3.connect(demo_db), sqlite3.connect(tmp_path / "kundresa.db")
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-    return make_settings()
+def settings(demo_db_settings: Settings) -> Settings:
+    """Overrides conftest's: the same settings, on a copy of the demo database (conftest's demo_db_file)."""
+    return demo_db_settings
 
 
 async def _slugs(client: Client, headers: dict[str, str]) -> list[str]:

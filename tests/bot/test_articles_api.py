@@ -7,55 +7,26 @@ knowledge base imported, its embeddings cached), so an app starts without re-emb
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from bot.app import create_app
 from bot.app_keys import SESSIONS
-from config import Settings, load_settings
+from config import Settings
 from knowledge.formats import read_articles
 from router.auth import create_user
 
 DEMO_KB = Path(__file__).resolve().parent.parent.parent / "knowledge" / "demo"
 
 
-async def _start_and_stop(settings: Settings) -> None:
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()  # runs the cleanup contexts: migrate, load the demo knowledge base
-    await runner.cleanup()
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo-db") / "kundresa.db"
-    settings = load_settings(
-        environ={},
-        model={"worker": "thread"},
-        demo=False,
-        database={"url": f"sqlite+aiosqlite:///{path}"},
-        chat={"identity_secret": "test-identity-secret"},
-    )
-    asyncio.run(_start_and_stop(settings))
-    return path
-
-
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings], demo_db: Path, tmp_path: Path) -> Settings:
-    """Overrides conftest's: the same settings, on a copy of the demo database."""
-    src, dst = sqlite3.connect(demo_db), sqlite3.connect(tmp_path / "kundresa.db")
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-    return make_settings()
+def settings(demo_db_settings: Settings) -> Settings:
+    """Overrides conftest's: the same settings, on a copy of the demo database (conftest's demo_db_file)."""
+    return demo_db_settings
 
 
 def article(slug: str, **fields: Any) -> dict[str, Any]:
