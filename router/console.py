@@ -1,5 +1,7 @@
 """The agent console: `/agent` (page and script) and `/agent/ws`, a socket that keeps it live.
 
+`/console-common.js` holds the helpers the agent console and the admin console (`bot.http.admin`) share.
+
 The socket sends a snapshot on connect, then pushes every ticket change and every message added to a
 conversation with an active ticket. Event-bus listeners only enqueue (publishers never wait on a slow
 console); one writer task per socket looks the rows up and sends them.
@@ -69,6 +71,11 @@ async def agent_page(request: web.Request) -> web.Response:
 
 async def agent_script(request: web.Request) -> web.Response:
     return _file("agent.js", "application/javascript")
+
+
+async def console_common_script(request: web.Request) -> web.Response:
+    """The helpers both consoles load before their own script (this one and bot's /admin)."""
+    return _file("console-common.js", "application/javascript")
 
 
 # -- JSON views ---------------------------------------------------------------------------------------
@@ -294,4 +301,5 @@ def add_routes(app: web.Application) -> None:
     app.on_shutdown.append(_close_consoles)
     app.router.add_get("/agent", agent_page)
     app.router.add_get("/agent/agent.js", agent_script)
+    app.router.add_get("/console-common.js", console_common_script)
     app.router.add_get("/agent/ws", agent_ws)

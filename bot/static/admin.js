@@ -11,7 +11,9 @@
 (() => {
   'use strict';
 
-  const BASE = location.pathname.replace(/\/admin\/?$/, '');
+  const KC = window.KundresaConsole; // router/static/console-common.js, loaded first
+  const { $, store, el, showError, ApiError } = KC;
+  const BASE = KC.basePath('admin');
   const TOKEN_KEY = 'kundresa.admin.token';
   const LANG_KEY = 'kundresa.admin.lang';
   const VIEWS = ['articles', 'try', 'gaps', 'health', 'dashboard', 'io'];
@@ -172,15 +174,8 @@
     },
   };
 
-  const $ = (id) => document.getElementById(id);
-  const store = {
-    get(k, area = sessionStorage) { try { return area.getItem(k); } catch { return null; } },
-    set(k, v, area = sessionStorage) { try { area.setItem(k, v); } catch { /* private mode */ } },
-    del(k, area = sessionStorage) { try { area.removeItem(k); } catch { /* private mode */ } },
-  };
-
   const state = {
-    lang: store.get(LANG_KEY, localStorage) === 'en' ? 'en' : 'sv',
+    lang: KC.savedLang(LANG_KEY),
     token: store.get(TOKEN_KEY) || '',
     config: null,
     view: 'articles',
@@ -202,12 +197,6 @@
 
   /* ------------------------------------------------------------------ helpers */
 
-  function el(tag, cls, text) {
-    const n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text != null) n.textContent = String(text);
-    return n;
-  }
   function button(cls, text, onClick) {
     const b = el('button', cls, text);
     b.type = 'button';
@@ -248,69 +237,24 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => { box.hidden = true; }, kind === 'error' ? 8000 : 4500);
   }
-  function announce(text) {
-    const box = $('admin-announce');
-    box.textContent = '';
-    setTimeout(() => { box.textContent = text; }, 50);
-  }
-  function showError(id, text) {
-    const box = $(id);
-    box.textContent = text || '';
-    box.hidden = !text;
-  }
+  const announce = (text) => KC.announce('admin-announce', text);
 
   /* ------------------------------------------------------------------ API */
 
-  class ApiError extends Error {
-    constructor(status, code, message) { super(message); this.status = status; this.code = code; }
-  }
-  async function api(method, path, body, token = state.token) {
-    const init = { method, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } };
-    if (body !== undefined) {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    let resp;
-    try {
-      resp = await fetch(BASE + path, init);
-    } catch {
-      throw new ApiError(0, 'network', t.netError);
-    }
-    let data = null;
-    try { data = await resp.json(); } catch { /* empty body */ }
-    if (!resp.ok) {
-      const err = (data && data.error) || {};
-      if (resp.status === 401 && token === state.token && state.config) logout(t.badToken);
-      throw new ApiError(resp.status, err.code || 'http_error', err.message || `${t.error} (${resp.status})`);
-    }
-    return data;
-  }
-  async function act(fn) {
-    try {
-      return await fn();
-    } catch (e) {
-      toast(e instanceof ApiError ? e.message : t.error, 'error');
-      return undefined;
-    }
-  }
+  const { api, act } = KC.client({
+    base: BASE,
+    token: () => state.token,
+    loggedIn: () => Boolean(state.config),
+    expired: (message) => logout(message),
+    text: () => t,
+    toast,
+  });
 
   /* ------------------------------------------------------------------ language */
 
   function applyLang() {
     t = TEXT[state.lang];
-    document.documentElement.lang = state.lang;
-    document.title = `Kundresa · ${t.consoleTitle}`;
-    for (const n of document.querySelectorAll('[data-i18n]')) {
-      const v = t[n.dataset.i18n];
-      if (typeof v === 'string') n.textContent = v;
-    }
-    for (const n of document.querySelectorAll('[data-i18n-label]')) {
-      const v = t[n.dataset.i18nLabel];
-      if (typeof v === 'string') n.setAttribute('aria-label', v);
-    }
-    const langBtn = $('admin-lang');
-    langBtn.textContent = state.lang === 'sv' ? 'English' : 'Svenska';
-    langBtn.lang = state.lang === 'sv' ? 'en' : 'sv';
+    KC.applyTexts(t, state.lang, 'admin-lang');
     $('article-search').placeholder = t.searchPlaceholder;
     $('editor-tags').placeholder = t.tagsPlaceholder;
     $('editor-question-input').placeholder = t.questionPlaceholder;
@@ -328,29 +272,21 @@
 
   /* ------------------------------------------------------------------ login */
 
+  const LOGIN_FORM = { view: 'admin-login-view', error: 'admin-login-error', button: 'admin-login', input: 'admin-token' };
+
   async function login(token) {
-    showError('admin-login-error', '');
-    if (!token) {
-      showError('admin-login-error', t.needToken);
-      $('admin-token').focus();
-      return;
-    }
-    $('admin-login').disabled = true;
-    let config;
-    try {
-      config = await api('GET', '/api/admin/config', undefined, token);
-    } catch (e) {
-      showError('admin-login-error', e.status === 401 ? t.badToken : e.status === 403 ? t.notAdmin : e.message);
-      $('admin-login').disabled = false;
-      store.del(TOKEN_KEY);
-      $('admin-token').focus();
-      return;
-    }
-    $('admin-login').disabled = false;
+    const ok = await KC.checkToken({
+      token,
+      key: TOKEN_KEY,
+      form: LOGIN_FORM,
+      text: t,
+      check: (tok) => api('GET', '/api/admin/config', undefined, tok),
+      refused: (e) => (e.status === 401 ? t.badToken : e.status === 403 ? t.notAdmin : e.message),
+    });
+    if (!ok) return;
+    const config = ok.data;
     state.token = token;
     state.config = config;
-    store.set(TOKEN_KEY, token);
-    $('admin-token').value = '';
     $('admin-login-view').hidden = true;
     $('admin-app').hidden = false;
     $('admin-logout').hidden = false;
@@ -368,9 +304,7 @@
     $('admin-app').hidden = true;
     $('admin-logout').hidden = true;
     $('admin-who').textContent = '';
-    $('admin-login-view').hidden = false;
-    showError('admin-login-error', message || '');
-    $('admin-token').focus();
+    KC.showLogin(LOGIN_FORM, message);
   }
 
   /* ------------------------------------------------------------------ tabs */
@@ -1406,10 +1340,7 @@
         let data = null;
         try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
         if (xhr.status >= 200 && xhr.status < 300) resolve(data || {});
-        else {
-          const err = (data && data.error) || {};
-          reject(new ApiError(xhr.status, err.code || 'http_error', err.message || `${t.error} (${xhr.status})`));
-        }
+        else reject(KC.apiError(xhr.status, data, t.error));
       });
       xhr.addEventListener('error', () => reject(new ApiError(0, 'network', t.netError)));
       xhr.send(form);
@@ -1513,8 +1444,7 @@
     });
     $('admin-logout').addEventListener('click', () => { if (confirmLeave()) logout(); });
     $('admin-lang').addEventListener('click', () => {
-      state.lang = state.lang === 'sv' ? 'en' : 'sv';
-      store.set(LANG_KEY, state.lang, localStorage);
+      state.lang = KC.switchLang(LANG_KEY, state.lang);
       applyLang();
     });
 
@@ -1614,6 +1544,5 @@
     else $('admin-token').focus();
   }
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init, { once: true });
-  else init();
+  KC.ready(init);
 })();

@@ -14,7 +14,9 @@
 (() => {
   'use strict';
 
-  const BASE = location.pathname.replace(/\/agent\/?$/, '');
+  const KC = window.KundresaConsole; // console-common.js, loaded first
+  const { $, store, el, showError } = KC;
+  const BASE = KC.basePath('agent');
   const TOKEN_KEY = 'kundresa.agent.token';
   const LANG_KEY = 'kundresa.agent.lang';
   const OPEN = ['open', 'assigned', 'waiting_customer'];
@@ -104,15 +106,8 @@
     other: ['M5 5h14v10H9l-4 4z'],
   };
 
-  const $ = (id) => document.getElementById(id);
-  const store = {
-    get(k, area = sessionStorage) { try { return area.getItem(k); } catch { return null; } },
-    set(k, v, area = sessionStorage) { try { area.setItem(k, v); } catch { /* private mode */ } },
-    del(k, area = sessionStorage) { try { area.removeItem(k); } catch { /* private mode */ } },
-  };
-
   const state = {
-    lang: store.get(LANG_KEY, localStorage) === 'en' ? 'en' : 'sv',
+    lang: KC.savedLang(LANG_KEY),
     token: store.get(TOKEN_KEY) || '',
     agent: null,
     queue: new Map(),
@@ -132,12 +127,6 @@
 
   /* ------------------------------------------------------------------ helpers */
 
-  function el(tag, cls, text) {
-    const n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text != null) n.textContent = String(text);
-    return n;
-  }
   function icon(paths) {
     const NS = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(NS, 'svg');
@@ -197,66 +186,25 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
   }
-  function announce(text) {
-    const box = $('agent-announce');
-    box.textContent = '';
-    setTimeout(() => { box.textContent = text; }, 50);
-  }
-  function notice(text) {
-    const box = $('agent-action-notice');
-    box.textContent = text || '';
-    box.hidden = !text;
-  }
+  const announce = (text) => KC.announce('agent-announce', text);
+  const notice = (text) => showError('agent-action-notice', text);
 
   /* ------------------------------------------------------------------ API */
 
-  class ApiError extends Error {
-    constructor(status, code, message) { super(message); this.status = status; this.code = code; }
-  }
-  async function api(method, path, body, token = state.token) {
-    const init = { method, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } };
-    if (body !== undefined) {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    let resp;
-    try {
-      resp = await fetch(BASE + path, init);
-    } catch {
-      throw new ApiError(0, 'network', t.netError);
-    }
-    let data = null;
-    try { data = await resp.json(); } catch { /* empty body */ }
-    if (!resp.ok) {
-      const err = (data && data.error) || {};
-      if (resp.status === 401 && token === state.token && state.agent) logout(t.badToken);
-      throw new ApiError(resp.status, err.code || 'http_error', err.message || `${t.error} (${resp.status})`);
-    }
-    return data;
-  }
-  async function act(fn) {
-    try {
-      return await fn();
-    } catch (e) {
-      toast(e instanceof ApiError ? e.message : t.error);
-      return undefined;
-    }
-  }
+  const { api, act } = KC.client({
+    base: BASE,
+    token: () => state.token,
+    loggedIn: () => Boolean(state.agent),
+    expired: (message) => logout(message),
+    text: () => t,
+    toast,
+  });
 
   /* ------------------------------------------------------------------ language */
 
   function applyLang() {
     t = TEXT[state.lang];
-    document.documentElement.lang = state.lang;
-    document.title = `Kundresa · ${t.consoleTitle}`;
-    for (const n of document.querySelectorAll('[data-i18n]')) {
-      const v = t[n.dataset.i18n];
-      if (typeof v === 'string') n.textContent = v;
-    }
-    for (const n of document.querySelectorAll('[data-i18n-label]')) n.setAttribute('aria-label', t[n.dataset.i18nLabel]);
-    const langBtn = $('agent-lang');
-    langBtn.textContent = state.lang === 'sv' ? 'English' : 'Svenska';
-    langBtn.lang = state.lang === 'sv' ? 'en' : 'sv';
+    KC.applyTexts(t, state.lang, 'agent-lang');
     $('agent-canned').placeholder = t.cannedPlaceholder;
     $('agent-transfer-team').placeholder = t.team;
     updateComposerMode();
@@ -272,30 +220,19 @@
 
   /* ------------------------------------------------------------------ login */
 
+  const LOGIN_FORM = { view: 'agent-login-view', error: 'agent-login-error', button: 'agent-login', input: 'agent-token' };
+
   async function login(token) {
-    const err = $('agent-login-error');
-    err.hidden = true;
-    if (!token) {
-      err.textContent = t.needToken;
-      err.hidden = false;
-      $('agent-token').focus();
-      return;
-    }
-    $('agent-login').disabled = true;
-    try {
-      await api('GET', '/api/tickets?status=active&mine=1', undefined, token);
-    } catch (e) {
-      err.textContent = e.status === 401 || e.status === 403 ? t.badToken : e.message;
-      err.hidden = false;
-      $('agent-login').disabled = false;
-      store.del(TOKEN_KEY);
-      $('agent-token').focus();
-      return;
-    }
-    $('agent-login').disabled = false;
+    const ok = await KC.checkToken({
+      token,
+      key: TOKEN_KEY,
+      form: LOGIN_FORM,
+      text: t,
+      check: (tok) => api('GET', '/api/tickets?status=active&mine=1', undefined, tok),
+      refused: (e) => (e.status === 401 || e.status === 403 ? t.badToken : e.message),
+    });
+    if (!ok) return;
     state.token = token;
-    store.set(TOKEN_KEY, token);
-    $('agent-token').value = '';
     $('agent-login-view').hidden = true;
     $('agent-console').hidden = false;
     $('agent-logout').hidden = false;
@@ -316,12 +253,8 @@
     $('agent-logout').hidden = true;
     $('agent-presence').hidden = true;
     $('agent-who').textContent = '';
-    $('agent-login-view').hidden = false;
-    const err = $('agent-login-error');
-    err.textContent = message || '';
-    err.hidden = !message;
     setConn('idle');
-    $('agent-token').focus();
+    KC.showLogin(LOGIN_FORM, message);
   }
 
   /* ------------------------------------------------------------------ socket */
@@ -831,8 +764,7 @@
     });
     $('agent-logout').addEventListener('click', () => logout());
     $('agent-lang').addEventListener('click', () => {
-      state.lang = state.lang === 'sv' ? 'en' : 'sv';
-      store.set(LANG_KEY, state.lang, localStorage);
+      state.lang = KC.switchLang(LANG_KEY, state.lang);
       applyLang();
     });
     $('agent-presence').addEventListener('click', togglePresence);
@@ -877,6 +809,5 @@
     else $('agent-token').focus();
   }
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init, { once: true });
-  else init();
+  KC.ready(init);
 })();
