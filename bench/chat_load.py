@@ -749,6 +749,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         model_overrides["threads"] = args.threads
     if args.processes is not None:
         model_overrides["processes"] = args.processes
+    if args.dtype is not None:
+        model_overrides["dtype"] = args.dtype
     extra: dict[str, Any] = {"model": model_overrides} if model_overrides else {}
     if args.messages_per_minute is not None:
         extra["chat"] = {"messages_per_minute": args.messages_per_minute}
@@ -853,6 +855,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "batch_tokens": settings.model.batch_tokens,
             "worker": settings.model.worker,
             "processes": settings.model.processes,
+            "dtype": settings.model.dtype,
             "messages_per_minute": settings.chat.messages_per_minute,
             "database": _describe_db(args),
             "per_visitor": args.per_visitor,
@@ -988,7 +991,8 @@ def print_table(r: dict[str, Any]) -> None:
         f"            load average (1 min) {m['loadavg_1min_before']} before, {m['loadavg_1min_after']} after"
     )
     print(
-        f"  settings  model {st['model']} in {st['processes']} worker {st['worker']}(es), batch size "
+        f"  settings  model {st['model']} ({st['dtype']}) in {st['processes']} worker {st['worker']}(es), "
+        f"batch size "
         f"{st['batch_size']}, batch tokens {st['batch_tokens']}, batch window "
         f"{st['batch_window_ms']} ms, {st['messages_per_minute']} messages/min per socket, new visitor "
         f"every {st['per_visitor']} questions or after a handoff; {st['database']}; "
@@ -1081,6 +1085,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=None, help="override model.threads (raw rate too)")
     parser.add_argument("--processes", type=int, default=None, help="override model.processes")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default=None, help="override model.dtype")
     parser.add_argument(
         "--switch-interval-ms", type=float, default=None, help="sys.setswitchinterval during the phases"
     )

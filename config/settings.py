@@ -46,6 +46,11 @@ class ModelSettings(BaseModel):
     # GIL; under chat load that is what lets replies keep up with the model) or "thread" (in-process, on
     # one inference thread: starts faster, for tools and tests). Batch commands (import, eval) use a thread.
     worker: Literal["process", "thread"] = "process"
+    # "bfloat16" halves the weights' memory traffic: on a CPU with native BF16 (AVX-512 BF16, AMX) the chat
+    # load bench answered 40 % more questions per second at lower latency, with the same eval figures
+    # (BENCHMARKS.md). Without native BF16 it would be emulated and slow: "auto" picks bfloat16 only when
+    # the CPU has it. Each dtype's vectors are cached separately.
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     # Worker processes (each holds a copy of the model, ~200 MB): the first takes the batches; others take a
     # few questions at once while the first is busy, so a quiet chat's question need not wait for another's
     # encode call. On 2 cores a second one did not pay (bench/chat_load.py: the processes and the event loop

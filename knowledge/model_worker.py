@@ -15,7 +15,7 @@ import numpy as np
 _MODEL: dict[str, Any] = {}
 
 
-def load(path: str, device: str, threads: int) -> tuple[int, str | None]:
+def load(path: str, device: str, threads: int, dtype: str = "float32") -> tuple[int, str | None]:
     """Load the model in this process: (dimension, None), or (0, what went wrong) for the parent to raise."""
     # Ctrl-C in a terminal reaches the whole process group: the parent shuts the worker down in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -32,10 +32,20 @@ def load(path: str, device: str, threads: int) -> tuple[int, str | None]:
             threadpool_limits(limits=threads)
         model = _MODEL.get("model")
         if model is None:
-            model = _MODEL["model"] = SentenceTransformer(path, device=device)
+            model = _MODEL["model"] = with_dtype(SentenceTransformer(path, device=device), dtype)
         return int(model.get_embedding_dimension() or 0), None
     except Exception as exc:  # the parent turns this into a ConfigError with a hint
         return 0, f"{type(exc).__name__}: {exc}"
+
+
+def with_dtype(model: Any, dtype: str) -> Any:
+    """The model in `model.dtype`: bfloat16 halves the weights' memory traffic (faster on CPUs with
+    AVX-512 BF16) at the cost of vectors that differ slightly from float32's."""
+    if dtype == "bfloat16":
+        import torch
+
+        model.to(torch.bfloat16)
+    return model
 
 
 def encode(texts: list[str], batch_size: int, batch_tokens: int) -> np.ndarray:
@@ -79,9 +89,9 @@ def encode_texts(model: Any, texts: list[str], batch_size: int, batch_tokens: in
     with torch.inference_mode():
         for group in length_buckets(lengths, max(1, batch_size), max(1, batch_tokens)):
             features = model.preprocess([texts[i] for i in group])
-            emb = model(features)["sentence_embedding"]
+            emb = model(features)["sentence_embedding"].float()
             emb = torch.nn.functional.normalize(emb, p=2, dim=1)
-            out[group] = emb.float().cpu().numpy()
+            out[group] = emb.cpu().numpy()
     return out
 
 

