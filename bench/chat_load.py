@@ -14,9 +14,11 @@ asking BANKING77 test rows (`test.csv`, shuffled with seed `SEED`; customer C ta
 question's reply is the first server frame after its ack that is an `answer`, `clarify`, `handoff` or a
 `notice` other than the card-number warning (a greeting or "thanks" gets a notice, not an answer); an
 `error` frame also ends the question and is counted. The time measured is send → reply. After a handoff
-the bot is silent for that conversation (an agent owns it), and the per-socket rate limit is 30 messages a
-minute, so a customer opens a new socket as a new visitor after a handoff, an error, or `--per-visitor`
-questions (default 20); opening it is outside the send → reply time but inside the phase's wall clock.
+the bot is silent for that conversation (an agent owns it), and the rate limit is 30 messages a minute per
+conversation, so a customer opens a new socket as a new visitor after a handoff, an error, or `--per-visitor`
+questions (default 20; a customer's first visitor asks a random 1 to `--per-visitor` of them, fixed seed,
+so that reconnects are spread out instead of all at once); opening it is outside the send → reply time
+but inside the phase's wall clock.
 
 - Phase 1, throughput: `--customers` customers, each sending its next question as soon as it has the
   reply. After `--warmup` seconds the next `--duration` seconds are measured: replies per second. On the
@@ -148,6 +150,9 @@ class Customer:
         self.http, self.base, self.name = http, base, name
         self.questions = questions or ["How do I pay?"]
         self.per_visitor = per_visitor
+        # The first visitor asks a random share (fixed seed): otherwise every customer, started together,
+        # would reconnect at the same moment and the burst of new visitors would stall everyone's acks.
+        self.first_visitor = random.Random(f"{SEED}:{name}").randint(1, per_visitor)
         self.quiet_notices = quiet_notices
         self.ws: Any = None
         self.visitors = 0
@@ -175,7 +180,8 @@ class Customer:
         """Send the next question and wait for its reply; rotates the visitor when the bot goes quiet."""
         from aiohttp import WSMsgType
 
-        if self.ws is None or self.ws.closed or self.asked_here >= self.per_visitor:
+        limit = self.first_visitor if self.visitors <= 1 else self.per_visitor
+        if self.ws is None or self.ws.closed or self.asked_here >= limit:
             await self.connect()
         ws, client_id = self.ws, f"q{self.asked_here}"
         text = self.next_question()
