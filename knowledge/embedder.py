@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -100,28 +99,16 @@ class Embedder:
         with self._lock:
             if self._model is not None:
                 return
-            # Never reach a hub at run time: the model is on disk or it is a configuration error.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            import torch
-            from sentence_transformers import SentenceTransformer
-            from threadpoolctl import threadpool_limits
-
-            if self.settings.threads > 0:
-                torch.set_num_threads(self.settings.threads)
-                threadpool_limits(limits=self.settings.threads)  # numpy's BLAS, for the index's matmul
-
-            hint = _hint(self.path)
-            key = (self.path, self.settings.device, self.settings.dtype)
+            s = self.settings
+            model_worker.use_threads(s.threads)
+            key = (self.path, s.device, s.dtype)
             with _LOAD_LOCK:
                 if key not in _LOADED:
                     try:
-                        _LOADED[key] = model_worker.with_dtype(
-                            SentenceTransformer(self.path, device=self.settings.device), self.settings.dtype
-                        )
+                        _LOADED[key] = model_worker.build_model(self.path, s.device, s.dtype)
                     except Exception as exc:
                         raise ConfigError(
-                            f"cannot load embedding model {self.settings.name!r} offline: {hint}"
+                            f"cannot load embedding model {s.name!r} offline: {_hint(self.path)}"
                         ) from exc
                 self._model = _LOADED[key]
             self.dim = int(self._model.get_embedding_dimension() or 0)

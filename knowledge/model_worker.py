@@ -19,23 +19,36 @@ def load(path: str, device: str, threads: int, dtype: str = "float32") -> tuple[
     """Load the model in this process: (dimension, None), or (0, what went wrong) for the parent to raise."""
     # Ctrl-C in a terminal reaches the whole process group: the parent shuts the worker down in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a hub from the worker either
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from threadpoolctl import threadpool_limits
-
-        if threads > 0:
-            torch.set_num_threads(threads)
-            threadpool_limits(limits=threads)
         model = _MODEL.get("model")
         if model is None:
-            model = _MODEL["model"] = with_dtype(SentenceTransformer(path, device=device), dtype)
+            use_threads(threads)
+            model = _MODEL["model"] = build_model(path, device, dtype)
         return int(model.get_embedding_dimension() or 0), None
     except Exception as exc:  # the parent turns this into a ConfigError with a hint
         return 0, f"{type(exc).__name__}: {exc}"
+
+
+def use_threads(threads: int) -> None:
+    """Math threads for torch and numpy's BLAS (the index's matmul) in this process; 0 leaves the defaults."""
+    if threads > 0:
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        torch.set_num_threads(threads)
+        threadpool_limits(limits=threads)
+
+
+def build_model(path: str, device: str, dtype: str) -> Any:
+    """A SentenceTransformer from disk, in `dtype`: in the worker process and, for tools and tests
+    (`Embedder.load_sync`), in this one."""
+    # Never reach a hub at run time: the model is on disk or it is a configuration error.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    return with_dtype(SentenceTransformer(path, device=device), dtype)
 
 
 def with_dtype(model: Any, dtype: str) -> Any:

@@ -38,12 +38,6 @@ async def lock(session: AsyncSession, conversation_id: int) -> Conversation:
     return conv
 
 
-async def find_by_client_id(session: AsyncSession, conversation_id: int, client_id: str) -> Message | None:
-    return await session.scalar(
-        select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
-    )
-
-
 # The hot path (every customer message and every bot reply) writes with Core statements: one UPDATE ...
 # RETURNING takes the next seq (and, on PostgreSQL, the row lock) and one INSERT stores the message. Under
 # chat load the ORM's unit of work cost the event loop more CPU than the rest of a question's handling.
@@ -207,48 +201,6 @@ async def state_of(session: AsyncSession, conversation_id: int) -> Any:
     if row is None:
         raise LookupError(conversation_id)
     return row
-
-
-def append(
-    session: AsyncSession,
-    conv: Conversation,
-    *,
-    channel: str,
-    direction: str,
-    author_kind: str,
-    kind: str,
-    text: str = "",
-    payload: dict[str, Any] | None = None,
-    author_id: int | None = None,
-    masked: bool = False,
-    internal: bool = False,
-    client_id: str | None = None,
-    context: dict[str, Any] | None = None,
-) -> Message:
-    """Add a message with the conversation's next `seq`. The caller holds the conversation's lock."""
-    seq = conv.next_seq
-    conv.next_seq = seq + 1
-    conv.updated_at = utcnow()
-    frame = dict(payload or {})
-    if frame:
-        frame["seq"] = seq
-    msg = Message(
-        conversation_id=conv.id,
-        seq=seq,
-        channel=channel,
-        direction=direction,
-        author_kind=author_kind,
-        author_id=author_id,
-        kind=kind,
-        text=text,
-        payload=frame,
-        masked=masked,
-        internal=internal,
-        client_id=client_id,
-        context=context or {},
-    )
-    session.add(msg)
-    return msg
 
 
 async def messages_after(

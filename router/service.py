@@ -152,12 +152,12 @@ class Router(TicketDesk):
             row = await convs.take_seq(session, conversation_id, **changes)
             assert row is not None
             stored = {**frame, "seq": row.seq}
-            channel_name = row.last_channel or "web"
+            channel_name, address = row.last_channel, dict(row.last_address or {})
             await convs.insert_message(
                 session,
                 conversation_id=conversation_id,
                 seq=row.seq,
-                channel=channel_name,
+                channel=channel_name or "web",
                 direction="out",
                 author_kind=author_kind,
                 author_id=author_id,
@@ -166,7 +166,6 @@ class Router(TicketDesk):
                 payload=stored,
                 internal=internal,
             )
-            channel_name, address = row.last_channel, dict(row.last_address or {})
         if not internal:
             await self.deliver(conversation_id, channel_name, address, stored)
         await self.bus.publish(
