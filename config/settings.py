@@ -33,9 +33,14 @@ class ModelSettings(BaseModel):
     name: str = "bundled"
     device: str = "cpu"
     batch_size: int = 64
-    # Texts are grouped by length so that a group, padded to its longest text, stays under this many
-    # tokens: padding is wasted work (bench/tune_batching.py measured the default on BANKING77 train rows).
+    # Tokens per forward pass. BERT-family models (the bundled MiniLM among them) run unpadded ("packed"):
+    # the texts' real tokens, however many texts. Other models pad each group to its longest text, and
+    # texts are grouped by length so that the padded group stays under this. bench/tune_batching.py
+    # measured the default on BANKING77 train rows.
     batch_tokens: int = 256
+    # Run BERT-family models without padding (knowledge/packed_bert.py): the same vectors as
+    # SentenceTransformer.encode, with less work; false forces the padded path.
+    packed: bool = True
     batch_window_ms: float = 2.0
     # Math threads for torch and numpy's BLAS; 0 keeps the libraries' default (one per core). The server
     # wants 1: under chat load (bench/chat_load.py, 2 cores) 1 thread gave 78 replies/s against 38 with 2,

@@ -40,8 +40,10 @@ class MicroBatcher:
         tasks = [t for t in (self._runner, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         self._runner = None
+        await asyncio.gather(*tasks, return_exceptions=True)
+        while self._queue:
+            self._queue.popleft()[2].cancel()
 
     async def submit(self, text: str, matrix: np.ndarray | None) -> Encoded:
         fut: asyncio.Future[Encoded] = asyncio.get_running_loop().create_future()
@@ -54,21 +56,25 @@ class MicroBatcher:
             await self._changed.wait()
             self._changed.clear()
             if self._queue and not self._busy[0] and len(self._queue) < self.limit and self.window_s > 0:
-                # A short window lets questions that arrive at the same moment join the call.
+                # An idle model: a short window lets questions that arrive at the same moment join the call.
                 await asyncio.sleep(self.window_s)
-            while self._queue:
-                lane = self._free_lane()
-                if lane is None:
-                    break
-                size = self.limit if lane == 0 else self.spare_limit
-                batch = [self._queue.popleft() for _ in range(min(size, len(self._queue)))]
-                batch = [item for item in batch if not item[2].done()]
-                if not batch:
-                    continue
-                self._busy[lane] = True
-                task = asyncio.create_task(self._encode(lane, batch))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Start calls on free lanes for what is queued (synchronously: callers rely on the order)."""
+        while self._queue:
+            lane = self._free_lane()
+            if lane is None:
+                return
+            size = self.limit if lane == 0 else self.spare_limit
+            batch = [self._queue.popleft() for _ in range(min(size, len(self._queue)))]
+            batch = [item for item in batch if not item[2].done()]
+            if not batch:
+                continue
+            self._busy[lane] = True
+            task = asyncio.create_task(self._encode(lane, batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _free_lane(self) -> int | None:
         if not self._busy[0]:
@@ -82,20 +88,39 @@ class MicroBatcher:
     async def _encode(
         self, lane: int, batch: list[tuple[str, np.ndarray | None, asyncio.Future[Encoded]]]
     ) -> None:
+        self.calls[lane] += 1
         try:
-            self.calls[lane] += 1
             vecs = await self.lanes[lane]([t for t, _, _ in batch])
+        except Exception as exc:
+            self._free(lane)
+            for _, _, f in batch:
+                if not f.done():
+                    f.set_exception(exc)
+            return
+        except BaseException:  # cancelled: the batcher is closing
+            self._busy[lane] = False
+            for _, _, f in batch:
+                f.cancel()
+            raise
+        # The model is free: hand it what queued up during this call before this batch's questions go
+        # on (their replies take the event loop a while, and the model would sit idle meanwhile). Those
+        # questions have waited a whole call already, so no window.
+        self._free(lane)
+        try:
             projections = project(vecs, [m for _, m, _ in batch])
         except Exception as exc:
             for _, _, f in batch:
                 if not f.done():
                     f.set_exception(exc)
-        else:
-            for i, (_, _, f) in enumerate(batch):
-                if not f.done():
-                    f.set_result((vecs[i], projections[i]))
-        finally:
-            self._busy[lane] = False
+            return
+        for i, (_, _, f) in enumerate(batch):
+            if not f.done():
+                f.set_result((vecs[i], projections[i]))
+
+    def _free(self, lane: int) -> None:
+        self._busy[lane] = False
+        if self._runner is not None:  # not closing
+            self._dispatch()
             self._changed.set()
 
 

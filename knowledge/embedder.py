@@ -160,7 +160,7 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return model_worker.encode_texts(
-            self._model, texts, self.settings.batch_size, self.settings.batch_tokens
+            self._model, texts, self.settings.batch_size, self.settings.batch_tokens, self.settings.packed
         )
 
     async def _encode_on_thread(self, texts: list[str]) -> np.ndarray:

@@ -72,7 +72,7 @@ class ModelProcess:
             assert self._pool is not None
             try:
                 return await loop.run_in_executor(
-                    self._pool, model_worker.encode, texts, s.batch_size, s.batch_tokens
+                    self._pool, model_worker.encode, texts, s.batch_size, s.batch_tokens, s.packed
                 )
             except BrokenProcessPool:
                 # The worker died (killed, out of memory): start a new one and try once more.

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.packed_bert import PackedBert
+
 _MODEL: dict[str, Any] = {}
 
 
@@ -61,9 +63,9 @@ def with_dtype(model: Any, dtype: str) -> Any:
     return model
 
 
-def encode(texts: list[str], batch_size: int, batch_tokens: int) -> np.ndarray:
+def encode(texts: list[str], batch_size: int, batch_tokens: int, packed: bool = True) -> np.ndarray:
     """Normalised float32 vectors for `texts`, computed in this process."""
-    return encode_texts(_MODEL["model"], texts, batch_size, batch_tokens)
+    return encode_texts(_MODEL["model"], texts, batch_size, batch_tokens, packed)
 
 
 def length_buckets(lengths: list[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
@@ -83,7 +85,27 @@ def length_buckets(lengths: list[int], batch_size: int, batch_tokens: int) -> li
     return groups
 
 
-def encode_texts(model: Any, texts: list[str], batch_size: int, batch_tokens: int) -> np.ndarray:
+def encode_texts(
+    model: Any, texts: list[str], batch_size: int, batch_tokens: int, packed: bool = True
+) -> np.ndarray:
+    """What `SentenceTransformer.encode` computes: without padding where the model allows it
+    (`packed_bert`), else in padded groups (`encode_padded`)."""
+    runner = packed_runner(model) if packed else None
+    if runner is not None:
+        return runner.encode(texts, max(1, batch_size), max(1, batch_tokens))
+    return encode_padded(model, texts, batch_size, batch_tokens)
+
+
+def packed_runner(model: Any) -> PackedBert | None:
+    """The model's unpadded runner, built once per model; None where it cannot reproduce the model."""
+    runner = model.__dict__.get("_kundresa_packed", False)
+    if runner is False:
+        runner = PackedBert(model) if PackedBert.supports(model) else None
+        model.__dict__["_kundresa_packed"] = runner  # not a submodule: kept out of torch's bookkeeping
+    return runner
+
+
+def encode_padded(model: Any, texts: list[str], batch_size: int, batch_tokens: int) -> np.ndarray:
     """What `SentenceTransformer.encode` computes, batched by length under a token budget.
 
     `encode` pads each batch to its longest text, and the cost of a batch is its padded size: grouping
