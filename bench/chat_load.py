@@ -26,8 +26,9 @@ but inside the phase's wall clock.
   this process on a worker thread with the server's torch threads: `SentenceTransformer.encode` of 500
   test questions (batch size from the settings), repeated for about `--raw-seconds` s, in questions per
   second. Target: replies/s ÷ that rate ≥ 0.8. Interleaved with it, the same list through Kundresa's own
-  batch path (`Embedder.encode_sync`: length buckets under `model.batch_tokens`, which the server's
-  worker process uses) is timed too, and the report gives the ratio to that stricter yardstick as well.
+  batch path (`Embedder.encode_sync`, as the server's worker process runs it: unpadded passes of at most
+  `model.batch_tokens` tokens for BERT-family models such as the bundled one, else length buckets) is
+  timed too, and the report gives the ratio to that stricter yardstick as well.
 - Phase 2, latency: `--customers` fresh customers, each asking `--rate` questions a second (default 1) on
   a fixed schedule with a random phase per customer (fixed seed), so ≈ 50 questions/s in all. The time
   runs from when a question was due, so a reply that makes the next question late counts against it.
@@ -423,7 +424,7 @@ def _ms(values: list[float]) -> dict[str, float]:
 async def raw_encode_rate(embedder: Any, questions: list[str], seconds: float) -> dict[str, Any]:
     """The model alone, in this process on a worker thread, for ~`seconds` each, rounds interleaved:
     `SentenceTransformer.encode` of a fixed list with the configured batch size (the target's yardstick)
-    and Kundresa's own batch path (`Embedder.encode_sync`: length buckets under `model.batch_tokens`)."""
+    and Kundresa's own batch path (`Embedder.encode_sync`, what the server's worker runs)."""
     loop = asyncio.get_running_loop()
     embedder.load_sync()
     batch_size = embedder.settings.batch_size
@@ -433,16 +434,16 @@ async def raw_encode_rate(embedder: Any, questions: list[str], seconds: float) -
             questions, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
         )
 
-    def bucketed() -> None:
+    def kundresa_path() -> None:
         embedder.encode_sync(questions)
 
-    for fn in (st_encode, bucketed):  # warm-up
+    for fn in (st_encode, kundresa_path):  # warm-up
         await loop.run_in_executor(None, fn)
     bar = _bar("raw encode", None, "question")
     elapsed = {"st": 0.0, "kundresa": 0.0}
     rounds = 0
     while sum(elapsed.values()) < 2 * seconds or rounds < 2:
-        for key, fn in (("st", st_encode), ("kundresa", bucketed)):
+        for key, fn in (("st", st_encode), ("kundresa", kundresa_path)):
             start = time.perf_counter()
             await loop.run_in_executor(None, fn)
             elapsed[key] += time.perf_counter() - start
@@ -860,6 +861,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "batch_window_ms": settings.model.batch_window_ms,
             "batch_tokens": settings.model.batch_tokens,
             "worker": settings.model.worker,
+            "packed": settings.model.packed,
             "processes": settings.model.processes,
             "dtype": settings.model.dtype,
             "messages_per_minute": settings.chat.messages_per_minute,
@@ -1003,7 +1005,7 @@ def print_table(r: dict[str, Any]) -> None:
         f"{st['batch_window_ms']} ms, {st['messages_per_minute']} messages/min per socket, new visitor "
         f"every {st['per_visitor']} questions or after a handoff; {st['database']}; "
         f"{st['server_torch_threads']} torch threads and a {st['gil_switch_interval_ms']:g} ms GIL switch "
-        "interval in the phases"
+        f"interval in the phases; {'unpadded' if st['packed'] else 'padded'} forward passes"
     )
     print(
         f"  kb        {kb['articles']} BANKING77 articles, {kb['example_questions']} example questions, "
@@ -1013,7 +1015,7 @@ def print_table(r: dict[str, Any]) -> None:
     print(
         f"  raw encode  SentenceTransformer.encode {raw['questions_per_s']:.0f} questions/s "
         f"({raw['questions']} questions in lists of {raw['list_size']}, batch size {raw['batch_size']}, "
-        f"{raw['seconds']:.1f} s); Kundresa's length-bucketed batches (batch_tokens {raw['batch_tokens']}) "
+        f"{raw['seconds']:.1f} s); Kundresa's own batch path (batch_tokens {raw['batch_tokens']}) "
         f"{raw['kundresa_questions_per_s']:.0f}/s"
     )
     print()
@@ -1024,7 +1026,7 @@ def print_table(r: dict[str, Any]) -> None:
     lat1 = t["send_to_reply_ms"]
     print(
         f"    {t['answers_per_s']:.1f} replies/s = {t['ratio']:.2f} × raw encode rate "
-        f"({t['raw_encode_per_s']:.0f}/s) = {t['ratio_to_kundresa_batches']:.2f} × the bucketed batch rate "
+        f"({t['raw_encode_per_s']:.0f}/s) = {t['ratio_to_kundresa_batches']:.2f} × Kundresa's own batch rate "
         f"({t['raw_kundresa_batches_per_s']:.0f}/s); send→reply p50 {lat1['p50']:.1f} ms, "
         f"p99 {lat1['p99']:.1f} ms"
     )
