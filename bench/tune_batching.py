@@ -1,6 +1,10 @@
-"""Pick `model.batch_tokens`: how long-sorted texts are grouped before each forward pass.
+"""Pick `model.batch_tokens`: how many tokens go into each forward pass.
 
-Run: `.venv/bin/python bench/tune_batching.py [--seconds 1.5] [--json]`
+Run: `.venv/bin/python bench/tune_batching.py [--seconds 1.5] [--padded] [--json]`
+
+The path timed is the one the server runs (`model_worker.encode_texts`): for BERT-family models such as the
+bundled one, unpadded passes of at most `batch_tokens` real tokens (`knowledge/packed_bert.py`); with
+`--padded`, or for other models, long-sorted texts in groups that stay under `batch_tokens` once padded.
 
 Times the bundled model (in this process, `model.threads` torch threads) on BANKING77 *training* rows
 (shuffled, fixed seed) in requests of n texts, n from a single question (a quiet web chat) to 500 (an
@@ -35,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=1.5, help="time per cell")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="folder with banking77/")
+    parser.add_argument("--padded", action="store_true", help="time the padded path (model.packed = false)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -43,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from config import load_settings
     from knowledge import Embedder
-    from knowledge.model_worker import encode_texts
+    from knowledge.model_worker import encode_texts, packed_runner
 
-    settings = load_settings(environ={}).model
+    settings = load_settings(environ={}, model={"packed": not args.padded}).model
     embedder = Embedder(settings)
     embedder.load_sync()  # also applies model.threads
     model = embedder._model
@@ -70,11 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     check = rows[:300]
-    diff = float(np.abs(encode_texts(model, check, settings.batch_size, 512) - st_encode(check)).max())
+    ours = encode_texts(model, check, settings.batch_size, 512, settings.packed)
+    diff = float(np.abs(ours - st_encode(check)).max())
     table: dict[str, dict[int, float]] = {}
     bar = tqdm(total=(len(BUDGETS) + 1) * len(SIZES), desc="tune batching", unit="cell", file=sys.stderr)
     for name, fn in [("encode", st_encode)] + [
-        (str(b), lambda t, b=b: encode_texts(model, t, settings.batch_size, b)) for b in BUDGETS
+        (str(b), lambda t, b=b: encode_texts(model, t, settings.batch_size, b, settings.packed))
+        for b in BUDGETS
     ]:
         table[name] = {}
         for n in SIZES:
@@ -85,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     best = min(means, key=means.__getitem__)
     result = {
         "threads": settings.threads,
+        "model": embedder.model_id,
+        "path": "packed" if settings.packed and packed_runner(model) is not None else "padded",
         "batch_size": settings.batch_size,
         "ms_per_text": table,
         "mean_ms_per_text": {k: round(v, 2) for k, v in means.items()},
@@ -95,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(
-        f"ms per text, BANKING77 train rows, {settings.threads} torch thread(s), "
+        f"ms per text, BANKING77 train rows, {result['model']}, {result['path']} passes, "
+        f"{settings.threads} torch thread(s), "
         f"batch_size {settings.batch_size}"
     )
     print("request size      " + "".join(f"{n:>8}" for n in SIZES) + "    mean")
