@@ -9,7 +9,7 @@ from config import load_settings
 from knowledge import Embedder
 from knowledge.embedder import resolve_model
 from knowledge.model_worker import build_model, encode_texts, packed_runner
-from knowledge.packed_bert import PackedBert, packed_groups
+from knowledge.packed_bert import PackedBert, attention_runs, packed_groups
 
 QUESTIONS = [
     "Can I pay with Swish?",
@@ -84,3 +84,14 @@ def test_packed_groups_hold_every_text_once_within_the_budget() -> None:
     flat = [lengths[i] for g in groups for i in g]
     assert flat == sorted(flat, reverse=True)
     assert [lengths[i] for i in groups[0]] == [90]
+
+
+def test_attention_runs_split_long_from_short_texts_and_cover_all() -> None:
+    assert attention_runs([12]) == [(0, 1)]
+    assert attention_runs([9, 9, 9, 9]) == [(0, 4)]  # one length: one call, no padding
+    runs = attention_runs([256, 14, 12, 12, 11, 9])
+    assert runs[0] == (0, 1)  # padding five short texts to 256 tokens would cost far more than a call
+    assert [i for a, b in runs for i in range(a, b)] == list(range(6))
+    # Close lengths share a call: a call costs more than the little padding they need.
+    assert attention_runs([14, 13, 12, 12, 11], call_pairs=1400) == [(0, 5)]
+    assert len(attention_runs([14, 13, 12, 12, 11], call_pairs=0)) > 1
