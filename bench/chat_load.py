@@ -22,8 +22,8 @@ but inside the phase's wall clock.
 
 - Phase 1, throughput: `--customers` customers, each sending its next question as soon as it has the
   reply. After `--warmup` seconds the next `--duration` seconds are measured: replies per second. On the
-  same machine, before the phase and with the server idle, the raw batched encode rate is measured in
-  this process on a worker thread with the server's torch threads: `SentenceTransformer.encode` of 500
+  same machine, before the server starts, the raw batched encode rate is measured in this process on a
+  worker thread with the server's torch threads: `SentenceTransformer.encode` of 500
   test questions (batch size from the settings), repeated for about `--raw-seconds` s, in questions per
   second. Target: replies/s ÷ that rate ≥ 0.8. Interleaved with it, the same list through Kundresa's own
   batch path (`Embedder.encode_sync`, as the server's worker process runs it: unpadded passes of at most
@@ -52,6 +52,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import gc
 import json
 import os
 import platform
@@ -388,6 +389,27 @@ class ThreadCPU:
         return {k: round(v, 2) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
 
 
+class GCPauses:
+    """The garbage collector's pauses in this process (they stop the event loop), by generation."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._began = 0.0
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses.append((int(info["generation"]), time.perf_counter() - self._began))
+
+    def __enter__(self) -> GCPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
 async def loop_lag(samples: list[float], stop: asyncio.Event, every: float = 0.01) -> None:
     while not stop.is_set():
         start = time.perf_counter()
@@ -600,6 +622,7 @@ class PhaseRun:
     window: tuple[float, float] = (0.0, 0.0)
     wall: float = 0.0
     lag: list[float] = field(default_factory=list)
+    gc_pauses: list[tuple[int, float]] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
     probes: dict[str, Any] = field(default_factory=dict)
     visitors: int = 0
@@ -634,7 +657,9 @@ async def run_phase(
         measured["machine0"] = cpu.machine()
         if profiler is not None:
             profiler.enable()  # the event loop's thread only
-        await asyncio.sleep(max(0.0, window[1] - time.perf_counter()))
+        with GCPauses() as pauses:
+            await asyncio.sleep(max(0.0, window[1] - time.perf_counter()))
+        run.gc_pauses = pauses.pauses
         if profiler is not None:
             profiler.disable()
         measured["cpu1"], measured["t1"], measured["lag1"] = cpu.snapshot(), time.perf_counter(), len(run.lag)
@@ -706,6 +731,13 @@ def breakdown(run: PhaseRun) -> dict[str, Any]:
         ],
         "lane_calls": [counts[f"model_lane{i}"] for i in range(8) if counts.get(f"model_lane{i}")],
         "loop_lag_ms": {"p50": _pct(run.lag, 50), "p99": _pct(run.lag, 99), "max": _pct(run.lag, 100)},
+        "gc_pauses": {
+            f"generation_{g}": {
+                "count": len(ms := [1000 * d for gen, d in run.gc_pauses if gen == g]),
+                "max_ms": round(max(ms, default=0.0), 1),
+            }
+            for g in (0, 1, 2)
+        },
         "cpu_seconds": run.cpu,
         "cpu_cores_used": round(sum(run.cpu.values()) / run.wall, 2) if run.wall else None,
         "cpu_ms_per_question": {k: round(1000 * v / max(1, questions), 2) for k, v in run.cpu.items()},
@@ -743,6 +775,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from bot.app_keys import EMBEDDER, KB
     from bot.texts import TEXTS
     from config import load_settings
+    from knowledge import Embedder
 
     articles, tests = load_banking77(Path(args.data))
     quiet = frozenset(t["card_warning"] for t in TEXTS.values())
@@ -771,6 +804,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             demo=True,
             **extra,
         )
+        # The yardstick first, on this process's own copy of the model: the server is not running yet, and
+        # its start-up then freezes that copy's objects with its own (as if the model were not here).
+        raw = await raw_encode_rate(Embedder(settings.model), tests[:RAW_QUESTIONS], args.raw_seconds)
+        raw["torch_threads"] = torch.get_num_threads()
+
         app = create_app(settings)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         started = time.perf_counter()
@@ -788,8 +826,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             import_seconds = time.perf_counter() - started
             bar.close()
 
-            raw = await raw_encode_rate(embedder, tests[:RAW_QUESTIONS], args.raw_seconds)
-            raw["torch_threads"] = torch.get_num_threads()
             if args.switch_interval_ms is not None:  # an experiment: the whole process, clients too
                 sys.setswitchinterval(args.switch_interval_ms / 1000)
 
@@ -975,9 +1011,11 @@ def _print_server(s: dict[str, Any]) -> None:
         f"{q.get('model', 0):.2f} ms per question"
     )
     lag = s["loop_lag_ms"]
+    gcs = s["gc_pauses"].items()
+    pauses = ", ".join(f"{v['count']}× gen {g[-1]} (max {v['max_ms']:.1f} ms)" for g, v in gcs)
     print(
         f"    event loop lag (10 ms timer): p50 {lag['p50']:.1f} ms, p99 {lag['p99']:.1f} ms, "
-        f"max {lag['max']:.1f} ms"
+        f"max {lag['max']:.1f} ms; garbage collector pauses {pauses}"
     )
     cpu = ", ".join(f"{k} {v:.2f}" for k, v in s["cpu_ms_per_question"].items())
     print(f"    server CPU ms per question: {cpu}")

@@ -23,6 +23,7 @@ from router.desk import TicketDesk
 from router.events import EventBus
 from router.identity import Evidence, resolve_customer
 from router.masking import MaskResult, mask_sensitive
+from router.message_store import message_write
 from router.models import Conversation, Message, ProcessedEvent, User
 
 log = logging.getLogger("kundresa.router")
@@ -95,14 +96,13 @@ class Router(TicketDesk):
     ) -> Inbound:
         """Mask and store a customer message (before anything acknowledges it)."""
         mask = mask_sensitive(text)
-        async with self.lock(conversation_id), self.sessions() as session, session.begin():
+        async with self.lock(conversation_id), message_write(self.sessions) as write:
             changes: dict[str, Any] = {"last_channel": channel, "last_address": dict(address)}
             if context:
                 changes["context"] = dict(context)
-            row = await convs.take_seq(
-                session, conversation_id, unless_client_id=client_id or None, **changes
-            )
+            row = await write.take_seq(conversation_id, unless_client_id=client_id or None, **changes)
             if row is None:  # sent before (a client retrying after a lost ack): answer as before
+                session = await write.session()
                 existing = await convs.client_message(session, conversation_id, str(client_id))
                 state = await convs.state_of(session, conversation_id)
                 assert existing is not None
@@ -110,11 +110,10 @@ class Router(TicketDesk):
                     conversation_id, existing.seq, existing.text, True, mask, state.owner, state.bot_state
                 )
             if row.owner == "agent":
-                ticket = await tk.open_ticket_for(session, conversation_id)
+                ticket = await tk.open_ticket_for(await write.session(), conversation_id)
                 if ticket is not None and ticket.status == "waiting_customer":
                     tk.move(ticket, "assigned")
-            await convs.insert_message(
-                session,
+            await write.insert_message(
                 conversation_id=conversation_id,
                 seq=row.seq,
                 channel=channel,
@@ -147,14 +146,13 @@ class Router(TicketDesk):
         bot_state: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Store an outgoing frame with its seq, then deliver it on the customer's current channel."""
-        async with self.lock(conversation_id), self.sessions() as session, session.begin():
+        async with self.lock(conversation_id), message_write(self.sessions) as write:
             changes: dict[str, Any] = {} if bot_state is None else {"bot_state": bot_state}
-            row = await convs.take_seq(session, conversation_id, **changes)
+            row = await write.take_seq(conversation_id, **changes)
             assert row is not None
             stored = {**frame, "seq": row.seq}
             channel_name, address = row.last_channel, dict(row.last_address or {})
-            await convs.insert_message(
-                session,
+            await write.insert_message(
                 conversation_id=conversation_id,
                 seq=row.seq,
                 channel=channel_name or "web",

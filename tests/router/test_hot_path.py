@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app_keys import ROUTER, SESSIONS
-from router import conversations as convs
+from router import message_store as store
 from router.identity import Evidence
-from router.models import Conversation, Message
+from router.models import Conversation, Message, Ticket
 
 
 async def _exchange(router: Any, visitor: str) -> int:
@@ -61,15 +61,11 @@ async def test_sqlite_fast_path_writes_what_sqlalchemy_writes(
 ) -> None:
     app = app_client.app
     router = app[ROUTER]
-    async with app[SESSIONS]() as session:
-        assert await convs._sqlite_driver(session) is not None  # the fast path is what runs on SQLite
+    assert store._sqlite_fast(app[SESSIONS].kw["bind"].dialect) is not None  # what runs on SQLite
 
     fast = await _read(app, await _exchange(router, "hot-path-fast"))
 
-    async def no_fast_path(session: Any) -> None:
-        return None
-
-    monkeypatch.setattr(convs, "_sqlite_driver", no_fast_path)
+    monkeypatch.setattr(store, "_sqlite_fast", lambda dialect: None)
     core = await _read(app, await _exchange(router, "hot-path-core"))
     assert fast == core
     assert fast["conversation"][:4] == (4, "bot", "slack", {"channel": "D1"})
@@ -85,3 +81,43 @@ async def test_unknown_conversation_is_a_lookup_error(app_client: Any) -> None:
         await router.send(987654, {"type": "notice", "text": "x"})
     with pytest.raises(LookupError):
         await router.receive(987654, channel="web", address={}, text="hej", client_id="z")
+
+
+async def test_a_customer_reply_reassigns_a_ticket_waiting_for_them_in_the_same_transaction(
+    app_client: Any,
+) -> None:
+    app = app_client.app
+    router = app[ROUTER]
+    _, conv_id = await router.identify([Evidence("web_visitor", "hot-path-ticket", False)])
+    ticket, _ = await router.handoff(conv_id, reason="asked", question="Hjälp?", attempts=[], tags=[])
+    async with app[SESSIONS]() as session, session.begin():
+        stored = await session.get(Ticket, ticket.id)
+        assert stored is not None
+        stored.status = "waiting_customer"  # an agent answered and waits for the customer
+    inbound = await router.receive(conv_id, channel="web", address={}, text="Tack, men…", client_id="w1")
+    assert inbound.owner == "agent" and not inbound.duplicate
+    async with app[SESSIONS]() as session:
+        after = await session.get(Ticket, ticket.id)
+        assert after is not None and after.status == "assigned"
+        texts = await session.scalars(select(Message.text).where(Message.conversation_id == conv_id))
+        assert "Tack, men…" in list(texts)
+
+
+@pytest.mark.parametrize("with_orm", [False, True])
+async def test_a_failed_message_write_leaves_nothing_behind(app_client: Any, with_orm: bool) -> None:
+    app = app_client.app
+    _, conv_id = await app[ROUTER].identify([Evidence("web_visitor", f"hot-path-fail-{with_orm}", False)])
+    before = await _read(app, conv_id)
+    with pytest.raises(RuntimeError, match="disk full"):
+        async with store.message_write(app[SESSIONS]) as write:
+            row = await write.take_seq(conv_id, bot_state={"lang": "en"})
+            await write.insert_message(
+                conversation_id=conv_id, seq=row.seq, channel="web", direction="out", author_kind="bot",
+                kind="notice", text="never stored",
+            )  # fmt: skip
+            if with_orm:  # a step through the ORM session in the same transaction rolls back too
+                conv = await (await write.session()).get(Conversation, conv_id)
+                assert conv is not None
+                conv.owner = "agent"
+            raise RuntimeError("disk full")
+    assert await _read(app, conv_id) == before
