@@ -13,15 +13,7 @@ from config import ConfigError, load_settings
 from knowledge import Embedder
 from knowledge.embedder import native_bf16, resolve_dtype
 from knowledge.model_worker import encode_texts, length_buckets
-
-QUESTIONS = [
-    "Can I pay with Swish?",
-    "Hur lång är leveranstiden till Kiruna om jag beställer före klockan tre på fredag?",
-    "refund",
-    "My card payment was declined twice at checkout although I have money on the account, why?",
-    "Var är mitt paket?",
-    "Kan jag ångra mitt köp?",
-]
+from tests.knowledge.questions import QUESTIONS
 
 
 def test_length_buckets_cover_every_text_once_within_the_budget() -> None:

@@ -10,14 +10,10 @@ from knowledge import Embedder
 from knowledge.embedder import resolve_model
 from knowledge.model_worker import build_model, encode_texts, packed_runner
 from knowledge.packed_bert import PackedBert, attention_runs, packed_groups
+from tests.knowledge.questions import QUESTIONS as SHAPES
 
 QUESTIONS = [
-    "Can I pay with Swish?",
-    "Hur lång är leveranstiden till Kiruna om jag beställer före klockan tre på fredag?",
-    "refund",
-    "My card payment was declined twice at checkout although I have money on the account, why?",
-    "Var är mitt paket?",
-    "Kan jag ångra mitt köp?",
+    *SHAPES,
     "?",
     "Jag vill prata med en människa " * 40,  # longer than the model's 256 tokens: truncated like encode
 ]
