@@ -67,6 +67,8 @@ from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from machine_facts import cpu_model, loadavg  # bench/, the scripts' own folder
+
 os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a model hub, whatever the environment says
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -779,7 +781,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     articles, tests = load_banking77(Path(args.data))
     quiet = frozenset(t["card_warning"] for t in TEXTS.values())
-    load_before = _loadavg()
+    load_before = loadavg()
     model_overrides: dict[str, Any] = {}
     if args.batch_window_ms is not None:
         model_overrides["batch_window_ms"] = args.batch_window_ms
@@ -887,9 +889,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "torch": torch.__version__,
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "loadavg_1min_before": load_before,
-            "loadavg_1min_after": _loadavg(),
+            "loadavg_1min_after": loadavg(),
         },
         "settings": {
             "model": embedder.model_id,
@@ -969,24 +971,6 @@ def _dump_profile(profiler: Any, path: str) -> None:
     stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime")
     print(f"\nphase 1 event-loop profile ({path}), by own time:", file=sys.stderr)
     stats.print_stats(25)
-
-
-def _loadavg() -> float | None:
-    """Other work on the machine skews every number here: the report shows the load around the run."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 # --- report --------------------------------------------------------------------------------------------

@@ -52,6 +52,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from machine_facts import cpu_model, loadavg  # bench/, the scripts' own folder
+
 os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a model hub, whatever the environment says
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -370,7 +372,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
     settings = load_settings()
-    load_before = _loadavg()
+    load_before = loadavg()
     with tempfile.TemporaryDirectory(prefix="kundresa-bench-") as tmp:
         db = DatabaseSettings(url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
         engine = create_engine(db)
@@ -415,9 +417,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "torch": torch.__version__,
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "loadavg_1min_before": load_before,
-            "loadavg_1min_after": _loadavg(),
+            "loadavg_1min_after": loadavg(),
         },
         "model": {
             "id": embedder.model_id,
@@ -446,24 +448,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "same_core_count": usable == TARGET_CORES,
         },
     }
-
-
-def _loadavg() -> float | None:
-    """Other work on the machine skews every number here: the report shows the load around the run."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def print_table(r: dict[str, Any]) -> None:
