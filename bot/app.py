@@ -73,7 +73,7 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
 async def _router(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     channels = ChannelRegistry()
-    webchat = WebChatChannel()
+    webchat = WebChatChannel(settings.server.trusted_proxies)
     channels.register(webchat)
     bus = EventBus()
     router = Router(app[SESSIONS], settings, channels, bus)

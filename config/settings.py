@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.errors import ConfigError
@@ -22,6 +23,21 @@ class ServerSettings(BaseModel):
     port: int = 8080
     load_demo_kb: bool = True
     max_body_bytes: int = 1_048_576
+    # Reverse proxies (addresses or CIDR networks) in front of Kundresa whose X-Forwarded-For header is
+    # believed when counting per-IP limits; empty: the TCP peer is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"server.trusted_proxies: {entry!r} is not an IP address or network (like 10.0.0.0/8)"
+                ) from None
+        return entries
 
 
 class DatabaseSettings(BaseModel):
@@ -93,6 +109,9 @@ class SearchSettings(BaseModel):
 class ChatSettings(BaseModel):
     max_message_bytes: int = 4096
     messages_per_minute: int = 30
+    # New chat sockets per client IP a minute (0: no limit). Each new visitor id makes a customer and a
+    # conversation: without this a flooder could mint ids and so dodge the per-conversation limit.
+    connections_per_minute_per_ip: int = 120
     identity_secret: SecretStr | None = None
 
 

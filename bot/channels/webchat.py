@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot.dialogue import Dialogue
+from bot.http.client_ip import client_ip, proxy_networks
 from config import KundresaError, Settings, ValidationError
 from router import conversations as convs
 from router.identity import Evidence
@@ -63,27 +64,42 @@ class RateLimiter:
         return True
 
 
+class RateLimits:
+    """A `RateLimiter` per key (a conversation, a client address), forgetting keys idle for a minute."""
+
+    def __init__(self) -> None:
+        self._limiters: dict[Any, RateLimiter] = {}
+
+    def get(self, key: Any, per_minute: int) -> RateLimiter:
+        limiter = self._limiters.get(key)
+        if limiter is None or limiter.per_minute != per_minute:
+            if len(self._limiters) > 10_000:  # a full minute's history is all an idle one holds
+                now = time.monotonic()
+                idle = [k for k, lim in self._limiters.items() if not lim.times or now - lim.times[-1] > 60]
+                for key_ in idle:
+                    del self._limiters[key_]
+            limiter = self._limiters[key] = RateLimiter(per_minute)
+        return limiter
+
+
 class WebChatChannel:
     """`router.channel.Channel` for browsers: frames go to every open socket of the conversation."""
 
     name = "web"
 
-    def __init__(self) -> None:
+    def __init__(self, trusted_proxies: list[str] | None = None) -> None:
         self.sockets: defaultdict[int, set[web.WebSocketResponse]] = defaultdict(set)
         # Per conversation, not per socket: reconnecting (or a second tab) does not reset the budget.
-        self._limiters: dict[int, RateLimiter] = {}
+        self._limits = RateLimits()
+        self._connections = RateLimits()
+        self.proxies = proxy_networks(trusted_proxies or [])
 
     def limiter(self, conversation_id: int, per_minute: int) -> RateLimiter:
-        limiter = self._limiters.get(conversation_id)
-        if limiter is None or limiter.per_minute != per_minute:
-            if len(self._limiters) > 10_000:  # forget idle ones; a full minute's history is all they hold
-                now = time.monotonic()
-                for cid in [
-                    c for c, lim in self._limiters.items() if not lim.times or now - lim.times[-1] > 60
-                ]:
-                    del self._limiters[cid]
-            limiter = self._limiters[conversation_id] = RateLimiter(per_minute)
-        return limiter
+        return self._limits.get(conversation_id, per_minute)
+
+    def may_connect(self, request: web.Request, per_minute: int) -> bool:
+        """Whether a client address may open another chat socket this minute (0: no limit)."""
+        return per_minute <= 0 or self._connections.get(client_ip(request, self.proxies), per_minute).allow()
 
     async def deliver(self, conversation_id: int, address: dict[str, Any], frame: dict[str, Any]) -> bool:
         sent = False
@@ -245,6 +261,11 @@ async def chat_handler(
 ) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=max(65536, 8 * settings.chat.max_message_bytes))
     await ws.prepare(request)
+    if not channel.may_connect(request, settings.chat.connections_per_minute_per_ip):
+        message = "too many new chat connections from your network; try again in a minute"
+        await ws.send_json({"type": "error", "code": "rate_limited", "message": message, "seq": 0})
+        await ws.close(code=4429)
+        return ws
     q = request.query
     visitor = q.get("visitor", "")
     if not visitor or len(visitor) > 100:
