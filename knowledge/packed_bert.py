@@ -88,8 +88,10 @@ class PackedBert:
             and names[1] == "Pooling"
             and _pooling_mode(model) in ("mean", "cls")
             and (len(names) == 2 or names[2] == "Normalize")
-            # encode() would put a default prompt before each text; that is not reproduced here
+            # encode() would put a default prompt before each text, or lower-case it before the
+            # tokenizer: neither is reproduced here
             and not getattr(model, "default_prompt_name", None)
+            and not getattr(modules[0], "do_lower_case", False)
         )
 
     def token_ids(self, texts: list[str]) -> list[list[int]]:

@@ -62,6 +62,10 @@ def test_cls_pooling_is_reproduced_and_other_pooling_falls_back(model) -> None: 
     assert PackedBert.supports(cls)
     assert np.abs(encode_texts(cls, QUESTIONS, 64, 256) - expected).max() < 1e-5
 
+    lowered = build_model(resolve_model("bundled")[0], "cpu", "float32")
+    lowered[0].do_lower_case = True  # sentence-transformers lower-cases before the tokenizer then
+    assert not PackedBert.supports(lowered)
+
     maxed = build_model(resolve_model("bundled")[0], "cpu", "float32")
     maxed[1].pooling_mode = "max"
     assert not PackedBert.supports(maxed)
