@@ -106,8 +106,14 @@ class MicroBatcher:
         # on (their replies take the event loop a while, and the model would sit idle meanwhile). Those
         # questions have waited a whole call already, so no window.
         self._free(lane)
+        matrices = [m for _, m, _ in batch]
         try:
-            projections = project(vecs, [m for _, m, _ in batch])
+            if _work(vecs, matrices) >= OFFLOAD_MULTIPLY_ADDS:
+                # A big knowledge base's product would hold the event loop for milliseconds: a thread
+                # (numpy lets go of the GIL in the matrix product).
+                projections = await asyncio.get_running_loop().run_in_executor(None, project, vecs, matrices)
+            else:
+                projections = project(vecs, matrices)
         except Exception as exc:
             for _, _, f in batch:
                 if not f.done():
@@ -122,6 +128,15 @@ class MicroBatcher:
         if self._runner is not None:  # not closing
             self._dispatch()
             self._changed.set()
+
+
+# Above this many multiply-adds (about a millisecond on one core) `project` runs on a worker thread.
+OFFLOAD_MULTIPLY_ADDS = 20_000_000
+
+
+def _work(vecs: np.ndarray, matrices: list[np.ndarray | None]) -> int:
+    distinct = {id(m): m for m in matrices if m is not None}
+    return sum(m.shape[0] * m.shape[1] for m in distinct.values()) * len(vecs)
 
 
 def project(vecs: np.ndarray, matrices: list[np.ndarray | None]) -> list[np.ndarray | None]:

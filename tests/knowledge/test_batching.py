@@ -173,3 +173,36 @@ def test_project_multiplies_each_matrix_once_for_its_questions() -> None:
     assert out[1] is None
     np.testing.assert_allclose(out[0], a @ vecs[0])
     np.testing.assert_allclose(out[2], b @ vecs[2])
+
+
+@pytest.mark.parametrize("offload", [False, True])
+async def test_a_big_projection_runs_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch, offload: bool
+) -> None:
+    import threading
+
+    from knowledge import batching
+
+    ran_on: list[int] = []
+    real = batching.project
+
+    def recorded(vecs: np.ndarray, matrices: list[np.ndarray | None]) -> list[np.ndarray | None]:
+        ran_on.append(threading.get_ident())
+        return real(vecs, matrices)
+
+    monkeypatch.setattr(batching, "project", recorded)
+    matrix = np.ones((50, 2), dtype=np.float32)  # 100 multiply-adds a question
+    monkeypatch.setattr(batching, "OFFLOAD_MULTIPLY_ADDS", 100 if offload else 10**9)
+    lane = GatedLane("main")
+    batcher = MicroBatcher([lane], limit=8, window_s=0)
+    batcher.start()
+    try:
+        ask = asyncio.create_task(batcher.submit("q", matrix))
+        await until(lambda: len(lane.calls) == 1)
+        lane.release(0)
+        vec, projected = await ask
+        assert projected is not None
+        np.testing.assert_allclose(projected, matrix @ vec)
+        assert (ran_on[0] != threading.get_ident()) is offload
+    finally:
+        await batcher.close()
