@@ -148,3 +148,12 @@ async def pg_db_url(pg_cluster: Any) -> Any:
         yield pg_cluster.url(name)
     finally:
         await pg_cluster.drop_database(name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Any:
+    """A teardown that hangs shows its pending asyncio tasks (tests/hang_report.py)."""
+    from tests.hang_report import reporting_hangs
+
+    with reporting_hangs(item.nodeid):
+        return (yield)
