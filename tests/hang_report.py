@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-AFTER_S = 120.0
+AFTER_S = 90.0
 
 
 def _report(name: str) -> None:
