@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.packed_bert import PackedBert
+from knowledge.packed_bert import PackedBert, longest_first_groups
 
 _MODEL: dict[str, Any] = {}
 
@@ -71,18 +71,7 @@ def encode(texts: list[str], batch_size: int, batch_tokens: int, packed: bool = 
 def length_buckets(lengths: list[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
     """Positions grouped longest first, each group at most `batch_size` long and, padded to its longest,
     at most `batch_tokens` tokens (a single text always forms a group)."""
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    groups: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        longest = lengths[current[0]] if current else lengths[i]
-        if current and (len(current) >= batch_size or (len(current) + 1) * longest > batch_tokens):
-            groups.append(current)
-            current = []
-        current.append(i)
-    if current:
-        groups.append(current)
-    return groups
+    return longest_first_groups(lengths, batch_size, batch_tokens, padded=True)
 
 
 def encode_texts(

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PackedBert", "attention_runs", "packed_groups"]
+__all__ = ["PackedBert", "attention_runs", "longest_first_groups", "packed_groups"]
 
 
 class PackedBert:
@@ -226,14 +226,24 @@ class _Run:
 def packed_groups(lengths: list[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
     """Positions grouped longest first, each group at most `batch_size` texts and `batch_tokens` real
     tokens (a single text always forms a group). Sorting keeps attention's padded view small."""
+    return longest_first_groups(lengths, batch_size, batch_tokens, padded=False)
+
+
+def longest_first_groups(
+    lengths: list[int], batch_size: int, batch_tokens: int, *, padded: bool
+) -> list[list[int]]:
+    """Positions sorted longest first and cut into groups of at most `batch_size` whose cost stays within
+    `batch_tokens`: with `padded`, the group's size times its longest text; else its real tokens."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     groups: list[list[int]] = []
     current: list[int] = []
     tokens = 0
     for i in order:
-        if current and (len(current) >= batch_size or tokens + lengths[i] > batch_tokens):
-            groups.append(current)
-            current, tokens = [], 0
+        if current:
+            cost = (len(current) + 1) * lengths[current[0]] if padded else tokens + lengths[i]
+            if len(current) >= batch_size or cost > batch_tokens:
+                groups.append(current)
+                current, tokens = [], 0
         current.append(i)
         tokens += lengths[i]
     if current:
