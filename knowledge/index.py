@@ -1,15 +1,22 @@
-"""The in-memory search index: dense vectors and BM25 over titles, example questions and passages."""
+"""The in-memory search index: dense vectors, BM25 and character n-grams over titles, example questions
+and passages, fused into one score per article.
+
+The index is assembled from per-article blocks (`ArticleBlock`: units, their vectors, their term counts);
+changing one article builds that article's block and re-assembles, which stacks arrays and reuses every
+other block as it is (`SearchIndex.replace`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
-import bm25s
 import numpy as np
 
-from knowledge.text import passages, text_hash, tokenize
+from knowledge.lexical import LexicalBlock, LexicalIndex, count_rows
+from knowledge.text import passages, text_hash
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,21 @@ class IndexedArticle:
     tags: tuple[str, ...] = ()
     body: str = ""
     questions: tuple[str, ...] = ()
+    group: str | None = None  # language versions of one article share a group key
+
+
+@dataclass(frozen=True)
+class Prefixes:
+    """What the model wants before a question and before a document (e5: 'query: ' / 'passage: ').
+
+    Titles and example questions are phrased like questions, so they get the query prefix: a customer's
+    question is compared with them query to query, and with the body's passages query to passage."""
+
+    query: str = ""
+    passage: str = ""
+
+    def embed_text(self, unit: Unit) -> str:
+        return (self.passage if unit.kind == "passage" else self.query) + unit.text
 
 
 @dataclass(frozen=True)
@@ -40,10 +62,13 @@ class ScoredArticle:
     status: str
     tags: tuple[str, ...]
     score: float
-    dense: float
-    lexical: float
+    dense: float  # best cosine with a title or example question
+    lexical: float  # BM25, squashed to 0..1
     matched: str  # the indexed text that matched best: why this article
     matched_kind: str
+    passage: float = 0.0  # best cosine with a passage of the body
+    chars: float = 0.0  # best character-n-gram cosine
+    group: str | None = None  # language versions of one article share a group
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -54,7 +79,9 @@ class ScoredArticle:
             "tags": list(self.tags),
             "score": round(self.score, 4),
             "dense": round(self.dense, 4),
+            "passage": round(self.passage, 4),
             "lexical": round(self.lexical, 4),
+            "chars": round(self.chars, 4),
             "matched": self.matched,
             "matched_kind": self.matched_kind,
         }
@@ -62,10 +89,27 @@ class ScoredArticle:
 
 @dataclass(frozen=True)
 class Fusion:
-    """How dense and lexical scores combine: score = dense + weight * bm25 / (bm25 + scale)."""
+    """How the signals combine into one score per article:
+
+    question · (best cosine with a title or example question) + passage · (best cosine with a body
+    passage) + lexical · bm25 / (bm25 + lexical_scale) + chars · (best character-n-gram cosine)."""
 
     lexical_weight: float = 0.15
     lexical_scale: float = 8.0
+    question_weight: float = 1.0
+    passage_weight: float = 0.0
+    char_weight: float = 0.0
+
+    @classmethod
+    def of(cls, settings: Any) -> Fusion:
+        """From `SearchSettings` (or a language's view of them)."""
+        return cls(
+            lexical_weight=settings.lexical_weight,
+            lexical_scale=settings.lexical_scale,
+            question_weight=settings.question_weight,
+            passage_weight=settings.passage_weight,
+            char_weight=settings.char_weight,
+        )
 
 
 def article_units(article: IndexedArticle, position: int) -> list[Unit]:
@@ -75,17 +119,63 @@ def article_units(article: IndexedArticle, position: int) -> list[Unit]:
     return units
 
 
+@dataclass(frozen=True)
+class ArticleBlock:
+    """One article's part of the index: built once per article version, reused by every assembly."""
+
+    article: IndexedArticle
+    texts: tuple[str, ...]
+    kinds: tuple[str, ...]
+    vectors: np.ndarray  # (units, dim)
+    lexical: LexicalBlock
+
+    @classmethod
+    def build(
+        cls, article: IndexedArticle, vectors: Mapping[str, np.ndarray], prefixes: Prefixes
+    ) -> ArticleBlock:
+        units = article_units(article, 0)
+        return cls(
+            article,
+            tuple(u.text for u in units),
+            tuple(u.kind for u in units),
+            np.stack([vectors[text_hash(prefixes.embed_text(u))] for u in units]).astype(np.float32),
+            count_rows([u.text for u in units]),
+        )
+
+
+def _segment_max(values: np.ndarray, mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per article, the largest of `values` where `mask` holds (0 where it holds nowhere)."""
+    masked = np.where(mask, values, -np.inf)
+    best = np.maximum.reduceat(masked, starts)
+    return np.where(np.isfinite(best), best, 0.0).astype(np.float32)
+
+
 @dataclass
 class SearchIndex:
-    """Immutable once built; an edit builds a new one from cached vectors (cheap) and swaps it in."""
+    """Immutable once built; an edit builds a new one (from the other articles' blocks) and swaps it in."""
 
-    articles: list[IndexedArticle]
-    units: list[Unit]
-    matrix: np.ndarray  # (units, dim), normalised
-    unit_article: np.ndarray  # (units,) article position of each unit
-    starts: np.ndarray  # first unit of each article (units are grouped by article)
-    bm25: bm25s.BM25 | None
+    blocks: list[ArticleBlock]
+    dim: int
     fusion: Fusion = field(default_factory=Fusion)
+    prefixes: Prefixes = field(default_factory=Prefixes)
+
+    def __post_init__(self) -> None:
+        self.articles = [b.article for b in self.blocks]
+        self.units = [
+            Unit(i, kind, text)
+            for i, b in enumerate(self.blocks)
+            for kind, text in zip(b.kinds, b.texts, strict=True)
+        ]
+        self.matrix = (
+            np.ascontiguousarray(np.concatenate([b.vectors for b in self.blocks]))
+            if self.blocks
+            else np.zeros((0, self.dim), dtype=np.float32)
+        )
+        sizes = np.array([len(b.texts) for b in self.blocks], dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if len(sizes) else sizes
+        self.unit_article = np.repeat(np.arange(len(self.blocks)), sizes)
+        self.is_passage = np.array([u.kind == "passage" for u in self.units], dtype=bool)
+        self.lexical = LexicalIndex([b.lexical for b in self.blocks])
 
     @classmethod
     def build(
@@ -94,29 +184,27 @@ class SearchIndex:
         vectors: Mapping[str, np.ndarray],
         dim: int,
         fusion: Fusion | None = None,
+        prefixes: Prefixes | None = None,
     ) -> SearchIndex:
-        """`vectors` maps `text_hash(text)` to its embedding for every unit text."""
-        kept = [a for a in articles]
-        units: list[Unit] = []
-        for i, art in enumerate(kept):
-            units.extend(article_units(art, i))
-        matrix = (
-            np.stack([vectors[text_hash(u.text)] for u in units]).astype(np.float32)
-            if units
-            else np.zeros((0, dim), dtype=np.float32)
-        )
-        unit_article = np.array([u.article for u in units], dtype=np.int64)
-        starts = np.searchsorted(unit_article, np.arange(len(kept))) if units else np.zeros(0, np.int64)
-        bm25 = None
-        if units:
-            bm25 = bm25s.BM25()
-            bm25.index([tokenize(u.text) for u in units], show_progress=False)
-        return cls(kept, units, matrix, unit_article, starts, bm25, fusion or Fusion())
+        """`vectors` maps `text_hash(prefixes.embed_text(unit))` to its embedding for every unit."""
+        p = prefixes or Prefixes()
+        return cls([ArticleBlock.build(a, vectors, p) for a in articles], dim, fusion or Fusion(), p)
+
+    def replace(
+        self, removed: set[str], added: Sequence[IndexedArticle], vectors: Mapping[str, np.ndarray]
+    ) -> SearchIndex:
+        """A new index without the articles `removed` (slugs) and with `added` (new or changed ones, which
+        replace those of the same slug in place); only the added articles' blocks are built."""
+        fresh = {a.slug: ArticleBlock.build(a, vectors, self.prefixes) for a in added}
+        blocks = [fresh.pop(b.article.slug, b) for b in self.blocks if b.article.slug not in removed]
+        blocks += list(fresh.values())
+        return SearchIndex(blocks, self.dim, self.fusion, self.prefixes)
 
     @staticmethod
-    def texts_of(articles: Sequence[IndexedArticle]) -> list[str]:
-        """Every text the index embeds, for the embedding cache."""
-        return [u.text for i, a in enumerate(articles) for u in article_units(a, i)]
+    def texts_of(articles: Sequence[IndexedArticle], prefixes: Prefixes | None = None) -> list[str]:
+        """Every text the index embeds (prefixed as the model wants), for the embedding cache."""
+        p = prefixes or Prefixes()
+        return [p.embed_text(u) for i, a in enumerate(articles) for u in article_units(a, i)]
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -135,6 +223,33 @@ class SearchIndex:
             masks[lang] = np.array([a.lang == lang for a in self.articles], dtype=bool)
         return masks[lang]
 
+    def signals(
+        self, query_text: str, dense: np.ndarray, fusion: Fusion
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """(fused score per article, each signal per article, the per-unit score used to pick `matched`)."""
+        bm25, chars = self.lexical.scores(query_text)
+        lex = bm25 / (bm25 + fusion.lexical_scale)
+        starts = self.starts
+        is_q = ~self.is_passage
+        per = {
+            "dense": _segment_max(dense, is_q, starts),
+            "passage": _segment_max(dense, self.is_passage, starts),
+            "lexical": np.maximum.reduceat(lex, starts),
+            "chars": np.maximum.reduceat(chars, starts),
+        }
+        score = (
+            fusion.question_weight * per["dense"]
+            + fusion.passage_weight * per["passage"]
+            + fusion.lexical_weight * per["lexical"]
+            + fusion.char_weight * per["chars"]
+        )
+        unit_score = (
+            np.where(is_q, fusion.question_weight, fusion.passage_weight) * dense
+            + fusion.lexical_weight * lex
+            + fusion.char_weight * chars
+        )
+        return score, per, unit_score
+
     def score(
         self,
         query_vec: np.ndarray,
@@ -150,17 +265,7 @@ class SearchIndex:
         if not self.units:
             return []
         dense_units = self.matrix @ query_vec if dense is None else dense
-        tokens = tokenize(query_text)
-        lex_units = np.zeros(len(self.units), dtype=np.float32)
-        if tokens and self.bm25 is not None:
-            known = [t for t in tokens if t in self.bm25.vocab_dict]
-            if known:
-                lex_units = np.asarray(self.bm25.get_scores(known), dtype=np.float32)
-        f = fusion or self.fusion
-        lex_norm = lex_units / (lex_units + f.lexical_scale)
-        combined = dense_units + f.lexical_weight * lex_norm
-        # Best unit per article: units are grouped by article, so a segmented max does it.
-        best = np.maximum.reduceat(combined, self.starts)
+        best, per, unit_score = self.signals(query_text, dense_units, fusion or self.fusion)
         allowed = np.ones(len(self.articles), dtype=bool)
         if not include_drafts:
             allowed &= self._published
@@ -177,8 +282,8 @@ class SearchIndex:
         out = []
         for a in top:
             lo = int(self.starts[a])
-            hi = int(self.starts[a + 1]) if a + 1 < len(self.starts) else len(self.units)
-            u = lo + int(np.argmax(combined[lo:hi]))
+            hi = lo + len(self.blocks[a].texts)
+            u = lo + int(np.argmax(unit_score[lo:hi]))
             art = self.articles[a]
             out.append(
                 ScoredArticle(
@@ -188,10 +293,13 @@ class SearchIndex:
                     status=art.status,
                     tags=art.tags,
                     score=float(best[a]),
-                    dense=float(dense_units[u]),
-                    lexical=float(lex_norm[u]),
+                    dense=float(per["dense"][a]),
+                    lexical=float(per["lexical"][a]),
                     matched=self.units[u].text,
                     matched_kind=self.units[u].kind,
+                    passage=float(per["passage"][a]),
+                    chars=float(per["chars"][a]),
+                    group=art.group,
                 )
             )
         return out

@@ -72,6 +72,15 @@ async def all_articles(session: AsyncSession) -> list[Article]:
     return list(rows)
 
 
+async def articles_by_slug(session: AsyncSession, slugs: list[str]) -> list[Article]:
+    if not slugs:
+        return []
+    rows = await session.scalars(
+        select(Article).options(selectinload(Article.questions)).where(Article.slug.in_(slugs))
+    )
+    return list(rows)
+
+
 async def find(session: AsyncSession, slug: str) -> Article | None:
     return await session.scalar(
         select(Article).where(Article.slug == slug).options(selectinload(Article.questions))

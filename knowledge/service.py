@@ -45,8 +45,8 @@ class KnowledgeBase:
         self.embedder = embedder
         self.settings = settings
         self.store = EmbeddingStore(sessions, embedder)
-        self.fusion = Fusion(settings.lexical_weight, settings.lexical_scale)
-        self.index = SearchIndex.build([], {}, 0, self.fusion)
+        self.fusion = Fusion.of(settings)
+        self.index = SearchIndex([], 0, self.fusion, embedder.prefixes)
         self._rebuild = asyncio.Lock()
 
     # -- index ---------------------------------------------------------------------------------------
@@ -60,11 +60,28 @@ class KnowledgeBase:
     async def _build(
         self, articles: Sequence[IndexedArticle], progress: Callable[[int], None] | None = None
     ) -> None:
-        vectors = await self.store.vectors_for(SearchIndex.texts_of(articles), progress)
+        prefixes = self.embedder.prefixes
+        vectors = await self.store.vectors_for(SearchIndex.texts_of(articles, prefixes), progress)
         loop = asyncio.get_running_loop()
         self.index = await loop.run_in_executor(
-            None, SearchIndex.build, list(articles), vectors, self.embedder.dim, self.fusion
+            None, SearchIndex.build, list(articles), vectors, self.embedder.dim, self.fusion, prefixes
         )
+
+    async def reindex(self, slugs: Sequence[str], progress: Callable[[int], None] | None = None) -> None:
+        """Bring these articles' part of the index up to date (changed, new or deleted), leaving every
+        other article's part as it is: only their texts are read, embedded (if new) and counted."""
+        async with self._rebuild:
+            async with self.sessions() as session:
+                rows = await repo.articles_by_slug(session, list(slugs))
+            fresh = [repo.to_indexed(a) for a in rows]
+            gone = set(slugs) - {a.slug for a in fresh}
+            texts = SearchIndex.texts_of(fresh, self.embedder.prefixes)
+            vectors = await self.store.vectors_for(texts, progress)
+            index = self.index
+            if not index.dim:  # nothing indexed yet: the first article fixes the dimension
+                index = SearchIndex([], self.embedder.dim, self.fusion, self.embedder.prefixes)
+            loop = asyncio.get_running_loop()
+            self.index = await loop.run_in_executor(None, index.replace, gone, fresh, vectors)
 
     # -- search --------------------------------------------------------------------------------------
     async def search(
@@ -76,13 +93,15 @@ class KnowledgeBase:
         limit: int | None = None,
     ) -> SearchResult:
         index = self.index
-        vec, dense = await self.embedder.encode_projected(question, index.matrix if len(index) else None)
+        vec, dense = await self.embedder.encode_projected(
+            self.embedder.prefixes.query + question, index.matrix if len(index) else None
+        )
         if index is not self.index:  # rebuilt meanwhile: its matrix differs
             dense = None
         return self.rank(question, vec, lang=lang, include_drafts=include_drafts, limit=limit, dense=dense)
 
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
-        vecs = await self.embedder.encode(questions)
+        vecs = await self.embedder.encode([self.embedder.prefixes.query + q for q in questions])
         return [self.rank(q, v, include_drafts=include_drafts) for q, v in zip(questions, vecs, strict=True)]
 
     def rank(
@@ -104,7 +123,7 @@ class KnowledgeBase:
             include_drafts=include_drafts,
             lang=lang,
             limit=limit or self.settings.max_results,
-            fusion=Fusion(tuned.lexical_weight, tuned.lexical_scale),
+            fusion=Fusion.of(tuned),
         )
         return decide(question, ranked, tuned)
 
@@ -141,7 +160,7 @@ class KnowledgeBase:
             article, change = await repo.upsert(session, data, author=author)
             result = repo.article_json(article)
         if change != "unchanged":
-            await self.refresh()
+            await self.reindex([data.slug])
         return result, change
 
     async def create(self, data: ArticleData, *, author: str | None = None) -> dict[str, Any]:
@@ -151,13 +170,13 @@ class KnowledgeBase:
                 result = repo.article_json(await repo.create(session, data, author=author))
         except IntegrityError as exc:  # another request created it between our check and insert
             raise ConflictError(f"an article with slug {data.slug!r} exists") from exc
-        await self.refresh()
+        await self.reindex([data.slug])
         return result
 
     async def delete(self, slug: str) -> None:
         async with self.sessions() as session, session.begin():
             await repo.delete(session, slug)
-        await self.refresh()
+        await self.reindex([slug])
 
     async def add_question(
         self, slug: str, text: str, *, source: str = "admin", author: str | None = None
@@ -165,7 +184,7 @@ class KnowledgeBase:
         async with self.sessions() as session, session.begin():
             _, added = await repo.add_question(session, slug, text, source=source, author=author)
         if added:
-            await self.refresh()
+            await self.reindex([slug])
         return added
 
     async def versions(self, slug: str) -> list[dict[str, Any]]:
@@ -185,7 +204,7 @@ class KnowledgeBase:
         async with self.sessions() as session, session.begin():
             article = await repo.restore(session, slug, version, author=author)
             result = repo.article_json(article)
-        await self.refresh()
+        await self.reindex([slug])
         return result
 
     async def import_articles(
@@ -205,7 +224,7 @@ class KnowledgeBase:
                 if progress:
                     progress(1)
         if report.created or report.updated:
-            await self.refresh(embed_progress)
+            await self.reindex(report.created + report.updated, embed_progress)
         return report
 
     async def export_articles(self) -> list[ArticleData]:

@@ -1,0 +1,105 @@
+"""Per-question, per-article search signals for tuning and comparing fusion weights offline.
+
+`signal_table` asks every question of a set against a knowledge base once and keeps every signal the
+index computes (best question cosine, best passage cosine, raw BM25, character n-grams) for every
+article, so that weights can be searched with numpy instead of re-running the search.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config import ModelSettings  # noqa: E402
+from knowledge.embedder import Embedder  # noqa: E402
+from knowledge.evaluation import EvalCase, auroc  # noqa: E402
+from knowledge.index import Fusion, IndexedArticle, SearchIndex  # noqa: E402
+from knowledge.text import text_hash  # noqa: E402
+
+_EMBEDDERS: dict[str, Embedder] = {}
+
+
+def embedder(name: str, dtype: str = "float32") -> Embedder:
+    key = f"{name}@{dtype}"
+    if key not in _EMBEDDERS:
+        e = Embedder(ModelSettings(name=name, worker="thread", threads=0, dtype=dtype))  # type: ignore[arg-type]
+        e.load_sync()
+        _EMBEDDERS[key] = e
+    return _EMBEDDERS[key]
+
+
+def encode_all(emb: Embedder, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    unique = list(dict.fromkeys(texts))
+    vecs = emb.encode_sync(unique)
+    return {text_hash(t): v for t, v in zip(unique, vecs, strict=True)}
+
+
+@dataclass
+class SignalTable:
+    slugs: list[str]
+    expected: list[str | None]
+    questions: list[str]
+    dense: np.ndarray  # (questions, articles)
+    passage: np.ndarray
+    bm25: np.ndarray  # raw BM25 (before squashing)
+    chars: np.ndarray
+
+    def fused(self, f: Fusion) -> np.ndarray:
+        lex = self.bm25 / (self.bm25 + f.lexical_scale)
+        return (
+            f.question_weight * self.dense
+            + f.passage_weight * self.passage
+            + f.lexical_weight * lex
+            + f.char_weight * self.chars
+        )
+
+    def metrics(self, scores: np.ndarray) -> dict[str, float]:
+        gold = np.array([self.slugs.index(e) if e is not None else -1 for e in self.expected])
+        top = scores.argmax(axis=1)
+        best = scores.max(axis=1)
+        inscope = gold >= 0
+        top1 = float((top[inscope] == gold[inscope]).mean()) if inscope.any() else float("nan")
+        auc = auroc(best[inscope].tolist(), best[~inscope].tolist()) if (~inscope).any() else None
+        return {"top1": top1, "auroc": float("nan") if auc is None else auc}
+
+
+def signal_table(
+    emb: Embedder, articles: Sequence[IndexedArticle], cases: Sequence[EvalCase], exclude_self: bool = False
+) -> SignalTable:
+    """Signals of every case against every article. `exclude_self`: a case equal to an example question
+    does not match that very unit (leave-one-out)."""
+    p = emb.prefixes
+    vectors = encode_all(emb, SearchIndex.texts_of(articles, p) + [p.query + c.question for c in cases])
+    index = SearchIndex.build(list(articles), vectors, emb.dim, Fusion(), p)
+    raw = Fusion(lexical_scale=1.0)
+    n, m = len(cases), len(articles)
+    out = {k: np.zeros((n, m), dtype=np.float32) for k in ("dense", "passage", "bm25", "chars")}
+    texts = [u.text for u in index.units]
+    for i, c in enumerate(cases):
+        dense = index.matrix @ vectors[text_hash(p.query + c.question)]
+        if exclude_self:
+            dense = dense.copy()
+            for j, t in enumerate(texts):
+                if t == c.question:
+                    dense[j] = -1.0
+        _, per, _ = index.signals(c.question, dense, raw)
+        if exclude_self:
+            bm, ch = index.lexical.scores(c.question)
+            same = np.array([t == c.question for t in texts])
+            bm, ch = np.where(same, 0, bm), np.where(same, 0, ch)
+            per["lexical"] = np.maximum.reduceat(bm / (bm + 1.0), index.starts)
+            per["chars"] = np.maximum.reduceat(ch, index.starts)
+        out["dense"][i] = per["dense"]
+        out["passage"][i] = per["passage"]
+        lex = np.minimum(per["lexical"], 0.999999)
+        out["bm25"][i] = lex / (1 - lex)
+        out["chars"][i] = per["chars"]
+    return SignalTable(
+        [a.slug for a in articles], [c.expected for c in cases], [c.question for c in cases], **out
+    )
