@@ -12,6 +12,7 @@ from bot.texts import say
 from config import Settings, ValidationError
 from knowledge import KnowledgeBase, SearchResult
 from knowledge.text import detect_lang
+from knowledge.translations import in_language
 from router.masking import contains_card_details, mask_sensitive
 from router.service import Inbound, Router
 
@@ -34,11 +35,12 @@ class Dialogue:
         return asyncio.create_task(self.kb.search(mask_sensitive(text.strip()).text))
 
     async def respond(
-        self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None = None
+        self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None = None, lang: str | None = None
     ) -> list[dict[str, Any]]:
-        """The bot's turn after a customer message; returns the frames it sent."""
+        """The bot's turn after a customer message; returns the frames it sent. `lang`: the customer's
+        language as the channel knows it (the web chat widget's), for messages too short to tell."""
         try:
-            return await self._respond(inbound, prefetched)
+            return await self._respond(inbound, prefetched, lang)
         finally:
             if prefetched is not None:
                 self.discard(prefetched)
@@ -52,13 +54,14 @@ class Dialogue:
             prefetched.exception()  # looked at: asyncio does not log it as never retrieved
 
     async def _respond(
-        self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None
+        self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None, hint: str | None = None
     ) -> list[dict[str, Any]]:
         if inbound.duplicate:
             return []
         sent: list[dict[str, Any]] = []
         state = dict(inbound.bot_state)
-        lang = detect_lang(inbound.text) if len(inbound.text.split()) > 2 else state.get("lang", "sv")
+        short = len(inbound.text.split()) <= 2
+        lang = (state.get("lang") or hint or "sv") if short else detect_lang(inbound.text)
         state["lang"] = lang
         conv_id = inbound.conversation_id
         if contains_card_details(inbound.mask):
@@ -72,6 +75,7 @@ class Dialogue:
                 search = await prefetched
             else:
                 search = await self.kb.search(inbound.text)
+            search = in_language(search, self.kb.index.articles, lang)  # answer in the customer's language
         turn = Turn(inbound.text, signals, search, state)
         action = decide_turn(turn)
         if action.feedback is not None and state.get("last_answer"):

@@ -10,6 +10,7 @@ from config.errors import ValidationError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 STATUSES = ("draft", "published")
+FIELDS = ("slug", "title", "lang", "translation_of", "tags", "status", "body", "questions")
 
 
 @dataclass
@@ -21,6 +22,8 @@ class ArticleData:
     status: str = "published"
     body: str = ""
     questions: list[str] = field(default_factory=list)
+    # The slug of the article this one is a language version of (stored as the group's root slug).
+    translation_of: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -30,9 +33,11 @@ class ArticleData:
         """Validate and build; raises `ValidationError` naming the bad field."""
         if not isinstance(data, dict):
             raise ValidationError("an article must be an object")
-        unknown = set(data) - {"slug", "title", "lang", "tags", "status", "body", "questions"}
+        unknown = set(data) - set(FIELDS)
         if unknown:
-            raise ValidationError(f"unknown field(s): {', '.join(sorted(unknown))}")
+            raise ValidationError(
+                f"unknown field(s): {', '.join(sorted(unknown))}; the fields are {', '.join(FIELDS)}"
+            )
         slug = data.get("slug")
         title = data.get("title")
         if not isinstance(slug, str) or not SLUG_RE.match(slug):
@@ -46,6 +51,8 @@ class ArticleData:
         body = data.get("body", "")
         tags = data.get("tags", [])
         questions = data.get("questions", [])
+        translation_of = data.get("translation_of")
+        translation_of = None if translation_of == "" else translation_of  # an empty form field: none
         if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)?", lang):
             raise ValidationError("lang must be a language code such as 'sv' or 'en'")
         if status not in STATUSES:
@@ -56,6 +63,17 @@ class ArticleData:
             raise ValidationError("tags must be a list of strings")
         if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
             raise ValidationError("questions must be a list of strings")
+        if translation_of is not None and not (
+            isinstance(translation_of, str) and SLUG_RE.match(translation_of)
+        ):
+            raise ValidationError(
+                "translation_of must be the slug of the article this one is a language version of, or empty"
+            )
+        if translation_of == slug:
+            raise ValidationError(
+                "translation_of names the article itself: name the other language's article, "
+                "or leave it empty"
+            )
         return cls(
             slug=slug,
             title=title,
@@ -64,4 +82,5 @@ class ArticleData:
             status=status,
             body=body,
             questions=[q for q in questions if q.strip()],
+            translation_of=translation_of,
         )

@@ -18,6 +18,7 @@ from knowledge.decision import SearchResult, decide
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
 from knowledge.text import detect_lang
+from knowledge.translations import is_hit
 
 SEED = 20261125
 
@@ -114,10 +115,10 @@ def metrics(cases: Sequence[EvalCase], results: Sequence[SearchResult], seconds:
     n = len(cases)
     in_scope = [(c, r) for c, r in zip(cases, results, strict=True) if c.expected is not None]
     oos = [(c, r) for c, r in zip(cases, results, strict=True) if c.expected is None]
-    top1 = [r.best is not None and r.best.slug == c.expected for c, r in in_scope]
+    top1 = [is_hit(r, c.expected) for c, r in in_scope]  # another language version of it counts too
     answered = [(c, r) for c, r in zip(cases, results, strict=True) if r.decision == "answer"]
-    answered_ok = [r.best is not None and r.best.slug == c.expected for c, r in answered]
-    kept = [r.decision != "handoff" and r.best is not None and r.best.slug == c.expected for c, r in in_scope]
+    answered_ok = [is_hit(r, c.expected) for c, r in answered]
+    kept = [r.decision != "handoff" and is_hit(r, c.expected) for c, r in in_scope]
     return {
         "n": n,
         "n_in_scope": len(in_scope),

@@ -10,7 +10,9 @@ included, up to what `ArticleData.from_dict` normalises (blank questions are dro
 - CSV keeps lists in one cell separated by `|`: a `|` or `\\` inside a tag or question is written as `\\|`
   or `\\\\` and read back; any other backslash is literal. Empty tags are dropped in CSV;
 - the CSV `tags` column (not in SPEC's list) is written only when some article has tags; it is read if
-  present. Columns may come in any order; a header separated by `;` (Swedish Excel) is accepted.
+  present. Columns may come in any order; a header separated by `;` (Swedish Excel) is accepted;
+- `translation_of` (the slug of the article this one is a language version of) is written only when set:
+  a front matter key, a `.jsonl` key, and a CSV column only when some article has it (like `tags`).
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ import yaml
 from config.errors import ImportFormatError, ValidationError
 from knowledge.article_data import ArticleData
 
-FRONT_MATTER_KEYS = ("slug", "title", "lang", "tags", "status", "questions")
+FRONT_MATTER_KEYS = ("slug", "title", "lang", "translation_of", "tags", "status", "questions")
 CSV_COLUMNS = ("slug", "title", "lang", "status", "body", "questions")
+CSV_OPTIONAL_COLUMNS = ("tags", "translation_of")  # written only when some article has them
 _FIELDS = (*FRONT_MATTER_KEYS, "body")
-_OPTIONAL = ("lang", "tags", "status", "questions")  # null (or an empty CSV cell) means "the default"
+_OPTIONAL = ("lang", "tags", "status", "questions", "translation_of")  # null or "" means "the default"
 _WIDE = 1 << 30  # no line folding in dumped YAML
 _CSV_FIELD_LIMIT = (1 << 31) - 1  # bodies may be longer than csv's default 128 KiB
 
@@ -90,17 +93,16 @@ def write_articles(articles: list[ArticleData], path: Path) -> None:
     if suffix not in (".jsonl", ".csv"):
         path.mkdir(parents=True, exist_ok=True)
         for a in valid:
-            front = {
-                k: v for k, v in a.to_dict().items() if k != "body"
-            }  # slug, title, lang, tags, status, …
+            front = {k: v for k, v in _fields(a).items() if k != "body"}  # slug, title, lang, tags, …
             dumped = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=_WIDE)
             (path / f"{a.slug}.md").write_bytes(f"---\n{dumped}---\n\n{a.body}".encode())
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".jsonl":
-        text = "".join(json.dumps(a.to_dict(), ensure_ascii=False) + "\n" for a in valid)
+        text = "".join(json.dumps(_fields(a), ensure_ascii=False) + "\n" for a in valid)
     else:
-        columns = [*CSV_COLUMNS, *(["tags"] if any(a.tags for a in valid) else [])]
+        used = [c for c in CSV_OPTIONAL_COLUMNS if any(getattr(a, c) for a in valid)]
+        columns = [*CSV_COLUMNS, *used]
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)  # its "\r\n" terminator makes a lone "\r" in a field get quoted too
         writer.writerow(columns)
@@ -109,6 +111,13 @@ def write_articles(articles: list[ArticleData], path: Path) -> None:
             writer.writerow([cells[c] for c in columns])
         text = buffer.getvalue()
     path.write_bytes(text.encode())
+
+
+def _fields(article: ArticleData) -> dict[str, Any]:
+    """The article's keys in file order; `translation_of` only when set."""
+    data = article.to_dict()
+    order = ("slug", "title", "lang", "translation_of", "tags", "status", "body", "questions")
+    return {k: data[k] for k in order if not (k == "translation_of" and data[k] is None)}
 
 
 def _validated(articles: list[ArticleData]) -> list[ArticleData]:
@@ -295,12 +304,13 @@ def _csv_header(row: list[str], where: str, line: int) -> list[str]:
     columns = [c.strip().lower() for c in row]
     found = {
         "missing": [c for c in CSV_COLUMNS if c not in columns],
-        "unknown": [c for c in columns if c not in (*CSV_COLUMNS, "tags")],
+        "unknown": [c for c in columns if c not in (*CSV_COLUMNS, *CSV_OPTIONAL_COLUMNS)],
         "repeated": sorted({c for c in columns if columns.count(c) > 1}),
     }
     problems = [f"{label} column(s) {', '.join(names)}" for label, names in found.items() if names]
     if problems:
-        expected = f"the first line must be the header {','.join(CSV_COLUMNS)} (a tags column is optional)"
+        optional = " and ".join(CSV_OPTIONAL_COLUMNS)
+        expected = f"the first line must be the header {','.join(CSV_COLUMNS)} (optional: {optional})"
         raise ImportFormatError(where, line, f"{'; '.join(problems)}: {expected}")
     return columns
 

@@ -21,6 +21,8 @@ class Article(Base):
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(500))
     lang: Mapped[str] = mapped_column(String(16), default="sv")
+    # The root slug of the article this one is a language version of; null: none (or the group's root).
+    translation_of: Mapped[str | None] = mapped_column(String(200), index=True)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="published")
     body: Mapped[str] = mapped_column(Text, default="")

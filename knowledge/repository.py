@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -33,7 +34,20 @@ def to_data(article: Article) -> ArticleData:
         status=article.status,
         body=article.body,
         questions=[q.text for q in article.questions],
+        translation_of=article.translation_of,
     )
+
+
+def group_key(article: Article) -> str:
+    """Language versions of one article share this key: the root's slug."""
+    return article.translation_of or article.slug
+
+
+def by_group(articles: Iterable[Article]) -> dict[str, list[Article]]:
+    groups: dict[str, list[Article]] = {}
+    for a in articles:
+        groups.setdefault(group_key(a), []).append(a)
+    return groups
 
 
 def to_indexed(article: Article) -> IndexedArticle:
@@ -45,12 +59,19 @@ def to_indexed(article: Article) -> IndexedArticle:
         tags=tuple(article.tags or ()),
         body=article.body,
         questions=tuple(q.text for q in article.questions),
+        group=group_key(article),
     )
 
 
-def article_json(article: Article) -> dict[str, Any]:
+def article_json(article: Article, group: Sequence[Article] = ()) -> dict[str, Any]:
+    """The article for the API; `group`: its language versions (it may be among them), from `members`."""
     data = to_data(article).to_dict()
     data.update(
+        translations=[
+            {"slug": m.slug, "lang": m.lang, "title": m.title, "status": m.status}
+            for m in sorted(group, key=lambda m: (m.translation_of is not None, m.lang, m.slug))
+            if m.id != article.id
+        ],
         version=article.version,
         created_at=article.created_at.isoformat(),
         updated_at=article.updated_at.isoformat(),
@@ -81,6 +102,26 @@ async def articles_by_slug(session: AsyncSession, slugs: list[str]) -> list[Arti
     return list(rows)
 
 
+async def members(session: AsyncSession, article: Article) -> list[Article]:
+    """Every language version of `article`'s group, itself included."""
+    key = group_key(article)
+    rows = await session.scalars(
+        select(Article).where((Article.slug == key) | (Article.translation_of == key)).order_by(Article.id)
+    )
+    return list(rows)
+
+
+async def describe(session: AsyncSession, article: Article) -> dict[str, Any]:
+    """`article_json` with the article's language versions."""
+    return article_json(article, await members(session, article))
+
+
+def regrouped(session: AsyncSession) -> set[str]:
+    """Slugs of other articles whose group a write in this session changed (they need re-indexing)."""
+    found: set[str] = session.info.setdefault("kundresa.regrouped", set())
+    return found
+
+
 async def find(session: AsyncSession, slug: str) -> Article | None:
     return await session.scalar(
         select(Article).where(Article.slug == slug).options(selectinload(Article.questions))
@@ -101,12 +142,18 @@ async def upsert(
     author: str | None = None,
     question_source: str = "admin",
     sources: dict[str, str] | None = None,
+    pending: Mapping[str, str | None] | None = None,
 ) -> tuple[Article, Change]:
     """Create or update by slug; keeps the source of questions that stay; records a version.
 
     `sources` names the source of particular questions (a restore brings back where each came from).
+    `translation_of` is stored as the root of its group (see `resolve_root`; `pending`: the
+    `translation_of` of the other articles of the same import, which may not be saved yet). An article
+    that had language versions and becomes a version of another article takes them along into that group.
     """
     data = replace(data, questions=_dedupe(data.questions))
+    if data.translation_of is not None:
+        data = replace(data, translation_of=await resolve_root(session, data, pending or {}))
     sources = sources or {}
     article = await find(session, data.slug)
     if article is None:
@@ -114,6 +161,7 @@ async def upsert(
             slug=data.slug,
             title=data.title,
             lang=data.lang,
+            translation_of=data.translation_of,
             tags=list(data.tags),
             status=data.status,
             body=data.body,
@@ -133,6 +181,7 @@ async def upsert(
         return article, "unchanged"
     article.title, article.lang, article.status, article.body = data.title, data.lang, data.status, data.body
     article.tags = list(data.tags)
+    article.translation_of = data.translation_of
     old = {q.text: q for q in article.questions}
     questions = []
     for i, text in enumerate(data.questions):
@@ -150,7 +199,62 @@ async def upsert(
             article_id=article.id, version=article.version, snapshot=_snapshot(article), author=author
         )
     )
+    if data.translation_of is not None:
+        await _regroup(session, data.slug, data.translation_of, author, skip=set(pending or ()))
     return article, "updated"
+
+
+async def resolve_root(
+    session: AsyncSession, data: ArticleData, pending: Mapping[str, str | None] | None = None
+) -> str | None:
+    """The root slug of the group `data.translation_of` names: a version of a version belongs to the
+    first one's group. `pending` (slug -> translation_of) overrides the database for articles being
+    imported together. Raises `ValidationError` for a missing target or a loop."""
+    pending = pending or {}
+    chain = [data.slug]
+    target = data.translation_of
+    while target is not None:
+        if target in chain:
+            loop = " -> ".join([*chain, target])
+            raise ValidationError(
+                f"translation_of of {data.slug!r} makes a loop ({loop}): a group has one main article; "
+                f"clear translation_of on the one that should be the main version"
+            )
+        if target in pending:
+            following = pending[target]
+        else:
+            row = (
+                await session.execute(select(Article.translation_of).where(Article.slug == target))
+            ).first()
+            if row is None:
+                raise ValidationError(
+                    f"translation_of of {data.slug!r} names {target!r}, which is no article: create "
+                    f"{target!r} first (or import it in the same file), or correct the slug"
+                )
+            following = row[0]
+        chain.append(target)
+        if following is None:
+            return target
+        target = following
+    return None
+
+
+async def _regroup(
+    session: AsyncSession, old: str, new: str | None, author: str | None, skip: Iterable[str] = ()
+) -> None:
+    """The language versions of `old` (a former root) join `new`'s group, or become their own group
+    around the oldest of them when `new` is None (the root is deleted); each gets a version."""
+    rows = await session.scalars(
+        select(Article)
+        .where(Article.translation_of == old, Article.slug.not_in(list(skip)))
+        .options(selectinload(Article.questions))
+        .order_by(Article.id)
+    )
+    versions = list(rows)
+    for i, member in enumerate(versions):
+        root = new if new is not None else (None if i == 0 else versions[0].slug)
+        await upsert(session, replace(to_data(member), translation_of=root), author=author)
+        regrouped(session).add(member.slug)
 
 
 async def create(session: AsyncSession, data: ArticleData, *, author: str | None = None) -> Article:
@@ -178,9 +282,13 @@ async def add_question(
     return article, True
 
 
-async def delete(session: AsyncSession, slug: str) -> None:
+async def delete(session: AsyncSession, slug: str, *, author: str | None = None) -> None:
+    """Delete; language versions of a deleted main article stay a group around the oldest of them."""
     article = await get(session, slug)
     await session.delete(article)
+    await session.flush()
+    if article.translation_of is None:
+        await _regroup(session, slug, None, author)
 
 
 async def versions(session: AsyncSession, slug: str) -> list[ArticleVersion]:

@@ -20,6 +20,7 @@ from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
 from knowledge.models import GapQuestion
 from knowledge.text import detect_lang
+from knowledge.translations import distinct_groups, in_language
 
 
 @dataclass
@@ -121,16 +122,17 @@ class KnowledgeBase:
             question,
             dense=dense,
             include_drafts=include_drafts,
-            lang=lang,
-            limit=limit or self.settings.max_results,
+            limit=2 * (limit or self.settings.max_results),  # room for language versions of one article
             fusion=Fusion.of(tuned),
         )
-        return decide(question, ranked, tuned)
+        ranked = distinct_groups(ranked, limit or self.settings.max_results)
+        result = decide(question, ranked, tuned)
+        return in_language(result, self.index.articles, lang or detect_lang(question))
 
     # -- writes --------------------------------------------------------------------------------------
     async def get(self, slug: str) -> dict[str, Any]:
         async with self.sessions() as session:
-            return repo.article_json(await repo.get(session, slug))
+            return await repo.describe(session, await repo.get(session, slug))
 
     async def list_articles(
         self,
@@ -142,6 +144,7 @@ class KnowledgeBase:
     ) -> list[dict[str, Any]]:
         async with self.sessions() as session:
             rows = await repo.all_articles(session)
+        groups = repo.by_group(rows)
         out = []
         for a in rows:
             if (
@@ -152,22 +155,22 @@ class KnowledgeBase:
                 continue
             if query and query.lower() not in f"{a.slug} {a.title}".lower():
                 continue
-            out.append(repo.article_json(a))
+            out.append(repo.article_json(a, groups[repo.group_key(a)]))
         return out
 
     async def save(self, data: ArticleData, *, author: str | None = None) -> tuple[dict[str, Any], str]:
         async with self.sessions() as session, session.begin():
             article, change = await repo.upsert(session, data, author=author)
-            result = repo.article_json(article)
+            result = await repo.describe(session, article)
         if change != "unchanged":
-            await self.reindex([data.slug])
+            await self.reindex([data.slug, *repo.regrouped(session)])
         return result, change
 
     async def create(self, data: ArticleData, *, author: str | None = None) -> dict[str, Any]:
         """Create a new article; `ConflictError` when the slug exists."""
         try:
             async with self.sessions() as session, session.begin():
-                result = repo.article_json(await repo.create(session, data, author=author))
+                result = await repo.describe(session, await repo.create(session, data, author=author))
         except IntegrityError as exc:  # another request created it between our check and insert
             raise ConflictError(f"an article with slug {data.slug!r} exists") from exc
         await self.reindex([data.slug])
@@ -176,7 +179,7 @@ class KnowledgeBase:
     async def delete(self, slug: str) -> None:
         async with self.sessions() as session, session.begin():
             await repo.delete(session, slug)
-        await self.reindex([slug])
+        await self.reindex([slug, *repo.regrouped(session)])
 
     async def add_question(
         self, slug: str, text: str, *, source: str = "admin", author: str | None = None
@@ -203,8 +206,8 @@ class KnowledgeBase:
     async def restore(self, slug: str, version: int, *, author: str | None = None) -> dict[str, Any]:
         async with self.sessions() as session, session.begin():
             article = await repo.restore(session, slug, version, author=author)
-            result = repo.article_json(article)
-        await self.reindex([slug])
+            result = await repo.describe(session, article)
+        await self.reindex([slug, *repo.regrouped(session)])
         return result
 
     async def import_articles(
@@ -217,14 +220,16 @@ class KnowledgeBase:
     ) -> ImportReport:
         """Upsert all in one transaction: a failure leaves nothing half-imported."""
         report = ImportReport()
+        pending = {a.slug: a.translation_of for a in articles}  # a target may come later in the file
         async with self.sessions() as session, session.begin():
             for data in articles:
-                _, change = await repo.upsert(session, data, author=author)
+                _, change = await repo.upsert(session, data, author=author, pending=pending)
                 getattr(report, change).append(data.slug)
                 if progress:
                     progress(1)
         if report.created or report.updated:
-            await self.reindex(report.created + report.updated, embed_progress)
+            regrouped = repo.regrouped(session) - {*report.created, *report.updated}
+            await self.reindex([*report.created, *report.updated, *regrouped], embed_progress)
         return report
 
     async def export_articles(self) -> list[ArticleData]:

@@ -101,8 +101,30 @@ async def test_migrations_on_postgres(pg_db_url: str) -> None:
         async with engine.connect() as conn:
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
             version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            columns = await conn.run_sync(lambda c: {x["name"] for x in inspect(c).get_columns("articles")})
         assert {"articles", "conversations", "messages", "tickets", "users", "outbox_events"} <= tables
-        assert version == "0001"
+        assert version == "0002" and "translation_of" in columns
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0002_keeps_existing_articles_on_postgres(pg_db_url: str) -> None:
+    from bot.migrate import upgrade
+
+    engine = create_engine(_settings(pg_db_url).database)
+    try:
+        await upgrade(engine, "0001")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO articles (slug, title, lang, tags, status, body, version, created_at, "
+                    "updated_at) VALUES ('old', 'Old', 'sv', '[]', 'published', 'Body', 1, now(), now())"
+                )
+            )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT slug, translation_of FROM articles"))).all()
+        assert [tuple(r) for r in rows] == [("old", None)]
     finally:
         await engine.dispose()
 

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections import defaultdict, deque
 from typing import Any
@@ -21,6 +22,7 @@ from router.service import Router
 
 log = logging.getLogger("kundresa.webchat")
 CONTEXT_KEYS = ("step", "order_id", "amount", "currency")
+LANG_RE = re.compile(r"[a-z]{2,3}")  # the widget's `lang` query parameter; anything else is ignored
 
 
 def sign_user(user: str, secret: str) -> str:
@@ -134,11 +136,13 @@ class ChatSession:
         settings: Settings,
         conversation_id: int,
         context: dict[str, Any],
+        lang: str | None = None,
     ) -> None:
         self.ws, self.channel, self.router, self.dialogue = ws, channel, router, dialogue
         self.settings = settings
         self.conversation_id = conversation_id
         self.context = context
+        self.lang = lang  # the widget's language: answers to messages too short to tell come in it
         self.limiter = channel.limiter(conversation_id, settings.chat.messages_per_minute)
 
     async def error(self, code: str, message: str, **extra: Any) -> None:
@@ -225,7 +229,7 @@ class ChatSession:
         except BaseException:
             self.dialogue.discard(prefetched)
             raise
-        await self.dialogue.respond(inbound, prefetched)
+        await self.dialogue.respond(inbound, prefetched, self.lang)
 
     async def on_choose(self, frame: dict[str, Any]) -> None:
         slug = frame.get("article")
@@ -313,7 +317,10 @@ async def chat_handler(
         if secret is not None and vip_sig and user:
             vip = hmac.compare_digest(sign_user(f"vip:{user}", secret.get_secret_value()), vip_sig.lower())
     _, conv_id = await router.identify(evidence, email=verified_email, vip=vip or None)
-    session = ChatSession(ws, channel, router, dialogue, settings, conv_id, context)
+    lang = q.get("lang", "").lower()
+    session = ChatSession(
+        ws, channel, router, dialogue, settings, conv_id, context, lang if LANG_RE.fullmatch(lang) else None
+    )
     channel.sockets[conv_id].add(ws)
     try:
         async for msg in ws:

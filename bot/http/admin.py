@@ -339,7 +339,7 @@ async def delete_question(request: web.Request) -> web.Response:
             raise NotFoundError(f"article {slug!r} has no example question {text!r}")
         data.questions = [q for q in data.questions if q != text]
         article, _ = await repo.upsert(session, data, author=user_of(request).name)
-        result = repo.article_json(article)
+        result = await repo.describe(session, article)
     await kb.refresh()
     return web.json_response({"removed": text, "article": result})
 

@@ -12,7 +12,7 @@ from config import ValidationError
 from knowledge import ArticleData
 
 # What GET returns besides the article itself; a client may PUT back what it got.
-READ_ONLY = ("version", "created_at", "updated_at", "question_sources")
+READ_ONLY = ("version", "created_at", "updated_at", "question_sources", "translations")
 
 
 def _editable(body: dict[str, Any]) -> dict[str, Any]:

@@ -845,7 +845,7 @@
   let contextTimer = 0;
 
   function wsUrl() {
-    const params = new URLSearchParams({ visitor: state.visitor });
+    const params = new URLSearchParams({ visitor: state.visitor, lang: cfg.lang });
     if (cfg.user) params.set('user', cfg.user);
     if (cfg.email) params.set('email', cfg.email);
     if (cfg.sig) params.set('sig', cfg.sig);

@@ -51,6 +51,9 @@ def tricky() -> list[ArticleData]:
         ArticleData(slug="multiline-title", title='multi\nline\n---\n"title"\r\n', body=""),
         ArticleData(slug="no-newline", title=" leading space", body="no newline at the end"),
         ArticleData(slug="long", title="Long", body="lång rad " * 30_000 + "\n"),
+        ArticleData(slug="basic-en", title="Refunds", lang="en", body="How to.\n", translation_of="basic"),
+        ArticleData(slug="yaml-looking-target", title="T", lang="en", translation_of="2024-01-01"),
+        ArticleData(slug="yes-en", title="Yes", lang="en", translation_of="yes"),
     ]
     articles += [
         ArticleData(slug=f"special-{i:02d}", title=title, body=f"body for {title}", tags=[title])
@@ -116,6 +119,56 @@ def test_csv_header_is_the_spec_one_unless_there_are_tags(tmp_path: Path) -> Non
     assert (tmp_path / "a.csv").read_text().splitlines()[0] == "slug,title,lang,status,body,questions"
     write_articles([ArticleData(slug="a", title="A", tags=["x"])], tmp_path / "b.csv")
     assert (tmp_path / "b.csv").read_text().splitlines()[0] == "slug,title,lang,status,body,questions,tags"
+
+
+def test_translation_of_is_written_only_when_set(tmp_path: Path) -> None:
+    plain = ArticleData(slug="hej", title="Hej", body="Body\n")
+    version = ArticleData(slug="hi", title="Hi", lang="en", body="Body\n", translation_of="hej")
+    write_articles([plain, version], tmp_path / "out")
+    assert "translation_of" not in (tmp_path / "out" / "hej.md").read_text()
+    assert (tmp_path / "out" / "hi.md").read_text() == (
+        "---\nslug: hi\ntitle: Hi\nlang: en\ntranslation_of: hej\ntags: []\nstatus: published\n"
+        "questions: []\n---\n\nBody\n"
+    )
+    write_articles([plain, version], tmp_path / "kb.jsonl")
+    first, second = (tmp_path / "kb.jsonl").read_text().splitlines()
+    assert "translation_of" not in first
+    assert second.startswith('{"slug": "hi", "title": "Hi", "lang": "en", "translation_of": "hej", "tags"')
+    write_articles([plain], tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_text().splitlines()[0] == "slug,title,lang,status,body,questions"
+    write_articles([plain, version], tmp_path / "b.csv")
+    text = (tmp_path / "b.csv").read_bytes().decode()
+    assert text.splitlines()[0] == "slug,title,lang,status,body,questions,translation_of"
+    assert text.endswith('"Body\n",,hej\r\n')
+    for name in ("out", "kb.jsonl", "b.csv"):
+        assert read_articles(tmp_path / name) == [plain, version]
+
+
+def test_hand_written_translation_of(tmp_path: Path) -> None:
+    md(tmp_path, "---\nslug: hi\ntitle: Hi\nlang: en\ntranslation_of: hej\n---\nBody\n")
+    md(tmp_path, "---\nslug: hej\ntitle: Hej\ntranslation_of:\n---\nBody\n", "hej.md")
+    assert [(a.slug, a.translation_of) for a in read_articles(tmp_path)] == [("hi", "hej"), ("hej", None)]
+    path = tmp_path / "kb.jsonl"
+    path.write_text('{"slug": "a", "title": "A", "translation_of": null}\n{"slug": "b", "title": "B", '
+                    '"translation_of": "a"}\n')  # fmt: skip
+    assert [a.translation_of for a in read_articles(path)] == [None, "a"]
+    path = tmp_path / "kb.csv"
+    path.write_text("translation_of,slug,title,lang,status,body,questions\n,a,A,sv,,x,\na,b,B,en,,y,\n")
+    assert [a.translation_of for a in read_articles(path)] == [None, "a"]
+
+
+def test_translation_of_errors_name_the_line(tmp_path: Path) -> None:
+    folder = md(tmp_path, "---\nslug: hej\ntitle: Hej\n\ntranslation_of: hej\n---\nBody\n")
+    err = error_of(folder)
+    assert err.line == 5 and "names the article itself" in err.problem and "translation_of" in err.problem
+    (tmp_path / "a.md").unlink()
+    md(tmp_path, "---\nslug: hej\ntitle: Hej\ntranslation_of: 2024\n---\nBody\n")
+    err = error_of(tmp_path)
+    assert err.line == 4 and 'write it in quotes, "2024"' in err.problem
+    path = tmp_path / "kb.csv"
+    path.write_text("slug,title,lang,status,body,questions,translation_of\na,A,sv,,x,,Not A Slug\n")
+    err = error_of(path)
+    assert err.line == 2 and "translation_of must be the slug" in err.problem
 
 
 def test_blank_questions_are_dropped(tmp_path: Path) -> None:
