@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     se = kb.add_parser("search", help="what the bot would do with a question")
     se.add_argument("question")
     se.add_argument("--json", action="store_true")
-    se.add_argument("--lang")
+    se.add_argument("--lang", help="the customer's language: show the version in it where one exists")
     se.add_argument("--drafts", action="store_true", help="include draft articles")
     se.set_defaults(func=cmd_kb_search)
 

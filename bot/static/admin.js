@@ -34,6 +34,9 @@
       pickArticle: 'Välj en artikel i listan eller skapa en ny.', title: 'Rubrik', slug: 'Slug (adress)',
       slugHint: 'Små bokstäver, siffror och bindestreck.', slugFixed: 'Slug kan inte ändras när artikeln finns.',
       tags: 'Taggar', tagsPlaceholder: 't.ex. betalning, swish', body: 'Svar (Markdown)',
+      translationOf: 'Språkversion av', noTranslation: '– ingen: egen artikel –',
+      translationOfHint: 'Samma svar på ett annat språk. Boten svarar på kundens språk när den versionen är publicerad.',
+      languageVersions: 'Språkversioner', mainVersion: 'huvudversion', alsoIn: (langs) => `även ${langs}`,
       bodyHint: '**fetstil**, *kursiv*, [länk](https://…), `kod`, listor med - eller 1. och # rubrik.',
       questions: 'Exempelfrågor', questionsHint: 'Så som kunder formulerar sig. Boten känner igen liknande frågor.',
       newQuestion: 'Ny exempelfråga', questionPlaceholder: 'Skriv en fråga som en kund skulle ställa…', addQuestion: 'Lägg till fråga',
@@ -57,7 +60,9 @@
       by: (a) => `av ${a}`,
       tryTitle: 'Testa en fråga', tryIntro: 'Skriv en fråga som en kund skulle göra (svenska eller engelska) och se vad boten skulle göra.',
       tryLabel: 'Kundens fråga', tryRun: 'Testa', tryPlaceholder: 't.ex. Varför nekas mitt kort?', includeDrafts: 'Ta med utkast',
-      articleLang: 'Artiklarnas språk', allLanguages: 'Artiklar på alla språk', tryEmpty: 'Skriv en fråga först.',
+      articleLang: 'Kundens språk', allLanguages: 'Kundens språk: som frågan', tryEmpty: 'Skriv en fråga först.',
+      confidenceBar: 'Säkerhet', zones: { answer: 'svarar', clarify: 'frågar vad kunden menar', handoff: 'lämnar över' },
+      marks: { answer: (x) => `svarar från ${x}`, clarify: (x) => `frågar från ${x}` },
       decisions: { answer: 'Svarar', clarify: 'Frågar vad kunden menar', handoff: 'Lämnar över till en person' },
       decisionHelp: {
         answer: 'Boten är säker nog och svarar med den översta artikeln.',
@@ -110,6 +115,9 @@
       pickArticle: 'Pick an article from the list or create a new one.', title: 'Title', slug: 'Slug (address)',
       slugHint: 'Lowercase letters, digits and hyphens.', slugFixed: 'The slug cannot change once the article exists.',
       tags: 'Tags', tagsPlaceholder: 'e.g. payment, swish', body: 'Answer (Markdown)',
+      translationOf: 'Language version of', noTranslation: '– none: an article of its own –',
+      translationOfHint: 'The same answer in another language. The bot answers in the customer\'s language when that version is published.',
+      languageVersions: 'Language versions', mainVersion: 'main version', alsoIn: (langs) => `also ${langs}`,
       bodyHint: '**bold**, *italic*, [link](https://…), `code`, lists with - or 1. and # heading.',
       questions: 'Example questions', questionsHint: 'The way customers put it. The bot recognises similar questions.',
       newQuestion: 'New example question', questionPlaceholder: 'Type a question a customer would ask…', addQuestion: 'Add question',
@@ -133,7 +141,9 @@
       by: (a) => `by ${a}`,
       tryTitle: 'Try a question', tryIntro: 'Type a question the way a customer would (Swedish or English) and see what the bot would do.',
       tryLabel: 'The customer\'s question', tryRun: 'Try', tryPlaceholder: 'e.g. Why is my card declined?', includeDrafts: 'Include drafts',
-      articleLang: 'Article language', allLanguages: 'Articles in any language', tryEmpty: 'Type a question first.',
+      articleLang: 'Customer\'s language', allLanguages: 'Customer\'s language: as the question', tryEmpty: 'Type a question first.',
+      confidenceBar: 'Confidence', zones: { answer: 'answers', clarify: 'asks what the customer means', handoff: 'hands off' },
+      marks: { answer: (x) => `answers from ${x}`, clarify: (x) => `clarifies from ${x}` },
       decisions: { answer: 'Answers', clarify: 'Asks what the customer means', handoff: 'Hands over to a person' },
       decisionHelp: {
         answer: 'The bot is sure enough and answers with the top article.',
@@ -262,7 +272,7 @@
     if (!state.config) return;
     renderFilters();
     renderList();
-    if (!$('editor').hidden) { renderEditorChrome(); renderQuestions(); renderPreview(); }
+    if (!$('editor').hidden) { renderEditorChrome(); renderQuestions(); renderPreview(); renderVersions(state.base); }
     if (!$('history-card').hidden) renderHistory();
     if (state.tryResult) renderTry(state.tryResult);
     renderGaps();
@@ -363,6 +373,35 @@
     const langSel = $('editor-lang');
     const have = [...langSel.options].map((o) => o.value);
     for (const l of langs) if (!have.includes(l)) langSel.append(option(l, l));
+    renderTranslationSelect($('editor-translation').value);
+  }
+
+  /** "Language version of": every other article; the saved value is kept even before the list loads. */
+  function renderTranslationSelect(value) {
+    const select = $('editor-translation');
+    const own = state.base ? state.base.slug : $('editor-slug').value.trim();
+    const others = state.articles.filter((a) => a.slug !== own)
+      .sort((a, b) => String(a.title).localeCompare(String(b.title), loc()));
+    const options = others.map((a) => option(a.slug, `${a.title} (${a.lang}) · ${a.slug}`));
+    if (value && !others.some((a) => a.slug === value)) options.unshift(option(value, value));
+    select.replaceChildren(option('', t.noTranslation), ...options);
+    select.value = value || '';
+  }
+
+  /** The article's other language versions, each a link that opens it. */
+  function renderVersions(a) {
+    const versions = (a && a.translations) || [];
+    const main = a ? a.translation_of || a.slug : null;
+    const items = versions.map((v) => {
+      const li = el('li');
+      li.dataset.slug = v.slug;
+      li.append(el('span', 'badge', v.lang), button('btn-link', v.title, () => openArticle(v.slug)));
+      if (v.slug === main) li.append(el('span', 'hint', t.mainVersion));
+      if (v.status === 'draft') li.append(el('span', 'badge draft', t.draft));
+      return li;
+    });
+    $('editor-versions').replaceChildren(...items);
+    $('editor-versions-box').hidden = !items.length;
   }
 
   function matches(a, words) {
@@ -389,6 +428,8 @@
       const meta = el('span', 'meta');
       meta.append(el('span', `badge ${a.status}`, t[a.status] || a.status), el('span', null, a.lang), el('span', null, `· ${teamOf(a).team}`),
         el('span', null, `· ${t.nQuestions((a.questions || []).length)}`));
+      const others = unique((a.translations || []).map((v) => v.lang));
+      if (others.length) meta.append(el('span', 'versions-langs', `· ${t.alsoIn(others.join(', '))}`));
       b.append(el('span', 'title', a.title), meta);
       b.addEventListener('click', () => openArticle(a.slug));
       li.append(b);
@@ -402,7 +443,7 @@
   /* ------------------------------------------------------------------ articles: editor */
 
   function snapshotOf(a) {
-    return JSON.stringify([a.title, a.slug, a.lang, (a.tags || []).join(','), a.body]);
+    return JSON.stringify([a.title, a.slug, a.lang, (a.tags || []).join(','), a.body, a.translation_of || null]);
   }
   function fields() {
     return {
@@ -411,6 +452,7 @@
       lang: $('editor-lang').value,
       tags: parseTags($('editor-tags').value),
       body: $('editor-body').value,
+      translation_of: $('editor-translation').value || null,
     };
   }
   function isDirty() {
@@ -443,6 +485,8 @@
     langSel.value = a.lang || 'sv';
     $('editor-tags').value = (a.tags || []).join(', ');
     $('editor-body').value = a.body || '';
+    renderTranslationSelect(a.translation_of || '');
+    renderVersions(a.slug ? a : null);
   }
 
   function questionsFrom(article) {
@@ -774,6 +818,7 @@
     const lines = [
       `title: ${snap.title || ''}`,
       `lang: ${snap.lang || ''}`,
+      ...(snap.translation_of ? [`translation_of: ${snap.translation_of}`] : []),
       `status: ${snap.status || ''}`,
       `tags: ${(snap.tags || []).join(', ')}`,
       'questions:',
@@ -898,6 +943,39 @@
     return td;
   }
 
+  /** The confidence (0–1) as a bar with the clarify and answer thresholds marked; null without thresholds. */
+  function confidenceBar(data) {
+    const th = data.thresholds;
+    if (!th || !Number.isFinite(Number(th.answer)) || !Number.isFinite(Number(th.clarify))) return null;
+    const clamp = (x) => Math.max(0, Math.min(1, Number(x) || 0));
+    const conf = clamp(data.confidence);
+    const zone = conf >= Number(th.answer) ? 'answer' : conf >= Number(th.clarify) ? 'clarify' : 'handoff';
+    const box = el('div', 'confbar');
+    box.dataset.zone = zone;
+    const track = el('div', 'confbar-track');
+    track.setAttribute('role', 'meter');
+    track.setAttribute('aria-valuemin', '0');
+    track.setAttribute('aria-valuemax', '1');
+    track.setAttribute('aria-valuenow', String(conf));
+    track.setAttribute('aria-valuetext', `${num(conf, 2)}: ${t.zones[zone]}`);
+    track.setAttribute('aria-label', t.confidenceBar);
+    const fill = el('i', 'confbar-fill');
+    fill.style.width = `${conf * 100}%`;
+    track.append(fill);
+    for (const kind of ['clarify', 'answer']) {
+      const mark = el('span', `confbar-mark mark-${kind}`);
+      mark.style.left = `${clamp(th[kind]) * 100}%`;
+      mark.title = t.marks[kind](num(th[kind], 2));
+      track.append(mark);
+    }
+    const legend = el('div', 'confbar-legend');
+    const label = el('span', 'confbar-label');
+    label.append(`${t.confidenceBar} ${num(conf, 2)}: `, el('b', null, t.zones[zone]));
+    legend.append(label, el('span', null, `${t.marks.clarify(num(th.clarify, 2))} · ${t.marks.answer(num(th.answer, 2))}`));
+    box.append(track, legend);
+    return box;
+  }
+
   function renderTry(data) {
     const box = $('try-result');
     const head = el('div', 'decision');
@@ -905,8 +983,10 @@
     head.append(el('span', `badge d-${data.decision}`, t.decisions[data.decision] || data.decision),
       el('span', 'hint', t.confidence(num(data.confidence, 3))));
     const help = el('p', 'hint', t.decisionHelp[data.decision] || '');
+    const bar = confidenceBar(data);
+    const top = bar ? [head, help, bar] : [head, help];
     const articles = data.articles || [];
-    if (!articles.length) { box.replaceChildren(head, help, el('p', 'empty', t.noHits)); return; }
+    if (!articles.length) { box.replaceChildren(...top, el('p', 'empty', t.noHits)); return; }
     const offered = new Set(data.options || []);
     const max = Math.max(1, ...articles.map((a) => Number(a.score) || 0));
     const table = el('table', 'data');
@@ -921,7 +1001,7 @@
       tr.append(el('td', 'num', String(i + 1)));
       const name = el('td');
       const open = button('btn-link', a.title, () => openArticle(a.slug));
-      name.append(open, el('div', 'hint', a.slug));
+      name.append(open, el('div', 'hint', `${a.slug} · ${a.lang}`));
       const badges = el('div', 'row');
       if (a.status === 'draft') badges.append(el('span', 'badge draft', t.draft));
       if (offered.has(a.slug)) badges.append(el('span', 'badge d-answer', t.offered));
@@ -938,7 +1018,7 @@
     table.append(thead, tbody);
     const wrap = el('div', 'table-wrap');
     wrap.append(table);
-    box.replaceChildren(head, help, wrap);
+    box.replaceChildren(...top, wrap);
   }
 
   /* ------------------------------------------------------------------ knowledge gaps */
@@ -1492,6 +1572,7 @@
     $('editor-body').addEventListener('input', () => { renderPreview(); updateDirty(); });
     $('editor-tags').addEventListener('input', () => { renderTeamHint(); updateDirty(); });
     $('editor-lang').addEventListener('change', updateDirty);
+    $('editor-translation').addEventListener('change', updateDirty);
     $('editor-question-add').addEventListener('click', addQuestion);
     $('editor-question-input').addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); addQuestion(); }

@@ -381,3 +381,56 @@ async def test_script_in_an_article_runs_nowhere(
     finally:
         await customer.context.close()
         await agent.context.close()
+
+
+async def test_link_an_english_version_and_try_a_question(
+    server: tuple[str, web.Application], tokens: dict[str, str], browser: Any
+) -> None:
+    """An English version of a Swedish article, made in the editor, is listed on both and answers an
+    English question in "try a question", whose confidence bar shows the two thresholds."""
+    from playwright.async_api import expect
+
+    from bot.app_keys import KB
+
+    base, app = server
+    problems: list[str] = []
+    admin = await new_page(browser, problems)
+    try:
+        await admin_login(admin, base, tokens["admin"])
+        await admin.click("#article-new")
+        await admin.fill("#editor-title", "Your card is declined")
+        await admin.fill("#editor-slug", "card-declined")
+        await admin.select_option("#editor-lang", "en")
+        await admin.select_option("#editor-translation", "kort-nekas")
+        await admin.fill("#editor-body", "If your card is declined, call your bank: they see why.")
+        await admin.fill("#editor-question-input", "Why is my card declined?")
+        await admin.click("#editor-question-add")
+        await admin.click("#editor-publish")
+        await expect(admin.locator("#editor-version")).to_have_text("version 1")
+        linked = admin.locator("#editor-versions li[data-slug='kort-nekas']")
+        await expect(linked).to_contain_text("Kortet nekas vid betalning")
+        await expect(linked).to_contain_text("huvudversion")
+        assert (await app[KB].get("card-declined"))["translation_of"] == "kort-nekas"
+
+        await linked.locator("button").click()  # the link opens the Swedish article, which lists it too
+        await expect(admin.locator("#editor-slug")).to_have_value("kort-nekas")
+        await expect(admin.locator("#editor-translation")).to_have_value("")
+        back = admin.locator("#editor-versions li[data-slug='card-declined']")
+        await expect(back).to_contain_text("Your card is declined")
+        await expect(admin.locator("#article-list .article-item[data-slug='kort-nekas']")).to_contain_text(
+            "även en"
+        )
+
+        await admin.click("#tab-try")
+        await admin.fill("#try-input", "Why was my card declined when I paid?")
+        await admin.click("#try-run")
+        first = admin.locator("#try-result tr.try-article").first
+        await expect(first).to_have_attribute("data-slug", "card-declined")
+        await expect(admin.locator("#try-result tr.try-article[data-slug='kort-nekas']")).to_have_count(0)
+        await expect(admin.locator("#try-result .confbar-mark")).to_have_count(2)
+        await expect(admin.locator("#try-result .confbar-label")).to_contain_text("Säkerhet")
+        await admin.click("#admin-lang")
+        await expect(admin.locator("#try-result .confbar-label")).to_contain_text("Confidence")
+        assert problems == []
+    finally:
+        await admin.context.close()
