@@ -82,6 +82,13 @@ class ModelSettings(BaseModel):
     # encode call. On 2 cores a second one did not pay (bench/chat_load.py: the processes and the event loop
     # share the cores and the memory bandwidth), so the default is 1; try 2 with 4 cores or more.
     processes: int = 1
+    # `kundresa kb tune` fine-tunes the model on the knowledge base into <tuned_dir>/kundresa-models/.
+    # "auto": use that model when its pointer names this base model and it loads (else the base model,
+    # with a warning); "off": always the base model.
+    tuned: Literal["auto", "off"] = "auto"
+    # Where tuned models are kept; empty: the SQLite database's folder, or cache_dir for PostgreSQL and
+    # in-memory databases (filled in by Settings).
+    tuned_dir: str = ""
 
     def cache_path(self) -> Path:
         if self.cache_dir:
@@ -224,11 +231,28 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _TomlFiles(settings_cls, files))
 
     @model_validator(mode="after")
+    def _tuned_dir(self) -> Settings:
+        if not self.model.tuned_dir:
+            self.model.tuned_dir = str(default_tuned_dir(self.database.url, self.model.cache_path()))
+        return self
+
+    @model_validator(mode="after")
     def _demo_secrets(self) -> Settings:
         # Secrets have no defaults outside demo mode; in demo mode they are random per process.
         if self.chat.identity_secret is None and self.demo:
             self.chat.identity_secret = SecretStr("demo-identity-secret")
         return self
+
+
+def default_tuned_dir(database_url: str, cache_dir: Path) -> Path:
+    """The folder of a SQLite database file; `cache_dir` for PostgreSQL and in-memory databases."""
+    scheme, sep, rest = database_url.partition("://")
+    if not sep or not scheme.startswith("sqlite"):
+        return cache_dir
+    path = rest[1:].split("?", 1)[0] if rest.startswith("/") else ""
+    if not path or path == ":memory:" or path.startswith("file::memory:"):
+        return cache_dir
+    return Path(path).expanduser().resolve().parent
 
 
 def load_settings(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +18,9 @@ from knowledge.batching import Encoded, MicroBatcher
 from knowledge.e5_model import E5_MODEL_ID, E5_NAMES, e5_folder
 from knowledge.index import Prefixes
 from knowledge.model_process import ModelProcess
+from knowledge.tuned_model import find_tuned
+
+log = logging.getLogger("kundresa.model")
 
 BUNDLED = "bundled"
 # Loaded models per (path, device): the CLI, tests and several apps in one process share one copy.
@@ -90,8 +94,13 @@ class Embedder:
         self.settings = settings.model_copy(update={"dtype": self.dtype})
         self.path, self.model_id = resolve_model(settings.name, settings.cache_path())
         self.prefixes = model_prefixes(self.path)
-        if self.dtype != "float32":  # other vectors: their own embedding cache entries
-            self.model_id = f"{self.model_id}@{self.dtype}"
+        # `kundresa kb tune`'s model of this base model, if any (knowledge/tuned_model.py); the base
+        # model stays the fallback should the tuned one not load.
+        self.tuned = find_tuned(settings, self.model_id)
+        self._base = (self.path, self._with_dtype(self.model_id))
+        if self.tuned is not None:
+            self.path, self.model_id = self.tuned.path, self.tuned.model_id
+        self.model_id = self._with_dtype(self.model_id)
         self._model: Any = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kundresa-encode")
         self._lock = threading.Lock()
@@ -99,6 +108,19 @@ class Embedder:
         self._batcher: MicroBatcher | None = None
         self.dim = 0
         self._direct_calls = 0
+
+    def _with_dtype(self, model_id: str) -> str:
+        # Other vectors: their own embedding cache entries.
+        return f"{model_id}@{self.dtype}" if self.dtype != "float32" else model_id
+
+    def _fall_back(self, exc: BaseException) -> bool:
+        """After the tuned model failed to load: use the base model (True), or False if it was the base."""
+        if self.tuned is None:
+            return False
+        log.warning("cannot load the tuned model %s (%s); using the base model", self.path, exc)
+        self.tuned = None
+        self.path, self.model_id = self._base
+        return True
 
     @property
     def calls(self) -> int:
@@ -113,6 +135,14 @@ class Embedder:
 
     # -- loading -------------------------------------------------------------------------------------
     def load_sync(self) -> None:
+        try:
+            self._load_sync()
+        except ConfigError as exc:
+            if not self._fall_back(exc.__cause__ or exc):
+                raise
+            self._load_sync()
+
+    def _load_sync(self) -> None:
         with self._lock:
             if self._model is not None:
                 return
@@ -138,16 +168,12 @@ class Embedder:
                 from threadpoolctl import threadpool_limits
 
                 threadpool_limits(limits=s.threads)
-            self.processes = [
-                ModelProcess(s, self.path, _hint(self.path)) for _ in range(max(1, s.processes))
-            ]
             try:
-                await asyncio.gather(*(p.start() for p in self.processes))
-            except BaseException:
-                for p in self.processes:
-                    p.close()
-                self.processes = []
-                raise
+                await self._start_processes()
+            except ConfigError as exc:
+                if not self._fall_back(exc):
+                    raise
+                await self._start_processes()
             self.dim = self.processes[0].dim
             lanes = [p.encode for p in self.processes]
         else:
@@ -156,6 +182,17 @@ class Embedder:
             lanes = [self._encode_on_thread]
         self._batcher = MicroBatcher(lanes, limit=s.batch_size, window_s=s.batch_window_ms / 1000)
         self._batcher.start()
+
+    async def _start_processes(self) -> None:
+        s = self.settings
+        self.processes = [ModelProcess(s, self.path, _hint(self.path)) for _ in range(max(1, s.processes))]
+        try:
+            await asyncio.gather(*(p.start() for p in self.processes))
+        except BaseException:
+            for p in self.processes:
+                p.close()
+            self.processes = []
+            raise
 
     async def close(self) -> None:
         if self._batcher is not None:
