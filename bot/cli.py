@@ -1,4 +1,4 @@
-"""The `kundresa` command: serve, db upgrade, kb import/export/search, eval, user add."""
+"""The `kundresa` command: serve, db upgrade, kb import/export/search/tune, eval, user add."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from config import KundresaError, Settings, load_settings
+from config import ConfigError, KundresaError, Settings, load_settings
 
 DEFAULT_DATA = Path("../shared/data")
 
@@ -118,6 +120,94 @@ def cmd_kb_search(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- kb tune, eval --tuned ------------------------------------------------------------------------------
+async def published_articles(settings: Settings) -> list[Any]:
+    """The knowledge base's published articles (learned questions included), read without the model."""
+    from bot.migrate import upgrade
+    from knowledge import repository as repo
+    from knowledge.db import create_engine, create_sessionmaker
+
+    engine = create_engine(settings.database)
+    try:
+        await upgrade(engine)
+        async with create_sessionmaker(engine)() as session:
+            articles = [repo.to_indexed(a) for a in await repo.all_articles(session)]
+    finally:
+        await engine.dispose()
+    return [a for a in articles if a.status == "published"]
+
+
+def tune_with_progress(model: Any, articles: list[Any], epochs: int | None = None) -> tuple[Any, Any]:
+    """Fine-tune `model` (ModelSettings) on `articles` into its tuned_dir, a progress bar on stderr:
+    (pointer, TuneReport)."""
+    from knowledge.tuned_model import publish
+    from knowledge.tuning import TuneOptions
+
+    bar = _progress("tuning the model")
+    bar.unit = "step"
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        options = TuneOptions(epochs=epochs) if epochs else None
+        return publish(model, articles, options=options, progress=progress)
+    finally:
+        bar.close()
+
+
+@asynccontextmanager
+async def tuned_store(
+    settings: Settings, sessions: Any, articles: list[Any]
+) -> AsyncIterator[tuple[Any, Any]]:
+    """(EmbeddingStore, TuneReport) of a model tuned on `articles` in a temporary folder, for `eval
+    --tuned`; its vectors are never written to the database's embedding cache."""
+    from knowledge import Embedder
+    from knowledge.embedding_store import EmbeddingStore
+    from knowledge.text import text_hash
+
+    class MemoryStore(EmbeddingStore):
+        async def vectors_for(self, texts: Any, progress: Callable[[int], None] | None = None) -> Any:
+            wanted = {text_hash(t): t for t in texts}
+            todo = [h for h in wanted if h not in self.memory]
+            for i in range(0, len(todo), 256):
+                hashes = todo[i : i + 256]
+                vecs = await self.embedder.encode([wanted[h] for h in hashes])
+                self.memory.update(zip(hashes, vecs, strict=True))
+                if progress:
+                    progress(len(hashes))
+            return {h: self.memory[h] for h in wanted}
+
+    with tempfile.TemporaryDirectory(prefix="kundresa-tune-") as tmp:
+        model = settings.model.model_copy(update={"worker": "thread", "tuned": "auto", "tuned_dir": tmp})
+        _, report = await asyncio.to_thread(tune_with_progress, model, articles)
+        embedder = Embedder(model)
+        if embedder.tuned is None:  # find_tuned logged why
+            raise ConfigError(f"the model tuned in {tmp} cannot be used: see the warning above")
+        try:
+            await embedder.start()
+            yield MemoryStore(sessions, embedder), report
+        finally:
+            await embedder.close()
+
+
+def cmd_kb_tune(settings: Settings, args: argparse.Namespace) -> int:
+    articles = asyncio.run(published_articles(settings))
+    pointer, report = tune_with_progress(settings.model, articles, args.epochs)
+    summary = {**report.to_json(), **asdict(pointer), "model": settings.model.name}
+    if args.json:
+        print(json.dumps(summary))
+    print(
+        f"tuned {settings.model.name} on {report.articles} articles ({report.texts} titles and questions, "
+        f"{report.epochs} epoch(s), {report.seconds:.0f} s) into {report.path}. Restart the server "
+        '(kundresa serve) to use it; model.tuned = "off" turns it off.',
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge import evaluation as ev
 
@@ -143,12 +233,18 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
                 bar.n = done
                 bar.refresh()
 
-            report, _ = await ev.run_eval(articles, cases, kb.store, settings.search, progress)
+            if not args.tuned:
+                report, _ = await ev.run_eval(articles, cases, kb.store, settings.search, progress)
+                report["model"] = kb.embedder.model_id
+            else:
+                async with tuned_store(settings, kb.sessions, articles) as (store, tuning):
+                    report, _ = await ev.run_eval(articles, cases, store, settings.search, progress)
+                    report["model"] = store.embedder.model_id
+                    report["tuning"] = {k: v for k, v in tuning.to_json().items() if k != "path"}
             for bar in bars.values():
                 bar.close()
             report["dataset"] = args.dataset
             report["shots"] = args.shots
-            report["model"] = kb.embedder.model_id
             return report
 
     report = asyncio.run(main())
@@ -211,12 +307,20 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--lang", help="the customer's language: show the version in it where one exists")
     se.add_argument("--drafts", action="store_true", help="include draft articles")
     se.set_defaults(func=cmd_kb_search)
+    tu = kb.add_parser("tune", help="fine-tune the embedding model on the articles' questions and titles")
+    tu.add_argument("--epochs", type=int, help="passes over the questions (default: the tuned recipe's)")
+    tu.add_argument("--json", action="store_true", help="print what was tuned as JSON")
+    tu.add_argument("--config", dest="config_sub", help="settings file")
+    tu.set_defaults(func=cmd_kb_tune)
 
     ev = sub.add_parser("eval", help="answer-quality benchmark: banking77, clinc150 or a .jsonl FILE")
     ev.add_argument("dataset")
     ev.add_argument("--shots", type=int, help="K example questions per intent (fixed seed)")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--data", default=str(DEFAULT_DATA), help="folder with banking77/ and clinc150/")
+    ev.add_argument(
+        "--tuned", action="store_true", help="fine-tune the model on the eval's articles first (temporary)"
+    )
     ev.set_defaults(func=cmd_eval)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
