@@ -147,6 +147,9 @@ def calibrate(
     fusion_for: Callable[[str], Fusion],
     out_of_scope: Sequence[tuple[str, np.ndarray]],
 ) -> Calibration | None:
-    """Fit this index's calibration (blocking: run it on a worker thread)."""
+    """Fit this index's calibration (blocking: run it on a worker thread); None for fewer than two
+    published articles (nothing to tell apart)."""
+    if int(index.published_mask().sum()) < 2:
+        return None
     x, right, n_in, n_out = calibration_rows(index, fusion_for, out_of_scope)
     return fit(x, right, n_in, n_out)

@@ -25,8 +25,9 @@ class EmbeddingStore:
         self.encoded = 0  # texts the model had to encode; the restart test reads it
 
     async def vectors_for(
-        self, texts: Iterable[str], progress: Callable[[int], None] | None = None
+        self, texts: Iterable[str], progress: Callable[[int], None] | None = None, *, counted: bool = True
     ) -> dict[str, np.ndarray]:
+        """`counted`: add what the model encodes to `encoded` (the calibration's own texts are not)."""
         wanted = {text_hash(t): t for t in texts}
         missing = [h for h in wanted if h not in self.memory]
         model = self.embedder.model_id
@@ -46,7 +47,7 @@ class EmbeddingStore:
         for i in range(0, len(todo), batch):
             hashes = todo[i : i + batch]
             vecs = await self.embedder.encode([wanted[h] for h in hashes])
-            self.encoded += len(hashes)
+            self.encoded += len(hashes) if counted else 0
             async with self.sessions() as session, session.begin():
                 for h, v in zip(hashes, vecs, strict=True):
                     self.memory[h] = v

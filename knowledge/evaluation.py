@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from config import ImportFormatError, SearchSettings, ValidationError
+from knowledge.calibration import calibrate, out_of_scope_questions
 from knowledge.decision import SearchResult, decide
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
-from knowledge.text import detect_lang
+from knowledge.text import detect_lang, text_hash
 from knowledge.translations import is_hit
 
 SEED = 20261125
@@ -130,8 +131,24 @@ def metrics(cases: Sequence[EvalCase], results: Sequence[SearchResult], seconds:
         "clarify_rate": sum(r.decision == "clarify" for r in results) / n if n else None,
         "handoff_recall": _mean([r.decision == "handoff" for _, r in oos]),
         "auroc": auroc([r.confidence for _, r in in_scope], [r.confidence for _, r in oos]),
+        "in_scope_accuracy_at_80_recall": accuracy_at_recall(in_scope, oos, top1, 0.8),
         "seconds": round(seconds, 2),
     }
+
+
+def accuracy_at_recall(
+    in_scope: Sequence[tuple[EvalCase, SearchResult]],
+    oos: Sequence[tuple[EvalCase, SearchResult]],
+    right: Sequence[bool],
+    recall: float,
+) -> float | None:
+    """In-scope accuracy when the confidence threshold is set so that `recall` of the out-of-scope
+    questions fall below it (are handed off): CLINC150's usual operating point."""
+    if not in_scope or not oos:
+        return None
+    threshold = float(np.quantile([r.confidence for _, r in oos], recall))
+    kept = [ok and r.confidence > threshold for ok, (_, r) in zip(right, in_scope, strict=True)]
+    return _mean(kept)
 
 
 def _mean(values: Sequence[bool]) -> float | None:
@@ -160,6 +177,17 @@ async def run_eval(
 
     vectors = await store.vectors_for(unique, tick)
     index = SearchIndex.build(list(articles), vectors, store.embedder.dim, Fusion.of(settings), prefixes)
+    calibration = None
+    if settings.calibrate:
+        oos = out_of_scope_questions()
+        oos_texts = [prefixes.query + q for q in oos]
+        oos_vectors = await store.vectors_for(oos_texts)
+        pairs = [(q, oos_vectors[text_hash(t)]) for q, t in zip(oos, oos_texts, strict=True)]
+
+        def fusion_for(text: str) -> Fusion:
+            return Fusion.of(settings.for_lang(detect_lang(text)))
+
+        calibration = calibrate(index, fusion_for, pairs)
     results: list[SearchResult] = []
     batch = 256
     for i in range(0, len(cases), batch):
@@ -169,7 +197,7 @@ async def run_eval(
             tuned = settings.for_lang(detect_lang(case.question))
             fusion = Fusion.of(tuned)
             ranked = index.score(vec, case.question, limit=settings.max_results, fusion=fusion)
-            results.append(decide(case.question, ranked, tuned))
+            results.append(decide(case.question, ranked, tuned, calibration))
         if progress:
             progress("asking questions", len(results), len(cases))
     return metrics(cases, results, time.perf_counter() - started), results

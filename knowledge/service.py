@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,13 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config import ConflictError, SearchSettings
 from knowledge import repository as repo
 from knowledge.article_data import ArticleData
+from knowledge.calibration import Calibration, calibrate, out_of_scope_questions
 from knowledge.decision import SearchResult, decide
 from knowledge.embedder import Embedder
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
 from knowledge.models import GapQuestion
-from knowledge.text import detect_lang
+from knowledge.text import detect_lang, text_hash
 from knowledge.translations import distinct_groups, in_language
+
+log = logging.getLogger(__name__)
+_OUT_OF_SCOPE: dict[str, list[tuple[str, np.ndarray]]] = {}
 
 
 @dataclass
@@ -49,14 +54,74 @@ class KnowledgeBase:
         self.fusion = Fusion.of(settings)
         self.index = SearchIndex([], 0, self.fusion, embedder.prefixes)
         self._rebuild = asyncio.Lock()
+        self.calibration: Calibration | None = None
+        self._calibrating: asyncio.Task[None] | None = None
+        self._calibrate_again = False
 
     # -- index ---------------------------------------------------------------------------------------
     async def refresh(self, progress: Callable[[int], None] | None = None) -> None:
-        """Rebuild the index from the database; only texts not in the cache are encoded."""
+        """Rebuild the index from the database; only texts not in the cache are encoded. Returns when the
+        new index's confidence is calibrated too."""
         async with self._rebuild:
             async with self.sessions() as session:
                 articles = [repo.to_indexed(a) for a in await repo.all_articles(session)]
             await self._build(articles, progress)
+        await self.recalibrate()
+
+    def _fusion_for(self, text: str) -> Fusion:
+        return Fusion.of(self.settings.for_lang(detect_lang(text)))
+
+    async def _out_of_scope(self) -> list[tuple[str, np.ndarray]]:
+        """The shipped out-of-scope questions with their vectors: encoded once per model and process (the
+        CLI, tests and several apps in one process share them), cached in the database too."""
+        model = self.embedder.model_id
+        if model not in _OUT_OF_SCOPE:
+            questions = out_of_scope_questions()
+            texts = [self.embedder.prefixes.query + q for q in questions]
+            vectors = await self.store.vectors_for(texts, counted=False)
+            _OUT_OF_SCOPE[model] = [(q, vectors[text_hash(t)]) for q, t in zip(questions, texts, strict=True)]
+        return _OUT_OF_SCOPE[model]
+
+    async def recalibrate(self) -> None:
+        """Fit the confidence calibration of the current index (off the event loop)."""
+        if not self.settings.calibrate:
+            self.calibration = None
+            return
+        index = self.index
+        oos = await self._out_of_scope()
+        loop = asyncio.get_running_loop()
+        calibration = await loop.run_in_executor(None, calibrate, index, self._fusion_for, oos)
+        if index is self.index or self.calibration is None:
+            self.calibration = calibration
+
+    def _recalibrate_soon(self) -> None:
+        """After a one-article change: the index is swapped at once, its calibration follows in the
+        background (a large base takes a few seconds), one fit at a time."""
+        if self._calibrating is not None and not self._calibrating.done():
+            self._calibrate_again = True
+            return
+        self._calibrate_again = False
+
+        async def run() -> None:
+            while True:
+                try:
+                    await self.recalibrate()
+                except Exception:  # a failed fit keeps the previous calibration
+                    log.exception("calibrating the confidence failed; keeping the previous calibration")
+                if not self._calibrate_again:
+                    return
+                self._calibrate_again = False
+
+        self._calibrating = asyncio.create_task(run())
+
+    async def calibrated(self) -> None:
+        """Wait for a background calibration (tests, tools)."""
+        while self._calibrating is not None and not self._calibrating.done():
+            await asyncio.shield(self._calibrating)
+
+    async def close(self) -> None:
+        if self._calibrating is not None and not self._calibrating.done():
+            self._calibrating.cancel()
 
     async def _build(
         self, articles: Sequence[IndexedArticle], progress: Callable[[int], None] | None = None
@@ -83,6 +148,7 @@ class KnowledgeBase:
                 index = SearchIndex([], self.embedder.dim, self.fusion, self.embedder.prefixes)
             loop = asyncio.get_running_loop()
             self.index = await loop.run_in_executor(None, index.replace, gone, fresh, vectors)
+        self._recalibrate_soon()
 
     # -- search --------------------------------------------------------------------------------------
     async def search(
@@ -126,7 +192,7 @@ class KnowledgeBase:
             fusion=Fusion.of(tuned),
         )
         ranked = distinct_groups(ranked, limit or self.settings.max_results)
-        result = decide(question, ranked, tuned)
+        result = decide(question, ranked, tuned, self.calibration)
         return in_language(result, self.index.articles, lang or detect_lang(question))
 
     # -- writes --------------------------------------------------------------------------------------
@@ -230,6 +296,7 @@ class KnowledgeBase:
         if report.created or report.updated:
             regrouped = repo.regrouped(session) - {*report.created, *report.updated}
             await self.reindex([*report.created, *report.updated, *regrouped], embed_progress)
+            await self.calibrated()
         return report
 
     async def export_articles(self) -> list[ArticleData]:
