@@ -52,9 +52,9 @@ class TuneOptions:
     scale: float = 20.0  # mnrl: cosine * scale are the logits (1 / temperature)
     per_label: int = 4  # batch-hard / batch-all: texts of one article in a batch
     # Texts of one article used as anchors per epoch (a big intent does not swamp the small ones).
-    max_per_article: int = 32
+    max_per_article: int = 16
     seed: int = SEED
-    threads: int = 0  # torch threads while tuning; 0: one per core
+    threads: int = 0  # torch threads while tuning; 0: the idle cores (`idle_cores`)
     freeze_embeddings: bool = True
 
     def __post_init__(self) -> None:
@@ -163,6 +163,18 @@ def _label_batches(groups: dict[str, list[str]], o: TuneOptions, rng: random.Ran
     return [b for b in batches if len(b) >= 2]  # one article alone has no negatives
 
 
+def idle_cores() -> int:
+    """Cores minus the 1-minute load average, at least 1: every core on an idle machine. On a busy one
+    (a running server, another job) torch's spinning threads on shared cores made a step 3-4 times
+    slower than one thread did (BENCHMARKS.md)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return cores
+    return max(1, min(cores, round(cores - load)))
+
+
 def _seed(seed: int) -> None:
     import numpy as np
     import torch
@@ -190,7 +202,7 @@ def tune(
     o = options or TuneOptions()
     started = time.perf_counter()
     threads_before = torch.get_num_threads()
-    torch.set_num_threads(o.threads if o.threads > 0 else os.cpu_count() or 1)
+    torch.set_num_threads(o.threads if o.threads > 0 else idle_cores())
     try:
         _seed(o.seed)
         model = SentenceTransformer(base_path, device="cpu")

@@ -41,7 +41,7 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp
     monkeypatch.setenv("KUNDRESA_MODEL__DTYPE", "float32")
     monkeypatch.setenv("KUNDRESA_MODEL__THREADS", "1")
     # One torch thread while tuning too: a busy CI machine crawls with two threads on two cores.
-    monkeypatch.setattr("knowledge.tuning.os.cpu_count", lambda: 1)
+    monkeypatch.setattr("knowledge.tuning.idle_cores", lambda: 1)
 
     def call(*argv: str) -> tuple[int, str, str]:
         capsys.readouterr()
