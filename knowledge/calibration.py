@@ -97,7 +97,7 @@ def _row(
 ) -> tuple[int, np.ndarray]:
     score, per, _ = index.signals(text, dense, fusion, exclude)
     allowed = index.published_mask()
-    score = np.where(allowed, score, -np.inf)
+    score = index.best_of_groups(np.where(allowed, score, -np.inf))
     order = np.argsort(-score)[:2]
     a = int(order[0])
     second = float(score[order[1]]) if len(order) > 1 else float("-inf")
@@ -121,6 +121,7 @@ def calibration_rows(
     if len(candidates) > MAX_LOO:
         candidates = sorted(random.Random(SEED).sample(candidates, MAX_LOO))
     texts = np.array([u.text for u in index.units], dtype=object)
+    group = [a.group or a.slug for a in index.articles]
     rows: list[np.ndarray] = []
     right: list[bool] = []
     if candidates:
@@ -132,7 +133,7 @@ def calibration_rows(
                 continue  # the same text under two articles: no right answer to learn from
             a, x = _row(index, unit.text, dense_all[:, col], fusion_for(unit.text), exclude)
             rows.append(x)
-            right.append(a == unit.article)
+            right.append(group[a] == group[unit.article])
     n_in = len(rows)
     for text, vec in out_of_scope:
         _, x = _row(index, text, index.matrix @ vec, fusion_for(text), None)

@@ -309,6 +309,7 @@ def e5_folder(cache_dir: Path) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=".e5-", dir=cache_dir))
         try:
             write_folder(read_q4(source), tmp)
+            tmp.chmod(0o755)  # mkdtemp's 0700 would hide it from other users of a shared cache
             os.replace(tmp, target)  # modules.json is there only when everything is
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -220,6 +220,26 @@ class SearchIndex:
     def published_mask(self) -> np.ndarray:
         return self._published
 
+    @cached_property
+    def _groups(self) -> np.ndarray | None:
+        """Each article's language-version group as an integer; None when no article has versions."""
+        keys = [a.group or a.slug for a in self.articles]
+        if len(set(keys)) == len(keys):
+            return None
+        return np.unique(np.array(keys, dtype=object), return_inverse=True)[1]
+
+    def best_of_groups(self, score: np.ndarray) -> np.ndarray:
+        """`score` with every article but the best of its language-version group at -inf: versions of one
+        article are one candidate (or the decision would find them too close to call)."""
+        groups = self._groups
+        if groups is None:
+            return score
+        order = np.argsort(-score, kind="stable")
+        _, first = np.unique(groups[order], return_index=True)
+        keep = np.zeros(len(score), dtype=bool)
+        keep[order[first]] = True
+        return np.where(keep, score, -np.inf)
+
     def _lang_mask(self, lang: str) -> np.ndarray:
         masks: dict[str, np.ndarray] = self.__dict__.setdefault("_lang_masks", {})
         if lang not in masks:
@@ -282,8 +302,8 @@ class SearchIndex:
             same = self._lang_mask(lang)
             if same[allowed].any():  # a language with no articles falls back to all
                 allowed &= same
-        best = np.where(allowed, best, -np.inf)
-        k = min(limit, int(allowed.sum()))
+        best = self.best_of_groups(np.where(allowed, best, -np.inf))
+        k = min(limit, int(np.isfinite(best).sum()))
         if k <= 0:
             return []
         top = np.argpartition(-best, k - 1)[:k]
