@@ -16,11 +16,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config import ModelSettings  # noqa: E402
-from knowledge.embedder import Embedder  # noqa: E402
-from knowledge.evaluation import EvalCase, auroc  # noqa: E402
-from knowledge.index import Fusion, IndexedArticle, SearchIndex  # noqa: E402
-from knowledge.text import text_hash  # noqa: E402
+from config import ModelSettings
+from knowledge.embedder import Embedder
+from knowledge.evaluation import EvalCase, auroc
+from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.text import text_hash
 
 _EMBEDDERS: dict[str, Embedder] = {}
 
@@ -49,6 +49,7 @@ class SignalTable:
     passage: np.ndarray
     bm25: np.ndarray  # raw BM25 (before squashing)
     chars: np.ndarray
+    head: np.ndarray  # the article classifier's output
 
     def fused(self, f: Fusion) -> np.ndarray:
         lex = self.bm25 / (self.bm25 + f.lexical_scale)
@@ -57,6 +58,7 @@ class SignalTable:
             + f.passage_weight * self.passage
             + f.lexical_weight * lex
             + f.char_weight * self.chars
+            + f.head_weight * self.head
         )
 
     def metrics(self, scores: np.ndarray) -> dict[str, float]:
@@ -69,37 +71,21 @@ class SignalTable:
         return {"top1": top1, "auroc": float("nan") if auc is None else auc}
 
 
-def signal_table(
-    emb: Embedder, articles: Sequence[IndexedArticle], cases: Sequence[EvalCase], exclude_self: bool = False
-) -> SignalTable:
-    """Signals of every case against every article. `exclude_self`: a case equal to an example question
-    does not match that very unit (leave-one-out)."""
+def signal_table(emb: Embedder, articles: Sequence[IndexedArticle], cases: Sequence[EvalCase]) -> SignalTable:
+    """Every signal of every case against every article (the index's own code computes them)."""
     p = emb.prefixes
     vectors = encode_all(emb, SearchIndex.texts_of(articles, p) + [p.query + c.question for c in cases])
     index = SearchIndex.build(list(articles), vectors, emb.dim, Fusion(), p)
     raw = Fusion(lexical_scale=1.0)
     n, m = len(cases), len(articles)
-    out = {k: np.zeros((n, m), dtype=np.float32) for k in ("dense", "passage", "bm25", "chars")}
-    texts = [u.text for u in index.units]
+    out = {k: np.zeros((n, m), dtype=np.float32) for k in ("dense", "passage", "bm25", "chars", "head")}
     for i, c in enumerate(cases):
-        dense = index.matrix @ vectors[text_hash(p.query + c.question)]
-        if exclude_self:
-            dense = dense.copy()
-            for j, t in enumerate(texts):
-                if t == c.question:
-                    dense[j] = -1.0
-        _, per, _ = index.signals(c.question, dense, raw)
-        if exclude_self:
-            bm, ch = index.lexical.scores(c.question)
-            same = np.array([t == c.question for t in texts])
-            bm, ch = np.where(same, 0, bm), np.where(same, 0, ch)
-            per["lexical"] = np.maximum.reduceat(bm / (bm + 1.0), index.starts)
-            per["chars"] = np.maximum.reduceat(ch, index.starts)
-        out["dense"][i] = per["dense"]
-        out["passage"][i] = per["passage"]
+        qvec = vectors[text_hash(p.query + c.question)]
+        _, per, _ = index.signals(c.question, index.matrix @ qvec, raw, head=index.head.scores(qvec))
+        for key in ("dense", "passage", "chars", "head"):
+            out[key][i] = per[key]
         lex = np.minimum(per["lexical"], 0.999999)
-        out["bm25"][i] = lex / (1 - lex)
-        out["chars"][i] = per["chars"]
+        out["bm25"][i] = lex / (1 - lex)  # undo the squashing: raw BM25
     return SignalTable(
         [a.slug for a in articles], [c.expected for c in cases], [c.question for c in cases], **out
     )

@@ -105,6 +105,7 @@ class LanguageTuning(BaseModel):
     question_weight: float | None = None
     passage_weight: float | None = None
     char_weight: float | None = None
+    head_weight: float | None = None
     answer_threshold: float | None = None
     clarify_threshold: float | None = None
 
@@ -122,12 +123,13 @@ class SearchSettings(BaseModel):
     clarify_margin: float = 0.04
     # Fused score = question_weight · best cosine with a title/example question + passage_weight · best
     # cosine with a body passage + lexical_weight · BM25/(BM25 + lexical_scale) + char_weight · best
-    # character-n-gram cosine (knowledge/index.py).
+    # character-n-gram cosine + head_weight · the article classifier's output (knowledge/head.py).
     lexical_weight: float = 0.15
     lexical_scale: float = 8.0
     question_weight: float = 1.0
     passage_weight: float = 0.0
     char_weight: float = 0.0
+    head_weight: float = 0.0
     max_results: int = 5
     languages: dict[str, LanguageTuning] = Field(default_factory=dict)
 

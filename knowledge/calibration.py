@@ -93,9 +93,14 @@ def fit(x: np.ndarray, right: np.ndarray, n_in: int, n_out: int) -> Calibration 
 
 
 def _row(
-    index: SearchIndex, text: str, dense: np.ndarray, fusion: Fusion, exclude: np.ndarray | None
+    index: SearchIndex,
+    text: str,
+    dense: np.ndarray,
+    fusion: Fusion,
+    exclude: np.ndarray | None,
+    head: np.ndarray,
 ) -> tuple[int, np.ndarray]:
-    score, per, _ = index.signals(text, dense, fusion, exclude)
+    score, per, _ = index.signals(text, dense, fusion, exclude, head)
     allowed = index.published_mask()
     score = index.best_of_groups(np.where(allowed, score, -np.inf))
     order = np.argsort(-score)[:2]
@@ -126,17 +131,19 @@ def calibration_rows(
     right: list[bool] = []
     if candidates:
         dense_all = index.matrix @ index.matrix[candidates].T
+        # The classifier's output as if each question had not been in its fit (no refitting needed).
+        head_all = index.head.leave_one_out(index.matrix[candidates], index.unit_article[candidates])
         for col, j in enumerate(candidates):
             unit = index.units[j]
             exclude = texts == unit.text  # itself, and any copy of it in another article
             if exclude.sum() > 1:
                 continue  # the same text under two articles: no right answer to learn from
-            a, x = _row(index, unit.text, dense_all[:, col], fusion_for(unit.text), exclude)
+            a, x = _row(index, unit.text, dense_all[:, col], fusion_for(unit.text), exclude, head_all[col])
             rows.append(x)
             right.append(group[a] == group[unit.article])
     n_in = len(rows)
     for text, vec in out_of_scope:
-        _, x = _row(index, text, index.matrix @ vec, fusion_for(text), None)
+        _, x = _row(index, text, index.matrix @ vec, fusion_for(text), None, index.head.scores(vec))
         rows.append(x)
         right.append(False)
     x_all = np.array(rows) if rows else np.zeros((0, len(FEATURES)))

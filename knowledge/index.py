@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.head import BlockStats, HeadStats, RidgeHead, block_stats
 from knowledge.lexical import LexicalBlock, LexicalIndex, count_rows
 from knowledge.text import passages, text_hash
 
@@ -68,6 +69,7 @@ class ScoredArticle:
     matched_kind: str
     passage: float = 0.0  # best cosine with a passage of the body
     chars: float = 0.0  # best character-n-gram cosine
+    head: float = 0.0  # the article classifier's output (knowledge/head.py)
     group: str | None = None  # language versions of one article share a group
 
     def to_json(self) -> dict[str, object]:
@@ -82,6 +84,7 @@ class ScoredArticle:
             "passage": round(self.passage, 4),
             "lexical": round(self.lexical, 4),
             "chars": round(self.chars, 4),
+            "head": round(self.head, 4),
             "matched": self.matched,
             "matched_kind": self.matched_kind,
         }
@@ -92,13 +95,15 @@ class Fusion:
     """How the signals combine into one score per article:
 
     question · (best cosine with a title or example question) + passage · (best cosine with a body
-    passage) + lexical · bm25 / (bm25 + lexical_scale) + chars · (best character-n-gram cosine)."""
+    passage) + lexical · bm25 / (bm25 + lexical_scale) + chars · (best character-n-gram cosine)
+    + head · (the article classifier's output)."""
 
     lexical_weight: float = 0.15
     lexical_scale: float = 8.0
     question_weight: float = 1.0
     passage_weight: float = 0.0
     char_weight: float = 0.0
+    head_weight: float = 0.0
 
     @classmethod
     def of(cls, settings: Any) -> Fusion:
@@ -109,6 +114,7 @@ class Fusion:
             question_weight=settings.question_weight,
             passage_weight=settings.passage_weight,
             char_weight=settings.char_weight,
+            head_weight=settings.head_weight,
         )
 
 
@@ -119,7 +125,7 @@ def article_units(article: IndexedArticle, position: int) -> list[Unit]:
     return units
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ArticleBlock:
     """One article's part of the index: built once per article version, reused by every assembly."""
 
@@ -128,18 +134,21 @@ class ArticleBlock:
     kinds: tuple[str, ...]
     vectors: np.ndarray  # (units, dim)
     lexical: LexicalBlock
+    head: BlockStats
 
     @classmethod
     def build(
         cls, article: IndexedArticle, vectors: Mapping[str, np.ndarray], prefixes: Prefixes
     ) -> ArticleBlock:
         units = article_units(article, 0)
+        matrix = np.stack([vectors[text_hash(prefixes.embed_text(u))] for u in units]).astype(np.float32)
         return cls(
             article,
             tuple(u.text for u in units),
             tuple(u.kind for u in units),
-            np.stack([vectors[text_hash(prefixes.embed_text(u))] for u in units]).astype(np.float32),
+            matrix,
             count_rows([u.text for u in units]),
+            block_stats(matrix),
         )
 
 
@@ -158,6 +167,7 @@ class SearchIndex:
     dim: int
     fusion: Fusion = field(default_factory=Fusion)
     prefixes: Prefixes = field(default_factory=Prefixes)
+    head_stats: HeadStats | None = None  # given by `replace`: updated, not summed again
 
     def __post_init__(self) -> None:
         self.articles = [b.article for b in self.blocks]
@@ -176,6 +186,9 @@ class SearchIndex:
         self.unit_article = np.repeat(np.arange(len(self.blocks)), sizes)
         self.is_passage = np.array([u.kind == "passage" for u in self.units], dtype=bool)
         self.lexical = LexicalIndex([b.lexical for b in self.blocks])
+        if self.head_stats is None:
+            self.head_stats = HeadStats.of([b.head for b in self.blocks], self.dim)
+        self.head = RidgeHead.fit(self.head_stats, [b.head for b in self.blocks])
 
     @classmethod
     def build(
@@ -196,9 +209,13 @@ class SearchIndex:
         """A new index without the articles `removed` (slugs) and with `added` (new or changed ones, which
         replace those of the same slug in place); only the added articles' blocks are built."""
         fresh = {a.slug: ArticleBlock.build(a, vectors, self.prefixes) for a in added}
+        built = list(fresh.values())
+        dropped = [b for b in self.blocks if b.article.slug in removed or b.article.slug in fresh]
         blocks = [fresh.pop(b.article.slug, b) for b in self.blocks if b.article.slug not in removed]
-        blocks += list(fresh.values())
-        return SearchIndex(blocks, self.dim, self.fusion, self.prefixes)
+        blocks += list(fresh.values())  # new articles go last
+        assert self.head_stats is not None
+        stats = self.head_stats.replace([b.head for b in dropped], [b.head for b in built])
+        return SearchIndex(blocks, self.dim, self.fusion, self.prefixes, stats)
 
     @staticmethod
     def texts_of(articles: Sequence[IndexedArticle], prefixes: Prefixes | None = None) -> list[str]:
@@ -247,10 +264,16 @@ class SearchIndex:
         return masks[lang]
 
     def signals(
-        self, query_text: str, dense: np.ndarray, fusion: Fusion, exclude: np.ndarray | None = None
+        self,
+        query_text: str,
+        dense: np.ndarray,
+        fusion: Fusion,
+        exclude: np.ndarray | None = None,
+        head: np.ndarray | None = None,
     ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
         """(fused score per article, each signal per article, the per-unit score used to pick `matched`).
-        `exclude`: units to leave out (leave-one-out calibration asks an example question without itself).
+        `exclude`: units to leave out (leave-one-out calibration asks an example question without itself);
+        `head`: the article classifier's output per article (`self.head.scores(vector)`).
         """
         bm25, chars = self.lexical.scores(query_text)
         if exclude is not None:
@@ -272,6 +295,9 @@ class SearchIndex:
             + fusion.lexical_weight * per["lexical"]
             + fusion.char_weight * per["chars"]
         )
+        per["head"] = head if head is not None else np.zeros(len(self.blocks), dtype=np.float32)
+        if fusion.head_weight:
+            score = score + fusion.head_weight * per["head"]
         unit_score = (
             np.where(is_q, fusion.question_weight, fusion.passage_weight) * dense
             + fusion.lexical_weight * lex
@@ -294,7 +320,9 @@ class SearchIndex:
         if not self.units:
             return []
         dense_units = self.matrix @ query_vec if dense is None else dense
-        best, per, unit_score = self.signals(query_text, dense_units, fusion or self.fusion)
+        f = fusion or self.fusion
+        head = self.head.scores(query_vec) if f.head_weight else None
+        best, per, unit_score = self.signals(query_text, dense_units, f, head=head)
         allowed = np.ones(len(self.articles), dtype=bool)
         if not include_drafts:
             allowed &= self._published
@@ -328,6 +356,7 @@ class SearchIndex:
                     matched_kind=self.units[u].kind,
                     passage=float(per["passage"][a]),
                     chars=float(per["chars"][a]),
+                    head=float(per["head"][a]),
                     group=art.group,
                 )
             )

@@ -66,7 +66,9 @@ def read_article(path: Path, problems: list[str]) -> dict | None:
         problems.append(f"{path.name}: bad YAML: {e}")
         return None
     if not isinstance(front, dict) or set(front) - KEYS or not {"slug", "title"} <= set(front):
-        problems.append(f"{path.name}: front matter keys must be among {sorted(KEYS)}, slug and title required")
+        problems.append(
+            f"{path.name}: front matter keys must be among {sorted(KEYS)}, slug and title required"
+        )
         return None
     article = {**front, "body": m.group(2)}
     if article["slug"] != path.stem:
@@ -129,7 +131,9 @@ def main() -> int:
                 problems.append(f"questions.jsonl:{n}: is an example question of {examples[key]}: {q!r}")
             close = difflib.get_close_matches(key, list(examples), n=1, cutoff=0.85)
             if close and close[0] != key:
-                problems.append(f"questions.jsonl:{n}: {q!r} is nearly example {close[0]!r} of {examples[close[0]]}")
+                problems.append(
+                    f"questions.jsonl:{n}: {q!r} is nearly example {close[0]!r} of {examples[close[0]]}"
+                )
             rows.append(row)
 
     per_article = collections.Counter((r["expected"], r["split"]) for r in rows)
@@ -152,7 +156,7 @@ def main() -> int:
     header = ["", "in scope sv", "in scope en", "out of scope sv", "out of scope en", "total"]
     table = []
     for split in (*SPLITS, "all"):
-        cells = [counts[(split, s, l)] for s in ("in scope", "out of scope") for l in ("sv", "en")]
+        cells = [counts[(split, s, lang)] for s in ("in scope", "out of scope") for lang in ("sv", "en")]
         table.append([split, *map(str, cells), str(sum(cells))])
     if markdown:
         print(f"Articles: {len(articles)} ({art_langs['sv']} Swedish, {art_langs['en']} English)\n")
