@@ -118,18 +118,18 @@ class SearchSettings(BaseModel):
     calibrate: bool = True
     answer_confidence: float = 0.5
     clarify_confidence: float = 0.3
-    answer_threshold: float = 0.54
-    clarify_threshold: float = 0.50
+    answer_threshold: float = 1.95
+    clarify_threshold: float = 1.90
     clarify_margin: float = 0.04
     # Fused score = question_weight · best cosine with a title/example question + passage_weight · best
     # cosine with a body passage + lexical_weight · BM25/(BM25 + lexical_scale) + char_weight · best
     # character-n-gram cosine + head_weight · the article classifier's output (knowledge/head.py).
-    lexical_weight: float = 0.15
-    lexical_scale: float = 8.0
+    lexical_weight: float = 0.0
+    lexical_scale: float = 3.0
     question_weight: float = 1.0
-    passage_weight: float = 0.0
-    char_weight: float = 0.0
-    head_weight: float = 0.0
+    passage_weight: float = 1.0
+    char_weight: float = 0.05
+    head_weight: float = 0.2
     max_results: int = 5
     languages: dict[str, LanguageTuning] = Field(default_factory=dict)
 

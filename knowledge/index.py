@@ -98,12 +98,12 @@ class Fusion:
     passage) + lexical · bm25 / (bm25 + lexical_scale) + chars · (best character-n-gram cosine)
     + head · (the article classifier's output)."""
 
-    lexical_weight: float = 0.15
-    lexical_scale: float = 8.0
+    lexical_weight: float = 0.0
+    lexical_scale: float = 3.0
     question_weight: float = 1.0
-    passage_weight: float = 0.0
-    char_weight: float = 0.0
-    head_weight: float = 0.0
+    passage_weight: float = 1.0
+    char_weight: float = 0.05
+    head_weight: float = 0.2
 
     @classmethod
     def of(cls, settings: Any) -> Fusion:
