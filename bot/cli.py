@@ -169,7 +169,9 @@ async def tuned_store(
     from knowledge.text import text_hash
 
     class MemoryStore(EmbeddingStore):
-        async def vectors_for(self, texts: Any, progress: Callable[[int], None] | None = None) -> Any:
+        async def vectors_for(
+            self, texts: Any, progress: Callable[[int], None] | None = None, *, counted: bool = True
+        ) -> Any:
             wanted = {text_hash(t): t for t in texts}
             todo = [h for h in wanted if h not in self.memory]
             for i in range(0, len(todo), 256):
@@ -233,6 +235,15 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
                 bar.n = done
                 bar.refresh()
 
+            if args.compare:
+                from bot.eval_compare import compare
+
+                rows = await compare(
+                    settings, kb.sessions, articles, cases, tuned=args.tuned, progress=progress
+                )
+                for bar in bars.values():
+                    bar.close()
+                return {"dataset": args.dataset, "shots": args.shots, "methods": rows}
             if not args.tuned:
                 report, _ = await ev.run_eval(articles, cases, kb.store, settings.search, progress)
                 report["model"] = kb.embedder.model_id
@@ -250,6 +261,10 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     report = asyncio.run(main())
     if args.json:
         print(json.dumps(report))
+    elif args.compare:
+        from bot.eval_compare import format_table
+
+        print(format_table(report["methods"]))  # type: ignore[arg-type]
     else:
         for key, value in report.items():
             print(f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}")
@@ -317,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("dataset")
     ev.add_argument("--shots", type=int, help="K example questions per intent (fixed seed)")
     ev.add_argument("--json", action="store_true")
+    ev.add_argument(
+        "--compare",
+        action="store_true",
+        help="several methods side by side (models, fusion, calibration; fine-tuned too with --tuned)",
+    )
     ev.add_argument("--data", default=str(DEFAULT_DATA), help="folder with banking77/ and clinc150/")
     ev.add_argument(
         "--tuned", action="store_true", help="fine-tune the model on the eval's articles first (temporary)"
