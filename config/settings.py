@@ -116,8 +116,8 @@ class SearchSettings(BaseModel):
     # clarify_confidence, else hand off. `calibrate = false` compares the raw fused score with
     # answer_threshold / clarify_threshold instead.
     calibrate: bool = True
-    answer_confidence: float = 0.5
-    clarify_confidence: float = 0.3
+    answer_confidence: float = 0.7
+    clarify_confidence: float = 0.4
     answer_threshold: float = 1.95
     clarify_threshold: float = 1.90
     clarify_margin: float = 0.04

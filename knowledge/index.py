@@ -185,6 +185,9 @@ class SearchIndex:
         self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if len(sizes) else sizes
         self.unit_article = np.repeat(np.arange(len(self.blocks)), sizes)
         self.is_passage = np.array([u.kind == "passage" for u in self.units], dtype=bool)
+        self.has_passages = (
+            np.logical_or.reduceat(self.is_passage, self.starts) if self.units else np.zeros(0, dtype=bool)
+        )
         self.lexical = LexicalIndex([b.lexical for b in self.blocks])
         if self.head_stats is None:
             self.head_stats = HeadStats.of([b.head for b in self.blocks], self.dim)
@@ -283,9 +286,11 @@ class SearchIndex:
         lex = bm25 / (bm25 + fusion.lexical_scale)
         starts = self.starts
         is_q = ~self.is_passage
+        best_q = _segment_max(dense, is_q, starts)
         per = {
-            "dense": _segment_max(dense, is_q, starts),
-            "passage": _segment_max(dense, self.is_passage, starts),
+            "dense": best_q,
+            # An article without a body is not worse for it: its questions stand in for its passages.
+            "passage": np.where(self.has_passages, _segment_max(dense, self.is_passage, starts), best_q),
             "lexical": np.maximum.reduceat(lex, starts),
             "chars": np.maximum.reduceat(chars, starts),
         }

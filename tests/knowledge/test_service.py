@@ -385,8 +385,9 @@ def test_decide_boundaries_are_inclusive() -> None:
 
 def test_decide_follows_the_settings() -> None:
     scores = ranked(0.7, 0.6)
-    assert decide("q", scores, SearchSettings(answer_threshold=0.6, clarify_margin=0.05)).decision == "answer"
-    assert decide("q", scores, SearchSettings(answer_threshold=0.6, clarify_margin=0.2)).decision == "clarify"
+    raw = {"answer_threshold": 0.6, "clarify_threshold": 0.5}  # raw scores: no calibration passed
+    assert decide("q", scores, SearchSettings(**raw, clarify_margin=0.05)).decision == "answer"
+    assert decide("q", scores, SearchSettings(**raw, clarify_margin=0.2)).decision == "clarify"
     assert decide("q", scores, SearchSettings(answer_threshold=0.8, clarify_threshold=0.75)).decision == (
         "handoff"
     )
