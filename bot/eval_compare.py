@@ -85,6 +85,7 @@ async def compare(
     from knowledge.evaluation import run_eval
 
     rows = []
+    vectors: dict[str, dict[str, Any]] = {}  # model -> question text -> vector (untuned models only)
     for method in METHODS:
         if method.tuned and not tuned:
             continue
@@ -97,7 +98,8 @@ async def compare(
         opened: Any = tuned_store(s, sessions, list(articles)) if method.tuned else _store(s, sessions)
         async with opened as entered:
             store = entered[0] if method.tuned else entered
-            report, _ = await run_eval(articles, cases, store, s.search, progress)
+            cache = None if method.tuned else vectors.setdefault(method.model, {})
+            report, _ = await run_eval(articles, cases, store, s.search, progress, cache)
         rows.append({"method": method.name, "model": store.embedder.model_id, **report})
     return rows
 

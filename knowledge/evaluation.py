@@ -161,8 +161,11 @@ async def run_eval(
     store: EmbeddingStore,
     settings: SearchSettings,
     progress: Callable[[str, int, int], None] | None = None,
+    question_vectors: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, object], list[SearchResult]]:
-    """Index `articles`, ask every case, and score the decisions."""
+    """Index `articles`, ask every case, and score the decisions. `question_vectors`: a cache of the
+    cases' vectors (by text) shared by several runs with one model (`eval --compare`); kept in memory,
+    never in the database's embedding cache."""
     started = time.perf_counter()
     prefixes = store.embedder.prefixes
     texts = SearchIndex.texts_of(articles, prefixes)
@@ -192,7 +195,13 @@ async def run_eval(
     batch = 256
     for i in range(0, len(cases), batch):
         chunk = cases[i : i + batch]
-        vecs = await store.embedder.encode([prefixes.query + c.question for c in chunk])
+        texts = [prefixes.query + c.question for c in chunk]
+        if question_vectors is None:
+            vecs = await store.embedder.encode(texts)
+        else:
+            todo = [t for t in dict.fromkeys(texts) if t not in question_vectors]
+            question_vectors.update(zip(todo, await store.embedder.encode(todo), strict=True))
+            vecs = np.stack([question_vectors[t] for t in texts])
         for case, vec in zip(chunk, vecs, strict=True):
             tuned = settings.for_lang(detect_lang(case.question))
             fusion = Fusion.of(tuned)
