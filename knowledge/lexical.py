@@ -76,7 +76,7 @@ class LexicalIndex:
         norm = K1 * (1 - B + B * lengths / max(avg, 1e-9))
         rows = np.repeat(np.arange(n), np.diff(words.indptr))
         tf = words.data
-        data = self.word_idf[words.indices] * tf * (K1 + 1) / (tf + norm[rows])
+        data = self.word_idf[words.indices] * tf / (tf + norm[rows])  # Lucene: no (k1 + 1) factor
         # Column-major: a question touches a few columns.
         bm25 = sp.csr_matrix((data.astype(np.float32), words.indices, words.indptr), shape=words.shape)
         self.bm25 = bm25.tocsc()

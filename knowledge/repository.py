@@ -97,7 +97,10 @@ async def articles_by_slug(session: AsyncSession, slugs: list[str]) -> list[Arti
     if not slugs:
         return []
     rows = await session.scalars(
-        select(Article).options(selectinload(Article.questions)).where(Article.slug.in_(slugs))
+        select(Article)
+        .options(selectinload(Article.questions))
+        .where(Article.slug.in_(slugs))
+        .order_by(Article.id)
     )
     return list(rows)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from sqlalchemy.exc import IntegrityError
 
@@ -391,3 +392,22 @@ def test_decide_follows_the_settings() -> None:
     assert decide("q", scores, SearchSettings(answer_threshold=0.8, clarify_threshold=0.75)).decision == (
         "handoff"
     )
+
+
+async def test_saving_one_article_rebuilds_only_its_part_of_the_index(kb: KnowledgeBase) -> None:
+    await kb.import_articles(articles())
+    before = {b.article.slug: b for b in kb.index.blocks}
+    await kb.save(replace(articles()[1], body="Shipping is free over 300 kr."))
+    after = {b.article.slug: b for b in kb.index.blocks}
+    assert after["swish"] is before["swish"] and after["returns"] is before["returns"]
+    assert after["shipping"] is not before["shipping"]
+    assert "Shipping is free over 300 kr." in after["shipping"].texts
+    # the incrementally updated classifier equals one fitted from scratch
+    fresh = SearchIndex(list(kb.index.blocks), kb.index.dim, kb.index.fusion, kb.index.prefixes)
+    assert kb.index.head_stats is not None and fresh.head_stats is not None
+    assert np.allclose(kb.index.head_stats.gram, fresh.head_stats.gram, atol=1e-6)
+    await kb.delete("returns")
+    assert [b.article.slug for b in kb.index.blocks] == ["swish", "shipping"]
+    await kb.calibrated()
+    result = await kb.search("How much is shipping?")
+    assert result.calibrated and 0.0 <= result.confidence <= 1.0
