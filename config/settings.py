@@ -77,11 +77,12 @@ class ModelSettings(BaseModel):
     # (BENCHMARKS.md). Without native BF16 it would be emulated and slow: "auto" picks bfloat16 only when
     # the CPU has it. Each dtype's vectors are cached separately.
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
-    # Worker processes (each holds a copy of the model, ~200 MB): the first takes the batches; others take a
-    # few questions at once while the first is busy, so a quiet chat's question need not wait for another's
-    # encode call. On 2 cores a second one did not pay (bench/chat_load.py: the processes and the event loop
-    # share the cores and the memory bandwidth), so the default is 1; try 2 with 4 cores or more.
-    processes: int = 1
+    # Worker processes (each holds a copy of the model, ~1.2 GB with e5 in bfloat16): the first takes the
+    # batches; the others take a few questions at once while the first is busy. With MiniLM a second one
+    # did not pay on 2 cores; e5 costs ~3x as much a question, and at 50 questions/s one worker was busy
+    # 88 % of the time (p50 3.5x one encode); two brought p50 to 2.05x and raised throughput
+    # (bench/chat_load.py, BENCHMARKS.md). Use 1 on a machine short of memory.
+    processes: int = 2
     # `kundresa kb tune` fine-tunes the model on the knowledge base into <tuned_dir>/kundresa-models/.
     # "auto": use that model when its pointer names this base model and it loads (else the base model,
     # with a warning); "off": always the base model.
