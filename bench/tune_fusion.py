@@ -21,6 +21,7 @@ import itertools
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -78,13 +79,24 @@ async def thresholds(model: str, search: SearchSettings, cases: list[EvalCase]) 
     await upgrade(engine)
     store = EmbeddingStore(create_sessionmaker(engine), embedder(model))
     print("\nanswer  clarify  answer-rate  answered-acc  in-scope-acc  handoff-recall  auroc")
+    last: list[Any] = []
     for answer, clarify in [(0.3, 0.2), (0.4, 0.25), (0.5, 0.3), (0.6, 0.35), (0.7, 0.4)]:
         tuned = search.model_copy(update={"answer_confidence": answer, "clarify_confidence": clarify})
-        report, _ = await run_eval(demo_articles(), cases, store, tuned)
+        report, results = await run_eval(demo_articles(), cases, store, tuned)
+        last = results
         print(
             f"{answer:6.2f} {clarify:8.2f} {report['answer_rate']:12.3f} {report['answered_accuracy']:13.3f}"
             f" {report['in_scope_accuracy']:13.3f} {report['handoff_recall']:15.3f} {report['auroc']:6.3f}"
         )
+    # Does the confidence mean what it says? Share of dev questions whose top article is right, by bin.
+    print("\nconfidence bin   questions  mean confidence  top article right")
+    edges = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0001]
+    for lo, hi in itertools.pairwise(edges):
+        rows = [(r, c) for r, c in zip(last, cases, strict=True) if lo <= r.confidence < hi]
+        if rows:
+            right = sum(r.best is not None and r.best.slug == c.expected for r, c in rows) / len(rows)
+            mean = sum(r.confidence for r, _ in rows) / len(rows)
+            print(f"  {lo:.1f}–{min(hi, 1):.1f}  {len(rows):12d}  {mean:15.3f}  {right:17.3f}")
     await engine.dispose()
 
 
