@@ -80,8 +80,9 @@ def decide(
     second = ranked[1].score if len(ranked) > 1 else float("-inf")
     margin = settings.clarify_margin
     if calibration is not None:
-        if conf >= answer_t:
+        if conf >= answer_t and top - second >= margin:
             return result("answer", conf, [ranked[0]])
+        # Confident but two articles within the margin of each other: let the customer choose.
         if conf >= clarify_t and len(ranked) > 1:
             close = [a for a in ranked[:3] if a.score >= top - 2 * margin]
             return result("clarify", conf, close if len(close) >= 2 else ranked[:2])

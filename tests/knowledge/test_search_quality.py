@@ -54,7 +54,8 @@ def normalise(text: str) -> str:
 def hit(case: Case, result: SearchResult) -> bool:
     if case.expected is None:
         return result.decision != "answer"
-    return result.best is not None and result.best.slug == case.expected
+    # the expected article or its version in the customer's language (same group)
+    return result.best is not None and case.expected in (result.best.slug, result.best.group)
 
 
 async def _ask(questions: list[str], db: Path) -> list[SearchResult]:
@@ -150,10 +151,10 @@ def test_exact_example_question_is_answered(answers: dict[str, SearchResult]) ->
     result = answers["Can I pay with Swish?"]
     assert result.decision == "answer"
     assert result.best is not None
-    assert result.best.slug == "swish-betalning"
+    assert result.best.slug == "swish-betalning-en"  # the English version answers an English question
     assert result.best.matched == "Can I pay with Swish?"
     assert result.best.matched_kind == "question"
-    assert [o.slug for o in result.options] == ["swish-betalning"]
+    assert [o.slug for o in result.options] == ["swish-betalning-en"]
     assert result.confidence >= 0.9
 
 
