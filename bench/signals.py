@@ -50,6 +50,7 @@ class SignalTable:
     bm25: np.ndarray  # raw BM25 (before squashing)
     chars: np.ndarray
     head: np.ndarray  # the article classifier's output
+    groups: list[str]  # each article's language-version group: a version of the expected article is a hit
 
     def fused(self, f: Fusion) -> np.ndarray:
         lex = self.bm25 / (self.bm25 + f.lexical_scale)
@@ -62,8 +63,12 @@ class SignalTable:
         )
 
     def metrics(self, scores: np.ndarray) -> dict[str, float]:
-        gold = np.array([self.slugs.index(e) if e is not None else -1 for e in self.expected])
-        top = scores.argmax(axis=1)
+        group_id = {g: i for i, g in enumerate(dict.fromkeys(self.groups))}
+        article_group = np.array([group_id[g] for g in self.groups])
+        gold = np.array(
+            [article_group[self.slugs.index(e)] if e is not None else -1 for e in self.expected]
+        )
+        top = article_group[scores.argmax(axis=1)]
         best = scores.max(axis=1)
         inscope = gold >= 0
         top1 = float((top[inscope] == gold[inscope]).mean()) if inscope.any() else float("nan")
@@ -87,5 +92,9 @@ def signal_table(emb: Embedder, articles: Sequence[IndexedArticle], cases: Seque
         lex = np.minimum(per["lexical"], 0.999999)
         out["bm25"][i] = lex / (1 - lex)  # undo the squashing: raw BM25
     return SignalTable(
-        [a.slug for a in articles], [c.expected for c in cases], [c.question for c in cases], **out
+        [a.slug for a in articles],
+        [c.expected for c in cases],
+        [c.question for c in cases],
+        **out,
+        groups=[a.group or a.slug for a in articles],
     )

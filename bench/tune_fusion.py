@@ -33,6 +33,7 @@ from config import SearchSettings, load_settings
 from knowledge.evaluation import EvalCase
 from knowledge.formats import read_articles
 from knowledge.index import Fusion, IndexedArticle
+from knowledge.translations import is_hit
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "knowledge" / "demo"
@@ -94,7 +95,7 @@ async def thresholds(model: str, search: SearchSettings, cases: list[EvalCase]) 
     for lo, hi in itertools.pairwise(edges):
         rows = [(r, c) for r, c in zip(last, cases, strict=True) if lo <= r.confidence < hi]
         if rows:
-            right = sum(r.best is not None and r.best.slug == c.expected for r, c in rows) / len(rows)
+            right = sum(is_hit(r, c.expected) for r, c in rows) / len(rows)
             mean = sum(r.confidence for r, _ in rows) / len(rows)
             print(f"  {lo:.1f}–{min(hi, 1):.1f}  {len(rows):12d}  {mean:15.3f}  {right:17.3f}")
     await engine.dispose()
