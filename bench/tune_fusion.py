@@ -41,19 +41,7 @@ QUESTIONS = REPO / "bench" / "data" / "demo_questions.jsonl"
 
 
 def demo_articles(folder: Path = DEMO) -> list[IndexedArticle]:
-    return [
-        IndexedArticle(
-            slug=a.slug,
-            title=a.title,
-            lang=a.lang,
-            status=a.status,
-            tags=tuple(a.tags),
-            body=a.body,
-            questions=tuple(a.questions),
-            group=a.translation_of or a.slug,
-        )
-        for a in read_articles(folder)
-    ]
+    return [IndexedArticle.of(a) for a in read_articles(folder)]
 
 
 def demo_cases(split: str, path: Path = QUESTIONS) -> list[EvalCase]:

@@ -69,18 +69,7 @@ def clinc150_val(shots: int | None) -> tuple[list[IndexedArticle], list[ev.EvalC
 
 
 def demo_dev() -> tuple[list[IndexedArticle], list[ev.EvalCase]]:
-    articles = [
-        IndexedArticle(
-            slug=a.slug,
-            title=a.title,
-            lang=a.lang,
-            status=a.status,
-            tags=tuple(a.tags),
-            body=a.body,
-            questions=tuple(a.questions),
-        )
-        for a in read_articles(ROOT / "knowledge" / "demo")
-    ]
+    articles = [IndexedArticle.of(a) for a in read_articles(ROOT / "knowledge" / "demo")]
     cases = []
     for line in (ROOT / "bench" / "data" / "demo_questions.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)

@@ -31,6 +31,21 @@ class IndexedArticle:
     questions: tuple[str, ...] = ()
     group: str | None = None  # language versions of one article share a group key
 
+    @classmethod
+    def of(cls, data: Any) -> IndexedArticle:
+        """From an `ArticleData` (files, the API); versions of one article share the root's slug as
+        group (as the database stores `translation_of`, already resolved to the root)."""
+        return cls(
+            slug=data.slug,
+            title=data.title,
+            lang=data.lang,
+            status=data.status,
+            tags=tuple(data.tags),
+            body=data.body,
+            questions=tuple(data.questions),
+            group=getattr(data, "translation_of", None) or data.slug,
+        )
+
 
 @dataclass(frozen=True)
 class Prefixes:

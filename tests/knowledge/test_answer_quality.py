@@ -37,19 +37,7 @@ SLACK = 0.01
 
 
 def demo_articles() -> list[IndexedArticle]:
-    return [
-        IndexedArticle(
-            slug=a.slug,
-            title=a.title,
-            lang=a.lang,
-            status=a.status,
-            tags=tuple(a.tags),
-            body=a.body,
-            questions=tuple(a.questions),
-            group=a.translation_of or a.slug,
-        )
-        for a in read_articles(REPO / "knowledge" / "demo")
-    ]
+    return [IndexedArticle.of(a) for a in read_articles(REPO / "knowledge" / "demo")]
 
 
 def demo_test_cases() -> list[EvalCase]:
