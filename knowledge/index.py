@@ -256,6 +256,14 @@ class SearchIndex:
         return self._published
 
     @cached_property
+    def main_lang(self) -> str | None:
+        """The language most main articles (not versions of another) are written in."""
+        from collections import Counter
+
+        langs = Counter(a.lang for a in self.articles if (a.group or a.slug) == a.slug)
+        return langs.most_common(1)[0][0] if langs else None
+
+    @cached_property
     def _groups(self) -> np.ndarray | None:
         """Each article's language-version group as an integer; None when no article has versions."""
         keys = [a.group or a.slug for a in self.articles]

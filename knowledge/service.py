@@ -21,7 +21,7 @@ from knowledge.embedder import Embedder
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
 from knowledge.models import GapQuestion
-from knowledge.text import detect_lang, text_hash
+from knowledge.text import detect_lang, guess_lang, text_hash
 from knowledge.translations import distinct_groups, in_language
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,9 @@ class KnowledgeBase:
         )
         ranked = distinct_groups(ranked, limit or self.settings.max_results)
         result = decide(question, ranked, tuned, self.calibration)
-        return in_language(result, self.index.articles, lang or detect_lang(question))
+        # A word or two with no sign of a language ("retur", "swish") gets the knowledge base's main one.
+        customer = lang or guess_lang(question) or self.index.main_lang
+        return in_language(result, self.index.articles, customer) if customer else result
 
     # -- writes --------------------------------------------------------------------------------------
     async def get(self, slug: str) -> dict[str, Any]:

@@ -61,12 +61,20 @@ _EN_HINTS = frozenset(
 )
 
 
-def detect_lang(text: str) -> str:
-    """'sv' or 'en' from function words and å/ä/ö: enough to choose how to weigh the index."""
+def guess_lang(text: str) -> str | None:
+    """'sv' or 'en' from function words and å/ä/ö; None when the text gives no sign either way
+    ("betalning", "retur", "swish??")."""
     words = _WORD.findall(text.lower())
     sv = sum(w in _SV_HINTS for w in words) + 2 * sum(ch in "åäö" for ch in text.lower())
     en = sum(w in _EN_HINTS for w in words)
+    if sv == en:
+        return None
     return "sv" if sv > en else "en"
+
+
+def detect_lang(text: str) -> str:
+    """'sv' or 'en' (`guess_lang`, English when there is no sign): enough to choose how to weigh the index."""
+    return guess_lang(text) or "en"
 
 
 def text_hash(text: str) -> str:

@@ -28,7 +28,14 @@ QUESTION_SV = "Varför nekas mitt kort när jag försöker betala?"
 
 @pytest.fixture
 def settings(demo_db_settings: Settings) -> Settings:
-    """Overrides conftest's: the same settings, on a copy of the demo database."""
+    """Overrides conftest's: the same settings, on a copy of the demo database, without the demo's own
+    English versions (these tests link their own), removed straight in SQLite before the app starts."""
+    import sqlite3
+
+    path = demo_db_settings.database.url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("DELETE FROM articles WHERE translation_of IS NOT NULL")
     return demo_db_settings
 
 

@@ -34,7 +34,7 @@ SENTINEL = "sentinel-end-of-batch"
 CONTEXT = {"step": "payment", "order_id": "NH-100234", "amount": 1847, "currency": "SEK"}
 ANSWERABLE = "hur lång är leveranstiden?"  # the demo KB answers: leveranstid-sparning
 ANSWERABLE_SLUG = "leveranstid-sparning"
-AMBIGUOUS = "betalning"  # the demo KB offers options
+AMBIGUOUS = "betala senare"  # the demo KB offers options (invoice, part payment, ...)
 UNANSWERABLE = "kvarkstjärnor och fotosyntes"  # nothing in the demo KB
 
 
