@@ -12,6 +12,7 @@ Never downloads a browser: without /usr/bin/chromium the module is skipped.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -425,7 +426,8 @@ async def test_link_an_english_version_and_try_a_question(
         await admin.fill("#try-input", "Why was my card declined when I paid?")
         await admin.click("#try-run")
         first = admin.locator("#try-result tr.try-article").first
-        await expect(first).to_have_attribute("data-slug", "card-declined")
+        # the group's English version (the demo has its own, kort-nekas-en, besides the one made here)
+        await expect(first).to_have_attribute("data-slug", re.compile(r"^(card-declined|kort-nekas-en)$"))
         await expect(admin.locator("#try-result tr.try-article[data-slug='kort-nekas']")).to_have_count(0)
         await expect(admin.locator("#try-result .confbar-mark")).to_have_count(2)
         await expect(admin.locator("#try-result .confbar-label")).to_contain_text("Säkerhet")
