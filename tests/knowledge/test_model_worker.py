@@ -50,7 +50,8 @@ def test_bucketed_encode_matches_sentence_transformers(thread_embedder: Embedder
 
 
 async def test_worker_process_encodes_like_the_thread_and_survives_a_crash(thread_embedder: Embedder) -> None:
-    embedder = Embedder(load_settings(environ={}, model={"worker": "process", "dtype": "float32"}).model)
+    model = {"worker": "process", "dtype": "float32", "processes": 1}
+    embedder = Embedder(load_settings(environ={}, model=model).model)
     await embedder.start()
     try:
         pid = await embedder.worker_pid()
