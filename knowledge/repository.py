@@ -51,16 +51,8 @@ def by_group(articles: Iterable[Article]) -> dict[str, list[Article]]:
 
 
 def to_indexed(article: Article) -> IndexedArticle:
-    return IndexedArticle(
-        slug=article.slug,
-        title=article.title,
-        lang=article.lang,
-        status=article.status,
-        tags=tuple(article.tags or ()),
-        body=article.body,
-        questions=tuple(q.text for q in article.questions),
-        group=group_key(article),
-    )
+    # `translation_of` is stored resolved to the root, so `IndexedArticle.of` gives `group_key(article)`.
+    return IndexedArticle.of(to_data(article))
 
 
 def article_json(article: Article, group: Sequence[Article] = ()) -> dict[str, Any]:
