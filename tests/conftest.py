@@ -157,3 +157,60 @@ def pytest_runtest_teardown(item: pytest.Item) -> Any:
 
     with reporting_hangs(item.nodeid):
         return (yield)
+
+
+@pytest.fixture(scope="session")
+def pg_kb_template(pg_url: str) -> str:
+    """The session database with the schema and the demo knowledge base, loaded by the real app's start-up
+    (in a thread with its own event loop, whatever the test's is). Used as a template only."""
+    import concurrent.futures
+
+    from aiohttp import web
+    from sqlalchemy import make_url
+
+    from bot.app import create_app
+
+    async def build() -> None:
+        settings = load_settings(
+            environ={},
+            model={"worker": "thread"},
+            database={"url": pg_url},
+            demo=False,
+            chat={"identity_secret": "test-identity-secret"},
+        )
+        runner = web.AppRunner(create_app(settings))
+        await runner.setup()  # runs the cleanup_ctx: migrate, load the demo KB, start the bridge
+        await runner.cleanup()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, build()).result()
+    return str(make_url(pg_url).database)
+
+
+@pytest.fixture
+async def pg_kb_db_url(pg_cluster: Any, pg_kb_template: str) -> Any:
+    """A database of this test's own with the schema and the demo knowledge base; its SQLAlchemy URL."""
+    name = await pg_cluster.create_database(template=pg_kb_template)
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        await pg_cluster.drop_database(name)
+
+
+# -- real `kundresa serve` processes (tests/servers.py) --------------------------------------------------
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Any:
+    """A factory: `serve_process({"database__url": url}, name="a")` → a started (not yet ready)
+    `ServeProcess`; every one is killed, with its whole process group, when the test ends."""
+    from servers import ServeProcess
+
+    started: list[ServeProcess] = []
+
+    def start(settings: dict[str, Any], name: str = "serve") -> ServeProcess:
+        server = ServeProcess(settings, tmp_path, name=f"{name}-{len(started)}").start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()

@@ -7,13 +7,11 @@ into the session database `kundresa`; the tests that need it get their own copy 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
-from sqlalchemy import func, inspect, make_url, select, text
+from sqlalchemy import func, inspect, select, text
 
 from bot.app_keys import BUS, ENGINE, SESSIONS
 from config import Settings, load_settings
@@ -40,31 +38,6 @@ def _settings(url: str) -> Settings:
         demo=False,
         chat={"identity_secret": "test-identity-secret"},
     )
-
-
-@pytest.fixture(scope="module")
-def kb_template(pg_url: str) -> str:
-    """The session database with the schema and the demo knowledge base, loaded by the real app's start-up."""
-    from bot.app import create_app
-
-    async def build() -> None:
-        runner = web.AppRunner(create_app(_settings(pg_url)))
-        await runner.setup()  # runs the cleanup_ctx: migrate, load the demo KB, start the bridge
-        await runner.cleanup()
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own event loop, whatever the test's is
-        pool.submit(asyncio.run, build()).result()
-    return str(make_url(pg_url).database)
-
-
-@pytest.fixture
-async def kb_db_url(pg_cluster: Any, kb_template: str) -> AsyncIterator[str]:
-    """A database of this test's own, with the schema and the demo knowledge base."""
-    name = await pg_cluster.create_database(template=kb_template)
-    try:
-        yield pg_cluster.url(name)
-    finally:
-        await pg_cluster.drop_database(name)
 
 
 async def _reply(ws: Any, wait: float = 30) -> dict[str, Any]:
@@ -129,10 +102,10 @@ async def test_migration_0002_keeps_existing_articles_on_postgres(pg_db_url: str
         await engine.dispose()
 
 
-async def test_app_on_postgres_search_chat_handoff_resolve(aiohttp_client: Any, kb_db_url: str) -> None:
+async def test_app_on_postgres_search_chat_handoff_resolve(aiohttp_client: Any, pg_kb_db_url: str) -> None:
     from bot.app import create_app
 
-    client = await aiohttp_client(create_app(_settings(kb_db_url)))
+    client = await aiohttp_client(create_app(_settings(pg_kb_db_url)))
     assert client.app[ENGINE].dialect.name == "postgresql"
     assert PG_EVENTS in client.app
     async with client.app[SESSIONS]() as session:
@@ -223,12 +196,12 @@ class _Recorder:
 
 
 async def test_agent_reply_in_one_process_reaches_a_socket_held_by_another(
-    aiohttp_client: Any, kb_db_url: str
+    aiohttp_client: Any, pg_kb_db_url: str
 ) -> None:
     from bot.app import create_app
 
-    a = await aiohttp_client(create_app(_settings(kb_db_url)))
-    b = await aiohttp_client(create_app(_settings(kb_db_url)))
+    a = await aiohttp_client(create_app(_settings(pg_kb_db_url)))
+    b = await aiohttp_client(create_app(_settings(pg_kb_db_url)))
     heard_on_b = _Recorder()  # what an agent console on B listens to
     for topic in ("conversation", "tickets"):
         b.app[BUS].subscribe(topic, heard_on_b)
