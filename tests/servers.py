@@ -73,7 +73,7 @@ class ServeProcess:
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/chat"
+        return f"ws://127.0.0.1:{self.port}/ws/chat"
 
     def start(self) -> ServeProcess:
         cli = Path(sys.executable).with_name("kundresa")
