@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -31,7 +32,13 @@ class ModelProcess:
     async def start(self) -> None:
         """Spawn the worker and load the model in it (seconds); raises ConfigError if it cannot load."""
         # spawn, not fork: forking a process with an event loop and threads running is unsafe.
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        # The initializer makes the worker die with this process, even when this one is killed (SIGKILL).
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=model_worker.init_worker,
+            initargs=(os.getpid(),),
+        )
         loop = asyncio.get_running_loop()
         s = self.settings
         try:

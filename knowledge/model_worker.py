@@ -6,8 +6,11 @@ module-level so that they pickle by name. The loaded model lives in the worker's
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
 import signal
+import threading
 from typing import Any
 
 import numpy as np
@@ -15,6 +18,41 @@ import numpy as np
 from knowledge.packed_bert import PackedBert, longest_first_groups
 
 _MODEL: dict[str, Any] = {}
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def init_worker(parent_pid: int) -> None:
+    """The pool's initializer: this worker dies with the server that spawned it.
+
+    A server killed with SIGKILL runs no clean-up, and a worker left behind (re-parented to PID 1) would
+    hold its ~0.5-1 GB until someone noticed; it also holds multiprocessing's resource tracker open, which
+    exits once every holder of its pipe is gone. Two guards: the kernel's parent-death signal (Linux,
+    immediate) and a thread watching the pipe from the parent that `spawn` leaves open (any platform).
+    """
+    _die_with_parent_signal()
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        watcher = threading.Thread(
+            target=_exit_when_closed, args=(parent.sentinel,), name="kundresa-parent-watch", daemon=True
+        )
+        watcher.start()
+    if os.getppid() != parent_pid:  # the parent died before the guards were up
+        os._exit(1)
+
+
+def _die_with_parent_signal() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pipe watcher alone
+        pass
+
+
+def _exit_when_closed(sentinel: int) -> None:
+    from multiprocessing.connection import wait
+
+    wait([sentinel])  # readable (EOF) only once the parent's end is closed: the parent is gone
+    os._exit(1)
 
 
 def load(path: str, device: str, threads: int, dtype: str = "float32") -> tuple[int, str | None]:
