@@ -23,11 +23,15 @@ from bot.app_keys import (
     WEBCHAT,
 )
 from bot.channels.webchat import WebChatChannel, chat_handler
+from bot.db_errors import db_unavailable_middleware
 from bot.dialogue import Dialogue
+from bot.drain import Drain
 from bot.http import admin, articles, health, pages, search
 from bot.http.common import error_middleware
 from bot.metrics import Metrics
 from bot.migrate import upgrade
+from bot.recovery import Recovery
+from bot.startup_lock import startup_lock
 from config import Settings
 from knowledge import Embedder, KnowledgeBase
 from knowledge.db import create_engine, create_sessionmaker
@@ -42,6 +46,8 @@ from router.service import Router
 
 log = logging.getLogger("kundresa")
 DEMO_KB = Path(__file__).resolve().parent.parent / "knowledge" / "demo"
+DRAIN = web.AppKey("drain", Drain)
+RECOVERY = web.AppKey("recovery", Recovery)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -61,10 +67,15 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
     kb = KnowledgeBase(app[SESSIONS], embedder, settings.search)
     app[EMBEDDER] = embedder
     app[KB] = kb
-    if settings.server.load_demo_kb and await kb.is_empty():
-        report = await kb.import_articles(read_articles(DEMO_KB), author="demo")
-        log.info("loaded the demo knowledge base: %d articles", len(report.created))
-    else:
+    loaded = False
+    if settings.server.load_demo_kb:
+        # One process imports; others started with it wait, then find the articles there.
+        async with startup_lock(app[ENGINE], "demo knowledge base import"):
+            if await kb.is_empty():
+                report = await kb.import_articles(read_articles(DEMO_KB), author="demo")
+                log.info("loaded the demo knowledge base: %d articles", len(report.created))
+                loaded = True
+    if not loaded:
         await kb.refresh()
     yield
     await kb.close()
@@ -80,8 +91,19 @@ async def _router(app: web.Application) -> AsyncIterator[None]:
     router = Router(app[SESSIONS], settings, channels, bus)
     app[CHANNELS], app[BUS], app[ROUTER], app[WEBCHAT] = channels, bus, router, webchat
     app[DIALOGUE] = Dialogue(router, app[KB], settings)
+    app[DRAIN].turns = app[DIALOGUE].turns  # what SIGTERM waits for
     yield
     await webchat.close_all()
+
+
+async def _recovery(app: web.Application) -> AsyncIterator[None]:
+    """Crash recovery (bot/recovery.py): answers what a crashed process left unanswered, in the background."""
+    recovery = Recovery(app[DIALOGUE], app[ENGINE], app[SESSIONS], app[SETTINGS].recovery)
+    recovery.attach()
+    recovery.start()
+    app[RECOVERY] = recovery
+    yield
+    await recovery.close()
 
 
 async def _frozen_heap(app: web.Application) -> AsyncIterator[None]:
@@ -99,18 +121,26 @@ async def _frozen_heap(app: web.Application) -> AsyncIterator[None]:
 
 async def ws_chat(request: web.Request) -> web.StreamResponse:
     app = request.app
+    if app[DRAIN].draining:  # a keep-alive connection asking after SIGTERM: elsewhere, or in a moment
+        return app[DRAIN].refuse()
     return await chat_handler(request, app[WEBCHAT], app[ROUTER], app[DIALOGUE], app[SETTINGS])
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.server.max_body_bytes)
+    app = web.Application(
+        middlewares=[error_middleware, db_unavailable_middleware],
+        client_max_size=settings.server.max_body_bytes,
+    )
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[DRAIN] = Drain(settings.recovery.drain_seconds)
+    app[DRAIN].install(app)  # SIGTERM: turns in progress finish, chat sockets close with 1012
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_knowledge)
     app.cleanup_ctx.append(_router)
     if is_postgres(settings.database.url):  # events reach the sockets other processes hold
         app.cleanup_ctx.append(pg_events_ctx)
+    app.cleanup_ctx.append(_recovery)  # after the events bridge: recovered answers reach every process
     if settings.slack.enabled:  # Slack customers and agents, POST /slack/events (docs/slack.md)
         from bot.channels.slack import add_slack
 

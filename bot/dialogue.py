@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
@@ -23,11 +27,70 @@ def article_ref(result_article: Any) -> dict[str, str]:
     return {"slug": result_article.slug, "title": result_article.title}
 
 
+class Turns:
+    """The bot's turns in progress in this process: what SIGTERM waits for (bot/drain.py), and which stored
+    messages are being answered here (crash recovery never answers those a second time)."""
+
+    def __init__(self) -> None:
+        self.messages: Counter[tuple[int, int]] = Counter()  # (conversation id, seq) being answered
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.contextmanager
+    def track(self, message: tuple[int, int] | None = None) -> Iterator[None]:
+        self.count += 1
+        self._idle.clear()
+        if message is not None:
+            self.messages[message] += 1
+        try:
+            yield
+        finally:
+            self.count -= 1
+            if message is not None:
+                self.messages[message] -= 1
+                if self.messages[message] <= 0:
+                    del self.messages[message]
+            if self.count == 0:
+                self._idle.set()
+
+    def answering(self, conversation_id: int, seq: int) -> bool:
+        return (conversation_id, seq) in self.messages
+
+    async def idle(self, seconds: float) -> bool:
+        """Wait until no turn is in progress (True), or `seconds` (False)."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
+Resent = Callable[[Inbound], Awaitable[list[dict[str, Any]]]]
+Frames = list[dict[str, Any]]
+
+
+def turn(method: Callable[..., Awaitable[Frames]]) -> Callable[..., Awaitable[Frames]]:
+    """A bot turn not tied to one stored message (a button): counted, so that SIGTERM waits for it."""
+
+    @functools.wraps(method)
+    async def tracked(self: Dialogue, *args: Any, **kwargs: Any) -> Frames:
+        with self.turns.track():
+            return await method(self, *args, **kwargs)
+
+    return tracked
+
+
 class Dialogue:
     def __init__(self, router: Router, kb: KnowledgeBase, settings: Settings) -> None:
         self.router = router
         self.kb = kb
         self.settings = settings
+        self.turns = Turns()
+        # Set by crash recovery (bot/recovery.py): a resent message whose first try got no reply gets one,
+        # and a turn that failed after its message was stored is tried again.
+        self.on_resent: Resent | None = None
+        self.on_failed: Callable[[Inbound], None] | None = None
 
     def prefetch(self, text: str) -> asyncio.Task[SearchResult]:
         """Start searching for a message before it is stored, so that storing it and encoding it overlap;
@@ -39,8 +102,19 @@ class Dialogue:
     ) -> list[dict[str, Any]]:
         """The bot's turn after a customer message; returns the frames it sent. `lang`: the customer's
         language as the channel knows it (the web chat widget's), for messages too short to tell."""
+        if inbound.duplicate:
+            # Sent before: answered already, being answered, or abandoned by a crash (then recovery
+            # answers it now). The channel acknowledged it again either way.
+            if prefetched is not None:
+                self.discard(prefetched)
+            return await self.on_resent(inbound) if self.on_resent is not None else []
         try:
-            return await self._respond(inbound, prefetched, lang)
+            with self.turns.track((inbound.conversation_id, inbound.seq)):
+                return await self._respond(inbound, prefetched, lang)
+        except Exception:
+            if self.on_failed is not None:  # stored and acknowledged: it must still get its answer
+                self.on_failed(inbound)
+            raise
         finally:
             if prefetched is not None:
                 self.discard(prefetched)
@@ -56,8 +130,6 @@ class Dialogue:
     async def _respond(
         self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None, hint: str | None = None
     ) -> list[dict[str, Any]]:
-        if inbound.duplicate:
-            return []
         sent: list[dict[str, Any]] = []
         state = dict(inbound.bot_state)
         short = len(inbound.text.split()) <= 2
@@ -141,6 +213,7 @@ class Dialogue:
         }
         return [await self.router.send(conv_id, frame, bot_state=state)]
 
+    @turn
     async def choose(self, conv_id: int, slug: str) -> list[dict[str, Any]]:
         """The customer picked a clarify option (or any article by slug)."""
         conv = await self.router.conversation(conv_id)
@@ -151,6 +224,7 @@ class Dialogue:
         question = state.get("last_question", "")
         return [await self.answer_with(conv_id, article, 1.0, question, state)]
 
+    @turn
     async def human(self, conv_id: int) -> list[dict[str, Any]]:
         """The "talk to a person" button."""
         conv = await self.router.conversation(conv_id)
@@ -170,6 +244,7 @@ class Dialogue:
         turn = Turn("", Signals(True, False, False, False, False), None, state)
         return await self.hand_off(conv_id, turn, Action("handoff", reason="asked_for_human"), lang)
 
+    @turn
     async def feedback(self, conv_id: int, helpful: bool) -> list[dict[str, Any]]:
         conv = await self.router.conversation(conv_id)
         state = dict(conv.bot_state or {}) if conv else {}
@@ -183,6 +258,7 @@ class Dialogue:
             return await self.hand_off(conv_id, turn, Action("handoff", reason="not_helpful"), lang)
         return [await self._say(conv_id, "feedback_thanks", lang, state)]
 
+    @turn
     async def csat(self, conv_id: int, score: int) -> list[dict[str, Any]]:
         ticket_id = await self.router.record_csat(conv_id, score)
         if ticket_id is None:

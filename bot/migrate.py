@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.startup_lock import startup_lock
 from config import Settings
 from knowledge.db import create_engine
 
@@ -24,14 +25,15 @@ def alembic_config(url: str) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Migrate through an open engine (the server calls this at start-up)."""
+    """Migrate through an open engine (the server calls this at start-up). One process at a time: two
+    started together on an empty database would both create the tables."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
 
     def _do(connection: object) -> None:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
-    async with engine.begin() as conn:
+    async with startup_lock(engine, "migrations"), engine.begin() as conn:
         await conn.run_sync(_do)
 
 

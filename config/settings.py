@@ -160,6 +160,18 @@ class RoutingSettings(BaseModel):
     teams: dict[str, str] = Field(default_factory=dict)
 
 
+class RecoverySettings(BaseModel):
+    """Crash recovery (bot/recovery.py): customer messages stored but never answered are answered later."""
+
+    # On start, messages up to this many hours old are looked at; older ones stay as they are.
+    window_hours: float = 2.0
+    # While another process of the deployment is alive, a message younger than this may still be in its
+    # hands (being answered): it is left until it is this old. Longer than a slow answer takes.
+    grace_seconds: float = 20.0
+    # On SIGTERM: how long in-flight answers may take before the chat sockets are closed (code 1012).
+    drain_seconds: float = 10.0
+
+
 class SlackSettings(BaseModel):
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
@@ -216,6 +228,7 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    recovery: RecoverySettings = Field(default_factory=RecoverySettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
 
     # Set by load_settings on a subclass: pydantic-settings builds its sources per class.

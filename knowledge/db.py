@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+APPLICATION_NAME = "kundresa"  # PostgreSQL application_name prefix of every engine's connections
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -64,7 +68,13 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             # rollback on return is one more trip to aiosqlite's thread per transaction, for nothing.
             kwargs["pool_reset_on_return"] = None
     else:
+        # A connection PostgreSQL dropped (a restart, a failover) is found and replaced before use.
         kwargs["pool_pre_ping"] = True
+        if "+asyncpg" in settings.url:
+            # One name per engine, so one process sees in pg_stat_activity whether others of the
+            # deployment are alive (crash recovery waits for their in-flight answers; bot/recovery.py).
+            name = f"{APPLICATION_NAME} {uuid.uuid4().hex[:12]}"
+            kwargs["connect_args"] = {"server_settings": {"application_name": name}}
     engine = create_async_engine(settings.url, **kwargs)
     if engine.dialect.name == "sqlite":
 

@@ -1,0 +1,389 @@
+"""Crash recovery: a customer message that was stored (and acknowledged) but never answered gets its answer.
+
+A message is acknowledged once stored and answered a moment later; a process killed in between (kill -9,
+out of memory, a lost machine) leaves it unanswered. A message is *unanswered* when nothing went out to
+the customer after it (no bot reply, no agent reply), the bot owns its conversation, and no ticket was
+opened or closed for the conversation since it came in. Unanswered messages are answered:
+
+- when a process starts, those up to `recovery.window_hours` old stored before it started (`run`);
+- when a client resends one (the same client id; `resent`);
+- after a turn failed once its message was stored (the database away for a moment; `failed`).
+
+Exactly one process answers each: every answer is given under a claim on the conversation (a PostgreSQL
+advisory lock, held while answering, plus a lock of this process), and whether the message is still
+unanswered is checked again under it. A message being answered right now by a live process is not in the
+database as such; it is recognised by age instead: while other processes of the deployment are connected
+(seen in `pg_stat_activity` by their application_name), a message younger than `recovery.grace_seconds` is
+left until it is that old. With no other process alive (one process, restarted after a crash) nothing waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.dialogue import Dialogue
+from config.settings import RecoverySettings
+from knowledge.db import APPLICATION_NAME, utcnow
+from router.masking import MaskResult
+from router.models import Conversation, Message, Ticket
+from router.service import Inbound
+
+log = logging.getLogger("kundresa.recovery")
+
+__all__ = ["Pending", "Recovery", "RecoveryReport", "find_unanswered"]
+
+CLAIM_NAMESPACE = 0x4B52  # the first key of pg_advisory_xact_lock(int, int): Kundresa's conversation claims
+CONCURRENT = 4  # conversations answered at once by a recovery pass (one encode batch shares them)
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # after a failed turn; then it waits for the next start
+ALIVE_CACHE_SECONDS = 2.0
+
+_messages: Table = Message.__table__  # type: ignore[assignment]
+_conversations: Table = Conversation.__table__  # type: ignore[assignment]
+_tickets: Table = Ticket.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An unanswered customer message, with what answering it needs."""
+
+    conversation_id: int
+    seq: int
+    text: str  # as stored: masked
+    masked: bool
+    created_at: datetime
+    bot_state: dict[str, Any]
+
+
+@dataclass
+class RecoveryReport:
+    found: int = 0
+    answered: int = 0
+    deferred: int = 0  # left for the grace period: possibly in a live process's hands
+    failed: int = 0
+    seconds: float = 0.0
+    conversations: set[int] = field(default_factory=set)
+
+
+async def find_unanswered(
+    session: AsyncSession,
+    *,
+    since: datetime,
+    before: datetime | None = None,
+    conversation_id: int | None = None,
+    seq: int | None = None,
+    limit: int = 10_000,
+) -> list[Pending]:
+    """Unanswered customer messages stored from `since` (and before `before`), oldest conversation and
+    seq first. Index use: `created_at` for the range, (conversation_id, seq) for the replies after each."""
+    m, o, c, t = _messages.alias("m"), _messages.alias("o"), _conversations, _tickets
+    replied = (
+        select(o.c.id)
+        .where(
+            o.c.conversation_id == m.c.conversation_id,
+            o.c.seq > m.c.seq,
+            o.c.direction == "out",
+            o.c.internal.is_(False),
+        )
+        .exists()
+    )
+    handled = (
+        select(t.c.id)
+        .where(
+            t.c.conversation_id == m.c.conversation_id,
+            or_(
+                t.c.created_at >= m.c.created_at,
+                t.c.resolved_at >= m.c.created_at,
+                t.c.closed_at >= m.c.created_at,
+            ),
+        )
+        .exists()
+    )
+    stmt = (
+        select(m.c.conversation_id, m.c.seq, m.c.text, m.c.masked, m.c.created_at, c.c.bot_state)
+        .join(c, c.c.id == m.c.conversation_id)
+        .where(
+            m.c.created_at >= since,
+            m.c.direction == "in",
+            m.c.author_kind == "customer",
+            m.c.kind == "message",
+            c.c.owner == "bot",
+            ~replied,
+            ~handled,
+        )
+        .order_by(m.c.conversation_id, m.c.seq)
+        .limit(limit)
+    )
+    if before is not None:
+        stmt = stmt.where(m.c.created_at < before)
+    if conversation_id is not None:
+        stmt = stmt.where(m.c.conversation_id == conversation_id)
+    if seq is not None:
+        stmt = stmt.where(m.c.seq == seq)
+    rows = (await session.execute(stmt)).all()
+    return [
+        Pending(r.conversation_id, r.seq, r.text or "", bool(r.masked), r.created_at, dict(r.bot_state or {}))
+        for r in rows
+    ]
+
+
+class Recovery:
+    """Answers unanswered messages for one process; `run()` once at start, the hooks on the dialogue after."""
+
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: RecoverySettings,
+    ) -> None:
+        self.dialogue = dialogue
+        self.engine = engine
+        self.sessions = sessions
+        self.settings = settings
+        self.started_at = utcnow()  # messages stored before this are not being answered here
+        self.postgres = engine.dialect.name == "postgresql"
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._scheduled: set[tuple[int, int]] = set()
+        self._alive: tuple[float, bool] = (0.0, False)
+        self.answered = 0  # messages this process answered through recovery (tests, metrics)
+
+    def attach(self) -> None:
+        """Hook into the dialogue: resent messages and failed turns come here."""
+        self.dialogue.on_resent = self.resent
+        self.dialogue.on_failed = self.failed
+
+    def start(self) -> None:
+        """The start-up pass, in the background (the server serves meanwhile)."""
+        self._spawn(self.run())
+
+    async def close(self) -> None:
+        """Stop what is scheduled; the next process to start picks up whatever is left."""
+        if self.dialogue.on_resent == self.resent:
+            self.dialogue.on_resent = None
+            self.dialogue.on_failed = None
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # -- the start-up pass ---------------------------------------------------------------------------
+    async def run(self) -> RecoveryReport:
+        """Answer (or hand off) every unanswered message stored before this process started."""
+        began = time.monotonic()
+        report = RecoveryReport()
+        since = utcnow() - timedelta(hours=self.settings.window_hours)
+        try:
+            async with self.sessions() as session:
+                pending = await find_unanswered(session, since=since, before=self.started_at)
+        except Exception:
+            log.exception("crash recovery could not look for unanswered messages; retrying in 5 s")
+            self._spawn(self._run_later(5.0))
+            return report
+        report.found = len(pending)
+        if not pending:
+            return report
+        cutoff = await self._cutoff()
+        by_conversation: defaultdict[int, list[Pending]] = defaultdict(list)
+        for p in pending:
+            if p.created_at > cutoff:  # maybe in a live process's hands: look again once it is old enough
+                report.deferred += 1
+                self.later(p.conversation_id, p.seq, self._due_in(p.created_at))
+            else:
+                by_conversation[p.conversation_id].append(p)
+        limit = asyncio.Semaphore(CONCURRENT)
+
+        async def one_conversation(items: list[Pending]) -> None:
+            async with limit:
+                for p in items:  # in seq order: a handoff on the first makes the rest the agent's
+                    try:
+                        if await self.answer(p.conversation_id, p.seq) is not None:
+                            report.answered += 1
+                            report.conversations.add(p.conversation_id)
+                    except Exception:
+                        report.failed += 1
+                        log.warning(
+                            "crash recovery could not answer message %s of conversation %s; retrying",
+                            p.seq,
+                            p.conversation_id,
+                            exc_info=True,
+                        )
+                        self.later(p.conversation_id, p.seq, RETRY_DELAYS[0], attempt=1)
+
+        await asyncio.gather(*(one_conversation(items) for items in by_conversation.values()))
+        report.seconds = time.monotonic() - began
+        log.info(
+            "crash recovery: %d unanswered message(s) found, %d answered or handed off in %d "
+            "conversation(s), %d left for the %.0f s grace period, %d failed (%.2f s)",
+            report.found,
+            report.answered,
+            len(report.conversations),
+            report.deferred,
+            self.settings.grace_seconds,
+            report.failed,
+            report.seconds,
+        )
+        return report
+
+    async def _run_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.run()
+
+    # -- one message ---------------------------------------------------------------------------------
+    async def answer(self, conversation_id: int, seq: int) -> list[dict[str, Any]] | None:
+        """Answer one stored message if it is still unanswered (and not being answered here): the frames
+        sent, or None when there was nothing to do. Safe to call from any number of processes at once."""
+        async with self.claim(conversation_id):
+            if self.dialogue.turns.answering(conversation_id, seq):
+                return None
+            since = utcnow() - timedelta(hours=self.settings.window_hours)
+            async with self.sessions() as session:
+                found = await find_unanswered(session, since=since, conversation_id=conversation_id, seq=seq)
+            if not found:
+                return None
+            p = found[0]
+            inbound = Inbound(
+                conversation_id=p.conversation_id,
+                seq=p.seq,
+                text=p.text,
+                duplicate=False,
+                # Stored masked: card numbers are gone, so no second card warning either.
+                mask=MaskResult(p.text, p.masked, ()),
+                owner="bot",
+                bot_state=p.bot_state,
+            )
+            frames = await self.dialogue.respond(inbound)
+            self.answered += 1
+            return frames
+
+    async def resent(self, inbound: Inbound) -> list[dict[str, Any]]:
+        """A client resent a message stored before: it gets its answer if its first try got none."""
+        conversation_id, seq = inbound.conversation_id, inbound.seq
+        if self.dialogue.turns.answering(conversation_id, seq):
+            return []  # its answer is on the way, to this conversation's sockets
+        since = utcnow() - timedelta(hours=self.settings.window_hours)
+        async with self.sessions() as session:
+            found = await find_unanswered(session, since=since, conversation_id=conversation_id, seq=seq)
+        if not found:
+            return []  # answered: the acknowledgement again is all the client gets
+        if found[0].created_at > await self._cutoff():
+            self.later(conversation_id, seq, self._due_in(found[0].created_at))
+            return []
+        return await self.answer(conversation_id, seq) or []
+
+    def failed(self, inbound: Inbound) -> None:
+        """A turn failed after its message was stored: try again shortly, in the background."""
+        self.later(inbound.conversation_id, inbound.seq, RETRY_DELAYS[0], attempt=1)
+
+    def later(self, conversation_id: int, seq: int, delay: float, attempt: int = 0) -> None:
+        key = (conversation_id, seq)
+        if key in self._scheduled:
+            return
+        self._scheduled.add(key)
+        self._spawn(self._answer_later(conversation_id, seq, delay, attempt))
+
+    async def _answer_later(self, conversation_id: int, seq: int, delay: float, attempt: int) -> None:
+        try:
+            while True:
+                await asyncio.sleep(delay)
+                try:
+                    if attempt == 0:  # waited out the grace period: is a live process still on it?
+                        cutoff = await self._cutoff()
+                        async with self.sessions() as session:
+                            since = utcnow() - timedelta(hours=self.settings.window_hours)
+                            found = await find_unanswered(
+                                session, since=since, conversation_id=conversation_id, seq=seq
+                            )
+                        if not found:
+                            return
+                        if found[0].created_at > cutoff:
+                            delay = self._due_in(found[0].created_at)
+                            continue
+                    await self.answer(conversation_id, seq)
+                    return
+                except Exception as exc:
+                    if attempt >= len(RETRY_DELAYS):
+                        log.error(
+                            "gave up answering message %s of conversation %s (%s); a restart tries again",
+                            seq,
+                            conversation_id,
+                            exc,
+                        )
+                        return
+                    delay = RETRY_DELAYS[attempt]
+                    attempt += 1
+                    log.warning(
+                        "could not answer message %s of conversation %s yet (%s); retrying in %.0f s",
+                        seq,
+                        conversation_id,
+                        exc,
+                        delay,
+                    )
+        finally:
+            self._scheduled.discard((conversation_id, seq))
+
+    # -- claims and liveness -------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def claim(self, conversation_id: int) -> AsyncIterator[None]:
+        """Only one answerer per conversation at a time, in this process and (PostgreSQL) across them."""
+        async with self._locks[conversation_id]:  # kept: one small lock per conversation ever recovered
+            if not self.postgres:
+                yield  # SQLite: one process serves a database
+                return
+            async with self.engine.connect() as conn, conn.begin():
+                # Held for the transaction, released at its end, or by PostgreSQL if this process dies.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:ns, :id)"),
+                    {"ns": CLAIM_NAMESPACE, "id": conversation_id},
+                )
+                yield
+
+    async def others_alive(self) -> bool:
+        """Whether another process of the deployment is connected to the database now (PostgreSQL; a
+        SQLite database has one process)."""
+        if not self.postgres:
+            return False
+        checked, alive = self._alive
+        if time.monotonic() - checked < ALIVE_CACHE_SECONDS:
+            return alive
+        async with self.engine.connect() as conn:
+            others = await conn.scalar(
+                select(func.count())
+                .select_from(text("pg_stat_activity"))
+                .where(
+                    text("datname = current_database()"),
+                    text("application_name LIKE :prefix").bindparams(prefix=f"{APPLICATION_NAME} %"),
+                    text("application_name <> current_setting('application_name')"),
+                )
+            )
+        alive = bool(others)
+        self._alive = (time.monotonic(), alive)
+        return alive
+
+    async def _cutoff(self) -> datetime:
+        """Messages stored after this may be in a live process's hands."""
+        if await self.others_alive():
+            return utcnow() - timedelta(seconds=self.settings.grace_seconds)
+        return utcnow()
+
+    def _due_in(self, created_at: datetime) -> float:
+        grace = timedelta(seconds=self.settings.grace_seconds)
+        return max(0.1, (created_at + grace - utcnow()).total_seconds())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
