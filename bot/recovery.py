@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -51,6 +52,17 @@ ALIVE_CACHE_SECONDS = 2.0
 _messages: Table = Message.__table__  # type: ignore[assignment]
 _conversations: Table = Conversation.__table__  # type: ignore[assignment]
 _tickets: Table = Ticket.__table__  # type: ignore[assignment]
+
+
+_LOCAL_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, defaultdict[int, asyncio.Lock]]]
+_LOCAL_LOCKS = weakref.WeakKeyDictionary()
+
+
+def _local_locks(database: str) -> defaultdict[int, asyncio.Lock]:
+    """Per-conversation locks shared by every `Recovery` on this database in this process (tests run two
+    apps in one process). Kept once made: one small lock per conversation ever recovered."""
+    per_loop = _LOCAL_LOCKS.setdefault(asyncio.get_running_loop(), {})
+    return per_loop.setdefault(database, defaultdict(asyncio.Lock))
 
 
 @dataclass(frozen=True)
@@ -153,7 +165,7 @@ class Recovery:
         self.settings = settings
         self.started_at = utcnow()  # messages stored before this are not being answered here
         self.postgres = engine.dialect.name == "postgresql"
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = _local_locks(engine.url.render_as_string(hide_password=True))
         self._tasks: set[asyncio.Task[Any]] = set()
         self._scheduled: set[tuple[int, int]] = set()
         self._alive: tuple[float, bool] = (0.0, False)
@@ -339,7 +351,7 @@ class Recovery:
     @contextlib.asynccontextmanager
     async def claim(self, conversation_id: int) -> AsyncIterator[None]:
         """Only one answerer per conversation at a time, in this process and (PostgreSQL) across them."""
-        async with self._locks[conversation_id]:  # kept: one small lock per conversation ever recovered
+        async with self._locks[conversation_id]:
             if not self.postgres:
                 yield  # SQLite: one process serves a database
                 return
