@@ -203,6 +203,11 @@ class Dialogue:
         )
         if question and action.reason in ("no_answer", "clarify_failed", "frustrated"):
             await self.kb.record_gap(question, action.reason, conv_id)
+        return [await self.announce_handoff(conv_id, ticket, new, lang)]
+
+    async def announce_handoff(self, conv_id: int, ticket: Any, new: bool, lang: str) -> dict[str, Any]:
+        """Tell the customer a person takes over (also what crash recovery sends when a process died
+        between opening the ticket and saying so)."""
         position = await self.router.queue_position(ticket) if new else 1
         minutes = self.settings.routing.expected_wait_minutes * max(1, position)
         state = {"lang": lang, "handoff_ticket": ticket.id}
@@ -211,7 +216,7 @@ class Dialogue:
             "ticket": ticket.id,
             "text": say("handoff", lang, minutes=minutes) if new else say("handoff_again", lang),
         }
-        return [await self.router.send(conv_id, frame, bot_state=state)]
+        return await self.router.send(conv_id, frame, bot_state=state)
 
     @turn
     async def choose(self, conv_id: int, slug: str) -> list[dict[str, Any]]:

@@ -9,6 +9,9 @@ opened or closed for the conversation since it came in. Unanswered messages are 
 - when a client resends one (the same client id; `resent`);
 - after a turn failed once its message was stored (the database away for a moment; `failed`).
 
+A process can also die between opening a handoff ticket and telling the customer (two steps): the ticket
+is in the queue but the customer waits without knowing. Those handoffs are announced the same way.
+
 Exactly one process answers each: every answer is given under a claim on the conversation (a PostgreSQL
 advisory lock, held while answering, plus a lock of this process), and whether the message is still
 unanswered is checked again under it. A message being answered right now by a live process is not in the
@@ -39,10 +42,11 @@ from knowledge.db import APPLICATION_NAME, utcnow
 from router.masking import MaskResult
 from router.models import Conversation, Message, Ticket
 from router.service import Inbound
+from router.tickets import OPEN_STATUSES
 
 log = logging.getLogger("kundresa.recovery")
 
-__all__ = ["Pending", "Recovery", "RecoveryReport", "find_unanswered"]
+__all__ = ["Pending", "Recovery", "RecoveryReport", "find_unannounced", "find_unanswered"]
 
 CLAIM_NAMESPACE = 0x4B52  # the first key of pg_advisory_xact_lock(int, int): Kundresa's conversation claims
 CONCURRENT = 4  # conversations answered at once by a recovery pass (one encode batch shares them)
@@ -67,20 +71,30 @@ def _local_locks(database: str) -> defaultdict[int, asyncio.Lock]:
 
 @dataclass(frozen=True)
 class Pending:
-    """An unanswered customer message, with what answering it needs."""
+    """Recovery's work in one conversation: an unanswered customer message (`seq`), or a handoff that was
+    opened but never announced (`ticket_id`: the process died between the two)."""
 
     conversation_id: int
-    seq: int
-    text: str  # as stored: masked
-    masked: bool
     created_at: datetime
-    bot_state: dict[str, Any]
+    seq: int | None = None
+    text: str = ""  # the message as stored: masked
+    masked: bool = False
+    bot_state: dict[str, Any] = field(default_factory=dict)
+    ticket_id: int | None = None
+
+    @property
+    def key(self) -> tuple[int, int | None, int | None]:
+        return (self.conversation_id, self.seq, self.ticket_id)
+
+    def describe(self) -> str:
+        what = f"message {self.seq}" if self.seq is not None else f"the handoff to ticket {self.ticket_id}"
+        return f"{what} of conversation {self.conversation_id}"
 
 
 @dataclass
 class RecoveryReport:
     found: int = 0
-    answered: int = 0
+    answered: int = 0  # messages answered (or handed off) and handoffs announced
     deferred: int = 0  # left for the grace period: possibly in a live process's hands
     failed: int = 0
     seconds: float = 0.0
@@ -96,8 +110,8 @@ async def find_unanswered(
     seq: int | None = None,
     limit: int = 10_000,
 ) -> list[Pending]:
-    """Unanswered customer messages stored from `since` (and before `before`), oldest conversation and
-    seq first. Index use: `created_at` for the range, (conversation_id, seq) for the replies after each."""
+    """Unanswered customer messages stored from `since` (and before `before`), by conversation and seq.
+    Index use: `created_at` for the range, (conversation_id, seq) for the replies after each."""
     m, o, c, t = _messages.alias("m"), _messages.alias("o"), _conversations, _tickets
     replied = (
         select(o.c.id)
@@ -142,10 +156,53 @@ async def find_unanswered(
         stmt = stmt.where(m.c.conversation_id == conversation_id)
     if seq is not None:
         stmt = stmt.where(m.c.seq == seq)
-    rows = (await session.execute(stmt)).all()
     return [
-        Pending(r.conversation_id, r.seq, r.text or "", bool(r.masked), r.created_at, dict(r.bot_state or {}))
-        for r in rows
+        Pending(
+            r.conversation_id,
+            r.created_at,
+            seq=r.seq,
+            text=r.text or "",
+            masked=bool(r.masked),
+            bot_state=dict(r.bot_state or {}),
+        )
+        for r in (await session.execute(stmt)).all()
+    ]
+
+
+async def find_unannounced(
+    session: AsyncSession,
+    *,
+    since: datetime,
+    before: datetime | None = None,
+    ticket_id: int | None = None,
+    limit: int = 10_000,
+) -> list[Pending]:
+    """Open tickets created from `since` whose customer was never sent the handoff frame."""
+    t, c, o = _tickets, _conversations, _messages
+    announced = (
+        select(o.c.id)
+        .where(
+            o.c.conversation_id == t.c.conversation_id,
+            o.c.direction == "out",
+            o.c.kind == "handoff",
+            o.c.created_at >= t.c.created_at,
+        )
+        .exists()
+    )
+    stmt = (
+        select(t.c.conversation_id, t.c.id, t.c.created_at, c.c.bot_state)
+        .join(c, c.c.id == t.c.conversation_id)
+        .where(t.c.created_at >= since, t.c.status.in_(OPEN_STATUSES), c.c.owner == "agent", ~announced)
+        .order_by(t.c.id)
+        .limit(limit)
+    )
+    if before is not None:
+        stmt = stmt.where(t.c.created_at < before)
+    if ticket_id is not None:
+        stmt = stmt.where(t.c.id == ticket_id)
+    return [
+        Pending(r.conversation_id, r.created_at, ticket_id=r.id, bot_state=dict(r.bot_state or {}))
+        for r in (await session.execute(stmt)).all()
     ]
 
 
@@ -167,9 +224,9 @@ class Recovery:
         self.postgres = engine.dialect.name == "postgresql"
         self._locks = _local_locks(engine.url.render_as_string(hide_password=True))
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._scheduled: set[tuple[int, int]] = set()
+        self._scheduled: set[tuple[int, int | None, int | None]] = set()
         self._alive: tuple[float, bool] = (0.0, False)
-        self.answered = 0  # messages this process answered through recovery (tests, metrics)
+        self.answered = 0  # messages answered and handoffs announced by recovery here (tests, metrics)
 
     def attach(self) -> None:
         """Hook into the dialogue: resent messages and failed turns come here."""
@@ -194,13 +251,15 @@ class Recovery:
 
     # -- the start-up pass ---------------------------------------------------------------------------
     async def run(self) -> RecoveryReport:
-        """Answer (or hand off) every unanswered message stored before this process started."""
+        """Answer (or hand off) every unanswered message stored before this process started, and announce
+        every handoff opened before it but never announced."""
         began = time.monotonic()
         report = RecoveryReport()
-        since = utcnow() - timedelta(hours=self.settings.window_hours)
+        since = self._since()
         try:
             async with self.sessions() as session:
                 pending = await find_unanswered(session, since=since, before=self.started_at)
+                pending += await find_unannounced(session, since=since, before=self.started_at)
         except Exception:
             log.exception("crash recovery could not look for unanswered messages; retrying in 5 s")
             self._spawn(self._run_later(5.0))
@@ -213,7 +272,7 @@ class Recovery:
         for p in pending:
             if p.created_at > cutoff:  # maybe in a live process's hands: look again once it is old enough
                 report.deferred += 1
-                self.later(p.conversation_id, p.seq, self._due_in(p.created_at))
+                self.later(p, self._due_in(p.created_at))
             else:
                 by_conversation[p.conversation_id].append(p)
         limit = asyncio.Semaphore(CONCURRENT)
@@ -222,23 +281,18 @@ class Recovery:
             async with limit:
                 for p in items:  # in seq order: a handoff on the first makes the rest the agent's
                     try:
-                        if await self.answer(p.conversation_id, p.seq) is not None:
+                        if await self.handle(p) is not None:
                             report.answered += 1
                             report.conversations.add(p.conversation_id)
                     except Exception:
                         report.failed += 1
-                        log.warning(
-                            "crash recovery could not answer message %s of conversation %s; retrying",
-                            p.seq,
-                            p.conversation_id,
-                            exc_info=True,
-                        )
-                        self.later(p.conversation_id, p.seq, RETRY_DELAYS[0], attempt=1)
+                        log.warning("crash recovery failed on %s; retrying", p.describe(), exc_info=True)
+                        self.later(p, RETRY_DELAYS[0], attempt=1)
 
         await asyncio.gather(*(one_conversation(items) for items in by_conversation.values()))
         report.seconds = time.monotonic() - began
         log.info(
-            "crash recovery: %d unanswered message(s) found, %d answered or handed off in %d "
+            "crash recovery: %d unanswered message(s) or unannounced handoff(s) found, %d answered in %d "
             "conversation(s), %d left for the %.0f s grace period, %d failed (%.2f s)",
             report.found,
             report.answered,
@@ -254,98 +308,112 @@ class Recovery:
         await asyncio.sleep(delay)
         await self.run()
 
-    # -- one message ---------------------------------------------------------------------------------
+    # -- one piece of work ---------------------------------------------------------------------------
+    async def handle(self, p: Pending) -> list[dict[str, Any]] | None:
+        """Do `p` if it still needs doing (and is not being done here): the frames sent, or None when
+        there was nothing to do. Safe to call from any number of processes at once."""
+        if p.seq is not None:
+            return await self.answer(p.conversation_id, p.seq)
+        assert p.ticket_id is not None
+        return await self.announce(p.conversation_id, p.ticket_id)
+
     async def answer(self, conversation_id: int, seq: int) -> list[dict[str, Any]] | None:
-        """Answer one stored message if it is still unanswered (and not being answered here): the frames
-        sent, or None when there was nothing to do. Safe to call from any number of processes at once."""
+        """Answer one stored message if it is still unanswered."""
         async with self.claim(conversation_id):
             if self.dialogue.turns.answering(conversation_id, seq):
                 return None
-            since = utcnow() - timedelta(hours=self.settings.window_hours)
-            async with self.sessions() as session:
-                found = await find_unanswered(session, since=since, conversation_id=conversation_id, seq=seq)
-            if not found:
+            found = await self._still(find_unanswered, conversation_id=conversation_id, seq=seq)
+            if found is None:
                 return None
-            p = found[0]
             inbound = Inbound(
-                conversation_id=p.conversation_id,
-                seq=p.seq,
-                text=p.text,
+                conversation_id=found.conversation_id,
+                seq=seq,
+                text=found.text,
                 duplicate=False,
                 # Stored masked: card numbers are gone, so no second card warning either.
-                mask=MaskResult(p.text, p.masked, ()),
+                mask=MaskResult(found.text, found.masked, ()),
                 owner="bot",
-                bot_state=p.bot_state,
+                bot_state=found.bot_state,
             )
             frames = await self.dialogue.respond(inbound)
             self.answered += 1
             return frames
+
+    async def announce(self, conversation_id: int, ticket_id: int) -> list[dict[str, Any]] | None:
+        """Tell the customer about a handoff that was opened but never announced."""
+        async with self.claim(conversation_id):
+            found = await self._still(find_unannounced, ticket_id=ticket_id)
+            if found is None:
+                return None
+            async with self.sessions() as session:
+                ticket = await session.get(Ticket, ticket_id)
+            assert ticket is not None
+            lang = str(found.bot_state.get("lang") or "sv")
+            with self.dialogue.turns.track():
+                frame = await self.dialogue.announce_handoff(conversation_id, ticket, True, lang)
+            self.answered += 1
+            return [frame]
+
+    async def _still(self, find: Any, **only: int) -> Pending | None:
+        async with self.sessions() as session:
+            found: list[Pending] = await find(session, since=self._since(), **only)
+        return found[0] if found else None
 
     async def resent(self, inbound: Inbound) -> list[dict[str, Any]]:
         """A client resent a message stored before: it gets its answer if its first try got none."""
         conversation_id, seq = inbound.conversation_id, inbound.seq
         if self.dialogue.turns.answering(conversation_id, seq):
             return []  # its answer is on the way, to this conversation's sockets
-        since = utcnow() - timedelta(hours=self.settings.window_hours)
-        async with self.sessions() as session:
-            found = await find_unanswered(session, since=since, conversation_id=conversation_id, seq=seq)
-        if not found:
+        found = await self._still(find_unanswered, conversation_id=conversation_id, seq=seq)
+        if found is None:
             return []  # answered: the acknowledgement again is all the client gets
-        if found[0].created_at > await self._cutoff():
-            self.later(conversation_id, seq, self._due_in(found[0].created_at))
+        if found.created_at > await self._cutoff():
+            self.later(found, self._due_in(found.created_at))
             return []
         return await self.answer(conversation_id, seq) or []
 
     def failed(self, inbound: Inbound) -> None:
         """A turn failed after its message was stored: try again shortly, in the background."""
-        self.later(inbound.conversation_id, inbound.seq, RETRY_DELAYS[0], attempt=1)
+        p = Pending(inbound.conversation_id, utcnow(), seq=inbound.seq)
+        self.later(p, RETRY_DELAYS[0], attempt=1)
 
-    def later(self, conversation_id: int, seq: int, delay: float, attempt: int = 0) -> None:
-        key = (conversation_id, seq)
-        if key in self._scheduled:
+    def later(self, p: Pending, delay: float, attempt: int = 0) -> None:
+        """Do `p` after `delay` s: after the grace period (`attempt` 0: first checks whether a live process
+        may still be on it), or as a retry after a failure (1, 2, ...)."""
+        if p.key in self._scheduled:
             return
-        self._scheduled.add(key)
-        self._spawn(self._answer_later(conversation_id, seq, delay, attempt))
+        self._scheduled.add(p.key)
+        self._spawn(self._later(p, delay, attempt))
 
-    async def _answer_later(self, conversation_id: int, seq: int, delay: float, attempt: int) -> None:
+    async def _later(self, p: Pending, delay: float, attempt: int) -> None:
         try:
             while True:
                 await asyncio.sleep(delay)
                 try:
                     if attempt == 0:  # waited out the grace period: is a live process still on it?
                         cutoff = await self._cutoff()
-                        async with self.sessions() as session:
-                            since = utcnow() - timedelta(hours=self.settings.window_hours)
-                            found = await find_unanswered(
-                                session, since=since, conversation_id=conversation_id, seq=seq
+                        if p.seq is not None:
+                            found = await self._still(
+                                find_unanswered, conversation_id=p.conversation_id, seq=p.seq
                             )
-                        if not found:
+                        else:
+                            found = await self._still(find_unannounced, ticket_id=p.ticket_id or 0)
+                        if found is None:
                             return
-                        if found[0].created_at > cutoff:
-                            delay = self._due_in(found[0].created_at)
+                        if found.created_at > cutoff:
+                            delay = self._due_in(found.created_at)
                             continue
-                    await self.answer(conversation_id, seq)
+                    await self.handle(p)
                     return
                 except Exception as exc:
                     if attempt >= len(RETRY_DELAYS):
-                        log.error(
-                            "gave up answering message %s of conversation %s (%s); a restart tries again",
-                            seq,
-                            conversation_id,
-                            exc,
-                        )
+                        log.error("gave up on %s (%s); a restart tries again", p.describe(), exc)
                         return
                     delay = RETRY_DELAYS[attempt]
                     attempt += 1
-                    log.warning(
-                        "could not answer message %s of conversation %s yet (%s); retrying in %.0f s",
-                        seq,
-                        conversation_id,
-                        exc,
-                        delay,
-                    )
+                    log.warning("could not yet do %s (%s); retrying in %.0f s", p.describe(), exc, delay)
         finally:
-            self._scheduled.discard((conversation_id, seq))
+            self._scheduled.discard(p.key)
 
     # -- claims and liveness -------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -390,6 +458,9 @@ class Recovery:
         if await self.others_alive():
             return utcnow() - timedelta(seconds=self.settings.grace_seconds)
         return utcnow()
+
+    def _since(self) -> datetime:
+        return utcnow() - timedelta(hours=self.settings.window_hours)
 
     def _due_in(self, created_at: datetime) -> float:
         grace = timedelta(seconds=self.settings.grace_seconds)

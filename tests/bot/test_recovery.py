@@ -63,6 +63,9 @@ async def test_a_start_answers_each_message_a_crash_left_unanswered_once(
     await app[DIALOGUE].respond(inbound)  # answered before the crash
     handed_off = await _stored_unanswered(app, "handed-off")
     await app[DIALOGUE].human(handed_off)  # a person owns it: the bot stays out
+    unannounced = await _stored_unanswered(app, "unannounced")
+    # The process died between opening the ticket and telling the customer.
+    await app[ROUTER].handoff(unannounced, reason="no_answer", question=ANSWERABLE, attempts=[], tags=[])
     too_old = await _stored_unanswered(app, "too-old")
     async with app[SESSIONS]() as session, session.begin():
         old = utcnow() - timedelta(hours=settings.recovery.window_hours + 1)
@@ -76,12 +79,13 @@ async def test_a_start_answers_each_message_a_crash_left_unanswered_once(
     first, second = _recovery(app, settings), _recovery(app, settings)
     reports = await asyncio.gather(first.run(), second.run())
 
-    assert sum(r.answered for r in reports) == 3
+    assert sum(r.answered for r in reports) == 4
     for conv in crashed:
         replies = await _outgoing(app, conv)
         assert [m.kind for m in replies] == ["answer"], replies
     assert len(await _outgoing(app, answered)) == 1  # not a second time
     assert [m.kind for m in await _outgoing(app, handed_off)] == ["handoff"]
+    assert [m.kind for m in await _outgoing(app, unannounced)] == ["handoff"]
     assert await _outgoing(app, too_old) == []
     assert (await _recovery(app, settings).run()).found == 0
 
