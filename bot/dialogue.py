@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
@@ -87,6 +88,7 @@ class Dialogue:
         self.kb = kb
         self.settings = settings
         self.turns = Turns()
+        self._turn_locks: dict[int, list[Any]] = {}  # conversation id -> [lock, holders and waiters]
         # Set by crash recovery (bot/recovery.py): a resent message whose first try got no reply gets one,
         # and a turn that failed after its message was stored is tried again.
         self.on_resent: Resent | None = None
@@ -110,7 +112,10 @@ class Dialogue:
             return await self.on_resent(inbound) if self.on_resent is not None else []
         try:
             with self.turns.track((inbound.conversation_id, inbound.seq)):
-                return await self._respond(inbound, prefetched, lang)
+                async with self._one_turn_at_a_time(inbound.conversation_id) as waited:
+                    if waited:  # another turn changed the conversation meanwhile (e.g. handed it off)
+                        inbound = await self._refreshed(inbound)
+                    return await self._respond(inbound, prefetched, lang)
         except Exception:
             if self.on_failed is not None:  # stored and acknowledged: it must still get its answer
                 self.on_failed(inbound)
@@ -118,6 +123,30 @@ class Dialogue:
         finally:
             if prefetched is not None:
                 self.discard(prefetched)
+
+    @contextlib.asynccontextmanager
+    async def _one_turn_at_a_time(self, conversation_id: int) -> AsyncIterator[bool]:
+        """One message turn per conversation at a time in this process (two tabs, or crash recovery next to
+        a live turn): each sees the owner and bot state the one before left. Yields whether it waited."""
+        entry = self._turn_locks.get(conversation_id)
+        if entry is None:
+            entry = self._turn_locks[conversation_id] = [asyncio.Lock(), 0]
+        lock: asyncio.Lock = entry[0]
+        entry[1] += 1
+        try:
+            waited = lock.locked()
+            async with lock:
+                yield waited
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:  # nobody holds or waits: forget it (the map stays as small as the traffic)
+                del self._turn_locks[conversation_id]
+
+    async def _refreshed(self, inbound: Inbound) -> Inbound:
+        conv = await self.router.conversation(inbound.conversation_id)
+        if conv is None:
+            return inbound
+        return dataclasses.replace(inbound, owner=conv.owner, bot_state=dict(conv.bot_state or {}))
 
     @staticmethod
     def discard(prefetched: asyncio.Task[SearchResult]) -> None:
