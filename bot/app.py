@@ -23,9 +23,9 @@ from bot.app_keys import (
     WEBCHAT,
 )
 from bot.channels.webchat import WebChatChannel, chat_handler
-from bot.db_errors import db_unavailable_middleware
+from bot.db_errors import database_unavailable, db_unavailable_middleware, socket_database_unavailable
 from bot.dialogue import Dialogue
-from bot.drain import Drain
+from bot.drain import CHAT_SOCKET, Drain
 from bot.http import admin, articles, health, pages, search
 from bot.http.common import error_middleware
 from bot.metrics import Metrics
@@ -123,7 +123,13 @@ async def ws_chat(request: web.Request) -> web.StreamResponse:
     app = request.app
     if app[DRAIN].draining:  # a keep-alive connection asking after SIGTERM: elsewhere, or in a moment
         return app[DRAIN].refuse()
-    return await chat_handler(request, app[WEBCHAT], app[ROUTER], app[DIALOGUE], app[SETTINGS])
+    try:
+        return await chat_handler(request, app[WEBCHAT], app[ROUTER], app[DIALOGUE], app[SETTINGS])
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("database unavailable on a chat socket: %s", exc.__class__.__name__)
+        return await socket_database_unavailable(request.get(CHAT_SOCKET))
 
 
 def create_app(settings: Settings) -> web.Application:

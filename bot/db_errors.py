@@ -7,6 +7,7 @@ is back. Errors that are not about reaching the database stay what they are (500
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -16,9 +17,11 @@ from sqlalchemy import exc as sa_exc
 
 log = logging.getLogger("kundresa.http")
 
-__all__ = ["database_unavailable", "db_unavailable_middleware"]
+__all__ = ["database_unavailable", "db_unavailable_middleware", "socket_database_unavailable", "unavailable"]
 
 RETRY_AFTER_SECONDS = 5
+TRY_AGAIN_LATER = 1013  # WebSocket close code: the widget reconnects, with backoff
+MESSAGE = "the database cannot be reached right now; try again in a few seconds"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -81,10 +84,23 @@ async def db_unavailable_middleware(request: web.Request, handler: Handler) -> w
         if not database_unavailable(exc):
             raise
         log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
-        body = {
-            "error": {
-                "code": "database_unavailable",
-                "message": "the database cannot be reached right now; try again in a few seconds",
-            }
-        }
-        return web.json_response(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return unavailable()
+
+
+def unavailable() -> web.Response:
+    body = {"error": {"code": "database_unavailable", "message": MESSAGE}}
+    return web.json_response(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+async def socket_database_unavailable(ws: web.WebSocketResponse | None) -> web.StreamResponse:
+    """A chat socket whose handler lost the database: an error frame and close code 1013 ("try again
+    later") once it is open; a 503 before the upgrade. Whatever the socket sent and had acknowledged is
+    stored; what was not acknowledged the widget sends again after reconnecting."""
+    if ws is None or not ws.prepared:
+        return unavailable()
+    if not ws.closed:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            frame = {"type": "error", "code": "database_unavailable", "message": MESSAGE, "seq": 0}
+            await ws.send_json(frame)
+            await ws.close(code=TRY_AGAIN_LATER, message=b"database unavailable; try again later")
+    return ws

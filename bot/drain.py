@@ -21,12 +21,13 @@ from bot.dialogue import Turns
 
 log = logging.getLogger("kundresa.drain")
 
-__all__ = ["CLOSE_REASON", "RESTARTING", "Drain"]
+__all__ = ["CHAT_SOCKET", "CLOSE_REASON", "RESTARTING", "Drain"]
 
 RESTARTING = 1012  # WebSocket close code "Service Restart": reconnect
 CLOSE_REASON = b"restarting; reconnect"
 CHAT_PATH = "/ws/chat"
 CLOSE_SECONDS = 5.0  # for every socket's closing handshake together
+CHAT_SOCKET = web.RequestKey("chat_socket", web.WebSocketResponse)  # the request's socket, once upgraded
 
 
 class Drain:
@@ -46,6 +47,7 @@ class Drain:
     async def _track(self, request: web.Request, response: web.StreamResponse) -> None:
         if isinstance(response, web.WebSocketResponse) and request.path == CHAT_PATH:
             self.sockets.add(response)
+            request[CHAT_SOCKET] = response
 
     def refuse(self) -> web.Response:
         """What a chat socket asked for while draining gets: try again (elsewhere) shortly."""
