@@ -54,7 +54,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.server.port
     if settings.demo:
         print("kundresa: demo mode (throwaway secrets); set demo = false in production", file=sys.stderr)
-    web.run_app(create_app(settings), host=host, port=port, print=lambda m: print(m, file=sys.stderr))
+    # SIGTERM: stop listening, drain (bot/drain.py: turns finish, chat sockets close with 1012), then give
+    # any other request a few seconds before it is cancelled; exit 0.
+    web.run_app(
+        create_app(settings),
+        host=host,
+        port=port,
+        print=lambda m: print(m, file=sys.stderr),
+        shutdown_timeout=settings.recovery.drain_seconds + 5,
+    )
     return 0
 
 
