@@ -14,7 +14,7 @@ from typing import Any
 from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
 from bot.signals import Signals, detect_signals
 from bot.texts import say
-from config import Settings, ValidationError
+from config import KundresaError, Settings, ValidationError
 from knowledge import KnowledgeBase, SearchResult
 from knowledge.text import detect_lang
 from knowledge.translations import in_language
@@ -116,6 +116,8 @@ class Dialogue:
                     if waited:  # another turn changed the conversation meanwhile (e.g. handed it off)
                         inbound = await self._refreshed(inbound)
                     return await self._respond(inbound, prefetched, lang)
+        except KundresaError:
+            raise  # about the input (the channel reports it): trying again would fail the same way
         except Exception:
             if self.on_failed is not None:  # stored and acknowledged: it must still get its answer
                 self.on_failed(inbound)

@@ -89,7 +89,10 @@ class Customer:
         Returns the socket's reader, which ends when the socket closes."""
         ws = await http.ws_connect(url, params={"visitor": self.visitor}, heartbeat=None)
         reader = asyncio.create_task(self.read(ws))
-        for cid in self.unacked():
+        resend = self.unacked()
+        if self.acked:  # and, as after a lost ack, the last acknowledged one: it must not be answered twice
+            resend.insert(0, list(self.acked)[-1])
+        for cid in resend:
             await ws.send_json({"type": "message", "id": cid, "text": self.sent[cid]})
         return reader
 
