@@ -175,7 +175,8 @@ class Embedder:
                     raise
                 await self._start_processes()
             self.dim = self.processes[0].dim
-            lanes = [p.encode for p in self.processes]
+            first = self.processes[0]
+            lanes = [first.encode, *(self._spare_lane(p, first) for p in self.processes[1:])]
         else:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._executor, self.load_sync)
@@ -187,12 +188,26 @@ class Embedder:
         s = self.settings
         self.processes = [ModelProcess(s, self.path, _hint(self.path)) for _ in range(max(1, s.processes))]
         try:
-            await asyncio.gather(*(p.start() for p in self.processes))
+            # The first worker is what serving needs; spares load after it, in the background. Loading
+            # them all at once made start-up (and every restart) wait for N model loads sharing the CPU.
+            await self.processes[0].start()
+            for spare in self.processes[1:]:
+                spare.start_soon()
         except BaseException:
             for p in self.processes:
                 p.close()
             self.processes = []
             raise
+
+    @staticmethod
+    def _spare_lane(spare: ModelProcess, first: ModelProcess) -> Any:
+        """A spare's lane: its worker once loaded, until then the first's (questions never wait for a
+        worker that is still loading)."""
+
+        async def encode(texts: list[str]) -> np.ndarray:
+            return await (spare.encode(texts) if spare.ready else first.encode(texts))
+
+        return encode
 
     async def close(self) -> None:
         if self._batcher is not None:

@@ -28,6 +28,26 @@ class ModelProcess:
         self.dim = 0
         self.restarts = 0
         self._pool: ProcessPoolExecutor | None = None
+        self._starting: asyncio.Task[None] | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._pool is not None
+
+    def start_soon(self) -> None:
+        """Start in the background (a spare worker: the server need not wait for it to serve)."""
+        if self._pool is None and self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._start_in_background())
+
+    async def _start_in_background(self) -> None:
+        try:
+            await self.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the first worker loaded this model, so this is rare: retried on first use
+            log.exception("a spare model worker could not start")
+        finally:
+            self._starting = None
 
     async def start(self) -> None:
         """Spawn the worker and load the model in it (seconds); raises ConfigError if it cannot load."""
@@ -52,8 +72,8 @@ class ModelProcess:
                 "put that code under `if __name__ == '__main__':` (the worker is spawned and imports your "
                 'main module); or set model.worker = "thread"'
             ) from exc
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # cancelled (a shutdown while a spare loads), or worse
+            _end_now(pool)
             raise
         if problem is not None:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -62,6 +82,9 @@ class ModelProcess:
         self._pool = pool
 
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.cancel()
+            self._starting = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -74,6 +97,8 @@ class ModelProcess:
         loop = asyncio.get_running_loop()
         s = self.settings
         for attempt in (1, 2):
+            if self._starting is not None:
+                await asyncio.shield(self._starting)
             if self._pool is None:
                 await self.start()
             assert self._pool is not None
@@ -90,3 +115,13 @@ class ModelProcess:
                 self._pool = None
                 self.restarts += 1
         raise AssertionError("unreachable")
+
+
+def _end_now(pool: ProcessPoolExecutor) -> None:
+    """Stop `pool` without waiting for its worker: one still loading the model would otherwise hold up
+    this process's exit for the whole load (interpreter exit joins every pool)."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.kill()
