@@ -160,12 +160,30 @@ class KnowledgeBase:
         limit: int | None = None,
     ) -> SearchResult:
         index = self.index
-        vec, dense = await self.embedder.encode_projected(
-            self.embedder.prefixes.query + question, index.matrix if len(index) else None
+        # The lexical signals need only the text: a thread computes them while the model encodes (they
+        # release the GIL in the sparse products), which takes them off the question's critical path.
+        lexical = (
+            asyncio.get_running_loop().run_in_executor(None, index.lexical.scores, question)
+            if len(index)
+            else None
         )
-        if index is not self.index:  # rebuilt meanwhile: its matrix differs
-            dense = None
-        return self.rank(question, vec, lang=lang, include_drafts=include_drafts, limit=limit, dense=dense)
+        try:
+            vec, dense = await self.embedder.encode_projected(
+                self.embedder.prefixes.query + question, index.matrix if len(index) else None
+            )
+        finally:
+            words_and_chars = await lexical if lexical is not None else None
+        if index is not self.index:  # rebuilt meanwhile: its matrix and units differ
+            dense = words_and_chars = None
+        return self.rank(
+            question,
+            vec,
+            lang=lang,
+            include_drafts=include_drafts,
+            limit=limit,
+            dense=dense,
+            lexical=words_and_chars,
+        )
 
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
         vecs = await self.embedder.encode([self.embedder.prefixes.query + q for q in questions])
@@ -180,13 +198,16 @@ class KnowledgeBase:
         include_drafts: bool = False,
         limit: int | None = None,
         dense: np.ndarray | None = None,
+        lexical: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> SearchResult:
-        """`dense`: the index matrix times `vec`, when the embedder computed it already."""
+        """`dense`: the index matrix times `vec`, and `lexical` the index's lexical scores of the question,
+        when computed already (by `search`)."""
         tuned = self.settings.for_lang(detect_lang(question))
         ranked = self.index.score(
             vec,
             question,
             dense=dense,
+            lexical=lexical,
             include_drafts=include_drafts,
             limit=2 * (limit or self.settings.max_results),  # room for language versions of one article
             fusion=Fusion.of(tuned),
