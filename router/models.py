@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knowledge.db import Base, utcnow
@@ -117,8 +117,20 @@ class User(Base):
 
 
 class Ticket(Base):
+    """A handoff. The indexes serve the hot queries of `router.assignment` and `router.tickets`, so a
+    handoff costs the same with a long queue as with an empty one (migration 0003)."""
+
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_team", "status", "team"),)
+    __table_args__ = (
+        # a team's queue in dispatch order: its head (dispatch) and the count ahead (queue_position)
+        Index("ix_tickets_queue", "status", "team", text("priority DESC"), "id"),
+        # the whole queue in dispatch order, for agents of no team
+        Index("ix_tickets_queue_any", "status", text("priority DESC"), "id"),
+        # agents' loads (dispatch, capacity)
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        # a conversation's active ticket (every handoff, every message while an agent has it)
+        Index("ix_tickets_conversation_status", "conversation_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
