@@ -42,7 +42,7 @@ async def loads_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, 
         .where(Ticket.assignee_id.in_(ids), Ticket.status.in_(tk.OPEN_STATUSES))
         .group_by(Ticket.assignee_id)
     )
-    return {int(uid): int(n) for uid, n in rows}
+    return {int(uid): int(n) for uid, n in rows if uid is not None}
 
 
 async def load_of(session: AsyncSession, user_id: int) -> int:
