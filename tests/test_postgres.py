@@ -105,6 +105,46 @@ async def test_migration_0002_keeps_existing_articles_on_postgres(pg_db_url: str
         await engine.dispose()
 
 
+async def test_migration_0003_queue_indexes_on_postgres(pg_db_url: str) -> None:
+    from alembic import command
+
+    from bot.migrate import alembic_config, upgrade
+
+    queue = {
+        "ix_tickets_queue",
+        "ix_tickets_queue_any",
+        "ix_tickets_assignee_status",
+        "ix_tickets_conversation_status",
+    }
+
+    async def indexes(conn: Any) -> dict[str, str]:
+        rows = await conn.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tickets'")
+        )
+        return {name: definition for name, definition in rows}
+
+    engine = create_engine(_settings(pg_db_url).database)
+    try:
+        await upgrade(engine, "0002")
+        await upgrade(engine, "0003")
+        async with engine.connect() as conn:
+            got = await indexes(conn)
+        assert queue <= set(got) and "ix_tickets_status_team" not in got
+        assert "priority DESC, id" in got["ix_tickets_queue"]
+
+        def downgrade(conn: Any) -> None:
+            cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0002")
+
+        async with engine.begin() as conn:
+            await conn.run_sync(downgrade)
+            got = await indexes(conn)
+        assert not queue & set(got) and "ix_tickets_status_team" in got
+    finally:
+        await engine.dispose()
+
+
 async def test_app_on_postgres_search_chat_handoff_resolve(aiohttp_client: Any, pg_kb_db_url: str) -> None:
     from bot.app import create_app
 
