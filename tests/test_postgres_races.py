@@ -24,7 +24,7 @@ from bot.channels.webchat import sign_user
 from config import DatabaseSettings
 from knowledge.db import create_engine, create_sessionmaker
 from router.auth import create_user
-from router.models import Conversation, Customer, Message, Ticket
+from router.models import Conversation, Customer, IdentityMerge, Message, Ticket
 
 pytestmark = pytest.mark.postgres
 
@@ -47,10 +47,10 @@ class Deployment:
     def servers(self) -> tuple[ServeProcess, ServeProcess]:
         return self.a, self.b
 
-    async def agent(self, name: str, **kwargs: Any) -> tuple[int, dict[str, str]]:
+    async def agent(self, name: str, role: str = "agent", **kwargs: Any) -> tuple[int, dict[str, str]]:
         """A user made in the database, as `kundresa user add` does: (id, bearer headers)."""
         async with self.sessions() as session, session.begin():
-            user, token = await create_user(session, name, "agent", **kwargs)
+            user, token = await create_user(session, name, role, **kwargs)
             return user.id, {"Authorization": f"Bearer {token}"}
 
     async def post(self, server: ServeProcess, path: str, headers: dict[str, str], body: Any = None) -> Any:
@@ -346,9 +346,24 @@ async def test_merges_under_concurrent_messages_keep_seqs_unique_and_gapless(dep
     phone (process B) both talk to an agent; while messages stream into both conversations and the agent
     replies through B, the phone signs in through A: the phone's conversation is merged into the
     laptop's. Every message is stored once, every conversation's seqs are unique and without holes.
+    Then an admin undoes each merge through both processes at once: one undo each, the other is 409.
     (Before: the merge wrote `next_seq` from an unlocked read; colliding seqs failed messages and replies.)"""
-    _, agent = await deployment.agent("agnes")
+    dep = deployment
+    _, agent = await dep.agent("agnes")
     failures: list[str] = []
     for round_ in range(5):
-        failures += await merge_round(deployment, agent, round_, n=12)
+        failures += await merge_round(dep, agent, round_, n=12)
+
+    _, admin = await dep.agent("ada", role="admin")
+    async with dep.sessions() as session:
+        merges = list(await session.scalars(select(IdentityMerge.id).order_by(IdentityMerge.id)))
+
+    def undo(server: ServeProcess, merge_id: int) -> Callable[[], Awaitable[Any]]:
+        return lambda: dep.post(server, f"/api/merges/{merge_id}/undo", admin)
+
+    results = await at_once([undo(server, m) for m in merges for server in dep.servers])
+    for i, merge_id in enumerate(merges):
+        statuses = sorted(status for status, _ in results[2 * i : 2 * i + 2])
+        if statuses != [200, 409]:
+            failures.append(f"merge {merge_id}: two undos at once answered {statuses}")
     assert not failures, "\n".join(failures)
