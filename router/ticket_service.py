@@ -4,13 +4,14 @@ with them. HTTP handlers, Slack and the dialogue call it; none of them writes a 
 | transition | from | lock taken (besides the row it changes) |
 |---|---|---|
 | open / reopen (`handoff`) | - / resolved | the conversation (as a message write does) |
-| claim, assign on first reply | open, or assigned to the same agent | the ticket, then the agent |
+| claim, assign on first reply | queued (own: no change) | the ticket, then the agent |
 | transfer | open, assigned, waiting_customer | the ticket |
 | waiting (`reply`) / back (`customer_wrote`) | assigned / waiting_customer | the ticket / the conversation |
 | resolve, close | active (close: also resolved) | the conversation, then the ticket |
 | dispatch (after each of the above) | open | every online agent, then queued tickets (SKIP LOCKED) |
 
-Lock order is always conversation → ticket → agents, so two processes never wait on each other in a cycle.
+Locks are always taken in the order customer → conversation → ticket → agents (merges: customers, then
+conversations), so two processes never wait on each other in a cycle.
 A move the lifecycle does not allow, or a ticket another agent holds, is a `ConflictError` (HTTP 409).
 """
 
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config import ConflictError, NotFoundError, Settings, ValidationError
+from config import ConflictError, NotFoundError, RoutingSettings, Settings, ValidationError
 from knowledge import KnowledgeBase
 from knowledge.db import utcnow
 from router import conversations as convs
@@ -70,7 +71,7 @@ class TicketService:
         self.sender = sender
 
     @property
-    def routing(self) -> Any:
+    def routing(self) -> RoutingSettings:
         return self.settings.routing
 
     # -- open, reopen --------------------------------------------------------------------------------
