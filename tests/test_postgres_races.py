@@ -132,7 +132,7 @@ async def handoff(dep: Deployment, server: ServeProcess, visitor: str, **params:
 # -- claims ------------------------------------------------------------------------------------------------
 async def test_claims_through_two_processes_at_once_have_one_winner_each(deployment: Deployment) -> None:
     """100 claims on 50 tickets, two agents racing through two processes: one assignee per ticket; the
-    loser gets 409 naming the winner. (Before the ticket service: both got 200 for most tickets.)"""
+    loser gets 409 naming the winner. (Before the ticket service: both got 200 for all 50 tickets.)"""
     dep = deployment
     tickets = await queued_tickets(dep.sessions, 50)
     (anna, anna_h), (bo, bo_h) = await dep.agent("anna"), await dep.agent("bo")
@@ -187,7 +187,7 @@ async def test_capacity_holds_when_agents_and_tickets_arrive_through_two_process
     """Six agents of capacity 2 go online while 24 customers ask for a person, through both processes
     at once; then, three times, every agent resolves one ticket while six more customers arrive. After
     each wave no agent is over capacity and nobody is idle while tickets wait. (Before: dispatches in
-    two processes read the same loads and both gave the same agent a ticket.)"""
+    two processes read the same unlocked loads; two agents ended with 7 and 17 tickets, four with none.)"""
     dep = deployment
     capacity = 2
     agents = [await dep.agent(f"agent-{i}", capacity=capacity) for i in range(6)]
@@ -347,7 +347,8 @@ async def test_merges_under_concurrent_messages_keep_seqs_unique_and_gapless(dep
     replies through B, the phone signs in through A: the phone's conversation is merged into the
     laptop's. Every message is stored once, every conversation's seqs are unique and without holes.
     Then an admin undoes each merge through both processes at once: one undo each, the other is 409.
-    (Before: the merge wrote `next_seq` from an unlocked read; colliding seqs failed messages and replies.)"""
+    (Before: the merge wrote `next_seq` from an unlocked read and its seqs collided with the messages
+    stored meanwhile: all 5 merges failed on the unique (conversation, seq) and the sign-in socket broke.)"""
     dep = deployment
     _, agent = await dep.agent("agnes")
     failures: list[str] = []
