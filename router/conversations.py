@@ -43,7 +43,7 @@ async def current_conversation(session: AsyncSession, customer_id: int) -> Conve
     """The customer's conversation (created on first contact). Locked for update on PostgreSQL."""
     conv = await session.scalar(
         select(Conversation)
-        .where(Conversation.customer_id == customer_id)
+        .where(Conversation.customer_id == customer_id, Conversation.merged_into_id.is_(None))
         .order_by(Conversation.id)  # the first one: merges fold other conversations into it
         .limit(1)
         .with_for_update()

@@ -111,7 +111,7 @@ async def merge(
     )
     involved = await _lock_conversations(session, Conversation.customer_id.in_((source.id, target.id)))
     convs = [c.id for c in involved if c.customer_id == source.id]
-    main = next((c for c in involved if c.customer_id == target.id), None)
+    main = next((c for c in involved if c.customer_id == target.id and c.merged_into_id is None), None)
     tickets = list(await session.scalars(select(Ticket.id).where(Ticket.customer_id == source.id)))
     await session.execute(
         update(ChannelIdentity).where(ChannelIdentity.id.in_(idents)).values(customer_id=target.id)
@@ -165,6 +165,10 @@ async def _fold_messages(
     for ticket in tickets:
         moved.append([-ticket.id, ticket.conversation_id, 0])  # negative id: a ticket, for undo
         ticket.conversation_id = main.id
+    # Folded: `main` is the customer's conversation from now on, even where a folded one is older.
+    await session.execute(
+        update(Conversation).where(Conversation.id.in_(source_convs)).values(merged_into_id=main.id)
+    )
     await session.flush()
     for conv in await _lock_conversations(session, Conversation.id.in_([main.id, *source_convs])):
         await sync_owner(session, conv)
@@ -217,7 +221,7 @@ async def undo_merge(session: AsyncSession, merge_id: int) -> IdentityMerge:
     await session.execute(
         update(Conversation)
         .where(Conversation.id.in_(moved.get("conversations", [])))
-        .values(customer_id=src)
+        .values(customer_id=src, merged_into_id=None)
     )
     await session.execute(
         update(Ticket).where(Ticket.id.in_(moved.get("tickets", []))).values(customer_id=src)

@@ -71,6 +71,9 @@ class Conversation(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # latest page context
     bot_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the bot offered last
     next_seq: Mapped[int] = mapped_column(default=1)
+    # Set when a merge folded this conversation's messages into another (that one's id): the customer's
+    # conversation is then the other one. No foreign key: adding one would copy the table on SQLite.
+    merged_into_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -131,6 +131,11 @@ async def test_migration_0003_queue_indexes_on_postgres(pg_db_url: str) -> None:
             got = await indexes(conn)
         assert queue <= set(got) and "ix_tickets_status_team" not in got
         assert "priority DESC, id" in got["ix_tickets_queue"]
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda c: {x["name"] for x in inspect(c).get_columns("conversations")}
+            )
+        assert "merged_into_id" in columns
 
         def downgrade(conn: Any) -> None:
             cfg = alembic_config(engine.url.render_as_string(hide_password=False))

@@ -1,5 +1,6 @@
-"""Cheap queue queries: migration 0003's indexes, and every ticket query of a handoff, a queue position and
-a dispatch reads them (SQLite's query plans: no statement scans the tickets table)."""
+"""Cheap queue queries: migration 0003's indexes (and its `conversations.merged_into_id`), and every ticket
+query of a handoff, a queue position and a dispatch reads them (SQLite's query plans: no statement scans
+the tickets table)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ async def ticket_indexes(engine: AsyncEngine) -> set[str]:
         return await conn.run_sync(lambda c: {i["name"] for i in inspect(c).get_indexes("tickets")})
 
 
+async def conversation_columns(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda c: {x["name"] for x in inspect(c).get_columns("conversations")})
+
+
 async def test_migration_0003_adds_the_queue_indexes_and_goes_back(
     tmp_path: Path, make_settings: Any
 ) -> None:
@@ -47,6 +53,7 @@ async def test_migration_0003_adds_the_queue_indexes_and_goes_back(
         async with engine.connect() as conn:
             sql = await conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'ix_tickets_queue'"))
         assert "priority DESC" in sql  # the dispatch order: one forward read of the index
+        assert "merged_into_id" in await conversation_columns(engine)
 
         def downgrade(conn: Any) -> None:
             cfg = alembic_config(engine.url.render_as_string(hide_password=False))
@@ -57,6 +64,7 @@ async def test_migration_0003_adds_the_queue_indexes_and_goes_back(
             await conn.run_sync(downgrade)
         indexes = await ticket_indexes(engine)
         assert not QUEUE_INDEXES & indexes and "ix_tickets_status_team" in indexes
+        assert "merged_into_id" not in await conversation_columns(engine)
     finally:
         await engine.dispose()
 

@@ -217,6 +217,24 @@ async def test_a_merge_appends_seqs_and_the_agent_keeps_the_conversation(router:
     assert (await conversation(router, main)).owner == "bot"
 
 
+async def test_after_a_merge_the_customer_has_the_merged_into_conversation_even_when_younger(
+    router: Router,
+) -> None:
+    phone_conv = await customer(router, "old-phone")  # anonymous first: the older conversation
+    verified = [Evidence("web_user", "u-3", True)]
+    _, laptop_conv = await router.identify([*verified, Evidence("web_visitor", "new-laptop", False)])
+    assert phone_conv < laptop_conv
+    _, now = await router.identify([*verified, Evidence("web_visitor", "old-phone", False)])
+    assert now == laptop_conv  # not the emptied, older one
+    assert (await conversation(router, phone_conv)).merged_into_id == laptop_conv
+    _, again = await router.identify(verified)
+    assert again == laptop_conv
+    await router.undo_merge((await _merges(router))[-1])
+    assert (await conversation(router, phone_conv)).merged_into_id is None
+    _, back = await router.identify([Evidence("web_visitor", "old-phone", False)])
+    assert back == phone_conv
+
+
 async def test_undo_gives_the_messages_their_old_seqs_and_locks_out_a_second_undo(router: Router) -> None:
     verified = [Evidence("web_user", "u-2", True)]
     _, main = await router.identify([*verified, Evidence("web_visitor", "desk", False)])
