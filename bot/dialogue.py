@@ -126,12 +126,12 @@ class Dialogue:
         if not attempts and turn.state.get("last_attempts"):
             attempts = turn.state["last_attempts"]
         tags = [[str(t) for t in a.get("tags") or []] for a in attempts]  # type: ignore[attr-defined]
-        ticket, new = await self.router.handoff(
+        ticket, new = await self.router.tickets.handoff(
             conv_id, reason=action.reason, question=question, attempts=attempts, tags=tags
         )
         if question and action.reason in ("no_answer", "clarify_failed", "frustrated"):
             await self.kb.record_gap(question, action.reason, conv_id)
-        position = await self.router.queue_position(ticket) if new else 1
+        position = await self.router.tickets.queue_position(ticket) if new else 1
         minutes = self.settings.routing.expected_wait_minutes * max(1, position)
         state = {"lang": lang, "handoff_ticket": ticket.id}
         frame = {
@@ -184,7 +184,7 @@ class Dialogue:
         return [await self._say(conv_id, "feedback_thanks", lang, state)]
 
     async def csat(self, conv_id: int, score: int) -> list[dict[str, Any]]:
-        ticket_id = await self.router.record_csat(conv_id, score)
+        ticket_id = await self.router.tickets.record_csat(conv_id, score)
         if ticket_id is None:
             raise ValidationError("there is no resolved conversation to rate yet", code="no_csat_pending")
         conv = await self.router.conversation(conv_id)

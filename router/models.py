@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knowledge.db import Base, utcnow
@@ -71,6 +71,9 @@ class Conversation(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # latest page context
     bot_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the bot offered last
     next_seq: Mapped[int] = mapped_column(default=1)
+    # Set when a merge folded this conversation's messages into another (that one's id): the customer's
+    # conversation is then the other one. No foreign key: adding one would copy the table on SQLite.
+    merged_into_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -117,8 +120,20 @@ class User(Base):
 
 
 class Ticket(Base):
+    """A handoff. The indexes serve the hot queries of `router.assignment` and `router.tickets`, so a
+    handoff costs the same with a long queue as with an empty one (migration 0003)."""
+
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_team", "status", "team"),)
+    __table_args__ = (
+        # a team's queue in dispatch order: its head (dispatch) and the count ahead (queue_position)
+        Index("ix_tickets_queue", "status", "team", text("priority DESC"), "id"),
+        # the whole queue in dispatch order, for agents of no team
+        Index("ix_tickets_queue_any", "status", text("priority DESC"), "id"),
+        # agents' loads (dispatch, capacity)
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        # a conversation's active ticket (every handoff, every message while an agent has it)
+        Index("ix_tickets_conversation_status", "conversation_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))

@@ -324,7 +324,7 @@ class SlackAgents:
         agent = await self.agent_for(str(event["user"]))
         token = FROM_SLACK.set(True)
         try:
-            await self.core.router.agent_message(ticket_id, agent.id, text, internal=internal)
+            await self.core.router.tickets.reply(ticket_id, agent.id, text, internal=internal)
         except KundresaError as exc:
             await self.tell(event["channel"], event["user"], str(thread_ts), exc.message)
         finally:
@@ -368,14 +368,10 @@ class SlackAgents:
         router = self.core.router
         try:
             if kind == "claim":
-                data, claimed = await router.claim_ticket(ticket_id, agent.id)
-                if not claimed:
-                    taken = f"Ticket #{ticket_id} is someone else's already."
-                    await self.tell(channel, slack_user, None, taken)
-                    return
+                data = await router.tickets.claim(ticket_id, agent.id)  # taken: ConflictError, told below
                 note = f"{agent.name} claimed ticket #{ticket_id}."
             else:
-                data = await router.resolve_ticket(ticket_id, agent.id, article=article, kb=self.core.kb)
+                data = await router.tickets.resolve(ticket_id, agent.id, article=article, kb=self.core.kb)
                 note = f"{agent.name} resolved ticket #{ticket_id}"
                 if article:
                     note += f" with `{article}`"
