@@ -41,7 +41,9 @@ conversations = st.lists(st.booleans(), min_size=1, max_size=40)
 
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), visible=conversations)
-def test_any_arrival_order_with_fills_delivers_everything_once_in_order(data: Any, visible: list[bool]) -> None:
+def test_any_arrival_order_with_fills_delivers_everything_once_in_order(
+    data: Any, visible: list[bool]
+) -> None:
     n = len(visible)
     truth = {s: (frame(s) if visible[s - 1] else None) for s in range(1, n + 1)}
     # Internal notes are announced on the bus too, but those announcements can be lost like any other.
