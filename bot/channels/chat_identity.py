@@ -50,7 +50,7 @@ class Refused(Exception):
         self.code, self.message, self.close_code = code, message, close_code
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChatIdentity:
     evidence: tuple[Evidence, ...]  # strongest first: the verified user, then the visitor id
     email: str | None = None  # verified (signed) only

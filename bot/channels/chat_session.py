@@ -31,6 +31,12 @@ LIMITED = ("message", "choose", "human", "feedback")  # frame types that count a
 
 
 class ChatSession:
+    # Thousands of idle sockets are normal (bench/idle_sockets.py): slots keep each one small.
+    __slots__ = (
+        "_looked", "_lookup", "channel", "complete", "context", "dialogue", "identity", "known_customer",
+        "lang", "out", "queued", "router", "settings", "ws",
+    )  # fmt: skip
+
     def __init__(
         self,
         ws: web.WebSocketResponse,
@@ -48,6 +54,7 @@ class ChatSession:
         self.out = OrderedSocket(ws, channel.rows)
         self.complete = False  # the rows for this identity exist and need no change (`ensure` writes nothing)
         self.known_customer = False
+        self._looked = False  # the lookup is done (its task is dropped then: idle sockets hold none)
         self._lookup: asyncio.Future[None] | None = None
         self.queued: asyncio.Task[None] | None = None  # the background lookup, waiting for a slot
 
@@ -59,14 +66,35 @@ class ChatSession:
     async def lookup_in_background(self) -> None:
         """At most a few sockets look up at once (`WebChatChannel.lookup_slots`): a burst of new sockets
         must not queue ahead of chat answers for the database (SQLite has one connection)."""
-        async with self.channel.lookup_slots:
-            await self.known()
+        try:
+            async with self.channel.lookup_slots:
+                await self.known()
+        except Exception:  # the socket's first frame that needs it looks up again
+            log.warning("could not look up a chat socket's customer", exc_info=True)
+        finally:
+            self.queued = None
 
-    async def known(self) -> None:
-        """Look up this socket's customer now, unless done already (read-only)."""
-        if self._lookup is None:
-            self._lookup = asyncio.ensure_future(self._find())
-        await asyncio.shield(self._lookup)  # a closing socket must not cancel a query half-way
+    async def known(self, *, urgent: bool = True) -> None:
+        """Look up this socket's customer, unless done already (read-only). `urgent`: now (a customer
+        waits for an answer); else in the background look-up's turn (a widget's `resume` on open: during
+        a burst of sockets, its history may come a little later, chat answers do not)."""
+        if self._looked:
+            return
+        queued = self.queued
+        if not urgent and self._lookup is None and queued is not None and not queued.done():
+            await asyncio.shield(queued)
+            if self._looked:
+                return
+        lookup = self._lookup
+        if lookup is None:
+            lookup = self._lookup = asyncio.ensure_future(self._find())
+        try:
+            await asyncio.shield(lookup)  # a closing socket must not cancel a query half-way
+        except Exception:
+            if self._lookup is lookup:
+                self._lookup = None  # tried again next time
+            raise
+        self._looked, self._lookup = True, None
 
     async def _find(self) -> None:
         ident = self.identity
@@ -217,7 +245,7 @@ class ChatSession:
         after = frame.get("after")
         if not isinstance(after, int) or isinstance(after, bool):
             raise ValidationError("'resume' needs 'after': the last seq you have", code="invalid_resume")
-        await self.known()
+        await self.known(urgent=False)
         if self.known_customer and not self.complete:
             await self.ensure()  # e.g. an anonymous customer folded into the verified one: history moves
         conv_id = self.conversation_id
