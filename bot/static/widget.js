@@ -773,6 +773,7 @@
     const row = nodes.get(item);
     if (!row || (item.author && item.author !== 'customer')) return;
     row.dataset.status = item.status || 'sent';
+    if (item.seq != null) row.dataset.seq = String(item.seq); // known once acked
     const meta = row.querySelector('.kundresa-meta');
     meta.textContent = '';
     if (item.status === 'pending') meta.textContent = t.sending;
