@@ -187,6 +187,7 @@ class Probe:
         self.ws: Any = None
         self.asked = 0
         self.handoffs = 0
+        self.errors: list[str] = []  # error frames and timeouts (the time until then still counts)
 
     async def _socket(self) -> Any:
         if self.ws is None or self.ws.closed:
@@ -196,6 +197,15 @@ class Probe:
         return self.ws
 
     async def ask(self) -> float:
+        try:
+            return await self._ask()
+        except (RuntimeError, TimeoutError) as exc:
+            self.errors.append(str(exc)[:200])
+            if self.ws is not None:
+                await self.ws.close()  # a new visitor for the next question
+            return exc.args[1] if len(exc.args) > 1 else 120.0
+
+    async def _ask(self) -> float:
         ws = await self._socket()
         text = self.questions[self.asked % len(self.questions)]
         self.asked += 1
@@ -213,7 +223,7 @@ class Probe:
                     await ws.close()
                 return time.perf_counter() - start
             elif frame["type"] == "error":
-                raise RuntimeError(f"probe got an error: {frame}")
+                raise RuntimeError(f"probe got an error: {frame}", time.perf_counter() - start)
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -327,6 +337,7 @@ async def measure(args: argparse.Namespace, server: Server) -> dict[str, Any]:
         "pass": per_socket < TARGET_KIB,
         "chat": {"before": summary(before), "while_opening": summary(during), "all_open": summary(idle)},
         "probe_handoffs": probe.handoffs,
+        "probe_errors": probe.errors,
         "rows_after": server.rows(),
     }
 
@@ -371,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         p50, p99 = s["p50_ms"], s["p99_ms"]
         print(f"chat {phase:>13}: n={s['n']:>3}  p50 {p50:>7} ms  p99 {p99:>7} ms  max {s['max_ms']} ms")
     print(f"rows after the run: {result['rows_after']} (probe handoffs: {result['probe_handoffs']})")
+    if result["probe_errors"]:
+        print(f"probe errors ({len(result['probe_errors'])}): {result['probe_errors'][:3]}")
     print(f"machine: {result['machine']}")
     return 0
 
