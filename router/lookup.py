@@ -11,7 +11,9 @@ customer in): if not, a returning customer resumes without a single write.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,25 +30,63 @@ class Known:
     complete: bool  # `Router.identify` would write nothing for this evidence
 
 
+@dataclass(frozen=True)
+class Who:
+    """What a channel knows of a person (a chat socket's identity, say)."""
+
+    evidence: tuple[Evidence, ...]
+    email: str | None = None  # verified only
+    vip: bool = False
+
+    def wanted(self) -> list[tuple[str, str]]:
+        """The identities to look for: (kind, external id)."""
+        pairs = [(e.kind, e.external_id) for e in self.evidence]
+        if self.email and any(e.verified for e in self.evidence):
+            pairs.append(("email", self.email.lower()))
+        return pairs
+
+
+async def find_customers(session: AsyncSession, people: Sequence[Who]) -> list[Known | None]:
+    """`find_customer` for many at once: one query for all their identities (a burst of new visitors costs
+    one query per batch, not one per socket), then the few follow-up queries for those found."""
+    by_kind: dict[str, set[str]] = {}
+    for who in people:
+        for kind, external_id in who.wanted():
+            by_kind.setdefault(kind, set()).add(external_id)
+    ci = ChannelIdentity
+    # Per kind `external_id IN (...)`: each a search of the unique (kind, external_id) index (SQLite scans
+    # the whole index for a row-value `(kind, external_id) IN (...)`).
+    where = [and_(ci.kind == kind, ci.external_id.in_(sorted(ids))) for kind, ids in sorted(by_kind.items())]
+    rows = (
+        (
+            await session.execute(
+                select(ci.kind, ci.external_id, ci.customer_id, ci.verified).where(or_(*where))
+            )
+        ).all()
+        if where
+        else []
+    )
+    found: dict[tuple[str, str], Any] = {(r.kind, r.external_id): r for r in rows}
+    out: list[Known | None] = []
+    for who in people:
+        hits = [found[pair] for pair in who.wanted() if pair in found]
+        out.append(await _resolve(session, who, hits) if hits else None)
+    return out
+
+
 async def find_customer(
     session: AsyncSession, evidence: list[Evidence] | tuple[Evidence, ...], *, email: str | None, vip: bool
 ) -> Known | None:
     """The customer (and conversation) these identities resolve to, or None when `resolve_customer` would
     create a new customer. Mirrors its rules: verified ids decide; an anonymous customer joins the verified
     one; an unverified visit to a verified customer's browser gets nobody's history."""
-    ci = ChannelIdentity
-    wanted = [(e.kind, e.external_id) for e in evidence]
-    if email and any(e.verified for e in evidence):
-        wanted.append(("email", email.lower()))
-    rows = (
-        await session.execute(
-            select(ci.kind, ci.external_id, ci.customer_id, ci.verified).where(
-                or_(*(and_(ci.kind == k, ci.external_id == x) for k, x in wanted))
-            )
-        )
-    ).all()
-    if not rows:
-        return None  # the common case for a new visitor: one query, nothing found
+    return (await find_customers(session, [Who(tuple(evidence), email, vip)]))[0]
+
+
+async def _resolve(session: AsyncSession, who: Who, rows: list[Any]) -> Known | None:
+    """`find_customer` given the identity rows found for `who` (at least one)."""
+    evidence, email, vip = who.evidence, who.email, who.vip
+    wanted = who.wanted()
     owner = {(r.kind, r.external_id): r.customer_id for r in rows}
     verified_owners = {r.customer_id for r in rows if r.verified}
     verified = [e for e in evidence if e.verified]

@@ -13,6 +13,7 @@ from typing import Any
 
 from config import Settings, ValidationError
 from router.identity import Evidence
+from router.lookup import Who
 
 CONTEXT_KEYS = ("step", "order_id", "amount", "currency")
 LANG_RE = re.compile(r"[a-z]{2,3}")  # the widget's `lang` query parameter; anything else is ignored
@@ -59,9 +60,9 @@ class ChatIdentity:
     lang: str | None = None
 
     @property
-    def key(self) -> tuple[Any, ...]:
+    def key(self) -> Who:
         """Sockets with the same key are the same customer (two tabs of one browser)."""
-        return (self.evidence, self.email, self.vip)
+        return Who(self.evidence, self.email, self.vip)
 
 
 def identity_from_query(q: Mapping[str, str], settings: Settings) -> ChatIdentity:

@@ -20,7 +20,6 @@ from bot.channels.chat_output import OrderedSocket
 from bot.dialogue import Dialogue
 from config import KundresaError, Settings, ValidationError
 from router import conversations as convs
-from router.lookup import find_customer
 from router.service import Router
 
 if TYPE_CHECKING:
@@ -33,7 +32,7 @@ LIMITED = ("message", "choose", "human", "feedback")  # frame types that count a
 class ChatSession:
     # Thousands of idle sockets are normal (bench/idle_sockets.py): slots keep each one small.
     __slots__ = (
-        "_looked", "_lookup", "channel", "complete", "context", "dialogue", "identity", "known_customer",
+        "_looked", "channel", "complete", "context", "dialogue", "identity", "known_customer",
         "lang", "out", "queued", "router", "settings", "ws",
     )  # fmt: skip
 
@@ -54,9 +53,8 @@ class ChatSession:
         self.out = OrderedSocket(ws, channel.rows)
         self.complete = False  # the rows for this identity exist and need no change (`ensure` writes nothing)
         self.known_customer = False
-        self._looked = False  # the lookup is done (its task is dropped then: idle sockets hold none)
-        self._lookup: asyncio.Future[None] | None = None
-        self.queued: asyncio.Task[None] | None = None  # the background lookup, waiting for a slot
+        self._looked = False  # the look-up is done
+        self.queued: asyncio.Task[None] | None = None  # the look-up on open (dropped when done)
 
     @property
     def conversation_id(self) -> int | None:
@@ -64,46 +62,29 @@ class ChatSession:
 
     # -- which conversation ------------------------------------------------------------------------------
     async def lookup_in_background(self) -> None:
-        """At most a few sockets look up at once (`WebChatChannel.lookup_slots`): a burst of new sockets
-        must not queue ahead of chat answers for the database (SQLite has one connection)."""
+        """On open: the socket's customer, in the channel's next batch of look-ups (`chat_lookup`)."""
         try:
-            async with self.channel.lookup_slots:
-                await self.known()
+            await self.known(urgent=False)
         except Exception:  # the socket's first frame that needs it looks up again
             log.warning("could not look up a chat socket's customer", exc_info=True)
         finally:
             self.queued = None
 
     async def known(self, *, urgent: bool = True) -> None:
-        """Look up this socket's customer, unless done already (read-only). `urgent`: now (a customer
-        waits for an answer); else in the background look-up's turn (a widget's `resume` on open: during
-        a burst of sockets, its history may come a little later, chat answers do not)."""
+        """Look up this socket's customer (read-only), unless done already. `urgent`: a customer waits for
+        an answer, so ahead of the sockets opened in a burst; else in turn (a widget's `resume` on open:
+        during a burst its history may come a little later, chat answers do not)."""
         if self._looked:
             return
-        queued = self.queued
-        if not urgent and self._lookup is None and queued is not None and not queued.done():
-            await asyncio.shield(queued)
-            if self._looked:
-                return
-        lookup = self._lookup
-        if lookup is None:
-            lookup = self._lookup = asyncio.ensure_future(self._find())
-        try:
-            await asyncio.shield(lookup)  # a closing socket must not cancel a query half-way
-        except Exception:
-            if self._lookup is lookup:
-                self._lookup = None  # tried again next time
-            raise
-        self._looked, self._lookup = True, None
-
-    async def _find(self) -> None:
-        ident = self.identity
-        async with self.router.sessions() as session:
-            found = await find_customer(session, ident.evidence, email=ident.email, vip=ident.vip)
+        # Shared with the other tabs of the same customer: a closing socket must not cancel it.
+        found = await asyncio.shield(self.channel.lookups().find(self.identity.key, urgent=urgent))
+        if self._looked:
+            return
         self.known_customer = found is not None
         if found is not None and found.conversation_id is not None and self.conversation_id is None:
             self.complete = found.complete
             await self.channel.bind(self, found.conversation_id, found.head)
+        self._looked = True
 
     async def ensure(self) -> int:
         """The conversation, creating the customer and conversation rows if they are not there yet."""

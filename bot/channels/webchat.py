@@ -26,6 +26,7 @@ from bot.channels.chat_identity import (
     parse_context,
     sign_user,
 )
+from bot.channels.chat_lookup import Lookups
 from bot.channels.chat_output import OrderedSocket
 from bot.channels.chat_session import ChatSession
 from bot.channels.sequencer import Frame
@@ -33,6 +34,7 @@ from bot.dialogue import Dialogue
 from bot.http.client_ip import client_ip, proxy_networks
 from config import Settings, ValidationError
 from router import conversations as convs
+from router.lookup import Who
 from router.models import Conversation
 from router.service import Router
 
@@ -49,7 +51,6 @@ __all__ = [
 
 log = logging.getLogger("kundresa.webchat")
 EPHEMERAL = frozenset({"typing", "error"})  # frames that are not stored: they carry the latest seq
-LOOKUP_SLOTS = 2  # background look-ups of new sockets at once (a burst waits here, not for the database)
 HISTORY_LIMIT = 500  # frames one resume (or gap fill) reads at most; the client resumes again for more
 
 
@@ -108,18 +109,23 @@ class WebChatChannel:
     def __init__(self, trusted_proxies: list[str] | None = None) -> None:
         self.sockets: defaultdict[int, set[OrderedSocket]] = defaultdict(set)  # by conversation
         self.sessions: set[ChatSession] = set()  # every open socket's, bound or not
-        self._unbound: dict[tuple[Any, ...], list[ChatSession]] = {}  # by identity key, until bound
+        self._unbound: dict[Who, list[ChatSession]] = {}  # by identity, until bound
         self._limits = RateLimits()
         self._connections = RateLimits()
         self.proxies = proxy_networks(trusted_proxies or [])
-        self.lookup_slots = asyncio.Semaphore(LOOKUP_SLOTS)
         self.router: Router | None = None
+        self._lookups: Lookups | None = None
 
     def attach(self, router: Router) -> None:
         """Follow the router's event bus (once; the first socket does it)."""
         if self.router is None:
             self.router = router
+            self._lookups = Lookups(router.sessions)
             router.bus.subscribe("conversation", self.on_event)
+
+    def lookups(self) -> Lookups:
+        assert self._lookups is not None, "attach(router) first"
+        return self._lookups
 
     def limiter(self, key: Any, per_minute: int) -> RateLimiter:
         return self._limits.get(key, per_minute)
@@ -137,6 +143,8 @@ class WebChatChannel:
     async def bind(self, session: ChatSession, conversation_id: int, head: int) -> None:
         """`session` belongs to this conversation from `head` on; so do the other sockets of the same
         identity in this process that did not know theirs yet (tabs opened before the first message)."""
+        if session not in self.sessions:
+            return  # closed while its look-up ran
         key = session.identity.key
         waiting = self._unbound.pop(key, [])
         for other in [session, *(s for s in waiting if s is not session)]:
@@ -229,6 +237,8 @@ class WebChatChannel:
                 if notice is not None and not session.ws.closed:
                     await session.out.ephemeral(notice)
                 await session.ws.close(code=code, message=message)
+        if self._lookups is not None:
+            await self._lookups.close()
 
 
 def _echo(seq: int, data: dict[str, Any]) -> Frame:
