@@ -126,7 +126,13 @@ class Router:
             )
         await self.bus.publish(
             "conversation",
-            {"conversation_id": conversation_id, "seq": inbound.seq, "author": "customer", "text": mask.text},
+            {
+                "conversation_id": conversation_id,
+                "seq": inbound.seq,
+                "author": "customer",
+                "text": mask.text,
+                "client_id": client_id,  # the web chat echoes it to the customer's other tabs (README)
+            },
         )
         return inbound
 
