@@ -3,7 +3,9 @@
 It answers `POST|GET /api/<method>` like Slack (auth.test, users.info, chat.postMessage, chat.update,
 chat.postEphemeral, conversations.info; anything else `{"ok": true}`), records every call with its
 parameters (query string, form and JSON bodies merged), and answers the next N calls of a method with
-HTTP 429 and `Retry-After: 1` when told to. For Socket Mode, `apps.connections.open` hands out
+HTTP 429 and `Retry-After: 1` when told to. Outages: `fail` answers the next N calls with HTTP 5xx and an
+HTML page (what a proxy in front of a Slack that is down answers), `down` closes the port (connection
+refused) until `up` opens it again on the same port. For Socket Mode, `apps.connections.open` hands out
 `ws://127.0.0.1:PORT/socket`, where `socket_send` pushes envelopes and the client's acks are recorded.
 """
 
@@ -42,6 +44,9 @@ class FakeSlackAPI:
         self.users: dict[str, dict[str, Any]] = {}  # users.info answers by user id
         self.channels: dict[str, dict[str, Any]] = {}  # conversations.info answers by channel id
         self._limited: dict[str, int] = {}
+        self._failing: dict[str | None, tuple[int, int]] = {}  # method (None: any) -> (times, status)
+        self._site: web.TCPSite | None = None
+        self.port = 0
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -70,6 +75,22 @@ class FakeSlackAPI:
     def rate_limit(self, method: str, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with HTTP 429 and `Retry-After: 1`."""
         self._limited[method] = self._limited.get(method, 0) + times
+
+    def fail(self, times: int, status: int = 500, method: str | None = None) -> None:
+        """Answer the next `times` calls (of `method`, or of any method) with HTTP `status` and an HTML page."""
+        self._failing[method] = (times, status)
+
+    async def down(self) -> None:
+        """Stop listening: calls get "connection refused" until `up`."""
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+
+    async def up(self) -> None:
+        """Listen again, on the same port."""
+        if self._site is None and self._runner is not None:
+            self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            await self._site.start()
 
     # -- what a test reads -------------------------------------------------------------------------------
     def calls_to(self, method: str, **match: Any) -> list[Call]:
@@ -104,10 +125,10 @@ class FakeSlackAPI:
     async def start(self) -> str:
         self._runner = web.AppRunner(self.app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/api/"
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
+        self.port = self._site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{self.port}/api/"
         return self.base_url
 
     async def close(self) -> None:
@@ -159,6 +180,13 @@ class FakeSlackAPI:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
+        for key in (method, None):
+            times, status = self._failing.get(key, (0, 0))
+            if times:
+                self._failing[key] = (times - 1, status)
+                self.calls.append(Call(method, params, status, {}))
+                page = f"<html><body><h1>{status}</h1>Slack is having trouble.</body></html>"
+                return web.Response(status=status, text=page, content_type="text/html")
         if self._limited.get(method):
             self._limited[method] -= 1
             body = {"ok": False, "error": "ratelimited"}
