@@ -45,6 +45,7 @@ class FakeSlackAPI:
         self.channels: dict[str, dict[str, Any]] = {}  # conversations.info answers by channel id
         self._limited: dict[str, int] = {}
         self._failing: dict[str | None, tuple[int, int]] = {}  # method (None: any) -> (times, status)
+        self._refusing: list[list[Any]] = []  # [method, error, times left, params to match]
         self._site: web.TCPSite | None = None
         self.port = 0
         self._ts = itertools.count(1)
@@ -77,8 +78,13 @@ class FakeSlackAPI:
         self._limited[method] = self._limited.get(method, 0) + times
 
     def fail(self, times: int, status: int = 500, method: str | None = None) -> None:
-        """Answer the next `times` calls (of `method`, or of any method) with HTTP `status` and an HTML page."""
+        """Answer the next `times` calls (of `method`, or of any) with HTTP `status` and an HTML page."""
         self._failing[method] = (times, status)
+
+    def refuse(self, method: str, error: str, times: int = 1, **match: Any) -> None:
+        """Answer the next `times` calls of `method` (whose parameters include `match`) with HTTP 200 and
+        `{"ok": false, "error": error}`: Slack saying no, not Slack being away."""
+        self._refusing.append([method, error, times, match])
 
     async def down(self) -> None:
         """Stop listening: calls get "connection refused" until `up`."""
@@ -98,7 +104,10 @@ class FakeSlackAPI:
         return [
             c
             for c in self.calls
-            if c.method == method and c.status == 200 and all(c.params.get(k) == v for k, v in match.items())
+            if c.method == method
+            and c.status == 200
+            and c.response.get("ok", True)
+            and all(c.params.get(k) == v for k, v in match.items())
         ]
 
     async def wait_for(
@@ -187,6 +196,13 @@ class FakeSlackAPI:
                 self.calls.append(Call(method, params, status, {}))
                 page = f"<html><body><h1>{status}</h1>Slack is having trouble.</body></html>"
                 return web.Response(status=status, text=page, content_type="text/html")
+        for refusal in self._refusing:
+            wanted, error, times, match = refusal
+            if wanted == method and times and all(params.get(k) == v for k, v in match.items()):
+                refusal[2] -= 1
+                body = {"ok": False, "error": error}
+                self.calls.append(Call(method, params, 200, body))
+                return web.json_response(body)
         if self._limited.get(method):
             self._limited[method] -= 1
             body = {"ok": False, "error": "ratelimited"}
