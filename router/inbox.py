@@ -163,6 +163,25 @@ class InboxStore:
             )
             return bool(getattr(result, "rowcount", 0))
 
+    async def hurry(self) -> int:
+        """Make every row waiting to be retried due now (what failed is working again: the rest that
+        failed the same way need not wait out their backoff); the number of rows."""
+        now = utcnow()
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(InboxItem)
+                .where(
+                    InboxItem.source == self.source,
+                    InboxItem.status == PENDING,
+                    InboxItem.attempts > 0,
+                    InboxItem.locked_until.is_(None),
+                    InboxItem.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0))
+
     async def release(self, owner: str) -> int:
         """Hand back the leases of `owner` (a worker stopping mid-job): the rows are claimable at once."""
         async with self.sessions() as session, session.begin():

@@ -95,6 +95,7 @@ class InboxWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._dues: list[float] = []  # loop times of this worker's scheduled retries (a heap)
+        self._hurried = float("-inf")  # loop time of the last `_recovered`
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -194,8 +195,24 @@ class InboxWorker:
                 self.done += 1
             else:
                 log.warning("inbox row %s was finished after its lease ran out; it may run twice", job.id)
+            if job.attempts > 1:
+                await self._recovered()
         except Exception as exc:  # done, but not recorded: it runs again when the lease ends
             log.error("inbox row %s is done but could not be marked so: %s", job.id, exc)
+
+    async def _recovered(self) -> None:
+        """A row that failed before went through: whatever was down (Slack, the database) is likely back,
+        so the rows backing off are retried now rather than after their (up to `cap`) backoff. The first
+        row due again is the probe; at most one hurry a second."""
+        now = asyncio.get_running_loop().time()
+        if now - self._hurried < 1.0:
+            return
+        self._hurried = now
+        hurried = await self.store.hurry()
+        if hurried:
+            log.info("a retried inbox row went through; %d waiting rows are retried now", hurried)
+            self._dues.clear()
+            self._wake.set()
 
     async def _failed(self, job: Job, exc: Exception) -> None:
         verdict = self.classify(exc)
