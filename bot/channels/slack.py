@@ -104,7 +104,11 @@ class SlackIntegration:
             log.warning("slack.agents_channel is not set: handoffs are not posted to Slack")
         if self.slack.socket_mode:
             self.socket_handler = self.make_socket_handler()
-            await self.socket_handler.connect_async()
+            try:
+                await self.socket_handler.connect_async()
+            except BaseException:  # the app does not start, and its cleanup (close) will not run
+                await self.close()
+                raise
             log.info("Slack Socket Mode connected")
 
     def _listen_local(self) -> list[Any]:

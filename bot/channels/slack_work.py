@@ -53,8 +53,11 @@ _DOING: contextvars.ContextVar[_Doing | None] = contextvars.ContextVar("kundresa
 
 
 def is_bot_message(event: dict[str, Any]) -> bool:
-    """Our own replies and other bots' messages: Slack sends them as events too; nothing to do for them."""
-    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message"
+    """Our own replies and other bots' messages, and edits of them (our `chat.update`s): Slack sends them
+    as events too; there is nothing to do for them."""
+    if event.get("bot_id") or event.get("subtype") == "bot_message":
+        return True
+    return event.get("subtype") == "message_changed" and bool((event.get("message") or {}).get("bot_id"))
 
 
 class SlackWork:

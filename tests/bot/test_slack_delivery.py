@@ -154,6 +154,19 @@ async def test_a_retried_delivery_is_acknowledged_and_done_once(
     assert rows["event:EvRETRY"].attempts == 1
 
 
+async def test_bot_messages_and_edits_of_them_are_acknowledged_and_not_stored(client: Any) -> None:
+    edit_of_ours = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": AGENTS,
+        "ts": "1700001150.000200",
+        "message": {"type": "message", "bot_id": "B_BOT", "text": "Ticket #1 · Claimed", "ts": "1"},
+    }
+    for event in (dm("our own reply", "1700001150.000100", bot_id="B_BOT"), edit_of_ours):
+        assert (await post_signed(client, event_body(event))).status == 200
+    assert await inbox(client) == {}
+
+
 async def test_a_reply_slack_keeps_refusing_is_given_up_and_the_thread_goes_on(
     client: Any, fake_slack: FakeSlackAPI
 ) -> None:
