@@ -5,9 +5,9 @@ a button click, a reply to post. The life of a row:
 
 - `store` inserts it, once per (source, event_id): a retried delivery of the same event finds it there;
 - `claim` hands due rows to one worker. On PostgreSQL `FOR UPDATE SKIP LOCKED` makes concurrent claimers
-  (several processes) take different rows; the claim is a lease (`locked_until`), so the rows of a process
-  that died become claimable again when it runs out. Only the oldest unfinished row of a `lane` is
-  claimable: one lane's rows are done one at a time, in the order they were stored;
+  (several processes) take different rows; the claim is a lease (`locked_until`, renewed while the work
+  runs), so the rows of a process that died become claimable again when it runs out. Only the oldest
+  unfinished row of a `lane` is claimable: one lane's rows are done one at a time, in stored order;
 - `finish` marks it done, `retry` schedules another attempt, `give_up` marks it failed. Each checks the
   lease is still the caller's (a worker that overran its lease must not overwrite the next one's result);
 - `cleanup` deletes done rows after a day (they only answer retried deliveries) and failed ones after a week
@@ -181,6 +181,16 @@ class InboxStore:
                 .execution_options(synchronize_session=False)
             )
             return int(getattr(result, "rowcount", 0))
+
+    async def renew(self, ids: list[int], owner: str, lease: timedelta) -> None:
+        """Extend `owner`'s leases of these rows (still being worked on) to now + `lease`."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(InboxItem)
+                .where(InboxItem.id.in_(ids), InboxItem.locked_by == owner, InboxItem.status == PENDING)
+                .values(locked_until=utcnow() + lease)
+                .execution_options(synchronize_session=False)
+            )
 
     async def release(self, owner: str) -> int:
         """Hand back the leases of `owner` (a worker stopping mid-job): the rows are claimable at once."""

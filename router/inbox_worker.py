@@ -79,8 +79,8 @@ class InboxWorker:
         classify: Callable[[BaseException], Verdict] = classify_common,
         policy: RetryPolicy | None = None,
         concurrency: int = 8,
-        lease: float = 120.0,
-        timeout: float = 90.0,  # a job running longer is cancelled and retried; below `lease`
+        lease: float = 30.0,  # renewed every lease/3 while a job runs: how long a dead process's rows wait
+        timeout: float = 90.0,  # a job running longer is cancelled and retried
         poll: float = 2.0,
         cleanup_every: float = 3600.0,
     ) -> None:
@@ -90,7 +90,7 @@ class InboxWorker:
         self.cleanup_every = cleanup_every
         self.owner = f"{store.source}-{uuid.uuid4().hex[:16]}"  # this worker's claims
         self.done = 0  # jobs finished here (for tests and logs)
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], Job] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -146,10 +146,14 @@ class InboxWorker:
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         next_cleanup = loop.time()
+        next_renewal = loop.time() + self.lease / 3
         while not self._stopping:
             if loop.time() >= next_cleanup:
                 next_cleanup = loop.time() + self.cleanup_every
                 await self._cleanup()
+            if loop.time() >= next_renewal:
+                next_renewal = loop.time() + self.lease / 3
+                await self._renew()
             self._wake.clear()
             claimed_at = loop.time()
             free = self.concurrency - len(self._running)
@@ -161,17 +165,28 @@ class InboxWorker:
                     jobs = []
                 for job in jobs:
                     task = loop.create_task(self._run(job), name=f"inbox-job-{job.id}")
-                    self._running.add(task)
+                    self._running[task] = job
                     task.add_done_callback(self._ended)
             while self._dues and self._dues[0] <= claimed_at:
                 heapq.heappop(self._dues)  # the claim above saw it due
             wait = max(0.0, min(self.poll, self._dues[0] - loop.time())) if self._dues else self.poll
+            wait = min(wait, max(0.0, next_renewal - loop.time()))
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
 
     def _ended(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
+        self._running.pop(task, None)
         self._wake.set()  # a slot is free, and the lane's next row may be due now
+
+    async def _renew(self) -> None:
+        """Keep the leases of the rows being worked on from running out (a long job is not a dead one)."""
+        ids = [job.id for job in self._running.values()]
+        if not ids:
+            return
+        try:
+            await self.store.renew(ids, self.owner, timedelta(seconds=self.lease))
+        except Exception as exc:  # the database is away: the next renewal tries again
+            log.warning("renewing the leases of %d inbox rows failed: %s", len(ids), exc)
 
     async def _cleanup(self) -> None:
         try:

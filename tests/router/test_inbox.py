@@ -188,3 +188,30 @@ async def _status(store: InboxStore, key: str, status: str) -> bool:
 async def _attempts(store: InboxStore, key: str, attempts: int) -> bool:
     row = (await rows(store)).get(key)
     return row is not None and row.attempts >= attempts and row.locked_until is None
+
+
+async def test_a_long_job_keeps_its_lease(store: InboxStore) -> None:
+    """A job running longer than the lease is not taken over: its lease is renewed while it runs."""
+    release = asyncio.Event()
+
+    async def long(job: Job) -> None:
+        await release.wait()
+
+    worker = InboxWorker(store, long, lease=0.3, poll=0.05)
+    worker.start()
+    try:
+        await store.store("long", "k", "lane", {})
+        worker.wake()
+        await eventually(lambda: _attempts_leased(store, "long"))
+        await asyncio.sleep(0.6)  # twice the lease
+        assert await store.claim(1, "another-process", LEASE) == []
+        release.set()
+        await eventually(lambda: _status(store, "long", "done"))
+        assert (await rows(store))["long"].attempts == 1
+    finally:
+        await worker.stop()
+
+
+async def _attempts_leased(store: InboxStore, key: str) -> bool:
+    row = (await rows(store)).get(key)
+    return row is not None and row.locked_until is not None
