@@ -84,6 +84,33 @@ class InboxStore:
 
     async def claim(self, limit: int, owner: str, lease: timedelta) -> list[Job]:
         """Up to `limit` due rows, leased to `owner` until now + `lease`; the oldest first."""
+        return (await self.finish_and_claim([], limit, owner, lease))[1]
+
+    async def finish_and_claim(
+        self, finished: list[Job], limit: int, owner: str, lease: timedelta
+    ) -> tuple[int, list[Job]]:
+        """Mark `finished` done and claim up to `limit` rows, in one transaction (under load, one commit
+        for many jobs: SQLite has one connection for everything); (rows marked done, rows claimed)."""
+        async with self.sessions() as session, session.begin():
+            done = await self._finish(session, finished) if finished else 0
+            return done, (await self._claim(session, limit, owner, lease) if limit > 0 else [])
+
+    @staticmethod
+    async def _finish(session: AsyncSession, jobs: list[Job]) -> int:
+        owners = {job.owner for job in jobs}
+        result = await session.execute(
+            update(InboxItem)
+            .where(
+                InboxItem.id.in_([job.id for job in jobs]),
+                InboxItem.locked_by.in_(owners),
+                InboxItem.status == PENDING,
+            )
+            .values(status=DONE, locked_until=None, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    async def _claim(self, session: AsyncSession, limit: int, owner: str, lease: timedelta) -> list[Job]:
         now = utcnow()
         earlier = aliased(InboxItem)
         lane_busy = (
@@ -104,38 +131,25 @@ class InboxStore:
             .limit(limit)
             .with_for_update(skip_locked=True, of=InboxItem)  # SQLite has one writer and ignores it
         )
-        async with self.sessions() as session, session.begin():
-            ids = list(await session.scalars(due))
-            if not ids:
-                return []
-            await session.execute(
-                update(InboxItem)
-                .where(InboxItem.id.in_(ids))
-                .values(
-                    locked_until=now + lease,
-                    locked_by=owner,
-                    attempts=InboxItem.attempts + 1,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
+        ids = list(await session.scalars(due))
+        if not ids:
+            return []
+        await session.execute(
+            update(InboxItem)
+            .where(InboxItem.id.in_(ids))
+            .values(
+                locked_until=now + lease,
+                locked_by=owner,
+                attempts=InboxItem.attempts + 1,
+                updated_at=now,
             )
-            rows = await session.scalars(
-                select(InboxItem).where(InboxItem.id.in_(ids)).order_by(InboxItem.id)
-            )
-            return [
-                Job(
-                    r.id,
-                    r.source,
-                    r.event_id,
-                    r.kind,
-                    r.lane,
-                    dict(r.payload),
-                    r.attempts,
-                    r.created_at,
-                    owner,
-                )
-                for r in rows
-            ]
+            .execution_options(synchronize_session=False)
+        )
+        rows = await session.scalars(select(InboxItem).where(InboxItem.id.in_(ids)).order_by(InboxItem.id))
+        return [
+            Job(r.id, r.source, r.event_id, r.kind, r.lane, dict(r.payload), r.attempts, r.created_at, owner)
+            for r in rows
+        ]
 
     async def finish(self, job: Job) -> bool:
         return await self._settle(job, status=DONE, locked_until=None)
