@@ -56,6 +56,7 @@ async def test_two_processes_do_each_stored_event_once(
     workers = [client.app[SLACK].work.worker for client in (a, b)]
     for worker in workers:
         await worker.stop()  # both only acknowledge for now: the rows pile up for the race below
+        worker.concurrency = 4  # neither can take the whole pile at once: both take part
 
     # Every event reaches both processes at the same moment (Slack retrying through the other one).
     bodies = [
