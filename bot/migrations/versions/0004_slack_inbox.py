@@ -1,7 +1,7 @@
 """inbox_items: Slack events and the Slack calls they lead to, stored before they are acknowledged
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01 10:00:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import knowledge.db
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
