@@ -229,7 +229,7 @@ class Dialogue:
         if not attempts and turn.state.get("last_attempts"):
             attempts = turn.state["last_attempts"]
         tags = [[str(t) for t in a.get("tags") or []] for a in attempts]  # type: ignore[attr-defined]
-        ticket, new = await self.router.handoff(
+        ticket, new = await self.router.tickets.handoff(
             conv_id, reason=action.reason, question=question, attempts=attempts, tags=tags
         )
         if question and action.reason in ("no_answer", "clarify_failed", "frustrated"):
@@ -239,7 +239,7 @@ class Dialogue:
     async def announce_handoff(self, conv_id: int, ticket: Any, new: bool, lang: str) -> dict[str, Any]:
         """Tell the customer a person takes over (also what crash recovery sends when a process died
         between opening the ticket and saying so)."""
-        position = await self.router.queue_position(ticket) if new else 1
+        position = await self.router.tickets.queue_position(ticket) if new else 1
         minutes = self.settings.routing.expected_wait_minutes * max(1, position)
         state = {"lang": lang, "handoff_ticket": ticket.id}
         frame = {
@@ -296,7 +296,7 @@ class Dialogue:
 
     @turn
     async def csat(self, conv_id: int, score: int) -> list[dict[str, Any]]:
-        ticket_id = await self.router.record_csat(conv_id, score)
+        ticket_id = await self.router.tickets.record_csat(conv_id, score)
         if ticket_id is None:
             raise ValidationError("there is no resolved conversation to rate yet", code="no_csat_pending")
         conv = await self.router.conversation(conv_id)

@@ -144,6 +144,7 @@ async def find_unanswered(
             m.c.author_kind == "customer",
             m.c.kind == "message",
             c.c.owner == "bot",
+            c.c.merged_into_id.is_(None),  # a merge moved its messages on: the other one answers
             ~replied,
             ~handled,
         )
@@ -192,7 +193,13 @@ async def find_unannounced(
     stmt = (
         select(t.c.conversation_id, t.c.id, t.c.created_at, c.c.bot_state)
         .join(c, c.c.id == t.c.conversation_id)
-        .where(t.c.created_at >= since, t.c.status.in_(OPEN_STATUSES), c.c.owner == "agent", ~announced)
+        .where(
+            t.c.created_at >= since,
+            t.c.status.in_(OPEN_STATUSES),
+            c.c.owner == "agent",
+            c.c.merged_into_id.is_(None),
+            ~announced,
+        )
         .order_by(t.c.id)
         .limit(limit)
     )

@@ -296,6 +296,6 @@ async def mark_handled(
             if learned:
                 data.questions = [*data.questions, *learned]
                 await repo.upsert(session, data, author=author, question_source="gap")
-    if learned:
-        await kb.refresh()
+    if learned and article_slug:
+        await kb.changed([article_slug])
     return {"handled": len(wanted), "article": article_slug, "learned": learned}

@@ -296,12 +296,14 @@ class SearchIndex:
         fusion: Fusion,
         exclude: np.ndarray | None = None,
         head: np.ndarray | None = None,
+        lexical: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
         """(fused score per article, each signal per article, the per-unit score used to pick `matched`).
         `exclude`: units to leave out (leave-one-out calibration asks an example question without itself);
-        `head`: the article classifier's output per article (`self.head.scores(vector)`).
+        `head`: the article classifier's output per article (`self.head.scores(vector)`);
+        `lexical`: `self.lexical.scores(query_text)` if computed already.
         """
-        bm25, chars = self.lexical.scores(query_text)
+        bm25, chars = lexical if lexical is not None else self.lexical.scores(query_text)
         if exclude is not None:
             dense = np.where(exclude, -1.0, dense)
             bm25 = np.where(exclude, 0.0, bm25)
@@ -343,14 +345,16 @@ class SearchIndex:
         limit: int = 5,
         fusion: Fusion | None = None,
         dense: np.ndarray | None = None,
+        lexical: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[ScoredArticle]:
-        """The best articles for a question; `dense` is `self.matrix @ query_vec` if known already."""
+        """The best articles for a question; `dense` is `self.matrix @ query_vec` and `lexical`
+        `self.lexical.scores(query_text)`, if known already."""
         if not self.units:
             return []
         dense_units = self.matrix @ query_vec if dense is None else dense
         f = fusion or self.fusion
         head = self.head.scores(query_vec) if f.head_weight else None
-        best, per, unit_score = self.signals(query_text, dense_units, f, head=head)
+        best, per, unit_score = self.signals(query_text, dense_units, f, head=head, lexical=lexical)
         allowed = np.ones(len(self.articles), dtype=bool)
         if not include_drafts:
             allowed &= self._published

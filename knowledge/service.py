@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from knowledge.text import detect_lang, guess_lang, text_hash
 from knowledge.translations import distinct_groups, in_language
 
 log = logging.getLogger(__name__)
+ChangeListener = Callable[[list[str]], Awaitable[None]]
 _OUT_OF_SCOPE: dict[str, list[tuple[str, np.ndarray]]] = {}
 
 
@@ -57,6 +58,7 @@ class KnowledgeBase:
         self.calibration: Calibration | None = None
         self._calibrating: asyncio.Task[None] | None = None
         self._calibrate_again = False
+        self._change_listeners: list[ChangeListener] = []
 
     # -- index ---------------------------------------------------------------------------------------
     async def refresh(self, progress: Callable[[int], None] | None = None) -> None:
@@ -150,6 +152,26 @@ class KnowledgeBase:
             self.index = await loop.run_in_executor(None, index.replace, gone, fresh, vectors)
         self._recalibrate_soon()
 
+    def on_change(self, listener: ChangeListener) -> Callable[[], None]:
+        """Call `listener(slugs)` after each write through this object has been indexed (other processes
+        of a deployment use it to `reindex` the same slugs); returns the function that removes it."""
+        self._change_listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._change_listeners:
+                self._change_listeners.remove(listener)
+
+        return remove
+
+    async def changed(self, slugs: Sequence[str], progress: Callable[[int], None] | None = None) -> None:
+        """These articles were written: index them here, then tell the listeners."""
+        await self.reindex(slugs, progress)
+        for listener in list(self._change_listeners):
+            try:
+                await listener(list(slugs))
+            except Exception:  # the write happened and this process's index has it; others catch up later
+                log.exception("a knowledge change listener failed")
+
     # -- search --------------------------------------------------------------------------------------
     async def search(
         self,
@@ -160,12 +182,30 @@ class KnowledgeBase:
         limit: int | None = None,
     ) -> SearchResult:
         index = self.index
-        vec, dense = await self.embedder.encode_projected(
-            self.embedder.prefixes.query + question, index.matrix if len(index) else None
+        # The lexical signals need only the text: a thread computes them while the model encodes (they
+        # release the GIL in the sparse products), which takes them off the question's critical path.
+        lexical = (
+            asyncio.get_running_loop().run_in_executor(None, index.lexical.scores, question)
+            if len(index)
+            else None
         )
-        if index is not self.index:  # rebuilt meanwhile: its matrix differs
-            dense = None
-        return self.rank(question, vec, lang=lang, include_drafts=include_drafts, limit=limit, dense=dense)
+        try:
+            vec, dense = await self.embedder.encode_projected(
+                self.embedder.prefixes.query + question, index.matrix if len(index) else None
+            )
+        finally:
+            words_and_chars = await lexical if lexical is not None else None
+        if index is not self.index:  # rebuilt meanwhile: its matrix and units differ
+            dense = words_and_chars = None
+        return self.rank(
+            question,
+            vec,
+            lang=lang,
+            include_drafts=include_drafts,
+            limit=limit,
+            dense=dense,
+            lexical=words_and_chars,
+        )
 
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
         vecs = await self.embedder.encode([self.embedder.prefixes.query + q for q in questions])
@@ -180,13 +220,16 @@ class KnowledgeBase:
         include_drafts: bool = False,
         limit: int | None = None,
         dense: np.ndarray | None = None,
+        lexical: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> SearchResult:
-        """`dense`: the index matrix times `vec`, when the embedder computed it already."""
+        """`dense`: the index matrix times `vec`, and `lexical` the index's lexical scores of the question,
+        when computed already (by `search`)."""
         tuned = self.settings.for_lang(detect_lang(question))
         ranked = self.index.score(
             vec,
             question,
             dense=dense,
+            lexical=lexical,
             include_drafts=include_drafts,
             limit=2 * (limit or self.settings.max_results),  # room for language versions of one article
             fusion=Fusion.of(tuned),
@@ -231,7 +274,7 @@ class KnowledgeBase:
             article, change = await repo.upsert(session, data, author=author)
             result = await repo.describe(session, article)
         if change != "unchanged":
-            await self.reindex([data.slug, *repo.regrouped(session)])
+            await self.changed([data.slug, *repo.regrouped(session)])
         return result, change
 
     async def create(self, data: ArticleData, *, author: str | None = None) -> dict[str, Any]:
@@ -241,13 +284,13 @@ class KnowledgeBase:
                 result = await repo.describe(session, await repo.create(session, data, author=author))
         except IntegrityError as exc:  # another request created it between our check and insert
             raise ConflictError(f"an article with slug {data.slug!r} exists") from exc
-        await self.reindex([data.slug])
+        await self.changed([data.slug])
         return result
 
     async def delete(self, slug: str) -> None:
         async with self.sessions() as session, session.begin():
             await repo.delete(session, slug)
-        await self.reindex([slug, *repo.regrouped(session)])
+        await self.changed([slug, *repo.regrouped(session)])
 
     async def add_question(
         self, slug: str, text: str, *, source: str = "admin", author: str | None = None
@@ -255,7 +298,7 @@ class KnowledgeBase:
         async with self.sessions() as session, session.begin():
             _, added = await repo.add_question(session, slug, text, source=source, author=author)
         if added:
-            await self.reindex([slug])
+            await self.changed([slug])
         return added
 
     async def versions(self, slug: str) -> list[dict[str, Any]]:
@@ -275,7 +318,7 @@ class KnowledgeBase:
         async with self.sessions() as session, session.begin():
             article = await repo.restore(session, slug, version, author=author)
             result = await repo.describe(session, article)
-        await self.reindex([slug, *repo.regrouped(session)])
+        await self.changed([slug, *repo.regrouped(session)])
         return result
 
     async def import_articles(
@@ -297,7 +340,7 @@ class KnowledgeBase:
                     progress(1)
         if report.created or report.updated:
             regrouped = repo.regrouped(session) - {*report.created, *report.updated}
-            await self.reindex([*report.created, *report.updated, *regrouped], embed_progress)
+            await self.changed([*report.created, *report.updated, *regrouped], embed_progress)
             await self.calibrated()
         return report
 

@@ -10,14 +10,13 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, or_, select
 
-from config import ConflictError, NotFoundError, ValidationError
+from config import NotFoundError, ValidationError
 from router import analytics
 from router import tickets as tk
-from router.assignment import dispatch
+from router.assignment import load_of
 from router.auth import create_user
-from router.identity import undo_merge
 from router.models import ROLES, Customer, IdentityMerge, Ticket, User
-from router.web import ROUTER, SESSIONS, SETTINGS, read_object, requires
+from router.web import ROUTER, SESSIONS, read_object, requires
 
 MAX_CAPACITY = 1000
 
@@ -77,29 +76,7 @@ async def set_vip(request: web.Request) -> web.Response:
     vip = body.get("vip")
     if not isinstance(vip, bool):
         raise ValidationError("'vip' must be true or false")
-    async with request.app[SESSIONS]() as session, session.begin():
-        customer = await _customer(session, customer_id)
-        customer.vip = vip
-        tickets = await session.scalars(
-            select(Ticket).where(Ticket.customer_id == customer.id, Ticket.status.in_(tk.OPEN_STATUSES))
-        )
-        changed = []
-        for ticket in tickets:
-            priority = tk.priority_for(customer, ticket.context or {})
-            if priority != ticket.priority:
-                ticket.priority = priority
-                changed.append(ticket.id)
-        await session.flush()
-        assigned = await dispatch(session, request.app[SETTINGS].routing) if changed else []
-        data = {"id": customer.id, "vip": customer.vip, "reprioritised_tickets": changed}
-    bus = request.app[ROUTER].bus
-    auto = {ticket_id for ticket_id, _agent in assigned}
-    for ticket_id in changed:
-        if ticket_id not in auto:
-            await bus.publish("tickets", {"event": "updated", "ticket_id": ticket_id})
-    for ticket_id in sorted(auto):
-        await bus.publish("tickets", {"event": "assigned", "ticket_id": ticket_id})
-    return web.json_response(data)
+    return web.json_response(await request.app[ROUTER].tickets.set_vip(customer_id, vip))
 
 
 @requires("admin")
@@ -124,16 +101,8 @@ async def list_merges(request: web.Request) -> web.Response:
 
 @requires("admin")
 async def undo(request: web.Request) -> web.Response:
-    merge_id = _id(request, "merge")
-    async with request.app[SESSIONS]() as session, session.begin():
-        record = await session.get(IdentityMerge, merge_id)
-        if record is None:
-            raise NotFoundError(f"no merge {merge_id}")
-        if record.undone_at is not None:
-            raise ConflictError(f"merge {merge_id} was undone at {record.undone_at.isoformat()}")
-        record = await undo_merge(session, merge_id)
-        data = merge_json(record)
-    return web.json_response(data)
+    record = await request.app[ROUTER].undo_merge(_id(request, "merge"))
+    return web.json_response(merge_json(record))
 
 
 # -- users ----------------------------------------------------------------------------------------------
@@ -203,12 +172,11 @@ async def patch_user(request: web.Request) -> web.Response:
             user.team = _team(body["team"])
         if "capacity" in body:
             user.capacity = _capacity(body["capacity"])
-        await session.flush()
-        assigned = await dispatch(session, request.app[SETTINGS].routing)
-        loads = await _loads(session)
-        data = user_json(user, loads.get(user.id, 0))
-    for ticket_id, _agent in assigned:
-        await request.app[ROUTER].bus.publish("tickets", {"event": "assigned", "ticket_id": ticket_id})
+    await request.app[ROUTER].tickets.dispatch()  # committed first: dispatch locks agents in id order
+    async with request.app[SESSIONS]() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        data = user_json(user, await load_of(session, user_id))
     return web.json_response(data)
 
 

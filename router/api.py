@@ -1,4 +1,8 @@
-"""Agent API: the handoff queue, claim, reply, transfer, resolve, presence and customer timelines."""
+"""Agent API: the handoff queue, claim, reply, transfer, resolve, presence and customer timelines.
+
+Handlers read; every change goes through `Router.tickets` (`router.ticket_service`), which answers a
+conflict (a ticket another agent holds, a move the lifecycle forbids) with ConflictError: HTTP 409.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from config import ValidationError
+from config import NotFoundError, ValidationError
 from router import tickets as tk
-from router.assignment import dispatch
 from router.conversations import message_json
-from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket, User
-from router.web import KB, ROUTER, SESSIONS, SETTINGS, read_object, requires, user_of
+from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket
+from router.web import KB, ROUTER, SESSIONS, read_object, requires, user_of
 
 
 def _ticket_id(request: web.Request) -> int:
@@ -53,7 +56,7 @@ async def get_ticket(request: web.Request) -> web.Response:
 
 @requires("agent")
 async def claim(request: web.Request) -> web.Response:
-    data, _ = await request.app[ROUTER].claim_ticket(_ticket_id(request), user_of(request).id)
+    data = await request.app[ROUTER].tickets.claim(_ticket_id(request), user_of(request).id)
     return web.json_response(data)
 
 
@@ -64,7 +67,7 @@ async def post_message(request: web.Request) -> web.Response:
     if not isinstance(text, str):
         raise ValidationError("'text' is required")
     internal = bool(body.get("internal", False))
-    stored = await request.app[ROUTER].agent_message(
+    stored = await request.app[ROUTER].tickets.reply(
         _ticket_id(request), user_of(request).id, text, internal=internal
     )
     return web.json_response({"seq": stored["seq"], "internal": internal}, status=201)
@@ -77,7 +80,7 @@ async def resolve(request: web.Request) -> web.Response:
     slug = body.get("article")
     if slug is not None and (not isinstance(slug, str) or not slug):
         raise ValidationError("'article' must be an article slug")
-    data = await request.app[ROUTER].resolve_ticket(
+    data = await request.app[ROUTER].tickets.resolve(
         _ticket_id(request), user_of(request).id, article=slug, kb=request.app[KB]
     )
     return web.json_response(data)
@@ -85,25 +88,16 @@ async def resolve(request: web.Request) -> web.Response:
 
 @requires("agent")
 async def close(request: web.Request) -> web.Response:
-    return web.json_response(await request.app[ROUTER].close_ticket(_ticket_id(request)))
+    return web.json_response(await request.app[ROUTER].tickets.close(_ticket_id(request)))
 
 
 @requires("agent")
 async def transfer(request: web.Request) -> web.Response:
     body = await read_object(request)
     team = body.get("team")
-    if not isinstance(team, str) or not team.strip():
+    if not isinstance(team, str):
         raise ValidationError("'team' is required")
-    async with request.app[SESSIONS]() as session, session.begin():
-        ticket = await tk.get(session, _ticket_id(request))
-        ticket.team = team.strip()
-        ticket.assignee_id = None
-        if ticket.status != "open":
-            tk.move(ticket, "open")
-        await dispatch(session, request.app[SETTINGS].routing)
-        data = tk.ticket_json(ticket)
-    await request.app[ROUTER].bus.publish("tickets", {"event": "transferred", "ticket_id": data["id"]})
-    return web.json_response(data)
+    return web.json_response(await request.app[ROUTER].tickets.transfer(_ticket_id(request), team))
 
 
 @requires("agent")
@@ -112,12 +106,8 @@ async def presence(request: web.Request) -> web.Response:
     status = body.get("presence")
     if status not in ("online", "away"):
         raise ValidationError("'presence' must be 'online' or 'away'")
-    async with request.app[SESSIONS]() as session, session.begin():
-        user = await session.get(User, user_of(request).id)
-        assert user is not None
-        user.presence = status
-        assigned = await dispatch(session, request.app[SETTINGS].routing) if status == "online" else []
-    return web.json_response({"presence": status, "assigned": [t for t, _ in assigned]})
+    assigned = await request.app[ROUTER].tickets.set_presence(user_of(request).id, status)
+    return web.json_response({"presence": status, "assigned": assigned})
 
 
 async def timeline_of(session: Any, customer_id: int) -> list[dict[str, Any]]:
@@ -141,8 +131,6 @@ async def timeline(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         customer = await session.get(Customer, customer_id)
         if customer is None:
-            from config import NotFoundError
-
             raise NotFoundError(f"no customer {customer_id}")
         idents = await session.scalars(
             select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id)

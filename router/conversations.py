@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Any
 
 from sqlalchemy import select
@@ -9,12 +11,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import Conversation, Message
 
+__all__ = [
+    "ConversationLocks",
+    "client_message",
+    "current_conversation",
+    "lock",
+    "message_json",
+    "messages_after",
+    "replay_frame",
+    "state_of",
+]
+
+
+class ConversationLocks:
+    """One asyncio lock per conversation in this process: every write to a conversation (a message, a
+    resolve, a close) takes it, so this process's writes queue in asyncio rather than on the database row
+    lock (which they also take, for the other processes). Held weakly: a lock nobody holds or waits for
+    is dropped, so there is no lock per conversation ever seen."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def __call__(self, conversation_id: int) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock
+
 
 async def current_conversation(session: AsyncSession, customer_id: int) -> Conversation:
     """The customer's conversation (created on first contact). Locked for update on PostgreSQL."""
     conv = await session.scalar(
         select(Conversation)
-        .where(Conversation.customer_id == customer_id)
+        .where(Conversation.customer_id == customer_id, Conversation.merged_into_id.is_(None))
         .order_by(Conversation.id)  # the first one: merges fold other conversations into it
         .limit(1)
         .with_for_update()
@@ -27,8 +56,12 @@ async def current_conversation(session: AsyncSession, customer_id: int) -> Conve
 
 
 async def lock(session: AsyncSession, conversation_id: int) -> Conversation:
+    """The conversation, row-locked until the transaction ends: the lock `take_seq` takes too."""
     conv = await session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if conv is None:
         raise LookupError(conversation_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knowledge.db import Base, utcnow
@@ -71,6 +71,9 @@ class Conversation(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # latest page context
     bot_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the bot offered last
     next_seq: Mapped[int] = mapped_column(default=1)
+    # Set when a merge folded this conversation's messages into another (that one's id): the customer's
+    # conversation is then the other one. No foreign key: adding one would copy the table on SQLite.
+    merged_into_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -117,8 +120,20 @@ class User(Base):
 
 
 class Ticket(Base):
+    """A handoff. The indexes serve the hot queries of `router.assignment` and `router.tickets`, so a
+    handoff costs the same with a long queue as with an empty one (migration 0003)."""
+
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_team", "status", "team"),)
+    __table_args__ = (
+        # a team's queue in dispatch order: its head (dispatch) and the count ahead (queue_position)
+        Index("ix_tickets_queue", "status", "team", text("priority DESC"), "id"),
+        # the whole queue in dispatch order, for agents of no team
+        Index("ix_tickets_queue_any", "status", text("priority DESC"), "id"),
+        # agents' loads (dispatch, capacity)
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        # a conversation's active ticket (every handoff, every message while an agent has it)
+        Index("ix_tickets_conversation_status", "conversation_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -164,6 +179,34 @@ class ProcessedEvent(Base):
     source: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboxItem(Base):
+    """Work to do at least once, stored before it is acknowledged (`router.inbox`): an event or button
+    click from Slack, or a Slack call it led to (a reply, a ticket post). Unique by (source, event_id), so
+    a retried delivery is stored once; rows of one `lane` are done one at a time, oldest first."""
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (
+        UniqueConstraint("source", "event_id"),
+        Index("ix_inbox_items_due", "status", "next_attempt_at"),
+        Index("ix_inbox_items_lane", "lane", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))  # who sent it / whose worker does it: slack
+    event_id: Mapped[str] = mapped_column(String(200))  # the sender's id (Slack event_id) or our own key
+    kind: Mapped[str] = mapped_column(String(32))  # event | action | command | call | tickets | conversation
+    lane: Mapped[str] = mapped_column(String(200))  # ordering key, e.g. the Slack user or conversation
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]  # lease of the process working on it; expired: claimable again
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OutboxEvent(Base):

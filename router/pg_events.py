@@ -12,7 +12,14 @@ Several `kundresa serve` processes on one PostgreSQL are one deployment. Each ru
 A NOTIFY payload must stay under 8000 bytes. A bigger event about a message goes out without its `frame` /
 `text` (`"load"` names what was left out) and listeners read them from the message row; any other big event
 is written to `outbox_events` and only its id is notified. Notifications sent while a listener is
-reconnecting are lost to it; customers get those frames on `resume`, consoles on their next snapshot.
+reconnecting are lost to it; consoles get those on their next snapshot. A chat socket never misses them
+for long: it sends its conversation's frames strictly in seq order (`bot.channels.sequencer`), so the next
+frame that arrives shows the hole, which is then read from the database (as `resume` reads it).
+
+Order: a process delivers the frames it stores at once, and another process's a few milliseconds later
+(NOTIFY, then this bridge); the chat socket puts them back in seq order. That order is sound because seqs
+are taken under the conversation's row lock (`router.message_store.take_seq`): once seq N is committed,
+every seq below it is too.
 """
 
 from __future__ import annotations

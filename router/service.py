@@ -1,5 +1,6 @@
-"""`Router`: stores every message, keeps one conversation per customer, opens tickets and delivers
-replies through the channel the customer used last. It knows no channel's details."""
+"""`Router`: stores every message, keeps one conversation per customer and delivers replies through the
+channel the customer used last. It knows no channel's details. Tickets are `Router.tickets`, a
+`TicketService` that sends through this router; conversation writes of both share `Router.lock`."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config import Settings, ValidationError
 from knowledge.db import utcnow
 from router import conversations as convs
-from router import tickets as tk
 from router.channel import ChannelRegistry
-from router.desk import TicketDesk
+from router.conversations import ConversationLocks
 from router.events import EventBus
-from router.identity import Evidence, resolve_customer
+from router.identity import Evidence, resolve_customer, undo_merge
 from router.masking import MaskResult, mask_sensitive
 from router.message_store import message_write
-from router.models import Conversation, Message, ProcessedEvent, User
+from router.models import Conversation, Feedback, IdentityMerge, Message, ProcessedEvent, User
+from router.ticket_service import TicketService
 
 log = logging.getLogger("kundresa.router")
 
@@ -42,8 +43,8 @@ class Inbound:
     bot_state: dict[str, Any]
 
 
-class Router(TicketDesk):
-    """Customers, conversations and delivery; the ticket operations come from `TicketDesk`."""
+class Router:
+    """Customers, conversations and delivery; ticket transitions are `self.tickets`."""
 
     def __init__(
         self,
@@ -56,12 +57,9 @@ class Router(TicketDesk):
         self.settings = settings
         self.channels = channels
         self.bus = bus
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.lock = ConversationLocks()  # `self.lock(conversation_id)`: this process's writes, one at a time
         self._identity_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
-
-    def lock(self, conversation_id: int) -> asyncio.Lock:
-        """Serialises writes to one conversation in this process (seq numbers stay dense)."""
-        return self._locks[conversation_id]
+        self.tickets = TicketService(sessions, settings, bus, self.lock, sender=self)
 
     # -- customers -----------------------------------------------------------------------------------
     async def identify(
@@ -110,9 +108,7 @@ class Router(TicketDesk):
                     conversation_id, existing.seq, existing.text, True, mask, state.owner, state.bot_state
                 )
             if row.owner == "agent":
-                ticket = await tk.open_ticket_for(await write.session(), conversation_id)
-                if ticket is not None and ticket.status == "waiting_customer":
-                    tk.move(ticket, "assigned")
+                await self.tickets.customer_wrote(await write.session(), conversation_id)
             await write.insert_message(
                 conversation_id=conversation_id,
                 seq=row.seq,
@@ -130,7 +126,13 @@ class Router(TicketDesk):
             )
         await self.bus.publish(
             "conversation",
-            {"conversation_id": conversation_id, "seq": inbound.seq, "author": "customer", "text": mask.text},
+            {
+                "conversation_id": conversation_id,
+                "seq": inbound.seq,
+                "author": "customer",
+                "text": mask.text,
+                "client_id": client_id,  # the web chat echoes it to the customer's other tabs (README)
+            },
         )
         return inbound
 
@@ -237,6 +239,15 @@ class Router(TicketDesk):
                 .limit(limit)
             )
             return list(reversed(list(rows)))
+
+    async def record_feedback(self, conversation_id: int, slug: str | None, helpful: bool) -> None:
+        async with self.sessions() as session, session.begin():
+            session.add(Feedback(conversation_id=conversation_id, article_slug=slug, helpful=helpful))
+
+    async def undo_merge(self, merge_id: int) -> IdentityMerge:
+        """Split a merged customer back apart (`POST /api/merges/{id}/undo`); locks as `undo_merge` says."""
+        async with self.sessions() as session, session.begin():
+            return await undo_merge(session, merge_id)
 
     async def agent(self, user_id: int) -> User | None:
         async with self.sessions() as session:

@@ -1,4 +1,5 @@
-"""Handoff tickets: priority, team, lifecycle and what the bot tried."""
+"""Handoff tickets: the lifecycle's rules (priority, team, allowed moves, who owns the conversation) and the
+row-level queries the ticket service builds on. Nothing here commits; `router.ticket_service` does."""
 
 from __future__ import annotations
 
@@ -7,14 +8,25 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import ConflictError, NotFoundError, RoutingSettings
 from knowledge.db import utcnow
-from router.models import TICKET_STATUSES, Customer, Ticket
+from router.models import TICKET_STATUSES, Conversation, Customer, Ticket
 
-__all__ = ["OPEN_STATUSES", "TICKET_STATUSES", "move", "priority_for", "team_for", "ticket_json"]
+__all__ = [
+    "OPEN_STATUSES",
+    "TICKET_STATUSES",
+    "get",
+    "lock",
+    "move",
+    "priority_for",
+    "queue_position",
+    "sync_owner",
+    "team_for",
+    "ticket_json",
+]
 
 OPEN_STATUSES = ("open", "assigned", "waiting_customer")
 PRIORITY_VIP = 100
@@ -50,52 +62,8 @@ def team_for(tags: Iterable[Iterable[str]], routing: RoutingSettings) -> str:
     return votes.most_common(1)[0][0] if votes else routing.default_team
 
 
-async def open_ticket_for(session: AsyncSession, conversation_id: int) -> Ticket | None:
-    return await session.scalar(
-        select(Ticket)
-        .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    )
-
-
-async def reopenable_ticket(
-    session: AsyncSession, conversation_id: int, routing: RoutingSettings
-) -> Ticket | None:
-    """A ticket resolved within the reopen window: a new customer message brings it back."""
-    since = utcnow() - timedelta(hours=routing.reopen_window_hours)
-    return await session.scalar(
-        select(Ticket)
-        .where(
-            Ticket.conversation_id == conversation_id,
-            Ticket.status == "resolved",
-            Ticket.resolved_at >= since,
-        )
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    )
-
-
-async def close_stale(session: AsyncSession, conversation_id: int, routing: RoutingSettings) -> None:
-    """Resolved tickets past the reopen window are closed for good."""
-    since = utcnow() - timedelta(hours=routing.reopen_window_hours)
-    rows = await session.scalars(
-        select(Ticket).where(
-            Ticket.conversation_id == conversation_id, Ticket.status == "resolved", Ticket.resolved_at < since
-        )
-    )
-    for ticket in rows:
-        move(ticket, "closed")
-
-
-async def get(session: AsyncSession, ticket_id: int) -> Ticket:
-    ticket = await session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFoundError(f"no ticket {ticket_id}")
-    return ticket
-
-
 def move(ticket: Ticket, status: str) -> None:
+    """Change a ticket's status, or ConflictError (409) when the lifecycle does not allow the move."""
     if status not in TRANSITIONS.get(ticket.status, set()):
         raise ConflictError(f"ticket {ticket.id} is {ticket.status}; it cannot become {status}")
     now = utcnow()
@@ -108,6 +76,108 @@ def move(ticket: Ticket, status: str) -> None:
         ticket.closed_at = now
     elif status == "open":
         ticket.resolved_at = None
+
+
+# -- reading and locking rows ------------------------------------------------------------------------------
+async def get(session: AsyncSession, ticket_id: int) -> Ticket:
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError(f"no ticket {ticket_id}")
+    return ticket
+
+
+async def lock(session: AsyncSession, ticket_id: int) -> Ticket:
+    """The ticket, row-locked until the transaction ends (`FOR UPDATE`; SQLite's single writer already
+    serialises). `populate_existing`: a copy this session read before is refreshed, not trusted."""
+    ticket = await session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if ticket is None:
+        raise NotFoundError(f"no ticket {ticket_id}")
+    return ticket
+
+
+async def open_ticket_for(
+    session: AsyncSession, conversation_id: int, *, locked: bool = False
+) -> Ticket | None:
+    """The conversation's active ticket (newest first; a merge can leave two)."""
+    query = (
+        select(Ticket)
+        .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    if locked:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(query)
+
+
+async def reopenable_ticket(
+    session: AsyncSession, conversation_id: int, routing: RoutingSettings
+) -> Ticket | None:
+    """A ticket resolved within the reopen window (locked): a new customer message brings it back."""
+    since = utcnow() - timedelta(hours=routing.reopen_window_hours)
+    return await session.scalar(
+        select(Ticket)
+        .where(
+            Ticket.conversation_id == conversation_id,
+            Ticket.status == "resolved",
+            Ticket.resolved_at >= since,
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def close_stale(session: AsyncSession, conversation_id: int, routing: RoutingSettings) -> None:
+    """Resolved tickets past the reopen window are closed for good."""
+    since = utcnow() - timedelta(hours=routing.reopen_window_hours)
+    rows = await session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.conversation_id == conversation_id, Ticket.status == "resolved", Ticket.resolved_at < since
+        )
+        .with_for_update()
+    )
+    for ticket in rows:
+        move(ticket, "closed")
+
+
+async def sync_owner(session: AsyncSession, conv: Conversation) -> None:
+    """The one rule for a conversation's owner: a person owns it while it has an active ticket, the bot
+    otherwise. Handing back to the bot starts it afresh (it keeps only the customer's language)."""
+    active = await session.scalar(
+        select(Ticket.id).where(Ticket.conversation_id == conv.id, Ticket.status.in_(OPEN_STATUSES)).limit(1)
+    )
+    owner = "agent" if active is not None else "bot"
+    if owner == conv.owner:
+        return
+    conv.owner = owner
+    if owner == "bot":
+        conv.bot_state = {"lang": (conv.bot_state or {}).get("lang", "sv")}
+
+
+async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
+    """1 + the queued tickets of its team ahead of it: one COUNT over the queue index
+    (`ix_tickets_queue`: status, team, priority descending, id), never the tickets themselves. Summed
+    from two counts because each (higher priority; same priority and older) is one range of that index,
+    where an OR of the two would be a filter over the whole team's queue."""
+    if ticket.status != "open":
+        return 1
+
+    def ahead(*where: Any) -> Any:
+        counted = select(func.count()).select_from(Ticket)
+        return counted.where(Ticket.status == "open", Ticket.team == ticket.team, *where).scalar_subquery()
+
+    higher = ahead(Ticket.priority > ticket.priority)
+    older = ahead(Ticket.priority == ticket.priority, Ticket.id < ticket.id)
+    count = await session.scalar(select(higher + older))
+    return int(count or 0) + 1
 
 
 def ticket_json(ticket: Ticket) -> dict[str, Any]:

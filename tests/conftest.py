@@ -47,14 +47,16 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings()
+def settings(demo_db_settings: Settings) -> Settings:
+    """Default test settings, on a copy of the prepared demo database (`demo_db_file`): the app starts as
+    on a fresh database, without importing and embedding the demo knowledge base again in every test."""
+    return demo_db_settings
 
 
 # -- a prepared SQLite database, copied per test ---------------------------------------------------------
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database prepared once per module by the real app's start-up: migrated, the demo knowledge
+    """A SQLite database prepared once per session by the real app's start-up: migrated, the demo knowledge
     base imported and its embeddings cached. Read-only: tests get copies (`demo_db_settings`)."""
     from aiohttp import web
 
@@ -73,7 +75,7 @@ def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo_db_settings(make_settings: Callable[..., Settings], demo_db_file: Path, tmp_path: Path) -> Settings:
     """conftest's settings, on this test's own copy of `demo_db_file` (so an app starts without
-    re-embedding the demo). A module opts in by overriding `settings` with this fixture."""
+    re-embedding the demo). `make_settings` in the same test then points at that copy too."""
     with (
         contextlib.closing(sqlite3.connect(demo_db_file)) as src,
         contextlib.closing(sqlite3.connect(tmp_path / "kundresa.db")) as dst,

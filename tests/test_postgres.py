@@ -65,7 +65,9 @@ async def _handoff(ws: Any, text_: str = QUESTION) -> int:
 
 
 async def test_migrations_on_postgres(pg_db_url: str) -> None:
-    from bot.migrate import upgrade
+    from alembic.script import ScriptDirectory
+
+    from bot.migrate import alembic_config, upgrade
 
     engine = create_engine(_settings(pg_db_url).database)
     try:
@@ -76,7 +78,8 @@ async def test_migrations_on_postgres(pg_db_url: str) -> None:
             version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
             columns = await conn.run_sync(lambda c: {x["name"] for x in inspect(c).get_columns("articles")})
         assert {"articles", "conversations", "messages", "tickets", "users", "outbox_events"} <= tables
-        assert version == "0002" and "translation_of" in columns
+        head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+        assert version == head and "translation_of" in columns
     finally:
         await engine.dispose()
 
@@ -98,6 +101,51 @@ async def test_migration_0002_keeps_existing_articles_on_postgres(pg_db_url: str
         async with engine.connect() as conn:
             rows = (await conn.execute(text("SELECT slug, translation_of FROM articles"))).all()
         assert [tuple(r) for r in rows] == [("old", None)]
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0003_queue_indexes_on_postgres(pg_db_url: str) -> None:
+    from alembic import command
+
+    from bot.migrate import alembic_config, upgrade
+
+    queue = {
+        "ix_tickets_queue",
+        "ix_tickets_queue_any",
+        "ix_tickets_assignee_status",
+        "ix_tickets_conversation_status",
+    }
+
+    async def indexes(conn: Any) -> dict[str, str]:
+        rows = await conn.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tickets'")
+        )
+        return {name: definition for name, definition in rows}
+
+    engine = create_engine(_settings(pg_db_url).database)
+    try:
+        await upgrade(engine, "0002")
+        await upgrade(engine, "0003")
+        async with engine.connect() as conn:
+            got = await indexes(conn)
+        assert queue <= set(got) and "ix_tickets_status_team" not in got
+        assert "priority DESC, id" in got["ix_tickets_queue"]
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda c: {x["name"] for x in inspect(c).get_columns("conversations")}
+            )
+        assert "merged_into_id" in columns
+
+        def downgrade(conn: Any) -> None:
+            cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0002")
+
+        async with engine.begin() as conn:
+            await conn.run_sync(downgrade)
+            got = await indexes(conn)
+        assert not queue & set(got) and "ix_tickets_status_team" in got
     finally:
         await engine.dispose()
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.slack_customers import button, chunks, escape, section, to_plain
+from bot.channels.slack_work import AGENTS_LANE
 from config import ConflictError, KundresaError
 from router import tickets as tk
 from router.api import timeline_of as timeline_query  # the same cross-channel timeline as the HTTP API
@@ -155,8 +155,8 @@ class SlackAgents:
     def __init__(self, core: SlackIntegration) -> None:
         self.core = core
         self.channel = core.slack.agents_channel
-        # Posts to the agents' channel go out one at a time, in the order their events happened.
-        self._order = asyncio.Lock()
+        # Posts to the agents' channel go out one at a time, in the order their events happened: they are
+        # stored work of one lane (`slack_work.AGENTS_LANE`), done in order by whichever process is free.
 
     # -- reading -----------------------------------------------------------------------------------------
     async def view(self, ticket_id: int) -> TicketView | None:
@@ -218,7 +218,7 @@ class SlackAgents:
             user = await session.scalar(select(User).where(User.slack_user_id == slack_user_id))
             if user is not None:
                 return user
-        info = await self.core.users.get(slack_user_id)
+        info = await self.core.user(slack_user_id)
         name = (info.name if info else None) or slack_user_id
         try:
             async with self.core.router.sessions() as session, session.begin():
@@ -237,33 +237,38 @@ class SlackAgents:
 
     # -- the ticket post ---------------------------------------------------------------------------------
     async def on_tickets(self, data: dict[str, Any]) -> None:
-        async with self._order:
-            event, ticket_id = data.get("event"), data.get("ticket_id")
-            if not isinstance(ticket_id, int):
-                return
-            if event in ("opened", "reopened"):
-                await self.post_ticket(ticket_id)
-            elif event in ("claimed", "resolved", "transferred", "message"):
-                await self.update_post(ticket_id)
+        event, ticket_id = data.get("event"), data.get("ticket_id")
+        if not isinstance(ticket_id, int):
+            return
+        if event in ("opened", "reopened"):
+            await self.post_ticket(ticket_id)
+        elif event in ("claimed", "resolved", "transferred", "message"):
+            await self.update_post(ticket_id)
 
     async def post_ticket(self, ticket_id: int) -> None:
         view = await self.view(ticket_id)
         if view is None or not self.channel:
             return
         if view.refs.get("ts"):  # handed over again (or reopened after a resolve): the same thread
-            await self.core.client.chat_postMessage(
+            await self.update_post(ticket_id)
+            await self.core.work.call(
+                "chat.postMessage",
+                AGENTS_LANE,
                 channel=view.refs["channel"],
                 thread_ts=view.refs["ts"],
                 text=f"🔁 The customer asked for a person again (#{ticket_id}, {view.data['status']}).",
             )
-            await self.update_post(ticket_id)
             return
+        # The post is the one call made here (its ts is the ticket's thread); what follows it is stored
+        # work, so a failure after the post never posts the ticket twice.
         text, blocks, rest = view.blocks()
         resp = await self.core.client.chat_postMessage(channel=self.channel, text=text, blocks=blocks)
         channel, ts = str(resp["channel"]), str(resp["ts"])
         await self.save_refs(ticket_id, {"channel": channel, "ts": ts, "last_seq": view.last_seq})
         for part in chunks("*Earlier messages:*\n" + "\n".join(rest)) if rest else []:
-            await self.core.client.chat_postMessage(channel=channel, thread_ts=ts, text=part)
+            await self.core.work.call(
+                "chat.postMessage", AGENTS_LANE, channel=channel, thread_ts=ts, text=part
+            )
 
     async def save_refs(self, ticket_id: int, refs: dict[str, Any]) -> None:
         async with self.core.router.sessions() as session, session.begin():
@@ -281,25 +286,45 @@ class SlackAgents:
         )
 
     # -- mirroring the conversation into the thread ------------------------------------------------------
+    @staticmethod
+    def mirror_line(data: dict[str, Any]) -> str | None:
+        """How a conversation event reads in the ticket's thread; None for what is not shown there."""
+        author, frame = data.get("author"), data.get("frame") or {}
+        if author == "customer":
+            return f"*Customer*: {escape(str(data.get('text') or ''))}"
+        if author == "agent" and frame.get("type") in ("agent_message", "note"):
+            said = describe({"kind": frame["type"], "text": frame.get("text")})
+            return f"*{escape(str(frame.get('agent')))}* (console): {escape(said)}"
+        return None
+
+    async def _open_ticket_refs(self, conv_id: int) -> dict[str, Any] | None:
+        """The Slack refs of the conversation's open ticket ({} while not posted); None: no open ticket."""
+        async with self.core.router.sessions() as session:
+            ticket = await tk.open_ticket_for(session, conv_id)
+            return dict((ticket.external_refs or {}).get("slack") or {}) if ticket else None
+
+    async def mirrors(self, data: dict[str, Any]) -> bool:
+        """Whether a conversation event is worth storing: it is shown, and its conversation has an open
+        ticket. (Whose post may still be on its way: the stored event is done after the post, in order.)"""
+        conv_id = data.get("conversation_id")
+        if self.mirror_line(data) is None or not isinstance(conv_id, int):
+            return False
+        return await self._open_ticket_refs(conv_id) is not None
+
+    async def thread_of(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        """The Slack thread of the conversation's open ticket, when this event is newer than its post."""
+        conv_id, seq = data.get("conversation_id"), int(data.get("seq") or 0)
+        refs = await self._open_ticket_refs(conv_id) if isinstance(conv_id, int) else None
+        if not refs or not refs.get("ts") or seq <= int(refs.get("last_seq") or 0):
+            return None  # no thread, or the post already shows it
+        return refs
+
     async def on_conversation(self, data: dict[str, Any]) -> None:
-        async with self._order:
-            conv_id, seq = data.get("conversation_id"), int(data.get("seq") or 0)
-            author, frame = data.get("author"), data.get("frame") or {}
-            if author == "customer":
-                line = f"*Customer*: {escape(str(data.get('text') or ''))}"
-            elif author == "agent" and frame.get("type") in ("agent_message", "note"):
-                said = describe({"kind": frame["type"], "text": frame.get("text")})
-                line = f"*{escape(str(frame.get('agent')))}* (console): {escape(said)}"
-            else:
-                return
-            if not isinstance(conv_id, int):
-                return
-            async with self.core.router.sessions() as session:
-                ticket = await tk.open_ticket_for(session, conv_id)
-                refs = dict((ticket.external_refs or {}).get("slack") or {}) if ticket else {}
-            if not refs.get("ts") or seq <= int(refs.get("last_seq") or 0):
-                return  # no thread yet, or the post already shows it
-            await self.core.client.chat_postMessage(channel=refs["channel"], thread_ts=refs["ts"], text=line)
+        line = self.mirror_line(data)
+        refs = await self.thread_of(data) if line is not None else None
+        if line is None or refs is None:
+            return
+        await self.core.client.chat_postMessage(channel=refs["channel"], thread_ts=refs["ts"], text=line)
 
     # -- agents acting in Slack --------------------------------------------------------------------------
     async def on_message(self, event: dict[str, Any]) -> None:
@@ -324,7 +349,7 @@ class SlackAgents:
         agent = await self.agent_for(str(event["user"]))
         token = FROM_SLACK.set(True)
         try:
-            await self.core.router.agent_message(ticket_id, agent.id, text, internal=internal)
+            await self.core.router.tickets.reply(ticket_id, agent.id, text, internal=internal)
         except KundresaError as exc:
             await self.tell(event["channel"], event["user"], str(thread_ts), exc.message)
         finally:
@@ -368,14 +393,10 @@ class SlackAgents:
         router = self.core.router
         try:
             if kind == "claim":
-                data, claimed = await router.claim_ticket(ticket_id, agent.id)
-                if not claimed:
-                    taken = f"Ticket #{ticket_id} is someone else's already."
-                    await self.tell(channel, slack_user, None, taken)
-                    return
+                data = await router.tickets.claim(ticket_id, agent.id)  # taken: ConflictError, told below
                 note = f"{agent.name} claimed ticket #{ticket_id}."
             else:
-                data = await router.resolve_ticket(ticket_id, agent.id, article=article, kb=self.core.kb)
+                data = await router.tickets.resolve(ticket_id, agent.id, article=article, kb=self.core.kb)
                 note = f"{agent.name} resolved ticket #{ticket_id}"
                 if article:
                     note += f" with `{article}`"
@@ -387,8 +408,12 @@ class SlackAgents:
             return
         view = await self.view(ticket_id)
         if view is not None and view.refs.get("ts"):
-            await self.core.client.chat_postMessage(
-                channel=view.refs["channel"], thread_ts=view.refs["ts"], text=escape(note)
+            await self.core.work.call(
+                "chat.postMessage",
+                AGENTS_LANE,
+                channel=view.refs["channel"],
+                thread_ts=view.refs["ts"],
+                text=escape(note),
             )
 
     async def tell(self, channel: str, user: str, thread_ts: str | None, text: str) -> None:
@@ -398,4 +423,4 @@ class SlackAgents:
         args: dict[str, Any] = {"channel": channel, "user": user, "text": text}
         if thread_ts:
             args["thread_ts"] = thread_ts
-        await self.core.client.chat_postEphemeral(**args)
+        await self.core.work.call("chat.postEphemeral", AGENTS_LANE, **args)

@@ -5,13 +5,18 @@ Also holds the text helpers both Slack sides use (Slack mrkdwn in and out).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from config import KundresaError
 from router.identity import Evidence
+from router.models import Message
+from router.service import Inbound
 
 if TYPE_CHECKING:
     from bot.channels.slack import SlackIntegration
@@ -158,7 +163,7 @@ class SlackCustomers:
 
     async def conversation_for(self, user_id: str) -> int:
         """The conversation of this Slack user; their Slack email is verified evidence (one customer)."""
-        info = await self.core.users.get(user_id)
+        info = await self.core.user(user_id)
         email = info.email if info else None
         name = info.name if info else None
         _, conv_id = await self.core.router.identify(
@@ -208,7 +213,25 @@ class SlackCustomers:
         inbound = await self.core.router.receive(
             conv_id, channel="slack", address=address, text=text, client_id=f"slack:{channel}:{ts}"
         )
+        if inbound.duplicate and self.core.work.retrying() and not await self.answered(inbound):
+            # Stored by an earlier try of this event that failed (or died) before the bot's turn ended:
+            # the customer is still owed an answer.
+            inbound = dataclasses.replace(inbound, duplicate=False)
         await self.core.dialogue.respond(inbound)
+
+    async def answered(self, inbound: Inbound) -> bool:
+        """Whether anything went out to the customer after this message (the bot's turn happened)."""
+        async with self.core.router.sessions() as session:
+            later = await session.scalar(
+                select(Message.id)
+                .where(
+                    Message.conversation_id == inbound.conversation_id,
+                    Message.seq > inbound.seq,
+                    Message.direction == "out",
+                )
+                .limit(1)
+            )
+        return later is not None
 
     async def on_edit(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         """An edited message is stored as a new (masked) message marked edited; the bot does not
@@ -254,15 +277,20 @@ class SlackCustomers:
         await self.core.router.touch(conv_id, channel="slack", address=address)
         return conv_id, message
 
-    async def _settle(self, body: dict[str, Any], message: dict[str, Any], note: str) -> None:
+    async def _settle(self, conv_id: int, body: dict[str, Any], message: dict[str, Any], note: str) -> None:
         """Replace the buttons of the clicked message with what was chosen (no double clicks)."""
         channel = (body.get("container") or {}).get("channel_id")
         if not channel or not message.get("ts"):
             return
         kept = [b for b in message.get("blocks") or [] if b.get("type") != "actions"]
         kept.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
-        await self.core.client.chat_update(
-            channel=channel, ts=message["ts"], text=str(message.get("text") or note), blocks=kept
+        await self.core.work.call(
+            "chat.update",
+            f"conversation:{conv_id}",  # after the replies the click led to
+            channel=channel,
+            ts=message["ts"],
+            text=str(message.get("text") or note),
+            blocks=kept,
         )
 
     async def on_choose(self, body: dict[str, Any]) -> None:
@@ -274,7 +302,7 @@ class SlackCustomers:
             log.info("Slack choose failed: %s", exc.message)
             return
         title = (action.get("text") or {}).get("text") or action.get("value")
-        await self._settle(body, message, f"✓ {title}")
+        await self._settle(conv_id, body, message, f"✓ {title}")
 
     async def on_human(self, body: dict[str, Any]) -> None:
         conv_id, _ = await self._conversation_of_action(body)
@@ -294,4 +322,4 @@ class SlackCustomers:
         except KundresaError as exc:
             log.info("Slack CSAT not recorded: %s", exc.message)
             return
-        await self._settle(body, message, "★" * score + "☆" * (5 - score))
+        await self._settle(conv_id, body, message, "★" * score + "☆" * (5 - score))

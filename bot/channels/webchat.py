@@ -1,52 +1,57 @@
-"""The web chat channel: `/ws/chat` WebSockets speaking the protocol in SPEC.md."""
+"""The web chat channel: `/ws/chat` WebSockets speaking the protocol in SPEC.md (extensions: README).
+
+- `chat_identity`: who a socket speaks for (visitor id, shop-signed user, email, VIP) and its page context;
+- `chat_session`: one socket's frames, handed to the router and the dialogue; rows written lazily;
+- `chat_output` and `sequencer`: one socket's frames out, strictly in `seq` order;
+- here: the rate limits, the channel (which sockets belong to which conversation, and what reaches them
+  from the router and the event bus) and the aiohttp handler.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
+import asyncio
+import contextlib
 import logging
-import re
 import time
 from collections import defaultdict, deque
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.channels.chat_identity import (
+    CONTEXT_KEYS,
+    ChatIdentity,
+    Refused,
+    identity_from_query,
+    parse_context,
+    sign_user,
+)
+from bot.channels.chat_lookup import Lookups
+from bot.channels.chat_output import OrderedSocket
+from bot.channels.chat_session import ChatSession
+from bot.channels.sequencer import Frame
 from bot.dialogue import Dialogue
 from bot.http.client_ip import client_ip, proxy_networks
-from config import KundresaError, Settings, ValidationError
+from config import Settings, ValidationError
 from router import conversations as convs
-from router.identity import Evidence
+from router.lookup import Who
+from router.models import Conversation
 from router.service import Router
 
+__all__ = [
+    "CONTEXT_KEYS",
+    "ChatSession",
+    "RateLimiter",
+    "RateLimits",
+    "WebChatChannel",
+    "chat_handler",
+    "parse_context",
+    "sign_user",
+]
+
 log = logging.getLogger("kundresa.webchat")
-CONTEXT_KEYS = ("step", "order_id", "amount", "currency")
-LANG_RE = re.compile(r"[a-z]{2,3}")  # the widget's `lang` query parameter; anything else is ignored
-
-
-def sign_user(user: str, secret: str) -> str:
-    """What the shop computes: hex HMAC-SHA256 of the user id with the identity secret."""
-    return hmac.new(secret.encode("utf-8"), user.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def parse_context(raw: str | None) -> dict[str, Any]:
-    if not raw:
-        return {}
-    if len(raw) > 2000:
-        raise ValidationError("context is over 2000 characters", code="invalid_context")
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ValidationError("context must be a JSON object", code="invalid_context") from exc
-    if not isinstance(data, dict):
-        raise ValidationError("context must be a JSON object", code="invalid_context")
-    out: dict[str, Any] = {}
-    for key in CONTEXT_KEYS:
-        value = data.get(key)
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            out[key] = value if not isinstance(value, str) else value[:200]
-    return out
+EPHEMERAL = frozenset({"typing", "error"})  # frames that are not stored: they carry the latest seq
+HISTORY_LIMIT = 500  # frames one resume (or gap fill) reads at most; the client resumes again for more
 
 
 class RateLimiter:
@@ -83,181 +88,168 @@ class RateLimits:
             limiter = self._limiters[key] = RateLimiter(per_minute)
         return limiter
 
+    def move(self, old: Any, new: Any) -> None:
+        """`old`'s budget is `new`'s from now on (a visitor's first message made their conversation)."""
+        limiter = self._limiters.pop(old, None)
+        if limiter is not None and new not in self._limiters:
+            self._limiters[new] = limiter
+
 
 class WebChatChannel:
-    """`router.channel.Channel` for browsers: frames go to every open socket of the conversation."""
+    """`router.channel.Channel` for browsers: frames go to every open socket of the conversation, in order.
+
+    Stored frames arrive twice, and both are welcome (the sequencer drops the second): from `deliver` (the
+    router's own replies, and replies other processes stored, via `router.pg_events`) and from the event
+    bus's `conversation` topic, which also announces the seqs a socket must skip (internal notes) and the
+    customer's messages, echoed to the conversation's other sockets (a second tab shows them too).
+    """
 
     name = "web"
 
     def __init__(self, trusted_proxies: list[str] | None = None) -> None:
-        self.sockets: defaultdict[int, set[web.WebSocketResponse]] = defaultdict(set)
-        # Per conversation, not per socket: reconnecting (or a second tab) does not reset the budget.
+        self.sockets: defaultdict[int, set[OrderedSocket]] = defaultdict(set)  # by conversation
+        self.sessions: set[ChatSession] = set()  # every open socket's, bound or not
+        self._unbound: dict[Who, list[ChatSession]] = {}  # by identity, until bound
         self._limits = RateLimits()
         self._connections = RateLimits()
         self.proxies = proxy_networks(trusted_proxies or [])
+        self.router: Router | None = None
+        self._lookups: Lookups | None = None
 
-    def limiter(self, conversation_id: int, per_minute: int) -> RateLimiter:
-        return self._limits.get(conversation_id, per_minute)
+    def attach(self, router: Router) -> None:
+        """Follow the router's event bus (once; the first socket does it)."""
+        if self.router is None:
+            self.router = router
+            self._lookups = Lookups(router.sessions)
+            router.bus.subscribe("conversation", self.on_event)
+
+    def lookups(self) -> Lookups:
+        assert self._lookups is not None, "attach(router) first"
+        return self._lookups
+
+    def limiter(self, key: Any, per_minute: int) -> RateLimiter:
+        return self._limits.get(key, per_minute)
 
     def may_connect(self, request: web.Request, per_minute: int) -> bool:
         """Whether a client address may open another chat socket this minute (0: no limit)."""
         return per_minute <= 0 or self._connections.get(client_ip(request, self.proxies), per_minute).allow()
 
+    # -- sockets -------------------------------------------------------------------------------------
+    def open(self, session: ChatSession) -> None:
+        self.sessions.add(session)
+        self._unbound.setdefault(session.identity.key, []).append(session)
+        session.queued = asyncio.get_running_loop().create_task(session.lookup_in_background())
+
+    async def bind(self, session: ChatSession, conversation_id: int, head: int) -> None:
+        """`session` belongs to this conversation from `head` on; so do the other sockets of the same
+        identity in this process that did not know theirs yet (tabs opened before the first message)."""
+        if session not in self.sessions:
+            return  # closed while its look-up ran
+        key = session.identity.key
+        waiting = self._unbound.pop(key, [])
+        for other in [session, *(s for s in waiting if s is not session)]:
+            old = other.out.conversation_id
+            if old is not None:
+                self.sockets[old].discard(other.out)
+                if not self.sockets[old]:
+                    del self.sockets[old]
+            self.sockets[conversation_id].add(other.out)
+            await other.out.bind(conversation_id, head)
+        self._limits.move(key, conversation_id)
+
+    async def closed(self, session: ChatSession) -> None:
+        self.sessions.discard(session)
+        key = session.identity.key
+        waiting = self._unbound.get(key)
+        if waiting is not None:
+            with contextlib.suppress(ValueError):
+                waiting.remove(session)
+            if not waiting:
+                del self._unbound[key]
+        conv = session.out.conversation_id
+        if conv is not None and conv in self.sockets:
+            self.sockets[conv].discard(session.out)
+            if not self.sockets[conv]:
+                del self.sockets[conv]
+        if session.queued is not None and not session.queued.done():
+            session.queued.cancel()
+        await session.out.close()
+
+    # -- frames in -----------------------------------------------------------------------------------
     async def deliver(self, conversation_id: int, address: dict[str, Any], frame: dict[str, Any]) -> bool:
-        sent = False
-        for ws in list(self.sockets.get(conversation_id, ())):
-            if ws.closed:
-                continue
-            try:
-                await ws.send_json(frame)
-                sent = True
-            except (ConnectionError, RuntimeError):
-                self.sockets[conversation_id].discard(ws)
-        return sent
+        sockets = [s for s in self.sockets.get(conversation_id, ()) if not s.closed]
+        for out in sockets:
+            if frame.get("type") in EPHEMERAL:
+                await out.ephemeral(frame)
+            else:
+                await out.offer(int(frame["seq"]), frame)
+        return bool(sockets)
+
+    async def on_event(self, topic: str, data: dict[str, Any]) -> None:
+        """A `conversation` event (this process's or, through the bridge, another's): a stored seq."""
+        sockets = self.sockets.get(data.get("conversation_id"))  # type: ignore[arg-type]
+        seq = data.get("seq")
+        if not sockets or not isinstance(seq, int):
+            return
+        frame = data.get("frame")
+        for out in list(sockets):
+            if data.get("internal"):
+                await out.offer(seq, None)  # an internal note: nothing for the customer
+            elif isinstance(frame, dict):
+                await out.offer(seq, frame)
+            elif data.get("author") == "customer" and isinstance(data.get("text"), str):
+                echo = _echo(seq, data)
+                if echo["id"] is not None and echo["id"] == out.inflight:
+                    await out.hold(seq, echo)  # this socket's own message: its ack goes there
+                else:
+                    await out.offer(seq, echo)
 
     def online(self, conversation_id: int) -> bool:
-        return any(not ws.closed for ws in self.sockets.get(conversation_id, ()))
+        return any(not out.closed for out in self.sockets.get(conversation_id, ()))
 
-    async def close_all(self) -> None:
-        for sockets in list(self.sockets.values()):
-            for ws in list(sockets):
-                await ws.close(code=1001, message=b"server shutting down")
+    # -- the database ----------------------------------------------------------------------------------
+    async def rows(self, conversation_id: int, after: int, upto: int) -> list[tuple[int, Frame]]:
+        """Stored frames with seq in (after, upto] (not internal notes), as resume replays them."""
+        assert self.router is not None
+        async with self.router.sessions() as session:
+            found = await convs.messages_after(session, conversation_id, after, limit=HISTORY_LIMIT)
+        return [(m.seq, convs.replay_frame(m)) for m in found if m.seq <= upto]
 
+    async def history(self, conversation_id: int, after: int) -> tuple[list[tuple[int, Frame]], bool]:
+        """What `resume` replays: the stored frames after `after`; and whether that is all of them."""
+        assert self.router is not None
+        async with self.router.sessions() as session:
+            conv = await session.get(Conversation, conversation_id)
+            head = (conv.next_seq - 1) if conv is not None else 0
+            if after < 0 or after > head:
+                raise ValidationError(f"resume 'after' must be between 0 and {head}", code="invalid_resume")
+            found = await convs.messages_after(session, conversation_id, after, limit=HISTORY_LIMIT)
+        return [(m.seq, convs.replay_frame(m)) for m in found], len(found) < HISTORY_LIMIT
 
-class ChatSession:
-    """One socket: parses frames, enforces limits, and hands valid ones to the router and dialogue."""
-
-    def __init__(
-        self,
-        ws: web.WebSocketResponse,
-        channel: WebChatChannel,
-        router: Router,
-        dialogue: Dialogue,
-        settings: Settings,
-        conversation_id: int,
-        context: dict[str, Any],
-        lang: str | None = None,
+    # -- shutting down -------------------------------------------------------------------------------
+    async def close_all(
+        self, code: int = 1001, message: bytes = b"server shutting down", notice: Frame | None = None
     ) -> None:
-        self.ws, self.channel, self.router, self.dialogue = ws, channel, router, dialogue
-        self.settings = settings
-        self.conversation_id = conversation_id
-        self.context = context
-        self.lang = lang  # the widget's language: answers to messages too short to tell come in it
-        self.limiter = channel.limiter(conversation_id, settings.chat.messages_per_minute)
+        """Close every chat socket with `code` (1012 "service restart" on a rolling restart), after an
+        optional ephemeral `notice` frame (e.g. a reconnect hint); the clients resume where they were."""
+        for session in list(self.sessions):
+            with contextlib.suppress(Exception):
+                if notice is not None and not session.ws.closed:
+                    await session.out.ephemeral(notice)
+                await session.ws.close(code=code, message=message)
+        if self._lookups is not None:
+            await self._lookups.close()
 
-    async def error(self, code: str, message: str, **extra: Any) -> None:
-        # Errors are about this socket's input: not stored, so their seq is the conversation's latest.
-        conv = await self.router.conversation(self.conversation_id)
-        seq = (conv.next_seq - 1) if conv else 0
-        await self.ws.send_json({"type": "error", "code": code, "message": message, "seq": seq, **extra})
 
-    async def handle(self, raw: Any, kind: WSMsgType) -> None:
-        if kind == WSMsgType.BINARY:
-            await self.error("binary_not_supported", "send JSON text frames, not binary")
-            return
-        limit = self.settings.chat.max_message_bytes
-        if len(raw.encode("utf-8")) > 4 * limit + 1024:
-            await self.error("too_large", f"frame over {4 * limit + 1024} bytes")
-            return
-        try:
-            frame = json.loads(raw)
-        except json.JSONDecodeError:
-            await self.error("invalid_json", "every frame must be a JSON object")
-            return
-        if not isinstance(frame, dict):
-            await self.error("invalid_json", "every frame must be a JSON object")
-            return
-        kind_ = frame.get("type")
-        handler = {
-            "message": self.on_message,
-            "choose": self.on_choose,
-            "human": self.on_human,
-            "csat": self.on_csat,
-            "resume": self.on_resume,
-            "feedback": self.on_feedback,
-        }.get(kind_ if isinstance(kind_, str) else "")
-        if handler is None:
-            await self.error("unknown_type", f"unknown frame type {kind_!r}")
-            return
-        if kind_ in ("message", "choose", "human", "feedback") and not self.limiter.allow():
-            await self.error("rate_limited", "too many messages; wait a moment", id=frame.get("id"))
-            return
-        try:
-            if kind_ in ("choose", "human", "feedback", "csat"):
-                await self.here()
-            await handler(frame)
-        except KundresaError as exc:
-            await self.error(exc.code, exc.message, id=frame.get("id"))
-
-    async def here(self) -> None:
-        """Like a stored message, any action on this socket puts the customer on web, on this page: replies
-        are delivered here (even before their first message) and a ticket gets the page context."""
-        async with self.router.lock(self.conversation_id), self.router.sessions() as session, session.begin():
-            conv = await convs.lock(session, self.conversation_id)
-            conv.last_channel, conv.last_address = "web", {}
-            if self.context:
-                conv.context = dict(self.context)
-
-    async def on_message(self, frame: dict[str, Any]) -> None:
-        text, client_id = frame.get("text"), frame.get("id")
-        if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
-            raise ValidationError(
-                "a message needs an 'id' (a string up to 100 characters)", code="invalid_message"
-            )
-        if not isinstance(text, str) or not text.strip():
-            raise ValidationError("a message needs non-empty 'text'", code="invalid_message")
-        limit = self.settings.chat.max_message_bytes
-        if len(text.encode("utf-8")) > limit:
-            raise ValidationError(f"message over {limit} bytes; shorten it", code="too_large")
-        # The search starts now and runs while the message is being stored (the answer comes sooner);
-        # it is only used once the message is stored, and dropped if the turn needs none (a person owns
-        # the conversation, a resent message): an encode call wasted then, which is cheap.
-        prefetched = self.dialogue.prefetch(text)
-        try:
-            inbound = await self.router.receive(
-                self.conversation_id,
-                channel="web",
-                address={},
-                text=text.strip(),
-                client_id=client_id,
-                context=self.context,
-            )
-            await self.ws.send_json({"type": "ack", "id": client_id, "seq": inbound.seq})
-            if inbound.owner == "bot" and not inbound.duplicate:
-                # Ephemeral, not stored: it carries the latest stored seq, like errors do.
-                await self.ws.send_json({"type": "typing", "who": "bot", "seq": inbound.seq})
-        except BaseException:
-            self.dialogue.discard(prefetched)
-            raise
-        await self.dialogue.respond(inbound, prefetched, self.lang)
-
-    async def on_choose(self, frame: dict[str, Any]) -> None:
-        slug = frame.get("article")
-        if not isinstance(slug, str) or not slug:
-            raise ValidationError("'choose' needs 'article': a slug", code="invalid_message")
-        await self.dialogue.choose(self.conversation_id, slug)
-
-    async def on_human(self, frame: dict[str, Any]) -> None:
-        await self.dialogue.human(self.conversation_id)
-
-    async def on_feedback(self, frame: dict[str, Any]) -> None:
-        helpful = frame.get("helpful")
-        if not isinstance(helpful, bool):
-            raise ValidationError("'feedback' needs 'helpful': true or false", code="invalid_message")
-        await self.dialogue.feedback(self.conversation_id, helpful)
-
-    async def on_csat(self, frame: dict[str, Any]) -> None:
-        score = frame.get("score")
-        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-            raise ValidationError("'csat' needs 'score': a whole number 1 to 5", code="invalid_csat")
-        await self.dialogue.csat(self.conversation_id, score)
-
-    async def on_resume(self, frame: dict[str, Any]) -> None:
-        after = frame.get("after")
-        if not isinstance(after, int) or isinstance(after, bool):
-            raise ValidationError("'resume' needs 'after': the last seq you have", code="invalid_resume")
-        for replay in await self.router.history(self.conversation_id, after):
-            await self.ws.send_json(replay)
+def _echo(seq: int, data: dict[str, Any]) -> Frame:
+    """A customer's message as the conversation's other sockets get it: as `resume` replays it."""
+    return {
+        "type": "message",
+        "author": "customer",
+        "id": data.get("client_id"),
+        "text": data["text"],
+        "seq": seq,
+    }
 
 
 async def chat_handler(
@@ -270,58 +262,15 @@ async def chat_handler(
         await ws.send_json({"type": "error", "code": "rate_limited", "message": message, "seq": 0})
         await ws.close(code=4429)
         return ws
-    q = request.query
-    visitor = q.get("visitor", "")
-    if not visitor or len(visitor) > 100:
-        await ws.send_json(
-            {"type": "error", "code": "invalid_visitor", "message": "'visitor' id required", "seq": 0}
-        )
-        await ws.close(code=4400)
-        return ws
     try:
-        context = parse_context(q.get("context"))
-    except ValidationError as exc:
-        await ws.send_json({"type": "error", "code": exc.code, "message": exc.message, "seq": 0})
-        await ws.close(code=4400)
+        identity: ChatIdentity = identity_from_query(request.query, settings)
+    except Refused as refused:
+        await ws.send_json({"type": "error", "code": refused.code, "message": refused.message, "seq": 0})
+        await ws.close(code=refused.close_code)
         return ws
-    evidence = [Evidence("web_visitor", visitor, False)]
-    user, email, sig = q.get("user"), q.get("email"), q.get("sig")
-    verified_email: str | None = None
-    if user or sig:
-        secret = settings.chat.identity_secret
-        expected = sign_user(user or "", secret.get_secret_value()) if secret else None
-        if not user or not sig or expected is None or not hmac.compare_digest(expected, sig.lower()):
-            await ws.send_json(
-                {
-                    "type": "error",
-                    "code": "bad_signature",
-                    "message": "identity signature does not match",
-                    "seq": 0,
-                }
-            )
-            await ws.close(code=4401)
-            return ws
-        evidence.insert(0, Evidence("web_user", user, True))
-        # The email is verified evidence only when the shop signed it too (`email_sig`); `sig` covers
-        # `user` alone, so an unsigned email could name someone else's account.
-        email_sig = q.get("email_sig", "")
-        if email and secret is not None:
-            clean = email.strip().lower()
-            if hmac.compare_digest(sign_user(clean, secret.get_secret_value()), email_sig.lower()):
-                verified_email = clean
-    # The shop marks a VIP by signing "vip:" + user (`vip_sig`); an unsigned claim is ignored.
-    vip = False
-    if verified_email is not None or any(e.verified for e in evidence):
-        secret = settings.chat.identity_secret
-        vip_sig = q.get("vip_sig", "")
-        if secret is not None and vip_sig and user:
-            vip = hmac.compare_digest(sign_user(f"vip:{user}", secret.get_secret_value()), vip_sig.lower())
-    _, conv_id = await router.identify(evidence, email=verified_email, vip=vip or None)
-    lang = q.get("lang", "").lower()
-    session = ChatSession(
-        ws, channel, router, dialogue, settings, conv_id, context, lang if LANG_RE.fullmatch(lang) else None
-    )
-    channel.sockets[conv_id].add(ws)
+    channel.attach(router)
+    session = ChatSession(ws, channel, router, dialogue, settings, identity)
+    channel.open(session)  # nothing is written: the conversation is looked up, read-only, in the background
     try:
         async for msg in ws:
             if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
@@ -330,10 +279,10 @@ async def chat_handler(
                 except (ConnectionError, RuntimeError):
                     break
                 except Exception:
-                    log.exception("chat frame failed on conversation %s", conv_id)
+                    log.exception("chat frame failed on conversation %s", session.conversation_id)
                     await session.error("internal_error", "something went wrong on our side; try again")
             elif msg.type == WSMsgType.ERROR:
                 break
     finally:
-        channel.sockets[conv_id].discard(ws)
+        await channel.closed(session)
     return ws

@@ -340,7 +340,7 @@ async def delete_question(request: web.Request) -> web.Response:
         data.questions = [q for q in data.questions if q != text]
         article, _ = await repo.upsert(session, data, author=user_of(request).name)
         result = await repo.describe(session, article)
-    await kb.refresh()
+    await kb.changed([slug])
     return web.json_response({"removed": text, "article": result})
 
 

@@ -90,7 +90,11 @@
 
   /* ------------------------------------------------------------------ storage */
 
-  const KEYS = { visitor: 'kundresa.visitor', seq: 'kundresa.seq', transcript: 'kundresa.transcript', user: 'kundresa.user' };
+  // seq: every frame up to it is shown (or held nothing for this widget); ahead: shown frames past a gap.
+  const KEYS = {
+    visitor: 'kundresa.visitor', seq: 'kundresa.seq', ahead: 'kundresa.ahead', transcript: 'kundresa.transcript',
+    user: 'kundresa.user',
+  };
   const memory = {};
   const store = {
     get(k) { try { return localStorage.getItem(k); } catch { return k in memory ? memory[k] : null; } },
@@ -98,6 +102,8 @@
     del(k) { try { localStorage.removeItem(k); } catch { delete memory[k]; } },
   };
   const MAX_CACHE = 80;
+  const MAX_AHEAD = 500;
+  const GAP_RESUME_MS = 1500; // a gap still open after this: ask the server to resume from it
   const MAX_TEXT = 4000;
 
   function uuid() {
@@ -131,7 +137,11 @@
 
   const state = {
     visitor: '',
+    // Frames are shown in seq order and never dropped unseen. lastSeq: every seq up to it has been shown or
+    // holds nothing for us (an internal note); ahead: seq -> prev of the frames shown past a gap (`prev`:
+    // the seq the server sent just before it, README "Web chat protocol"). A resume starts at lastSeq.
     lastSeq: 0,
+    ahead: new Map(),
     transcript: [],
     context: parseJson(data('context')) || {},
     status: 'idle', // idle | connecting | online | offline
@@ -151,6 +161,10 @@
     state.transcript = loadTranscript();
     state.lastSeq = Math.max(0, parseInt(store.get(KEYS.seq) || '0', 10) || 0);
     if (!state.transcript.length && state.lastSeq && !store.get(KEYS.transcript)) state.lastSeq = 0;
+    // Only what the transcript still shows counts as shown (the cache may have been cleared).
+    const shown = new Set(state.transcript.map((i) => i.seq).filter((x) => typeof x === 'number'));
+    state.ahead = new Map(parseJsonArray(store.get(KEYS.ahead)).filter((e) => Array.isArray(e) &&
+      typeof e[0] === 'number' && typeof e[1] === 'number' && e[0] > state.lastSeq && shown.has(e[0])));
   }
   initIdentity();
   if (pre && pre.context && typeof pre.context === 'object') Object.assign(state.context, pre.context);
@@ -160,11 +174,51 @@
     state.transcript = items;
     store.set(KEYS.transcript, JSON.stringify(items));
   }
-  function bumpSeq(seq) {
+  /** A stored frame with this seq has been shown (or was ours): move lastSeq over every seq now accounted
+   * for. `prev` says the seqs between it and `seq` hold nothing for us; without it, that is `seq - 1`. */
+  function account(seq, prev) {
     if (seq > state.lastSeq) {
-      state.lastSeq = seq;
-      store.set(KEYS.seq, String(seq));
+      const known = state.ahead.get(seq);
+      if (known == null || prev < known) state.ahead.set(seq, prev);
     }
+    let last = state.lastSeq;
+    for (let moved = true; moved;) {
+      moved = false;
+      for (const [s, p] of state.ahead) {
+        if (p <= last && s > last) { last = s; moved = true; }
+      }
+    }
+    for (const s of Array.from(state.ahead.keys())) if (s <= last) state.ahead.delete(s);
+    while (state.ahead.size > MAX_AHEAD) state.ahead.delete(Math.min(...state.ahead.keys()));
+    state.lastSeq = last;
+    store.set(KEYS.seq, String(last));
+    store.set(KEYS.ahead, JSON.stringify(Array.from(state.ahead)));
+    if (state.ahead.size) watchGap();
+    else {
+      clearTimeout(gapTimer);
+      gapTimer = 0;
+      gapDelay = GAP_RESUME_MS;
+    }
+  }
+  function resetSeq() {
+    state.lastSeq = 0;
+    state.ahead.clear();
+    store.set(KEYS.seq, '0');
+    store.del(KEYS.ahead);
+  }
+
+  /** Frames past a gap that the server does not fill by itself (they came before our resume, or over a
+   * socket of an older server): ask for the gap again, at most every GAP_RESUME_MS. */
+  let gapTimer = 0;
+  let gapDelay = GAP_RESUME_MS;
+  function watchGap() {
+    if (gapTimer) return;
+    gapTimer = setTimeout(() => {
+      gapTimer = 0;
+      if (!state.ahead.size || !sendFrame({ type: 'resume', after: state.lastSeq })) return;
+      gapDelay = Math.min(60000, gapDelay * 2); // a hole no resume fills (an older server): back off
+      watchGap();
+    }, gapDelay);
   }
 
   /* ------------------------------------------------------------------ DOM helpers */
@@ -695,14 +749,16 @@
     },
   };
 
-  function renderItem(item, live) {
+  function renderItem(item, live, before) {
     const render = RENDER[item.kind];
     if (!render || !ui.list) return null;
     const stick = !live || nearBottom() || item.kind === 'message';
     const row = render(item);
     if (item.seq != null) row.dataset.seq = String(item.seq);
     nodes.set(item, row);
-    ui.list.append(row);
+    const next = before && nodes.get(before);
+    if (next && next.parentNode === ui.list) ui.list.insertBefore(row, next);
+    else ui.list.append(row);
     if (item.kind === 'message') updateCustomerStatus(item);
     if (live) {
       hideTyping();
@@ -717,6 +773,7 @@
     const row = nodes.get(item);
     if (!row || (item.author && item.author !== 'customer')) return;
     row.dataset.status = item.status || 'sent';
+    if (item.seq != null) row.dataset.seq = String(item.seq); // known once acked
     const meta = row.querySelector('.kundresa-meta');
     meta.textContent = '';
     if (item.status === 'pending') meta.textContent = t.sending;
@@ -942,6 +999,7 @@
   function handleFrame(f) {
     if (!f || typeof f !== 'object' || typeof f.type !== 'string') return;
     const seq = typeof f.seq === 'number' && Number.isFinite(f.seq) ? f.seq : null;
+    const prev = typeof f.prev === 'number' && Number.isFinite(f.prev) && seq != null ? f.prev : seq - 1;
 
     if (f.type === 'ack') { // idempotent: a re-sent message may be acked again with its original seq
       const item = findMessage(f.id);
@@ -952,26 +1010,33 @@
         saveTranscript();
       }
       if (!state.pending.length) clearTimeout(ackTimer);
-      if (seq != null) bumpSeq(seq);
+      if (seq != null) account(seq, prev); // our own message: shown since we sent it
       return;
     }
-    // `typing` and `error` are about this moment and are not stored: their seq is the conversation's
-    // latest stored one, so they are never dropped as already seen.
+    // `typing` and `error` are about this moment and are not stored: their seq is the latest one the
+    // socket has had, never a frame of their own.
     const ephemeral = f.type === 'typing' || f.type === 'error';
     if (seq != null && !ephemeral) {
-      if (seq <= state.lastSeq) return; // already seen (replayed on resume)
-      bumpSeq(seq);
+      const shown = seq <= state.lastSeq || state.ahead.has(seq);
+      if (!shown) show(f, seq);
+      account(seq, prev); // a replayed frame shown before still tells us where the server's chain is
+      return;
     }
+    show(f, seq);
+  }
 
+  /** Show a frame (stored frames in seq order among those shown). */
+  function show(f, seq) {
     switch (f.type) {
       case 'typing':
         showTyping(f.who);
         return;
       case 'message': {
         const mine = findMessage(f.id);
-        if (mine) { // our own message echoed back: it is stored
-          if (mine.status !== 'sent') {
+        if (mine) { // our own message echoed back (a resume, or another tab's socket): it is stored
+          if (mine.status !== 'sent' || mine.seq == null) {
             mine.status = 'sent';
+            if (seq != null) mine.seq = seq;
             updateCustomerStatus(mine);
             saveTranscript();
           }
@@ -997,11 +1062,10 @@
         return addItem({ kind: 'notice', text: str(f.text), seq });
       case 'error': { // shown, not cached: errors are about this moment
         releaseHuman();
-        if (f.code === 'invalid_resume' && state.lastSeq > 0) {
+        if (f.code === 'invalid_resume' && (state.lastSeq > 0 || state.ahead.size)) {
           // The server's conversation is not the one we remember (e.g. merged after signing in):
           // start over from its beginning rather than drop its frames as already seen.
-          state.lastSeq = 0;
-          store.set(KEYS.seq, '0');
+          resetSeq();
           sendFrame({ type: 'resume', after: 0 });
           return;
         }
@@ -1025,10 +1089,17 @@
     return { slug: String(a.slug), title: str(a.title || a.slug) };
   }
 
+  /** Into the transcript at its seq's place: a frame that comes late goes before later ones shown. */
   function addItem(item) {
-    state.transcript.push(item);
+    const list = state.transcript;
+    let at = list.length;
+    if (item.seq != null) {
+      const later = list.findIndex((i) => i.seq != null && i.seq > item.seq);
+      if (later >= 0) at = later;
+    }
+    list.splice(at, 0, item);
     saveTranscript();
-    renderItem(item, true);
+    renderItem(item, true, list[at + 1]);
     if (!state.open && item.kind !== 'message') setUnread(state.unread + 1);
   }
 

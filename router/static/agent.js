@@ -607,10 +607,19 @@
   async function claim() {
     const cur = state.current;
     if (!cur) return;
-    const data = await act(() => api('POST', `/api/tickets/${cur.id}/claim`));
-    if (!data) return;
-    upsertTicket({ ...data, assignee: data.assignee_id === state.agent.id ? state.agent.name : cur.assignee }, 'claimed');
-    notice(data.assignee_id === state.agent.id ? t.claimDone : '');
+    let data;
+    try {
+      data = await api('POST', `/api/tickets/${cur.id}/claim`);
+    } catch (e) {
+      // 409: another agent was quicker, or the ticket ended meanwhile. The server says who has it; the
+      // console socket brings the ticket's new state.
+      const message = e instanceof KC.ApiError ? e.message : t.error;
+      if (e instanceof KC.ApiError && e.status === 409) notice(message);
+      toast(message);
+      return;
+    }
+    upsertTicket({ ...data, assignee: state.agent.name }, 'claimed');
+    notice(t.claimDone);
     $('agent-reply').focus();
   }
 

@@ -20,17 +20,12 @@ import pytest
 from aiohttp import FormData
 
 from bot.app import create_app
-from config import Settings, load_settings
+from config import load_settings
 
 STATIC = Path(__file__).resolve().parent.parent.parent / "bot" / "static"
 ANSWERABLE = "Kan man betala med swish?"  # an example question of the demo article swish-betalning
 Client = Any
 
-
-@pytest.fixture
-def settings(demo_db_settings: Settings) -> Settings:
-    """Overrides conftest's: the same settings, on a copy of the demo database (conftest's demo_db_file)."""
-    return demo_db_settings
 
 
 async def _slugs(client: Client, headers: dict[str, str]) -> list[str]:

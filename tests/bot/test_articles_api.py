@@ -23,11 +23,6 @@ from router.auth import create_user
 DEMO_KB = Path(__file__).resolve().parent.parent.parent / "knowledge" / "demo"
 
 
-@pytest.fixture
-def settings(demo_db_settings: Settings) -> Settings:
-    """Overrides conftest's: the same settings, on a copy of the demo database (conftest's demo_db_file)."""
-    return demo_db_settings
-
 
 def article(slug: str, **fields: Any) -> dict[str, Any]:
     data: dict[str, Any] = {

@@ -20,10 +20,6 @@ from router.models import Customer
 TIMEOUT = 20
 
 
-@pytest.fixture
-def settings(demo_db_settings: Settings) -> Settings:
-    return demo_db_settings
-
 
 async def _open(client: TestClient, headers: dict[str, str] | None = None) -> Any:
     visitor = f"v-{uuid.uuid4().hex[:12]}"

@@ -65,7 +65,8 @@ async def test_a_start_answers_each_message_a_crash_left_unanswered_once(
     await app[DIALOGUE].human(handed_off)  # a person owns it: the bot stays out
     unannounced = await _stored_unanswered(app, "unannounced")
     # The process died between opening the ticket and telling the customer.
-    await app[ROUTER].handoff(unannounced, reason="no_answer", question=ANSWERABLE, attempts=[], tags=[])
+    tickets = app[ROUTER].tickets
+    await tickets.handoff(unannounced, reason="no_answer", question=ANSWERABLE, attempts=[], tags=[])
     too_old = await _stored_unanswered(app, "too-old")
     async with app[SESSIONS]() as session, session.begin():
         old = utcnow() - timedelta(hours=settings.recovery.window_hours + 1)

@@ -577,9 +577,17 @@ async def test_two_tabs_of_one_visitor_both_get_the_replies(app_client: Client) 
     assert await drain(tab1) == []  # identified
     tab2 = await connect(app_client, visitor)
     assert await drain(tab2) == []
-    _, frames = await ask(tab1, ANSWERABLE)
+    ack, frames = await ask(tab1, ANSWERABLE)
     answer = only(frames, "answer")
-    # The other tab gets the bot's reply (the ack and "typing" are for the sender only).
+    # The other tab gets the customer's message (as resume replays it: the ack and "typing" are for the
+    # sender only), then the bot's reply.
+    assert await recv(tab2) == {
+        "type": "message",
+        "author": "customer",
+        "id": ack["id"],
+        "text": ANSWERABLE,
+        "seq": ack["seq"],
+    }
     assert await recv(tab2) == answer
     await tab1.close()
     await tab2.close()
@@ -604,9 +612,10 @@ async def test_two_tabs_opening_at_once_share_one_conversation(
     tab1, tab2 = await asyncio.gather(connect(app_client, visitor), connect(app_client, visitor))
     await asyncio.gather(drain(tab1), drain(tab2))
     monkeypatch.undo()
-    _, frames = await ask(tab1, ANSWERABLE)
+    ack, frames = await ask(tab1, ANSWERABLE)
     answer = only(frames, "answer")
     try:
+        assert (await tab2.receive_json(timeout=3))["id"] == ack["id"]  # the message, echoed
         assert await tab2.receive_json(timeout=3) == answer
     finally:
         await tab1.close()

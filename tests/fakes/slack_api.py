@@ -3,7 +3,9 @@
 It answers `POST|GET /api/<method>` like Slack (auth.test, users.info, chat.postMessage, chat.update,
 chat.postEphemeral, conversations.info; anything else `{"ok": true}`), records every call with its
 parameters (query string, form and JSON bodies merged), and answers the next N calls of a method with
-HTTP 429 and `Retry-After: 1` when told to. For Socket Mode, `apps.connections.open` hands out
+HTTP 429 and `Retry-After: 1` when told to. Outages: `fail` answers the next N calls with HTTP 5xx and an
+HTML page (what a proxy in front of a Slack that is down answers), `down` closes the port (connection
+refused) until `up` opens it again on the same port. For Socket Mode, `apps.connections.open` hands out
 `ws://127.0.0.1:PORT/socket`, where `socket_send` pushes envelopes and the client's acks are recorded.
 """
 
@@ -42,6 +44,10 @@ class FakeSlackAPI:
         self.users: dict[str, dict[str, Any]] = {}  # users.info answers by user id
         self.channels: dict[str, dict[str, Any]] = {}  # conversations.info answers by channel id
         self._limited: dict[str, int] = {}
+        self._failing: dict[str | None, tuple[int, int]] = {}  # method (None: any) -> (times, status)
+        self._refusing: list[list[Any]] = []  # [method, error, times left, params to match]
+        self._site: web.TCPSite | None = None
+        self.port = 0
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -71,13 +77,37 @@ class FakeSlackAPI:
         """Answer the next `times` calls of `method` with HTTP 429 and `Retry-After: 1`."""
         self._limited[method] = self._limited.get(method, 0) + times
 
+    def fail(self, times: int, status: int = 500, method: str | None = None) -> None:
+        """Answer the next `times` calls (of `method`, or of any) with HTTP `status` and an HTML page."""
+        self._failing[method] = (times, status)
+
+    def refuse(self, method: str, error: str, times: int = 1, **match: Any) -> None:
+        """Answer the next `times` calls of `method` (whose parameters include `match`) with HTTP 200 and
+        `{"ok": false, "error": error}`: Slack saying no, not Slack being away."""
+        self._refusing.append([method, error, times, match])
+
+    async def down(self) -> None:
+        """Stop listening: calls get "connection refused" until `up`."""
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+
+    async def up(self) -> None:
+        """Listen again, on the same port."""
+        if self._site is None and self._runner is not None:
+            self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            await self._site.start()
+
     # -- what a test reads -------------------------------------------------------------------------------
     def calls_to(self, method: str, **match: Any) -> list[Call]:
         """Successful calls of `method` whose parameters include `match`."""
         return [
             c
             for c in self.calls
-            if c.method == method and c.status == 200 and all(c.params.get(k) == v for k, v in match.items())
+            if c.method == method
+            and c.status == 200
+            and c.response.get("ok", True)
+            and all(c.params.get(k) == v for k, v in match.items())
         ]
 
     async def wait_for(
@@ -104,10 +134,10 @@ class FakeSlackAPI:
     async def start(self) -> str:
         self._runner = web.AppRunner(self.app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/api/"
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
+        self.port = self._site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{self.port}/api/"
         return self.base_url
 
     async def close(self) -> None:
@@ -159,6 +189,20 @@ class FakeSlackAPI:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
+        for key in (method, None):
+            times, status = self._failing.get(key, (0, 0))
+            if times:
+                self._failing[key] = (times - 1, status)
+                self.calls.append(Call(method, params, status, {}))
+                page = f"<html><body><h1>{status}</h1>Slack is having trouble.</body></html>"
+                return web.Response(status=status, text=page, content_type="text/html")
+        for refusal in self._refusing:
+            wanted, error, times, match = refusal
+            if wanted == method and times and all(params.get(k) == v for k, v in match.items()):
+                refusal[2] -= 1
+                body = {"ok": False, "error": error}
+                self.calls.append(Call(method, params, 200, body))
+                return web.json_response(body)
         if self._limited.get(method):
             self._limited[method] -= 1
             body = {"ok": False, "error": "ratelimited"}

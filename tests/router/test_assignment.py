@@ -14,7 +14,6 @@ from bot.migrate import upgrade
 from config import Settings
 from knowledge.db import create_engine, create_sessionmaker
 from router import tickets as tk
-from router.assignment import dispatch
 from router.auth import create_user
 from router.channel import ChannelRegistry
 from router.events import EventBus
@@ -50,7 +49,7 @@ async def handoff(
     await router.receive(
         conv, channel="web", address={}, text="Jag behöver hjälp", context={"step": step} if step else None
     )
-    ticket, new = await router.handoff(
+    ticket, new = await router.tickets.handoff(
         conv, reason="asked_for_human", question=None, attempts=[], tags=[list(t) for t in tags]
     )
     assert new
@@ -67,13 +66,14 @@ async def agent(
 
 
 async def go_online(router: Router, *user_ids: int) -> list[tuple[int, int]]:
-    """What `POST /api/agents/me/presence` does: set presence, then dispatch the queue."""
+    """Several agents online at once (what `POST /api/agents/me/presence` does for one), then the queue
+    is dispatched: (ticket, agent) pairs."""
     async with router.sessions() as session, session.begin():
         for uid in user_ids:
             user = await session.get(User, uid)
             assert user is not None
             user.presence = "online"
-        return await dispatch(session, router.settings.routing)
+    return await router.tickets.dispatch()
 
 
 async def tickets(router: Router) -> dict[int, Ticket]:
@@ -82,10 +82,21 @@ async def tickets(router: Router) -> dict[int, Ticket]:
 
 
 async def resolve(router: Router, ticket_id: int) -> list[tuple[int, int]]:
-    async with router.sessions() as session, session.begin():
-        ticket = await tk.get(session, ticket_id)
-        tk.move(ticket, "resolved")
-        return await dispatch(session, router.settings.routing)
+    """Resolve as its assignee; the (ticket, agent) pairs the freed capacity was dispatched to."""
+    heard: list[tuple[int, int]] = []
+
+    async def on_ticket(_topic: str, event: dict[str, Any]) -> None:
+        if event["event"] == "assigned":
+            heard.append((event["ticket_id"], event["agent_id"]))
+
+    unsubscribe = router.bus.subscribe("tickets", on_ticket)
+    try:
+        assignee = (await tickets(router))[ticket_id].assignee_id
+        assert assignee is not None
+        await router.tickets.resolve(ticket_id, assignee)
+    finally:
+        unsubscribe()
+    return heard
 
 
 async def test_capacity_is_respected(router: Router) -> None:

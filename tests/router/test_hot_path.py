@@ -89,7 +89,7 @@ async def test_a_customer_reply_reassigns_a_ticket_waiting_for_them_in_the_same_
     app = app_client.app
     router = app[ROUTER]
     _, conv_id = await router.identify([Evidence("web_visitor", "hot-path-ticket", False)])
-    ticket, _ = await router.handoff(conv_id, reason="asked", question="Hjälp?", attempts=[], tags=[])
+    ticket, _ = await router.tickets.handoff(conv_id, reason="asked", question="Hjälp?", attempts=[], tags=[])
     async with app[SESSIONS]() as session, session.begin():
         stored = await session.get(Ticket, ticket.id)
         assert stored is not None

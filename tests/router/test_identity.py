@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.migrate import upgrade
-from config import DatabaseSettings, NotFoundError
+from config import ConflictError, DatabaseSettings, NotFoundError
 from knowledge.db import create_engine, create_sessionmaker
 from router import conversations as convs
 from router.identity import Evidence, resolve_customer, undo_merge
@@ -187,7 +187,9 @@ async def test_merge_into_existing_verified_customer_and_undo(
         ("web_user", "u-1", True),
         ("web_visitor", "laptop", False),
     }
-    # Undoing twice is refused.
+    # Undoing twice is refused (409 over HTTP); an unknown merge is not found.
     async with sessions() as session, session.begin():
-        with pytest.raises(NotFoundError):
+        with pytest.raises(ConflictError):
             await undo_merge(session, record.id)
+        with pytest.raises(NotFoundError):
+            await undo_merge(session, record.id + 100)

@@ -1,0 +1,239 @@
+"""One chat socket's session: parses frames, enforces limits, and hands valid ones to the router and dialogue.
+
+A socket opens without writing anything. Its conversation is looked up in the background (read-only,
+`router.lookup`), and the customer and conversation rows are written by the first action that needs them
+(`ensure`: a message, choose, human, feedback, csat, or resume when the customer is known but the lookup
+alone cannot say where their history is without a write).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from bot.channels.chat_identity import ChatIdentity
+from bot.channels.chat_output import OrderedSocket
+from bot.dialogue import Dialogue
+from config import KundresaError, Settings, ValidationError
+from router import conversations as convs
+from router.service import Router
+
+if TYPE_CHECKING:
+    from bot.channels.webchat import RateLimiter, WebChatChannel
+
+log = logging.getLogger("kundresa.webchat")
+LIMITED = ("message", "choose", "human", "feedback")  # frame types that count against the rate limit
+
+
+class ChatSession:
+    # Thousands of idle sockets are normal (bench/idle_sockets.py): slots keep each one small.
+    __slots__ = (
+        "_looked", "channel", "complete", "context", "dialogue", "identity", "known_customer",
+        "lang", "out", "queued", "router", "settings", "ws",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        channel: WebChatChannel,
+        router: Router,
+        dialogue: Dialogue,
+        settings: Settings,
+        identity: ChatIdentity,
+    ) -> None:
+        self.ws, self.channel, self.router, self.dialogue = ws, channel, router, dialogue
+        self.settings = settings
+        self.identity = identity
+        self.context = identity.context
+        self.lang = identity.lang  # the widget's language: answers to messages too short to tell come in it
+        self.out = OrderedSocket(ws, channel.rows)
+        self.complete = False  # the rows for this identity exist and need no change (`ensure` writes nothing)
+        self.known_customer = False
+        self._looked = False  # the look-up is done
+        self.queued: asyncio.Task[None] | None = None  # the look-up on open (dropped when done)
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self.out.conversation_id
+
+    # -- which conversation ------------------------------------------------------------------------------
+    async def lookup_in_background(self) -> None:
+        """On open: the socket's customer, in the channel's next batch of look-ups (`chat_lookup`)."""
+        try:
+            await self.known(urgent=False)
+        except Exception:  # the socket's first frame that needs it looks up again
+            log.warning("could not look up a chat socket's customer", exc_info=True)
+        finally:
+            self.queued = None
+
+    async def known(self, *, urgent: bool = True) -> None:
+        """Look up this socket's customer (read-only), unless done already. `urgent`: a customer waits for
+        an answer, so ahead of the sockets opened in a burst; else in turn (a widget's `resume` on open:
+        during a burst its history may come a little later, chat answers do not)."""
+        if self._looked:
+            return
+        # Shared with the other tabs of the same customer: a closing socket must not cancel it.
+        found = await asyncio.shield(self.channel.lookups().find(self.identity.key, urgent=urgent))
+        if self._looked:
+            return
+        self.known_customer = found is not None
+        if found is not None and found.conversation_id is not None and self.conversation_id is None:
+            self.complete = found.complete
+            await self.channel.bind(self, found.conversation_id, found.head)
+        self._looked = True
+
+    async def ensure(self) -> int:
+        """The conversation, creating the customer and conversation rows if they are not there yet."""
+        conv_id = self.conversation_id
+        if conv_id is not None and self.complete:
+            return conv_id
+        ident = self.identity
+        _, conv_id = await self.router.identify(
+            list(ident.evidence), email=ident.email, vip=ident.vip or None
+        )
+        self.complete = self.known_customer = True
+        # Its latest seq now: a merge may have folded another conversation in (that history is the
+        # client's to resume; live frames start after it).
+        conv = await self.router.conversation(conv_id)
+        await self.channel.bind(self, conv_id, (conv.next_seq - 1) if conv is not None else 0)
+        return conv_id
+
+    def limiter(self) -> RateLimiter:
+        # Per conversation, not per socket: reconnecting (or a second tab) does not reset the budget.
+        per_minute = self.settings.chat.messages_per_minute
+        key: Any = self.conversation_id if self.conversation_id is not None else self.identity.key
+        return self.channel.limiter(key, per_minute)
+
+    # -- frames ------------------------------------------------------------------------------------------
+    async def error(self, code: str, message: str, **extra: Any) -> None:
+        # About this socket's input, not stored: its seq is that of the last frame this socket was sent.
+        await self.out.ephemeral({"type": "error", "code": code, "message": message, "seq": 0, **extra})
+
+    async def handle(self, raw: Any, kind: WSMsgType) -> None:
+        if kind == WSMsgType.BINARY:
+            await self.error("binary_not_supported", "send JSON text frames, not binary")
+            return
+        limit = self.settings.chat.max_message_bytes
+        if len(raw.encode("utf-8")) > 4 * limit + 1024:
+            await self.error("too_large", f"frame over {4 * limit + 1024} bytes")
+            return
+        try:
+            frame = json.loads(raw)
+        except json.JSONDecodeError:
+            await self.error("invalid_json", "every frame must be a JSON object")
+            return
+        if not isinstance(frame, dict):
+            await self.error("invalid_json", "every frame must be a JSON object")
+            return
+        kind_ = frame.get("type")
+        handler = {
+            "message": self.on_message,
+            "choose": self.on_choose,
+            "human": self.on_human,
+            "csat": self.on_csat,
+            "resume": self.on_resume,
+            "feedback": self.on_feedback,
+        }.get(kind_ if isinstance(kind_, str) else "")
+        if handler is None:
+            await self.error("unknown_type", f"unknown frame type {kind_!r}")
+            return
+        if kind_ in LIMITED:
+            await self.known()  # a returning customer's budget is their conversation's
+            if not self.limiter().allow():
+                await self.error("rate_limited", "too many messages; wait a moment", id=frame.get("id"))
+                return
+        try:
+            if kind_ in ("choose", "human", "feedback", "csat"):
+                await self.here()
+            await handler(frame)
+        except KundresaError as exc:
+            await self.error(exc.code, exc.message, id=frame.get("id"))
+
+    async def here(self) -> None:
+        """Like a stored message, any action on this socket puts the customer on web, on this page: replies
+        are delivered here (even before their first message) and a ticket gets the page context."""
+        conv_id = await self.ensure()
+        async with self.router.lock(conv_id), self.router.sessions() as session, session.begin():
+            conv = await convs.lock(session, conv_id)
+            conv.last_channel, conv.last_address = "web", {}
+            if self.context:
+                conv.context = dict(self.context)
+
+    async def on_message(self, frame: dict[str, Any]) -> None:
+        text, client_id = frame.get("text"), frame.get("id")
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
+            raise ValidationError(
+                "a message needs an 'id' (a string up to 100 characters)", code="invalid_message"
+            )
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError("a message needs non-empty 'text'", code="invalid_message")
+        limit = self.settings.chat.max_message_bytes
+        if len(text.encode("utf-8")) > limit:
+            raise ValidationError(f"message over {limit} bytes; shorten it", code="too_large")
+        # The search starts now and runs while the message is being stored (the answer comes sooner);
+        # it is only used once the message is stored, and dropped if the turn needs none (a person owns
+        # the conversation, a resent message): an encode call wasted then, which is cheap.
+        prefetched = self.dialogue.prefetch(text)
+        try:
+            conv_id = await self.ensure()
+            self.out.inflight = client_id  # its echo on the bus waits for the ack (`OrderedSocket.hold`)
+            try:
+                inbound = await self.router.receive(
+                    conv_id,
+                    channel="web",
+                    address={},
+                    text=text.strip(),
+                    client_id=client_id,
+                    context=self.context,
+                )
+                await self.out.ack({"type": "ack", "id": client_id, "seq": inbound.seq})
+            finally:
+                self.out.inflight = None
+                await self.out.release()
+            if inbound.owner == "bot" and not inbound.duplicate:
+                await self.out.ephemeral({"type": "typing", "who": "bot", "seq": inbound.seq})
+        except BaseException:
+            self.dialogue.discard(prefetched)
+            raise
+        await self.dialogue.respond(inbound, prefetched, self.lang)
+
+    async def on_choose(self, frame: dict[str, Any]) -> None:
+        slug = frame.get("article")
+        if not isinstance(slug, str) or not slug:
+            raise ValidationError("'choose' needs 'article': a slug", code="invalid_message")
+        await self.dialogue.choose(await self.ensure(), slug)
+
+    async def on_human(self, frame: dict[str, Any]) -> None:
+        await self.dialogue.human(await self.ensure())
+
+    async def on_feedback(self, frame: dict[str, Any]) -> None:
+        helpful = frame.get("helpful")
+        if not isinstance(helpful, bool):
+            raise ValidationError("'feedback' needs 'helpful': true or false", code="invalid_message")
+        await self.dialogue.feedback(await self.ensure(), helpful)
+
+    async def on_csat(self, frame: dict[str, Any]) -> None:
+        score = frame.get("score")
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise ValidationError("'csat' needs 'score': a whole number 1 to 5", code="invalid_csat")
+        await self.dialogue.csat(await self.ensure(), score)
+
+    async def on_resume(self, frame: dict[str, Any]) -> None:
+        after = frame.get("after")
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise ValidationError("'resume' needs 'after': the last seq you have", code="invalid_resume")
+        await self.known(urgent=False)
+        if self.known_customer and not self.complete:
+            await self.ensure()  # e.g. an anonymous customer folded into the verified one: history moves
+        conv_id = self.conversation_id
+        if conv_id is None:  # nobody known: nothing to replay, and nothing is written
+            if after != 0:
+                raise ValidationError("resume 'after' must be between 0 and 0", code="invalid_resume")
+            return
+        rows, complete = await self.channel.history(conv_id, after)
+        if conv_id == self.conversation_id:
+            await self.out.replay(after, rows, complete)

@@ -1,0 +1,141 @@
+"""What Kundresa asks Slack's Web API about people and channels, cached; and which Slack errors pass.
+
+A lookup that fails because Slack is away (HTTP 5xx, 429, a refused connection, a timeout) raises, so the
+stored event is retried later; only a definite answer ("no such user") is cached as a miss. Treating an
+outage as "unknown user" would file the customer without their verified email, and as "not a shared
+channel" would drop their message.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from config.settings import SlackSettings
+from router.inbox_worker import Verdict, classify_common
+
+CACHE_SECONDS = 3600.0  # users.info and conversations.info answers are kept this long
+MISS_SECONDS = 300.0
+# Error codes Slack answers with HTTP 200 that still mean "try again later".
+TRANSIENT_CODES = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+def classify_slack(exc: BaseException) -> Verdict:
+    """`InboxWorker`'s view of an error from Slack work: Slack away or rate limiting is transient."""
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = int(getattr(response, "status_code", 0) or 0)
+        data = response.data if isinstance(getattr(response, "data", None), dict) else {}
+        if status == 429 or status >= 500 or data.get("error") in TRANSIENT_CODES:
+            retry_after = (getattr(response, "headers", None) or {}).get("Retry-After")
+            try:
+                return Verdict(True, float(retry_after) if retry_after is not None else None)
+            except ValueError:
+                return Verdict(True)
+        return Verdict(False)
+    if isinstance(exc, aiohttp.ClientError):
+        return Verdict(True)
+    return classify_common(exc)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return classify_slack(exc).transient
+
+
+def error_code(exc: SlackApiError) -> str:
+    data = getattr(exc.response, "data", None)
+    return str(data.get("error")) if isinstance(data, dict) else f"HTTP {exc.response.status_code}"
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    id: str
+    name: str | None
+    email: str | None
+    team_id: str | None
+
+
+class TTLCache:
+    """Answers of the Web API kept in memory for a while (per process)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        hit = self._items.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, key: str, value: Any, seconds: float) -> None:
+        if len(self._items) > 10_000:
+            now = time.monotonic()
+            self._items = {k: v for k, v in self._items.items() if v[0] >= now}
+        self._items[key] = (time.monotonic() + seconds, value)
+
+
+class SlackDirectory:
+    """`users.info` and `conversations.info`, cached."""
+
+    def __init__(self, client: AsyncWebClient, log: Any) -> None:
+        self.client = client
+        self.log = log
+        self.users = TTLCache()
+        self.channels = TTLCache()
+
+    async def user(self, user_id: str) -> SlackUser | None:
+        """The name and (verified) email of a Slack user; None when Slack says there is no such user."""
+        found, user = self.users.get(user_id)
+        if found:
+            return user
+        try:
+            resp = await self.client.users_info(user=user_id)
+        except SlackApiError as exc:
+            if is_transient(exc):
+                raise
+            self.log.warning("users.info for %s failed: %s", user_id, error_code(exc))
+            self.users.put(user_id, None, MISS_SECONDS)
+            return None
+        data = resp.get("user") or {}
+        profile = data.get("profile") or {}
+        email = profile.get("email")
+        user = SlackUser(
+            id=user_id,
+            name=profile.get("real_name") or data.get("real_name") or profile.get("display_name") or None,
+            email=email.strip().lower() if isinstance(email, str) and email.strip() else None,
+            team_id=data.get("team_id"),
+        )
+        self.users.put(user_id, user, CACHE_SECONDS)
+        return user
+
+    async def channel(self, channel: str) -> dict[str, Any]:
+        """`conversations.info`'s channel; {} when Slack refuses to tell (not a member, no such channel)."""
+        found, info = self.channels.get(channel)
+        if found:
+            return dict(info)
+        try:
+            resp = await self.client.conversations_info(channel=channel)
+            info = dict(resp.get("channel") or {})
+        except SlackApiError as exc:
+            if is_transient(exc):
+                raise
+            self.log.warning("conversations.info for %s failed: %s", channel, error_code(exc))
+            self.channels.put(channel, {}, MISS_SECONDS)
+            return {}
+        self.channels.put(channel, info, CACHE_SECONDS)
+        return info
+
+
+def build_client(slack: SlackSettings) -> AsyncWebClient:
+    """The Web API client, `api_base_url` from the settings. No retry handler for HTTP 429: a rate-limited
+    call fails at once and its stored work is retried after `Retry-After` (`classify_slack`), instead of a
+    job sleeping inside the call for as long as Slack asks."""
+    token = slack.bot_token.get_secret_value() if slack.bot_token else None
+    return AsyncWebClient(token=token, base_url=slack.api_base_url, timeout=30)

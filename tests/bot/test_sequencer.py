@@ -1,0 +1,213 @@
+"""The order one chat socket's frames leave in (`bot.channels.sequencer`, `bot.channels.chat_output`).
+
+Property tests: whatever order the stored frames of a conversation arrive in, and wherever gaps are filled
+from the "database", the socket gets every frame meant for it exactly once, in seq order, and each frame's
+`prev` names the frame before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.channels import chat_output
+from bot.channels.chat_output import OrderedSocket
+from bot.channels.sequencer import Frame, Sequencer
+
+
+def frame(seq: int, kind: str = "agent_message") -> Frame:
+    return {"type": kind, "text": f"reply {seq}", "seq": seq}
+
+
+def check_chain(out: list[Frame], head: int = 0) -> None:
+    """Stored frames strictly increasing; each one's `prev` (seq - 1 when absent) is the one before it."""
+    last = head
+    for f in out:
+        if f["type"] in ("typing", "error"):
+            assert f["seq"] == last, (f, out)
+            continue
+        assert f["seq"] > last, out
+        assert f.get("prev", f["seq"] - 1) == last, (f, out)
+        last = f["seq"]
+
+
+# A conversation of up to 40 seqs; each seq holds a frame for the socket, or nothing (an internal note).
+conversations = st.lists(st.booleans(), min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), visible=conversations)
+def test_any_arrival_order_with_fills_delivers_everything_once_in_order(
+    data: Any, visible: list[bool]
+) -> None:
+    n = len(visible)
+    truth = {s: (frame(s) if visible[s - 1] else None) for s in range(1, n + 1)}
+    # Internal notes are announced on the bus too, but those announcements can be lost like any other.
+    arrivals = data.draw(st.permutations(range(1, n + 1)))
+    lost = data.draw(st.sets(st.sampled_from(range(1, n + 1)), max_size=n))
+    seq = Sequencer(0)
+    out: list[Frame] = []
+    offered: list[int] = []
+    for s in arrivals:
+        if s not in lost:
+            out += seq.offer(s, truth[s])
+            offered.append(s)
+            if data.draw(st.booleans()):
+                out += seq.offer(s, truth[s])  # the same frame by the other path: ignored
+        if data.draw(st.integers(0, 4)) == 0 and seq.gap() is not None:
+            upto = seq.gap()
+            assert upto is not None and upto in offered  # a fill never reads past a frame seen stored
+            rows = [(k, f) for k, f in truth.items() if seq.cursor < k <= upto and f is not None]
+            out += seq.fill(rows, upto)
+    # Whatever is still missing is filled at the end (the timer), up to the highest seq seen.
+    if offered:
+        upto = max(offered)
+        out += seq.fill([(k, f) for k, f in truth.items() if seq.cursor < k <= upto and f is not None], upto)
+    expected = [truth[k] for k in range(1, max(offered, default=0) + 1) if truth[k] is not None]
+    assert [f["seq"] for f in out] == [f["seq"] for f in expected]  # type: ignore[index]
+    check_chain(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), n=st.integers(1, 25))
+def test_ephemeral_frames_never_overtake_frames_waiting_before_them(data: Any, n: int) -> None:
+    seq = Sequencer(0)
+    out: list[Frame] = []
+    for s in data.draw(st.permutations(range(1, n + 1))):
+        out += seq.offer(s, frame(s))
+        if data.draw(st.booleans()):
+            waiting = max(seq._pending) if seq._pending else seq.cursor
+            typing = {"type": "typing", "who": "agent", "seq": 999}
+            before = len(out)
+            out += seq.ephemeral(typing)
+            tail = out[before:]
+            if tail:  # nothing waited: out now, with the last seq sent
+                assert tail == [{**typing, "seq": seq.mark}]
+            else:
+                assert waiting > seq.cursor
+    assert [f["seq"] for f in out if f["type"] != "typing"] == list(range(1, n + 1))
+    check_chain(out)
+
+
+def test_an_ack_takes_the_place_of_its_own_echo() -> None:
+    seq = Sequencer(3)
+    echo = {"type": "message", "author": "customer", "id": "c1", "text": "hej", "seq": 4}
+    assert seq.hold(4, echo) == []  # the bus announced it before the ack was sent
+    assert seq.offer(5, frame(5)) == []  # waits behind it
+    assert seq.gap() is None  # no database read: the ack is on its way
+    ack = {"type": "ack", "id": "c1", "seq": 4}
+    assert seq.offer(4, ack) == [ack, frame(5)]
+    # No ack after all (the store failed): the echo goes out instead.
+    seq.hold(6, {**echo, "seq": 6})
+    assert seq.release() == [{**echo, "seq": 6}]
+
+
+def test_resume_replays_chained_from_after_and_settles_what_was_missing() -> None:
+    seq = Sequencer(0)
+    assert seq.offer(1, frame(1)) == [frame(1)]
+    assert seq.offer(2, None) == []  # an internal note
+    assert seq.offer(4, frame(4)) == []  # 3 is missing
+    rows = [(1, frame(1)), (3, frame(3)), (4, frame(4))]
+    out = seq.replay(0, rows, complete=True)
+    assert out == [frame(1), {**frame(3), "prev": 1}, frame(4)]
+    assert seq.cursor == 4 and seq.gap() is None
+    # A client that has more than this socket was sent (from its previous socket) gets only what is new.
+    seq = Sequencer(2)
+    assert seq.replay(5, [(6, frame(6))], complete=True) == [frame(6)]
+    assert seq.cursor == 6
+
+
+def test_a_resume_cut_short_shows_the_client_the_hole() -> None:
+    seq = Sequencer(0)
+    for s in range(1, 6):
+        seq.offer(s, frame(s))
+    out = seq.replay(0, [(1, frame(1)), (2, frame(2))], complete=False)  # only two of five read
+    assert [f["seq"] for f in out] == [1, 2]
+    # Frame 6 follows 5 (`prev` left out as seq - 1), not 2: the client sees 3..5 missing and resumes.
+    assert seq.offer(6, frame(6)) == [frame(6)]
+    assert seq.mark == 6
+
+
+def test_restart_after_a_merge_starts_from_the_new_head() -> None:
+    seq = Sequencer(3)
+    assert seq.offer(9, frame(9)) == []
+    assert seq.restart(7) == []  # 4..7 were folded in: history, not live frames
+    assert seq.offer(8, frame(8)) == [frame(8), frame(9)]
+
+
+# --- the socket: one writer, gaps filled from the database after GAP_WAIT ------------------------------
+
+
+class Socket:
+    """What `OrderedSocket` needs of a `web.WebSocketResponse`: `send_json` (yielding, like a busy
+    transport) and `closed`."""
+
+    def __init__(self) -> None:
+        self.sent: list[Frame] = []
+        self.closed = False
+
+    async def send_json(self, data: Frame) -> None:
+        await asyncio.sleep(0)
+        self.sent.append(data)
+
+
+class Rows:
+    """The 'database': every frame stored so far."""
+
+    def __init__(self) -> None:
+        self.stored: dict[int, Frame] = {}
+        self.reads: list[tuple[int, int]] = []
+
+    async def __call__(self, conv: int, after: int, upto: int) -> list[tuple[int, Frame]]:
+        self.reads.append((after, upto))
+        await asyncio.sleep(0.01)
+        return [(s, f) for s, f in sorted(self.stored.items()) if after < s <= upto]
+
+
+async def test_concurrent_offers_leave_in_order_through_one_writer() -> None:
+    ws, rows = Socket(), Rows()
+    out = OrderedSocket(ws, rows)  # type: ignore[arg-type]
+    await out.bind(1, 0)
+    order = list(range(1, 31))
+    order.reverse()
+    await asyncio.gather(*(out.offer(s, frame(s)) for s in order))
+    assert [f["seq"] for f in ws.sent] == list(range(1, 31))
+    assert rows.reads == []  # nothing was missing for long
+
+
+async def test_a_frame_that_never_arrives_is_read_from_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chat_output, "GAP_WAIT", 0.05)
+    ws, rows = Socket(), Rows()
+    out = OrderedSocket(ws, rows)  # type: ignore[arg-type]
+    await out.bind(1, 0)
+    rows.stored = {1: frame(1), 2: frame(2), 3: frame(3)}
+    await out.offer(1, frame(1))
+    await out.offer(3, frame(3))  # 2's notification was lost
+    assert [f["seq"] for f in ws.sent] == [1]
+    for _ in range(100):
+        if len(ws.sent) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert [f["seq"] for f in ws.sent] == [1, 2, 3]
+    assert rows.reads == [(1, 3)]
+    await out.offer(2, frame(2))  # late, by the other path: not sent twice
+    assert len(ws.sent) == 3
+    await out.close()
+
+
+async def test_a_late_frame_within_the_wait_needs_no_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chat_output, "GAP_WAIT", 0.2)
+    ws, rows = Socket(), Rows()
+    out = OrderedSocket(ws, rows)  # type: ignore[arg-type]
+    await out.bind(1, 0)
+    await out.offer(2, frame(2))
+    await asyncio.sleep(0.02)
+    await out.offer(1, frame(1))
+    await asyncio.sleep(0.3)
+    assert [f["seq"] for f in ws.sent] == [1, 2]
+    assert rows.reads == []
+    await out.close()
