@@ -18,6 +18,7 @@ from config import KundresaError, Settings, ValidationError
 from knowledge import KnowledgeBase, SearchResult
 from knowledge.text import detect_lang
 from knowledge.translations import in_language
+from router.conversations import ConversationLocks
 from router.masking import contains_card_details, mask_sensitive
 from router.service import Inbound, Router
 
@@ -88,7 +89,7 @@ class Dialogue:
         self.kb = kb
         self.settings = settings
         self.turns = Turns()
-        self._turn_locks: dict[int, list[Any]] = {}  # conversation id -> [lock, holders and waiters]
+        self._turn_locks = ConversationLocks()  # not the router's: a turn writes through the router
         # Set by crash recovery (bot/recovery.py): a resent message whose first try got no reply gets one,
         # and a turn that failed after its message was stored is tried again.
         self.on_resent: Resent | None = None
@@ -130,19 +131,10 @@ class Dialogue:
     async def _one_turn_at_a_time(self, conversation_id: int) -> AsyncIterator[bool]:
         """One message turn per conversation at a time in this process (two tabs, or crash recovery next to
         a live turn): each sees the owner and bot state the one before left. Yields whether it waited."""
-        entry = self._turn_locks.get(conversation_id)
-        if entry is None:
-            entry = self._turn_locks[conversation_id] = [asyncio.Lock(), 0]
-        lock: asyncio.Lock = entry[0]
-        entry[1] += 1
-        try:
-            waited = lock.locked()
-            async with lock:
-                yield waited
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:  # nobody holds or waits: forget it (the map stays as small as the traffic)
-                del self._turn_locks[conversation_id]
+        lock = self._turn_locks(conversation_id)
+        waited = lock.locked()
+        async with lock:
+            yield waited
 
     async def _refreshed(self, inbound: Inbound) -> Inbound:
         conv = await self.router.conversation(inbound.conversation_id)
