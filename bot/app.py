@@ -29,6 +29,7 @@ from bot.dialogue import Dialogue
 from bot.drain import CHAT_SOCKET, Drain
 from bot.http import admin, articles, health, pages, search
 from bot.http.common import error_middleware
+from bot.knowledge_sync import share_knowledge_changes
 from bot.metrics import Metrics
 from bot.migrate import upgrade
 from bot.recovery import Recovery
@@ -99,7 +100,9 @@ async def _router(app: web.Application) -> AsyncIterator[None]:
     app[CHANNELS], app[BUS], app[ROUTER], app[WEBCHAT] = channels, bus, router, webchat
     app[DIALOGUE] = Dialogue(router, app[KB], settings)
     app[DRAIN].turns = app[DIALOGUE].turns  # what SIGTERM waits for
+    unwire = share_knowledge_changes(app[KB], bus)  # other processes' article changes reach this index
     yield
+    unwire()
     await webchat.close_all()
 
 
