@@ -28,7 +28,7 @@ import logging
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,21 +111,22 @@ async def find_unanswered(
     before: datetime | None = None,
     conversation_id: int | None = None,
     seq: int | None = None,
+    ignoring: Collection[int] = (),
     limit: int = 10_000,
 ) -> list[Pending]:
-    """Unanswered customer messages stored from `since` (and before `before`), by conversation and seq.
+    """Unanswered customer messages stored from `since` (and before `before`), by conversation and seq;
+    replies with a seq in `ignoring` do not count (recovery's own to an earlier message of the same run).
     Index use: `created_at` for the range, (conversation_id, seq) for the replies after each."""
     m, o, c, t = _messages.alias("m"), _messages.alias("o"), _conversations, _tickets
-    replied = (
-        select(o.c.id)
-        .where(
-            o.c.conversation_id == m.c.conversation_id,
-            o.c.seq > m.c.seq,
-            o.c.direction == "out",
-            o.c.internal.is_(False),
-        )
-        .exists()
-    )
+    reply = [
+        o.c.conversation_id == m.c.conversation_id,
+        o.c.seq > m.c.seq,
+        o.c.direction == "out",
+        o.c.internal.is_(False),
+    ]
+    if ignoring:
+        reply.append(o.c.seq.not_in(list(ignoring)))
+    replied = select(o.c.id).where(*reply).exists()
     handled = (
         select(t.c.id)
         .where(
@@ -288,10 +289,16 @@ class Recovery:
         limit = asyncio.Semaphore(CONCURRENT)
 
         async def one_conversation(items: list[Pending]) -> None:
+            # In seq order, each message its own answer (as the live turns would have given them): the
+            # reply to the first comes after the second too, so replies of this run do not count as the
+            # second's. A handoff on the first makes the rest the agent's.
+            ours: set[int] = set()
             async with limit:
-                for p in items:  # in seq order: a handoff on the first makes the rest the agent's
+                for p in items:
                     try:
-                        if await self.handle(p) is not None:
+                        frames = await self.handle(p, ignoring=ours)
+                        if frames is not None:
+                            ours.update(int(f["seq"]) for f in frames if isinstance(f.get("seq"), int))
                             report.answered += 1
                             report.conversations.add(p.conversation_id)
                     except Exception:
@@ -319,20 +326,24 @@ class Recovery:
         await self.run()
 
     # -- one piece of work ---------------------------------------------------------------------------
-    async def handle(self, p: Pending) -> list[dict[str, Any]] | None:
+    async def handle(self, p: Pending, ignoring: Collection[int] = ()) -> list[dict[str, Any]] | None:
         """Do `p` if it still needs doing (and is not being done here): the frames sent, or None when
         there was nothing to do. Safe to call from any number of processes at once."""
         if p.seq is not None:
-            return await self.answer(p.conversation_id, p.seq)
+            return await self.answer(p.conversation_id, p.seq, ignoring)
         assert p.ticket_id is not None
         return await self.announce(p.conversation_id, p.ticket_id)
 
-    async def answer(self, conversation_id: int, seq: int) -> list[dict[str, Any]] | None:
+    async def answer(
+        self, conversation_id: int, seq: int, ignoring: Collection[int] = ()
+    ) -> list[dict[str, Any]] | None:
         """Answer one stored message if it is still unanswered."""
         async with self.claim(conversation_id):
             if self.dialogue.turns.answering(conversation_id, seq):
                 return None
-            found = await self._still(find_unanswered, conversation_id=conversation_id, seq=seq)
+            found = await self._still(
+                find_unanswered, conversation_id=conversation_id, seq=seq, ignoring=ignoring
+            )
             if found is None:
                 return None
             inbound = Inbound(
@@ -364,7 +375,7 @@ class Recovery:
             self.answered += 1
             return [frame]
 
-    async def _still(self, find: Any, **only: int) -> Pending | None:
+    async def _still(self, find: Any, **only: Any) -> Pending | None:
         async with self.sessions() as session:
             found: list[Pending] = await find(session, since=self._since(), **only)
         return found[0] if found else None
