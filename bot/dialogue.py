@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import dataclasses
 import functools
 import logging
@@ -28,6 +29,10 @@ log = logging.getLogger("kundresa.dialogue")
 def article_ref(result_article: Any) -> dict[str, str]:
     return {"slug": result_article.slug, "title": result_article.title}
 
+
+# The seq of the customer message the running turn answers: every frame the turn sends carries it as
+# `reply_to`, so an answer is tied to its question (crash recovery tells the answered from the not).
+_REPLYING_TO: contextvars.ContextVar[int | None] = contextvars.ContextVar("replying_to", default=None)
 
 Resent = Callable[[Inbound], Awaitable[list[dict[str, Any]]]]
 Frames = list[dict[str, Any]]
@@ -77,7 +82,11 @@ class Dialogue:
                 async with self._one_turn_at_a_time(inbound.conversation_id) as waited:
                     if waited:  # another turn changed the conversation meanwhile (e.g. handed it off)
                         inbound = await self._refreshed(inbound)
-                    return await self._respond(inbound, prefetched, lang)
+                    replying = _REPLYING_TO.set(inbound.seq)
+                    try:
+                        return await self._respond(inbound, prefetched, lang)
+                    finally:
+                        _REPLYING_TO.reset(replying)
         except KundresaError:
             raise  # about the input (the channel reports it): trying again would fail the same way
         except Exception:
@@ -121,7 +130,7 @@ class Dialogue:
         state["lang"] = lang
         conv_id = inbound.conversation_id
         if contains_card_details(inbound.mask):
-            sent.append(await self._say(conv_id, "card_warning", lang))
+            sent.append(await self._say(conv_id, "card_warning", lang, reply=False))  # not the answer
         if inbound.owner == "agent":
             return sent  # a person owns the conversation: the bot stays silent
         signals = detect_signals(inbound.text)
@@ -158,7 +167,7 @@ class Dialogue:
                 "text": say("clarify", lang),
                 "options": [article_ref(a) for a in result.options],
             }
-            return [await self.router.send(conv_id, frame, bot_state=state)]
+            return [await self._send(conv_id, frame, bot_state=state)]
         return await self.hand_off(conv_id, turn, action, lang)
 
     async def answer_with(
@@ -173,7 +182,7 @@ class Dialogue:
             "article": article_ref(article),
             "confidence": round(float(confidence), 4),
         }
-        return await self.router.send(conv_id, frame, bot_state=state)
+        return await self._send(conv_id, frame, bot_state=state)
 
     async def hand_off(self, conv_id: int, turn: Turn, action: Action, lang: str) -> list[dict[str, Any]]:
         question = unanswered_question(turn, action)
@@ -200,7 +209,7 @@ class Dialogue:
             "ticket": ticket.id,
             "text": say("handoff", lang, minutes=minutes) if new else say("handoff_again", lang),
         }
-        return await self.router.send(conv_id, frame, bot_state=state)
+        return await self._send(conv_id, frame, bot_state=state)
 
     @turn
     async def choose(self, conv_id: int, slug: str) -> list[dict[str, Any]]:
@@ -257,9 +266,19 @@ class Dialogue:
         return [await self._say(conv_id, "csat_thanks", lang)]
 
     async def _say(
-        self, conv_id: int, key: str, lang: str, state: dict[str, Any] | None = None
+        self, conv_id: int, key: str, lang: str, state: dict[str, Any] | None = None, *, reply: bool = True
     ) -> dict[str, Any]:
-        return await self.router.send(conv_id, {"type": "notice", "text": say(key, lang)}, bot_state=state)
+        frame = {"type": "notice", "text": say(key, lang)}
+        if not reply:
+            return await self.router.send(conv_id, frame, bot_state=state)
+        return await self._send(conv_id, frame, bot_state=state)
+
+    async def _send(self, conv_id: int, frame: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Store and deliver a frame of the bot's; in a message's turn it names the message (`reply_to`)."""
+        replying_to = _REPLYING_TO.get()
+        if replying_to is not None:
+            frame = {**frame, "reply_to": replying_to}
+        return await self.router.send(conv_id, frame, **kwargs)
 
     async def _body(self, slug: str) -> str:
         # From the live index, not the database: the answer path stays off the disk.

@@ -2,8 +2,8 @@
 
 A message is acknowledged once stored and answered a moment later; a process killed in between (kill -9,
 out of memory, a lost machine) leaves it unanswered. A message is *unanswered* when nothing went out to
-the customer after it (no bot reply, no agent reply), the bot owns its conversation, and no ticket was
-opened or closed for the conversation since it came in. Unanswered messages are answered:
+the customer for it (no bot frame naming it in `reply_to`, no agent reply after it), the bot owns its
+conversation, and no ticket was opened or closed for the conversation since it came in. Those are answered:
 
 - when a process starts, those up to `recovery.window_hours` old stored before it started (`run`);
 - when a client resends one (the same client id; `resent`);
@@ -28,12 +28,12 @@ import logging
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, or_, select, text
+from sqlalchemy import Table, and_, func, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -52,6 +52,9 @@ __all__ = ["Pending", "Recovery", "RecoveryReport", "find_unannounced", "find_un
 
 CLAIM_NAMESPACE = 0x4B52  # the first key of pg_advisory_xact_lock(int, int): Kundresa's conversation claims
 CONCURRENT = 4  # conversations answered at once by a recovery pass (one encode batch shares them)
+# Without `reply_to` (a person's reply, or a bot frame stored before frames named their message), these
+# kinds answer every customer message before them; a notice (a greeting's, the card warning) does not.
+ANSWERING_KINDS = ("answer", "clarify", "handoff", "agent_message", "csat_request")
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # after a failed turn; then it waits for the next start
 ALIVE_CACHE_SECONDS = 2.0
 
@@ -111,22 +114,27 @@ async def find_unanswered(
     before: datetime | None = None,
     conversation_id: int | None = None,
     seq: int | None = None,
-    ignoring: Collection[int] = (),
     limit: int = 10_000,
 ) -> list[Pending]:
-    """Unanswered customer messages stored from `since` (and before `before`), by conversation and seq;
-    replies with a seq in `ignoring` do not count (recovery's own to an earlier message of the same run).
+    """Unanswered customer messages stored from `since` (and before `before`), by conversation and seq.
     Index use: `created_at` for the range, (conversation_id, seq) for the replies after each."""
     m, o, c, t = _messages.alias("m"), _messages.alias("o"), _conversations, _tickets
-    reply = [
-        o.c.conversation_id == m.c.conversation_id,
-        o.c.seq > m.c.seq,
-        o.c.direction == "out",
-        o.c.internal.is_(False),
-    ]
-    if ignoring:
-        reply.append(o.c.seq.not_in(list(ignoring)))
-    replied = select(o.c.id).where(*reply).exists()
+    reply_to = o.c.payload["reply_to"].as_integer()
+    replied = (
+        select(o.c.id)
+        .where(
+            o.c.conversation_id == m.c.conversation_id,
+            o.c.seq > m.c.seq,
+            o.c.direction == "out",
+            o.c.internal.is_(False),
+            or_(
+                reply_to == m.c.seq,  # the bot's answer to this very message
+                # a person's reply, or a bot reply stored before replies named their message
+                and_(reply_to.is_(None), o.c.kind.in_(ANSWERING_KINDS)),
+            ),
+        )
+        .exists()
+    )
     handled = (
         select(t.c.id)
         .where(
@@ -289,16 +297,12 @@ class Recovery:
         limit = asyncio.Semaphore(CONCURRENT)
 
         async def one_conversation(items: list[Pending]) -> None:
-            # In seq order, each message its own answer (as the live turns would have given them): the
-            # reply to the first comes after the second too, so replies of this run do not count as the
-            # second's. A handoff on the first makes the rest the agent's.
-            ours: set[int] = set()
+            # In seq order, each message its own answer, as the live turns would have given them; a
+            # handoff on the first makes the rest the agent's.
             async with limit:
                 for p in items:
                     try:
-                        frames = await self.handle(p, ignoring=ours)
-                        if frames is not None:
-                            ours.update(int(f["seq"]) for f in frames if isinstance(f.get("seq"), int))
+                        if await self.handle(p) is not None:
                             report.answered += 1
                             report.conversations.add(p.conversation_id)
                     except Exception:
@@ -326,24 +330,20 @@ class Recovery:
         await self.run()
 
     # -- one piece of work ---------------------------------------------------------------------------
-    async def handle(self, p: Pending, ignoring: Collection[int] = ()) -> list[dict[str, Any]] | None:
+    async def handle(self, p: Pending) -> list[dict[str, Any]] | None:
         """Do `p` if it still needs doing (and is not being done here): the frames sent, or None when
         there was nothing to do. Safe to call from any number of processes at once."""
         if p.seq is not None:
-            return await self.answer(p.conversation_id, p.seq, ignoring)
+            return await self.answer(p.conversation_id, p.seq)
         assert p.ticket_id is not None
         return await self.announce(p.conversation_id, p.ticket_id)
 
-    async def answer(
-        self, conversation_id: int, seq: int, ignoring: Collection[int] = ()
-    ) -> list[dict[str, Any]] | None:
+    async def answer(self, conversation_id: int, seq: int) -> list[dict[str, Any]] | None:
         """Answer one stored message if it is still unanswered."""
         async with self.claim(conversation_id):
             if self.dialogue.turns.answering(conversation_id, seq):
                 return None
-            found = await self._still(
-                find_unanswered, conversation_id=conversation_id, seq=seq, ignoring=ignoring
-            )
+            found = await self._still(find_unanswered, conversation_id=conversation_id, seq=seq)
             if found is None:
                 return None
             inbound = Inbound(

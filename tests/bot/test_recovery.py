@@ -69,6 +69,11 @@ async def test_a_start_answers_each_message_a_crash_left_unanswered_once(
     await app[DIALOGUE].respond(inbound)  # answered before the crash
     handed_off = await _stored_unanswered(app, "handed-off")
     await app[DIALOGUE].human(handed_off)  # a person owns it: the bot stays out
+    # The customer's next message was answered live (on another process, or before this pass got here):
+    # the first one still gets its own answer, since replies name the message they answer (`reply_to`).
+    overtaken = await _stored_unanswered(app, "overtaken")
+    inbound = await app[ROUTER].receive(overtaken, channel="web", address={}, text=ANSWERABLE, client_id="c2")
+    await app[DIALOGUE].respond(inbound)
     unannounced = await _stored_unanswered(app, "unannounced")
     # The process died between opening the ticket and telling the customer.
     tickets = app[ROUTER].tickets
@@ -79,18 +84,20 @@ async def test_a_start_answers_each_message_a_crash_left_unanswered_once(
         stale = update(Message).where(Message.conversation_id == too_old).values(created_at=old)
         await session.execute(stale)
     pending = await find_unanswered_now(app)
-    assert {p.conversation_id for p in pending} == set(crashed)
+    assert {p.conversation_id for p in pending} == {*crashed, overtaken}
 
     # Two passes at once (two apps of one process here; on PostgreSQL, two processes: tests/test_postgres_
     # startup.py): each message is answered by exactly one of them.
     first, second = _recovery(app, settings), _recovery(app, settings)
     reports = await asyncio.gather(first.run(), second.run())
 
-    assert sum(r.answered for r in reports) == 5
+    assert sum(r.answered for r in reports) == 6
     for conv, expected in zip(crashed, (2, 1, 1), strict=True):
         replies = await _outgoing(app, conv)
         assert [m.kind for m in replies] == ["answer"] * expected, replies
     assert len(await _outgoing(app, answered)) == 1  # not a second time
+    replies = await _outgoing(app, overtaken)
+    assert sorted(m.payload["reply_to"] for m in replies) == [1, 2], [m.payload for m in replies]
     assert [m.kind for m in await _outgoing(app, handed_off)] == ["handoff"]
     assert [m.kind for m in await _outgoing(app, unannounced)] == ["handoff"]
     assert await _outgoing(app, too_old) == []
