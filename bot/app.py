@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -64,7 +65,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _knowledge(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     embedder = Embedder(settings.model)
+    began = time.monotonic()
     await embedder.start()
+    model_seconds = time.monotonic() - began
     kb = KnowledgeBase(app[SESSIONS], embedder, settings.search)
     app[EMBEDDER] = embedder
     app[KB] = kb
@@ -78,6 +81,10 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
                 loaded = True
     if not loaded:
         await kb.refresh()
+    # What a (re)start waits for, for whoever tunes it: the model worker dominates (importing torch and
+    # loading the model in a fresh process).
+    kb_seconds = time.monotonic() - began - model_seconds
+    log.info("model worker ready in %.1f s, knowledge base in %.1f s more", model_seconds, kb_seconds)
     yield
     await kb.close()
     await embedder.close()

@@ -7,17 +7,18 @@ import contextlib
 import dataclasses
 import functools
 import logging
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
 from bot.signals import Signals, detect_signals
 from bot.texts import say
+from bot.turns import Turns
 from config import KundresaError, Settings, ValidationError
 from knowledge import KnowledgeBase, SearchResult
 from knowledge.text import detect_lang
 from knowledge.translations import in_language
+from router.conversations import ConversationLocks
 from router.masking import contains_card_details, mask_sensitive
 from router.service import Inbound, Router
 
@@ -26,45 +27,6 @@ log = logging.getLogger("kundresa.dialogue")
 
 def article_ref(result_article: Any) -> dict[str, str]:
     return {"slug": result_article.slug, "title": result_article.title}
-
-
-class Turns:
-    """The bot's turns in progress in this process: what SIGTERM waits for (bot/drain.py), and which stored
-    messages are being answered here (crash recovery never answers those a second time)."""
-
-    def __init__(self) -> None:
-        self.messages: Counter[tuple[int, int]] = Counter()  # (conversation id, seq) being answered
-        self.count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @contextlib.contextmanager
-    def track(self, message: tuple[int, int] | None = None) -> Iterator[None]:
-        self.count += 1
-        self._idle.clear()
-        if message is not None:
-            self.messages[message] += 1
-        try:
-            yield
-        finally:
-            self.count -= 1
-            if message is not None:
-                self.messages[message] -= 1
-                if self.messages[message] <= 0:
-                    del self.messages[message]
-            if self.count == 0:
-                self._idle.set()
-
-    def answering(self, conversation_id: int, seq: int) -> bool:
-        return (conversation_id, seq) in self.messages
-
-    async def idle(self, seconds: float) -> bool:
-        """Wait until no turn is in progress (True), or `seconds` (False)."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
 
 
 Resent = Callable[[Inbound], Awaitable[list[dict[str, Any]]]]
@@ -88,7 +50,7 @@ class Dialogue:
         self.kb = kb
         self.settings = settings
         self.turns = Turns()
-        self._turn_locks: dict[int, list[Any]] = {}  # conversation id -> [lock, holders and waiters]
+        self._turn_locks = ConversationLocks()  # not the router's: a turn writes through the router
         # Set by crash recovery (bot/recovery.py): a resent message whose first try got no reply gets one,
         # and a turn that failed after its message was stored is tried again.
         self.on_resent: Resent | None = None
@@ -130,19 +92,10 @@ class Dialogue:
     async def _one_turn_at_a_time(self, conversation_id: int) -> AsyncIterator[bool]:
         """One message turn per conversation at a time in this process (two tabs, or crash recovery next to
         a live turn): each sees the owner and bot state the one before left. Yields whether it waited."""
-        entry = self._turn_locks.get(conversation_id)
-        if entry is None:
-            entry = self._turn_locks[conversation_id] = [asyncio.Lock(), 0]
-        lock: asyncio.Lock = entry[0]
-        entry[1] += 1
-        try:
-            waited = lock.locked()
-            async with lock:
-                yield waited
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:  # nobody holds or waits: forget it (the map stays as small as the traffic)
-                del self._turn_locks[conversation_id]
+        lock = self._turn_locks(conversation_id)
+        waited = lock.locked()
+        async with lock:
+            yield waited
 
     async def _refreshed(self, inbound: Inbound) -> Inbound:
         conv = await self.router.conversation(inbound.conversation_id)

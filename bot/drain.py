@@ -17,7 +17,7 @@ import weakref
 
 from aiohttp import web
 
-from bot.dialogue import Turns
+from bot.turns import Turns
 
 log = logging.getLogger("kundresa.drain")
 

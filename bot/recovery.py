@@ -34,11 +34,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, func, or_, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dialogue import Dialogue
 from config.settings import RecoverySettings
 from knowledge.db import APPLICATION_NAME, utcnow
+from router.conversations import ConversationLocks
 from router.masking import MaskResult
 from router.models import Conversation, Message, Ticket
 from router.service import Inbound
@@ -58,15 +60,16 @@ _conversations: Table = Conversation.__table__  # type: ignore[assignment]
 _tickets: Table = Ticket.__table__  # type: ignore[assignment]
 
 
-_LOCAL_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, defaultdict[int, asyncio.Lock]]]
-_LOCAL_LOCKS = weakref.WeakKeyDictionary()
+_LOCAL_LOCKS: weakref.WeakKeyDictionary[Engine, ConversationLocks] = weakref.WeakKeyDictionary()
 
 
-def _local_locks(database: str) -> defaultdict[int, asyncio.Lock]:
-    """Per-conversation locks shared by every `Recovery` on this database in this process (tests run two
-    apps in one process). Kept once made: one small lock per conversation ever recovered."""
-    per_loop = _LOCAL_LOCKS.setdefault(asyncio.get_running_loop(), {})
-    return per_loop.setdefault(database, defaultdict(asyncio.Lock))
+def _local_locks(engine: AsyncEngine) -> ConversationLocks:
+    """Per-conversation locks shared by every `Recovery` on this engine (tests build two on one app).
+    Engines of their own (other processes, or a test's second app) exclude each other through PostgreSQL."""
+    locks = _LOCAL_LOCKS.get(engine.sync_engine)
+    if locks is None:
+        locks = _LOCAL_LOCKS[engine.sync_engine] = ConversationLocks()
+    return locks
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,7 @@ class Recovery:
         self.settings = settings
         self.started_at = utcnow()  # messages stored before this are not being answered here
         self.postgres = engine.dialect.name == "postgresql"
-        self._locks = _local_locks(engine.url.render_as_string(hide_password=True))
+        self._locks = _local_locks(engine)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._scheduled: set[tuple[int, int | None, int | None]] = set()
         self._alive: tuple[float, bool] = (0.0, False)
@@ -426,7 +429,7 @@ class Recovery:
     @contextlib.asynccontextmanager
     async def claim(self, conversation_id: int) -> AsyncIterator[None]:
         """Only one answerer per conversation at a time, in this process and (PostgreSQL) across them."""
-        async with self._locks[conversation_id]:
+        async with self._locks(conversation_id):
             if not self.postgres:
                 yield  # SQLite: one process serves a database
                 return

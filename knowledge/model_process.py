@@ -120,8 +120,7 @@ class ModelProcess:
 def _end_now(pool: ProcessPoolExecutor) -> None:
     """Stop `pool` without waiting for its worker: one still loading the model would otherwise hold up
     this process's exit for the whole load (interpreter exit joins every pool)."""
-    workers = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown forgets them
-    pool.shutdown(wait=False, cancel_futures=True)
-    for worker in workers:
+    for worker in list((getattr(pool, "_processes", None) or {}).values()):
         if worker.is_alive():
             worker.kill()
+    pool.shutdown(wait=True, cancel_futures=True)  # quick now; joined, its queues are released cleanly

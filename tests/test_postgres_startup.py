@@ -1,7 +1,9 @@
-"""Start-up races on PostgreSQL: two `kundresa serve` started at the same instant on an empty database.
+"""Start-up races on PostgreSQL: processes starting at the same instant.
 
-Both migrate and both would import the demo knowledge base; under the advisory locks (bot/startup_lock.py)
-one does each step and the other waits, then finds it done. Before, one crashed on `uq_articles_slug`.
+Two `kundresa serve` on an empty database: both migrate and both would import the demo knowledge base;
+under the advisory locks (bot/startup_lock.py) one does each step and the other waits, then finds it done.
+Before, one crashed on `uq_articles_slug`. And two start-up recovery passes over the same unanswered
+messages: each is answered once.
 """
 
 from __future__ import annotations
@@ -12,13 +14,23 @@ import urllib.request
 from collections.abc import Callable
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from servers import ServeProcess
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.app import create_app
+from bot.app_keys import DIALOGUE, ENGINE, ROUTER, SESSIONS
+from bot.recovery import Recovery
+from config import load_settings
+from config.settings import RecoverySettings
 from knowledge.models import Article
+from router.identity import Evidence
+from router.models import Message
 
 pytestmark = pytest.mark.postgres
+
+ANSWERABLE = "hur lång är leveranstiden?"
 
 
 def _articles(server: ServeProcess) -> int:
@@ -48,3 +60,35 @@ async def test_two_processes_started_together_on_an_empty_database_both_come_up(
     assert sum("loaded the demo knowledge base" in log for log in logs) == 1
     waited = [line for log in logs for line in log.splitlines() if "waiting for another process" in line]
     print(f"\n{articles} articles imported once; {len(waited)} wait(s) for the other process: {waited}")
+
+
+async def test_two_processes_recovering_at_once_answer_each_message_once(pg_kb_db_url: str) -> None:
+    """Two apps with engines of their own (two processes' worth) run their start-up pass over the same
+    unanswered messages at once: the advisory lock per conversation lets exactly one answer each."""
+    settings = load_settings(
+        environ={},
+        model={"worker": "thread"},
+        database={"url": pg_kb_db_url},
+        demo=False,
+        chat={"identity_secret": "test-identity-secret"},
+    )
+    no_grace = RecoverySettings(grace_seconds=0)  # each sees the other alive: no waiting in a test
+    async with (
+        TestClient(TestServer(create_app(settings))) as a,
+        TestClient(TestServer(create_app(settings))) as b,
+    ):
+        conversations = []
+        for i in range(6):
+            _, conv = await a.app[ROUTER].identify([Evidence("web_visitor", f"two-{i}", False)])
+            await a.app[ROUTER].receive(conv, channel="web", address={}, text=ANSWERABLE, client_id="c1")
+            conversations.append(conv)
+        passes = [Recovery(x.app[DIALOGUE], x.app[ENGINE], x.app[SESSIONS], no_grace) for x in (a, b)]
+        reports = await asyncio.gather(*(p.run() for p in passes))
+        assert sum(r.answered for r in reports) == len(conversations), reports
+        async with a.app[SESSIONS]() as session:
+            replies = await session.execute(
+                select(Message.conversation_id, func.count())
+                .where(Message.conversation_id.in_(conversations), Message.direction == "out")
+                .group_by(Message.conversation_id)
+            )
+            assert dict(replies.all()) == dict.fromkeys(conversations, 1)
