@@ -1,0 +1,103 @@
+"""CVC codes: a standalone 3-4 digit number in card context, in Swedish and English.
+
+Runs after card numbers are masked, on that text. A code is masked when
+
+* a card-security phrase comes at most four words before it ("cvc 123", "säkerhetskoden är 456", "the three
+  digits on the back are 123", "siffrorna på baksidan: 1234") or at most two connecting words after it
+  ("123 är cvc-koden", "123 (CVV)", "123 on the back");
+* a weaker word ("kod", "koden", "code", "siffrorna", "digits") comes at most four words before it and the
+  message is about a card (a card word such as "kortet"/"card", or a masked card number);
+* it follows a masked card number within four words, with an optional expiry ("[kort ••••1111] 12/27 123").
+
+Never a code: a number glued to other digits ("070-123 45 67", "1.299"), followed by a currency ("123 kr"),
+or with five digits or more. The gaps never cross a mask token ("[", "]"), so masking twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from router.masking._text import IGNORABLE, SEPARATORS
+
+KIND_CVC = "cvc"
+CVC_TOKEN = "[cvc •••]"
+
+_CODE = re.compile(
+    rf"(?<![\d•])(?<!\d[.,:/\-–—])\d(?:[{IGNORABLE}]*\d){{2,3}}(?![{IGNORABLE}]*\d)(?![.,:/\-–—]\d)"
+    r"(?!\s*(?:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$|%))",
+    re.IGNORECASE,
+)
+_DIGIT_BEFORE = re.compile(rf"\d[{SEPARATORS}]\Z")  # "070 123": a piece of a longer number
+_DIGIT_AFTER = re.compile(rf"[{SEPARATORS}]\d")
+
+_BACK = r"(?:the\s+)?(?:kortets\s+)?(?:back(?:side)?|baksidan|reverse)"
+_STRONG = (
+    r"(?:cvc|cvv|cvn|cav|csc)2?(?:-?kod(?:en)?|-?code|-?nummer|-?numret|:n|:en)?|cid"
+    r"|s[äa]kerhetskod\w*|s[äa]kerhetsnumm?e?r\w*|kortkod\w*|kontrollkod\w*|kontrollsiffr\w*"
+    r"|(?:card\s+)?security\s+(?:code|number)|card\s+verification(?:\s+(?:code|value|number))?"
+    r"|card\s+code|(?:three|four|3|4)[\s-]?digits?\s+(?:security\s+)?code"
+    r"|(?:tre|fyra|3|4)[\s-]?siffriga\s+(?:säkerhets|sakerhets)?koden"
+    rf"|(?:kod(?:en)?|siffr(?:a|or|orna)|numret|nummer|digits?|numbers?|code)\s+(?:p[åa]|on|at)\s+{_BACK}"
+    r"(?:\s+(?:av|p[åa]|of)\s+(?:the\s+|my\s+|mitt\s+)?(?:kortet|card))?"
+    r"|back\s+of\s+(?:the\s+|my\s+)?card|baksidan\s+(?:av|p[åa])\s+(?:mitt\s+)?kortet"
+    rf"|(?:p[åa]|on)\s+{_BACK}"
+)
+_KEYWORDS = re.compile(
+    r"(?<![\w\[])(?:"
+    rf"(?P<strong>{_STRONG})"
+    r"|(?P<weak>kod(?:en)?|code|siffr(?:or|orna)|digits)"
+    r"|(?P<card>(?:bank|kredit|betal|debet|visa|master)?kort(?:et|ets|nummer|numret)?|(?:credit\s+|debit\s+)?card"
+    r"|mastercard|amex|american\s+express|maestro)"
+    r")(?!\w)"
+    r"|(?P<masked>\[kort ••••\d{4}\])",
+    re.IGNORECASE,
+)
+_WORDS_BEFORE = re.compile(r"[^\w\[\]]*(?:[^\W\d_]+[^\w\[\]]*){0,4}")
+_AFTER_MASKED_CARD = re.compile(r"[^\w\[\]]*(?:(?:[^\W\d_]+|\d{1,2}\s*/\s*(?:\d{4}|\d{2}))[^\w\[\]]*){0,4}")
+_WORDS_AFTER = re.compile(
+    r"[^\w\[\]]*(?:(?:är|var|is|was|are|the|my|min|mitt|den|det|som|as|it's)[^\w\[\]]*){0,2}", re.IGNORECASE
+)
+_MAX_GAP = 80
+
+
+def _masks(text: str, code: re.Match[str], keywords: list[re.Match[str]], card_context: bool) -> bool:
+    start, end = code.span()
+    glued_before = _DIGIT_BEFORE.search(text, max(0, start - 2), start) is not None
+    glued_after = _DIGIT_AFTER.match(text, end) is not None
+    for kw in reversed(keywords):  # nearest keyword before the code first
+        if kw.end() > start:
+            continue
+        if start - kw.end() > _MAX_GAP:
+            break
+        kind = kw.lastgroup
+        if kind == "masked":
+            if not glued_after and _AFTER_MASKED_CARD.fullmatch(text, kw.end(), start):
+                return True
+        elif _WORDS_BEFORE.fullmatch(text, kw.end(), start):
+            if kind == "strong" or (kind == "weak" and card_context and not glued_before and not glued_after):
+                return True
+    for kw in keywords:  # a card-security phrase right after the code: "123 är cvc-koden"
+        if kw.start() >= end and kw.lastgroup == "strong":
+            return kw.start() - end <= _MAX_GAP and _WORDS_AFTER.fullmatch(text, end, kw.start()) is not None
+    return False
+
+
+def mask_cvc(text: str) -> str:
+    """Replace CVC codes in (card-masked) `text` with ``[cvc •••]``; returns `text` itself when none."""
+    codes = list(_CODE.finditer(text))
+    if not codes:
+        return text
+    keywords = list(_KEYWORDS.finditer(text))
+    if not keywords:
+        return text
+    card_context = any(kw.lastgroup in ("card", "masked") for kw in keywords)
+    parts: list[str] = []
+    pos = 0
+    for code in codes:
+        if _masks(text, code, keywords, card_context):
+            parts += (text[pos : code.start()], CVC_TOKEN)
+            pos = code.end()
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
