@@ -22,10 +22,11 @@ from router.masking._text import IGNORABLE, SEPARATORS
 KIND_CVC = "cvc"
 CVC_TOKEN = "[cvc •••]"
 
+# Starts with \d so that the regex engine skips ahead to digits; the lookbehinds after that first digit keep
+# out a piece of a longer number ("12345", "1.299", "070-123") and the last digits of a card token.
 _CODE = re.compile(
-    rf"(?<![\d•])(?<!\d[.,:/\-–—])\d(?:[{IGNORABLE}]*\d){{2,3}}(?![{IGNORABLE}]*\d)(?![.,:/\-–—]\d)"
-    r"(?!\s*(?:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$|%))",
-    re.IGNORECASE,
+    rf"\d(?<![\d•]\d)(?<!\d[.,:/\-–—]\d)(?:[{IGNORABLE}]*\d){{2,3}}(?![{IGNORABLE}]*\d)(?![.,:/\-–—]\d)"
+    r"(?!\s*(?i:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$|%))"
 )
 _DIGIT_BEFORE = re.compile(rf"\d[{SEPARATORS}]\Z")  # "070 123": a piece of a longer number
 _DIGIT_AFTER = re.compile(rf"[{SEPARATORS}]\d")
@@ -62,8 +63,6 @@ _MAX_GAP = 80
 
 def _masks(text: str, code: re.Match[str], keywords: list[re.Match[str]], card_context: bool) -> bool:
     start, end = code.span()
-    glued_before = _DIGIT_BEFORE.search(text, max(0, start - 2), start) is not None
-    glued_after = _DIGIT_AFTER.match(text, end) is not None
     for kw in reversed(keywords):  # nearest keyword before the code first
         if kw.end() > start:
             continue
@@ -71,15 +70,59 @@ def _masks(text: str, code: re.Match[str], keywords: list[re.Match[str]], card_c
             break
         kind = kw.lastgroup
         if kind == "masked":
-            if not glued_after and _AFTER_MASKED_CARD.fullmatch(text, kw.end(), start):
+            if _AFTER_MASKED_CARD.fullmatch(text, kw.end(), start) and not _DIGIT_AFTER.match(text, end):
                 return True
         elif _WORDS_BEFORE.fullmatch(text, kw.end(), start):
-            if kind == "strong" or (kind == "weak" and card_context and not glued_before and not glued_after):
+            if kind == "strong":
                 return True
+            if kind == "weak" and card_context:  # and not a piece of a longer number ("koden 123 45")
+                glued = _DIGIT_BEFORE.search(text, max(0, start - 2), start) or _DIGIT_AFTER.match(text, end)
+                if not glued:
+                    return True
     for kw in keywords:  # a card-security phrase right after the code: "123 är cvc-koden"
         if kw.start() >= end and kw.lastgroup == "strong":
             return kw.start() - end <= _MAX_GAP and _WORDS_AFTER.fullmatch(text, end, kw.start()) is not None
     return False
+
+
+# Every keyword holds one of these (lower case); a keyword match is tried only at the start of the word
+# holding one, and for some also at the starts of the words before it ("numret på kortets baksidan").
+_ANCHOR_WORDS_BEFORE = {
+    "cv": 0, "cav": 0, "csc": 0, "cid": 0, "kerhets": 0, "kort": 0, "kontroll": 0, "secur": 0, "kod": 0,
+    "code": 0, "amex": 0, "americ": 0, "maestro": 0,
+    "card": 1, "digit": 1, "siffr": 1, "back": 3, "baksid": 3, "revers": 3,
+}  # fmt: skip
+_ANCHOR = re.compile("|".join(_ANCHOR_WORDS_BEFORE))
+
+
+def _keywords(text: str) -> list[re.Match[str]]:
+    """The keyword matches of `text`, as ``_KEYWORDS.finditer`` finds them, but trying only near anchors."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # lower() changed lengths ("İ"): positions would not line up
+        return list(_KEYWORDS.finditer(text))
+    starts: set[int] = set()
+    for anchor in _ANCHOR.finditer(lowered):
+        start = anchor.start()
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
+        starts.add(start - 1 if start > 0 and text[start - 1] == "[" else start)
+        for _ in range(_ANCHOR_WORDS_BEFORE[anchor.group()]):
+            while start > 0 and not text[start - 1].isalnum():
+                start -= 1
+            if start == 0:
+                break
+            while start > 0 and text[start - 1].isalnum():
+                start -= 1
+            starts.add(start)
+    found: list[re.Match[str]] = []
+    end = -1
+    for start in sorted(starts):
+        if start >= end:
+            match = _KEYWORDS.match(text, start)
+            if match is not None:
+                found.append(match)
+                end = match.end()
+    return found
 
 
 def mask_cvc(text: str) -> str:
@@ -87,7 +130,7 @@ def mask_cvc(text: str) -> str:
     codes = list(_CODE.finditer(text))
     if not codes:
         return text
-    keywords = list(_KEYWORDS.finditer(text))
+    keywords = _keywords(text)
     if not keywords:
         return text
     card_context = any(kw.lastgroup in ("card", "masked") for kw in keywords)

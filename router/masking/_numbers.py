@@ -1,8 +1,9 @@
 """Card numbers and personnummer inside *digit runs*, whatever the separators, grouping and digit script.
 
-A digit run is a stretch of digit groups joined by separator sequences (1-4 separator characters, see
-``_text.SEPARATORS``); ignorable characters (zero-width, combining marks) may sit anywhere and never split a
-group. Within one run every span of whole groups is a candidate:
+A digit run is a stretch of digit groups joined by separators (up to 8 characters from ``_text.SEPARATORS``,
+such as spaces, tabs, newlines, NBSP, ``.``, ``-``, ``–``, ``/``, ``_``); ignorable characters (zero-width,
+combining marks) may sit anywhere and never split a group. Within one run every span of whole groups is a
+candidate:
 
 * **personnummer / samordningsnummer** -- 10 or 12 digits grouped as a date and a four-digit tail:
   ``YYMMDD·NNNN``, ``YY·MM·DD·NNNN``, ``YYYYMMDD·NNNN``, ``YYYY·MM·DD·NNNN`` or contiguous; a valid date
@@ -27,8 +28,9 @@ candidate left out overlaps a chosen one, masking the output again changes nothi
 from __future__ import annotations
 
 import calendar
-import datetime
 import re
+import time
+from itertools import accumulate
 
 from router.masking._text import IGNORABLE, SEPARATORS, ascii_digits, luhn_valid
 
@@ -36,29 +38,31 @@ KIND_CARD = "card"
 KIND_PERSONNUMMER = "personnummer"
 PERSONNUMMER_TOKEN = "[personnummer]"
 
-_GROUP_PATTERN = rf"\d(?:[{IGNORABLE}]*\d)*"
-_GROUP = re.compile(_GROUP_PATTERN)
-# The lookahead skips, inside the regex engine, every run too short to hold ten digits.
+# A digit group: digits with ignorable characters between them.
+_GROUP = re.compile(rf"\d(?:[{IGNORABLE}]*\d)*")
+# A digit run. It starts with \d so that the regex engine skips ahead to digits, and the lookahead drops
+# most runs too short to matter (fewer than ten characters) before Python sees them.
 _RUN = re.compile(
-    rf"(?=\d)(?=[\d{SEPARATORS}{IGNORABLE}]{{10}}){_GROUP_PATTERN}"
-    rf"(?:[{IGNORABLE}]*(?:[{SEPARATORS}][{IGNORABLE}]*){{1,4}}{_GROUP_PATTERN})*"
+    rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:[{SEPARATORS}{IGNORABLE}]{{1,8}}\d[\d{IGNORABLE}]*)*"
 )
+_ASCII_GROUPS = re.compile(r"[0-9]+")
+_SPLIT = re.compile(rf"[{IGNORABLE}]*[{SEPARATORS}][{SEPARATORS}{IGNORABLE}]*")
 _CURRENCY_AFTER = re.compile(r"\s*(?:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$)", re.IGNORECASE)
 _IBAN_BEFORE = re.compile(r"(?<![^\W\d_])[A-Z]{2}\Z")  # "SE45 5000 ...": two capitals glued to the run
 _OCR_BEFORE = re.compile(r"\bocr(?:[\s-]*(?:nummer|numret|nr|number|no|ref\w*))?[\s:.#-]*\Z", re.IGNORECASE)
 
-# personnummer shapes by the length of their first group
-_PNR_SHAPES: dict[int, tuple[tuple[int, ...], ...]] = {
-    10: ((10,),),
-    6: ((6, 4),),
-    2: ((2, 2, 2, 4),),
-    12: ((12,),),
-    8: ((8, 4),),
-    4: ((4, 2, 2, 4),),
+# personnummer shapes (group lengths) by the length of their first group
+_PNR_SHAPES: dict[int, list[int]] = {
+    10: [10],
+    6: [6, 4],
+    2: [2, 2, 2, 4],
+    12: [12],
+    8: [8, 4],
+    4: [4, 2, 2, 4],
 }
+_PNR_GROUPS = frozenset((4, 10, 12))  # every shape holds one of these
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-Group = tuple[str, int, int]  # ASCII digits, start and end in the original text
+_BONUS = 4  # score for a card-like or personnummer grouping, and again for spanning the whole run
 
 
 def _valid_date(year: int, month: int, day: int, *, century: bool) -> bool:
@@ -70,22 +74,38 @@ def _valid_date(year: int, month: int, day: int, *, century: bool) -> bool:
     return day <= _MONTH_DAYS[month]
 
 
+_today_cache = [0, 0.0]  # YYYYMMDD, and until when (time.time()) it is fresh
+
+
+def _today() -> int:
+    """Today as YYYYMMDD (local time), looked up at most once a minute."""
+    now = time.time()
+    if now >= _today_cache[1]:
+        day = time.localtime(now)
+        _today_cache[0] = day.tm_year * 10000 + day.tm_mon * 100 + day.tm_mday
+        _today_cache[1] = now + 60
+    return int(_today_cache[0])
+
+
 def valid_personnummer(digits: str) -> bool:
-    """10 or 12 ASCII digits: a valid (birth or coordination) date and a Luhn-valid last ten digits."""
-    if len(digits) == 12:
+    """10 or 12 ASCII digits: a valid (birth or coordination) date and a Luhn-valid last ten digits.
+
+    With the century written the birth date must also lie before today ("2026-12-01 1234" is a booking).
+    """
+    century = len(digits) == 12
+    if century:
         if digits[:2] not in ("18", "19", "20"):
             return False
         year = int(digits[:4])
-        short = digits[2:]
+        digits = digits[2:]
     else:
-        short = digits
         year = int(digits[:2])
-    month, day = int(short[2:4]), int(short[4:6])
+    month, day = int(digits[2:4]), int(digits[4:6])
     if day > 60:  # samordningsnummer: day + 60
         day -= 60
-    if not _valid_date(year, month, day, century=len(digits) == 12) or not luhn_valid(short):
+    if not _valid_date(year, month, day, century=century) or not luhn_valid(digits):
         return False
-    return len(digits) == 10 or datetime.date(year, month, day) < datetime.date.today()
+    return not century or year * 10000 + month * 100 + day < _today()
 
 
 def _is_date8(digits: str) -> bool:
@@ -101,46 +121,73 @@ def _card_like(lengths: list[int]) -> bool:
     return all(n in (4, 8) for n in lengths[:-1]) and lengths[-1] <= max(lengths[:-1])
 
 
-def _spans(text: str, groups: list[Group], run_start: int, run_end: int) -> list[tuple[int, int, str]]:
-    """The chosen (first group, last group, kind) spans of one run."""
-    n = len(groups)
-    lengths = [len(g[0]) for g in groups]
-    currency_after = _CURRENCY_AFTER.match(text, run_end) is not None
-    iban = _IBAN_BEFORE.search(text, max(0, run_start - 3), run_start) is not None
+def _is_card(digits: str) -> bool:
+    """Luhn-valid and not two YYYYMMDD dates ("20261201-20261208"); no card number starts with 0."""
+    return (
+        digits[0] != "0"
+        and luhn_valid(digits)
+        and not (len(digits) == 16 and _is_date8(digits) and _is_date8(digits[8:]))
+    )
+
+
+def _spans(text: str, end: int, groups: list[str], lengths: list[int]) -> list[tuple[int, int, str]]:
+    """The (first group, last group, kind) spans to mask in one run, which ends at `end` in `text`."""
+    n = len(lengths)
+    digits = "".join(groups)
+    total = len(digits)
+    if 13 <= total <= 19 and min(lengths[:-1], default=3) >= 3 and _is_card(digits):
+        if _CURRENCY_AFTER.match(text, end) is None:
+            return [(0, n - 1, KIND_CARD)]  # a whole run that is one card: no other choice masks more
+    offsets = list(accumulate(lengths, initial=0))
+    amount: bool | None = None  # the run is followed by a currency (looked up when needed)
     candidates: list[tuple[int, int, int, str]] = []  # (first, last, score, kind)
     for i in range(n):
-        for shape in _PNR_SHAPES.get(lengths[i], ()):
+        shape = _PNR_SHAPES.get(lengths[i])
+        if shape is not None:
             j = i + len(shape) - 1
-            if j < n and tuple(lengths[i : j + 1]) == shape and not (currency_after and j == n - 1):
-                digits = "".join(g[0] for g in groups[i : j + 1])
-                if valid_personnummer(digits):
-                    candidates.append(
-                        (i, j, len(digits) + 4 + (4 if i == 0 and j == n - 1 else 0), KIND_PERSONNUMMER)
-                    )
-        if iban or groups[i][0][0] == "0":
+            if (
+                j < n
+                and lengths[i : j + 1] == shape
+                and valid_personnummer(digits[offsets[i] : offsets[j + 1]])
+            ):
+                if j == n - 1 and amount is None:
+                    amount = _CURRENCY_AFTER.match(text, end) is not None
+                if not (j == n - 1 and amount):
+                    whole = _BONUS if i == 0 and j == n - 1 else 0
+                    candidates.append((i, j, offsets[j + 1] - offsets[i] + _BONUS + whole, KIND_PERSONNUMMER))
+        if total - offsets[i] < 13:
             continue
-        total = 0
         for j in range(i, n):
             if j > i and lengths[j - 1] < 3:
                 break
-            total += lengths[j]
-            if total > 19:
+            size = offsets[j + 1] - offsets[i]
+            if size > 19:
                 break
-            if total < 13 or (currency_after and j == n - 1):
+            if size < 13:
                 continue
             whole = i == 0 and j == n - 1
             card_like = _card_like(lengths[i : j + 1])
-            if not (whole or card_like):
-                continue
-            digits = "".join(g[0] for g in groups[i : j + 1])
-            if not luhn_valid(digits) or (total == 16 and _is_date8(digits) and _is_date8(digits[8:])):
-                continue
-            if _OCR_BEFORE.search(text, max(0, groups[i][1] - 24), groups[i][1]):
-                continue
-            candidates.append((i, j, total + (4 if card_like else 0) + (4 if whole else 0), KIND_CARD))
+            if (whole or card_like) and _is_card(digits[offsets[i] : offsets[j + 1]]):
+                if j == n - 1 and amount is None:
+                    amount = _CURRENCY_AFTER.match(text, end) is not None
+                if not (j == n - 1 and amount):
+                    score = size + (_BONUS if card_like else 0) + (_BONUS if whole else 0)
+                    candidates.append((i, j, score, KIND_CARD))
     if len(candidates) <= 1:
         return [(i, j, kind) for i, j, _score, kind in candidates]
-    # weighted interval scheduling over group indices
+    return _best(candidates, n)
+
+
+def _labelled(text: str, start: int) -> bool:
+    """The run starting at `start` is an OCR reference or an IBAN: left alone as a whole."""
+    before = text[max(0, start - 24) : start]
+    if "ocr" in before.lower() and _OCR_BEFORE.search(before):
+        return True
+    return before[-1:].isupper() and _IBAN_BEFORE.search(before[-3:]) is not None
+
+
+def _best(candidates: list[tuple[int, int, int, str]], n: int) -> list[tuple[int, int, str]]:
+    """Weighted interval scheduling over group indices: the non-overlapping candidates of highest score."""
     ending: dict[int, list[tuple[int, int, str]]] = {}
     for i, j, score, kind in candidates:
         ending.setdefault(j, []).append((i, score, kind))
@@ -170,20 +217,27 @@ def mask_numbers(text: str) -> tuple[str, set[str]]:
     parts: list[str] = []
     kinds: set[str] = set()
     pos = 0
-    for run in _RUN.finditer(text):
-        groups = [
-            (ascii_digits(g.group()), g.start(), g.end())
-            for g in _GROUP.finditer(text, run.start(), run.end())
-        ]
-        if sum(len(g[0]) for g in groups) < 10:
+    for match in _RUN.finditer(text):
+        found = match.group()
+        if found.isascii():
+            groups = _ASCII_GROUPS.findall(found)
+        else:
+            groups = [ascii_digits(g) for g in _SPLIT.split(found)]
+        lengths = list(map(len, groups))
+        total = sum(lengths)
+        if total < 13 and (total < 10 or _PNR_GROUPS.isdisjoint(lengths)):
+            continue  # too short for a card, and no personnummer shape (phone numbers, dates)
+        spans = _spans(text, match.end(), groups, lengths)
+        if not spans or _labelled(text, match.start()):
             continue
-        for i, j, kind in _spans(text, groups, run.start(), run.end()):
+        bounds = [g.span() for g in _GROUP.finditer(text, match.start(), match.end())]
+        for i, j, kind in spans:
             if kind == KIND_CARD:
-                token = f"[kort ••••{''.join(g[0] for g in groups[i : j + 1])[-4:]}]"
+                token = f"[kort ••••{''.join(groups[i : j + 1])[-4:]}]"
             else:
                 token = PERSONNUMMER_TOKEN
-            parts += (text[pos : groups[i][1]], token)
-            pos = groups[j][2]
+            parts += (text[pos : bounds[i][0]], token)
+            pos = bounds[j][1]
             kinds.add(kind)
     if not parts:
         return text, kinds

@@ -44,4 +44,4 @@ _DOUBLED = str.maketrans("0123456789", "0246813579")  # 2·d, minus 9 when over 
 def luhn_valid(digits: str) -> bool:
     """Luhn (mod 10) check over a string of ASCII digits."""
     doubled = digits[-2::-2].translate(_DOUBLED)
-    return (sum(map(int, digits[-1::-2])) + sum(map(int, doubled))) % 10 == 0
+    return (sum(digits[-1::-2].encode()) + sum(doubled.encode()) - 48 * len(digits)) % 10 == 0
