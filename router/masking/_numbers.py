@@ -46,6 +46,8 @@ _RUN = re.compile(
     rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:[{SEPARATORS}{IGNORABLE}]{{1,8}}\d[\d{IGNORABLE}]*)*"
 )
 _ASCII_GROUPS = re.compile(r"[0-9]+")
+_GAP = re.compile(rf"(?<=\d)[{IGNORABLE}]*[{SEPARATORS}][{SEPARATORS}{IGNORABLE}]*(?=\d)")
+_IGNORABLE_CHARS = re.compile(rf"[{IGNORABLE}]+")
 _SPLIT = re.compile(rf"[{IGNORABLE}]*[{SEPARATORS}][{SEPARATORS}{IGNORABLE}]*")
 _CURRENCY_AFTER = re.compile(r"\s*(?:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$)", re.IGNORECASE)
 _IBAN_BEFORE = re.compile(r"(?<![^\W\d_])[A-Z]{2}\Z")  # "SE45 5000 ...": two capitals glued to the run
@@ -130,8 +132,36 @@ def _is_card(digits: str) -> bool:
     )
 
 
-def _spans(text: str, end: int, groups: list[str], lengths: list[int]) -> list[tuple[int, int, str]]:
-    """The (first group, last group, kind) spans to mask in one run, which ends at `end` in `text`."""
+def _gaps(run: str) -> list[str]:
+    """The separators between the groups of a run, without ignorable characters."""
+    return [_IGNORABLE_CHARS.sub("", gap) for gap in _GAP.findall(run)]
+
+
+def _split_date_ok(run: str, i: int, lengths: list[int], offsets: list[int], digits: str, j: int) -> bool:
+    """Further checks of a personnummer candidate spanning groups i..j of a run.
+
+    A date split in parts ("1981-12-18-9876") uses one separator between its parts; "01/12 – 08/12 2026" is
+    two dates. And a four-digit tail that is a year followed by two short groups is the start of another
+    date: "2025-08-26 – 2025-08-28" is a date range.
+    """
+    n = len(lengths)
+    if (
+        j + 2 < n
+        and lengths[j + 1] <= 2
+        and lengths[j + 2] <= 2
+        and digits[offsets[j] : offsets[j] + 2] in ("19", "20")
+    ):
+        return False
+    if j - i == 3:  # YY·MM·DD·NNNN or YYYY·MM·DD·NNNN
+        gaps = _gaps(run)
+        return gaps[i] == gaps[i + 1]
+    return True
+
+
+def _spans(
+    text: str, run: str, end: int, groups: list[str], lengths: list[int]
+) -> list[tuple[int, int, str]]:
+    """The (first group, last group, kind) spans to mask in `run`, which ends at `end` in `text`."""
     n = len(lengths)
     digits = "".join(groups)
     total = len(digits)
@@ -149,6 +179,7 @@ def _spans(text: str, end: int, groups: list[str], lengths: list[int]) -> list[t
                 j < n
                 and lengths[i : j + 1] == shape
                 and valid_personnummer(digits[offsets[i] : offsets[j + 1]])
+                and _split_date_ok(run, i, lengths, offsets, digits, j)
             ):
                 if j == n - 1 and amount is None:
                     amount = _CURRENCY_AFTER.match(text, end) is not None
@@ -227,7 +258,7 @@ def mask_numbers(text: str) -> tuple[str, set[str]]:
         total = sum(lengths)
         if total < 13 and (total < 10 or _PNR_GROUPS.isdisjoint(lengths)):
             continue  # too short for a card, and no personnummer shape (phone numbers, dates)
-        spans = _spans(text, match.end(), groups, lengths)
+        spans = _spans(text, found, match.end(), groups, lengths)
         if not spans or _labelled(text, match.start()):
             continue
         bounds = [g.span() for g in _GROUP.finditer(text, match.start(), match.end())]
