@@ -16,6 +16,7 @@ or with five digits or more. The gaps never cross a mask token ("[", "]"), so ma
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from router.masking._text import IGNORABLE, SEPARATORS
 
@@ -61,11 +62,13 @@ _WORDS_AFTER = re.compile(
 _MAX_GAP = 80
 
 
-def _masks(text: str, code: re.Match[str], keywords: list[re.Match[str]], card_context: bool) -> bool:
+def _masks(text: str, code: re.Match[str], keywords: _Keywords, card_context: bool) -> bool:
     start, end = code.span()
-    for kw in reversed(keywords):  # nearest keyword before the code first
-        if kw.end() > start:
-            continue
+    found = keywords.found
+    k = bisect_right(keywords.ends, start)
+    while k > 0:  # the keywords before the code, nearest first
+        k -= 1
+        kw = found[k]
         if start - kw.end() > _MAX_GAP:
             break
         kind = kw.lastgroup
@@ -79,10 +82,24 @@ def _masks(text: str, code: re.Match[str], keywords: list[re.Match[str]], card_c
                 glued = _DIGIT_BEFORE.search(text, max(0, start - 2), start) or _DIGIT_AFTER.match(text, end)
                 if not glued:
                     return True
-    for kw in keywords:  # a card-security phrase right after the code: "123 är cvc-koden"
-        if kw.start() >= end and kw.lastgroup == "strong":
-            return kw.start() - end <= _MAX_GAP and _WORDS_AFTER.fullmatch(text, end, kw.start()) is not None
+    for k in range(bisect_left(keywords.starts, end), len(found)):  # "123 är cvc-koden"
+        kw = found[k]
+        if kw.start() - end > _MAX_GAP:
+            break
+        if kw.lastgroup == "strong":
+            return _WORDS_AFTER.fullmatch(text, end, kw.start()) is not None
     return False
+
+
+class _Keywords:
+    """Keyword matches in text order, with their starts and ends for bisecting."""
+
+    __slots__ = ("ends", "found", "starts")
+
+    def __init__(self, found: list[re.Match[str]]) -> None:
+        self.found = found
+        self.starts = [kw.start() for kw in found]
+        self.ends = [kw.end() for kw in found]
 
 
 # Every keyword holds one of these (lower case); a keyword match is tried only at the start of the word
@@ -130,10 +147,11 @@ def mask_cvc(text: str) -> str:
     codes = list(_CODE.finditer(text))
     if not codes:
         return text
-    keywords = _keywords(text)
-    if not keywords:
+    found = _keywords(text)
+    if not found:
         return text
-    card_context = any(kw.lastgroup in ("card", "masked") for kw in keywords)
+    keywords = _Keywords(found)
+    card_context = any(kw.lastgroup in ("card", "masked") for kw in found)
     parts: list[str] = []
     pos = 0
     for code in codes:

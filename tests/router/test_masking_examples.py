@@ -177,8 +177,9 @@ def _date(rng: random.Random) -> str:
 def _amount(rng: random.Random) -> str:
     n = rng.choice([rng.randrange(49, 999), rng.randrange(1000, 99999), rng.randrange(100000, 9999999)])
     grouped = f"{n:,}".replace(",", " ")
+    cents = rng.randrange(100)
     return rng.choice(
-        [f"{grouped} kr", f"{n} kr", f"{grouped},{rng.randrange(100):02} kr", f"{n}:-", f"{grouped} SEK", f"{n} sek"]
+        [f"{grouped} kr", f"{n} kr", f"{grouped},{cents:02} kr", f"{n}:-", f"{grouped} SEK", f"{n} sek"]
     )
 
 
