@@ -9,15 +9,17 @@ candidate:
   ``YYMMDD·NNNN``, ``YY·MM·DD·NNNN``, ``YYYYMMDD·NNNN``, ``YYYY·MM·DD·NNNN`` or contiguous; a valid date
   (day + 60 for a samordningsnummer), a Luhn-valid last ten digits and, with the century written, a birth
   date before today;
-* **card number** -- 13-19 digits, Luhn-valid, not starting with 0, every group but the last at least three
-  digits long (dates, phone numbers, postcodes and amounts all have one- or two-digit inner groups). Any such
-  grouping counts when the span is the whole run; a span inside a longer run must be grouped like a card
-  (contiguous, fours, eights, Amex/Diners 4-6-5 / 4-6-4), so "ärende 48213 4111 1111 1111 1111" masks only
-  the card.
+* **card number** -- 13-19 digits, Luhn-valid, starting with 2-6 (payment networks), every group but the last
+  at least three digits long (dates, phone numbers, postcodes and amounts all have one- or two-digit inner
+  groups). Any such grouping counts when the span is the whole run; a span inside a longer run must be
+  grouped like a card (contiguous, fours, eights, Amex/Diners 4-6-5 / 4-6-4), so "ärende 48213 4111 1111 1111
+  1111" masks only the card.
 
 Left alone on purpose: a number right after "OCR" (invoice references are Luhn-checked too), an IBAN (a run
-glued to two capital letters), two YYYYMMDD dates back to back, and a number followed by a currency
-("8112189876 kr").
+glued to two capital letters), a piece of an identifier (a run glued to a mix of letters and digits, as in a
+UUID), two YYYYMMDD dates back to back, a number followed by a currency
+("8112189876 kr"), and two groups joined by a lone decimal point (a decimal number, or a timestamp such as
+Slack's "1700000901.000100") unless shaped like a personnummer ("811218.9876").
 
 Overlapping candidates are resolved per run by weighted interval scheduling: a candidate scores its digit
 count, +4 when grouped like a card or personnummer, +4 when it is the whole run. The chosen set masks as many
@@ -48,6 +50,13 @@ _RUN = re.compile(
 _ASCII_GROUPS = re.compile(r"[0-9]+")
 _GAP = re.compile(rf"(?<=\d)[{IGNORABLE}]*[{SEPARATORS}][{SEPARATORS}{IGNORABLE}]*(?=\d)")
 _IGNORABLE_CHARS = re.compile(rf"[{IGNORABLE}]+")
+_DECIMAL_POINTS = (".", "\uff0e")
+# The rest of a whitespace-delimited token around a run glued to letters: hexadecimal (UUIDs, hashes) or a
+# mix of letters and digits makes the run a piece of an identifier.
+_TOKEN_BEFORE = re.compile(r"\S{0,64}\Z")
+_TOKEN_AFTER = re.compile(r"\S{0,64}")
+_HEX = re.compile(r"[0-9A-Fa-f_-]+")
+_MIXED = re.compile(r"[A-Za-z][^\W_]*[0-9]|[0-9][^\W_]*[A-Za-z]")
 _SPLIT = re.compile(rf"[{IGNORABLE}]*[{SEPARATORS}][{SEPARATORS}{IGNORABLE}]*")
 _CURRENCY_AFTER = re.compile(r"\s*(?:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$)", re.IGNORECASE)
 _IBAN_BEFORE = re.compile(r"(?<![^\W\d_])[A-Z]{2}\Z")  # "SE45 5000 ...": two capitals glued to the run
@@ -124,9 +133,15 @@ def _card_like(lengths: list[int]) -> bool:
 
 
 def _is_card(digits: str) -> bool:
-    """Luhn-valid and not two YYYYMMDD dates ("20261201-20261208"); no card number starts with 0."""
+    """Starts with a payment network's digit, Luhn-valid, and not two YYYYMMDD dates ("20261201-20261208").
+
+    The first digit of a card number is its major industry identifier: 2-6 are the payment networks
+    (Mastercard 2-series, Amex/Diners/JCB, Visa, Mastercard/Maestro, Discover/UnionPay). 0 is never a card,
+    1 is airline cards and what millisecond timestamps look like ("1700000901123"), 7-9 are fuel, health,
+    telecom and national cards no shop takes.
+    """
     return (
-        digits[0] != "0"
+        "2" <= digits[0] <= "6"
         and luhn_valid(digits)
         and not (len(digits) == 16 and _is_date8(digits) and _is_date8(digits[8:]))
     )
@@ -209,12 +224,25 @@ def _spans(
     return _best(candidates, n)
 
 
-def _labelled(text: str, start: int) -> bool:
-    """The run starting at `start` is an OCR reference or an IBAN: left alone as a whole."""
+def _labelled(text: str, start: int, end: int) -> bool:
+    """The run `text[start:end]` is an OCR reference, an IBAN, or a piece of an identifier (glued to letters,
+    in a token of hexadecimal digits or of letters mixed with digits: "4d90f551-8568-4935-821b-8cb9fa50ecd7");
+    left alone as a whole."""
     before = text[max(0, start - 24) : start]
     if "ocr" in before.lower() and _OCR_BEFORE.search(before):
         return True
-    return before[-1:].isupper() and _IBAN_BEFORE.search(before[-3:]) is not None
+    if before[-1:].isupper() and _IBAN_BEFORE.search(before[-3:]):
+        return True
+    # glued to a letter, directly or by the "-" or "_" that join the parts of identifiers
+    before = before[:-1] if before[-1:] in ("-", "_") else before
+    after = text[end + 1 : end + 2] if text[end : end + 1] in ("-", "_") else text[end : end + 1]
+    if not ((before[-1:].isascii() and before[-1:].isalpha()) or (after.isascii() and after.isalpha())):
+        return False
+    left = _TOKEN_BEFORE.search(text, max(0, start - 64), start)
+    right = _TOKEN_AFTER.match(text, end)
+    assert left is not None and right is not None  # both match the empty string
+    sides = (left.group() + right.group(), left.group(), right.group())
+    return any(_HEX.fullmatch(side) or _MIXED.search(side) for side in sides)
 
 
 def _best(candidates: list[tuple[int, int, int, str]], n: int) -> list[tuple[int, int, str]]:
@@ -258,8 +286,10 @@ def mask_numbers(text: str) -> tuple[str, set[str]]:
         total = sum(lengths)
         if total < 13 and (total < 10 or _PNR_GROUPS.isdisjoint(lengths)):
             continue  # too short for a card, and no personnummer shape (phone numbers, dates)
+        if len(groups) == 2 and lengths not in ([6, 4], [8, 4]) and _gaps(found)[0] in _DECIMAL_POINTS:
+            continue  # a decimal number or a timestamp ("1700000901.000100"), unless a personnummer
         spans = _spans(text, found, match.end(), groups, lengths)
-        if not spans or _labelled(text, match.start()):
+        if not spans or _labelled(text, match.start(), match.end()):
             continue
         bounds = [g.span() for g in _GROUP.finditer(text, match.start(), match.end())]
         for i, j, kind in spans:

@@ -138,6 +138,11 @@ NON_SENSITIVE_FIXED = [
     "Jag betalade 8112189876 kr",  # an amount, however unlikely
     "version 1.2.3, build 2026.12.01.1",
     "IP 192.168.100.200",
+    "ts 1700000901.000100",  # a Slack message timestamp
+    "id 1700000901123",  # milliseconds since 1970: no card number starts with 1
+    "57557842-4965-4729-bca5-ad20d06a4fe3",  # a UUID
+    "sha deadbeef4111111111111111",
+    "1234567890123.45",
 ]
 
 
