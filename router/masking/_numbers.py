@@ -44,9 +44,12 @@ PERSONNUMMER_TOKEN = "[personnummer]"
 _GROUP = re.compile(rf"\d(?:[{IGNORABLE}]*\d)*")
 # A digit run. It starts with \d so that the regex engine skips ahead to digits, and the lookahead drops
 # most runs too short to matter (fewer than ten characters) before Python sees them.
-_RUN = re.compile(
-    rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:[{SEPARATORS}{IGNORABLE}]{{1,8}}\d[\d{IGNORABLE}]*)*"
-)
+# A full stop followed by whitespace ends a sentence, and the run: "2000-06-09. 0138-00 00 00" is two numbers.
+_RUN_GAP = rf"(?:[.．](?!\s)|[{SEPARATORS.replace('.', '').replace(chr(0xFF0E), '')}{IGNORABLE}]){{1,8}}"
+_RUN = re.compile(rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:{_RUN_GAP}\d[\d{IGNORABLE}]*)*")
+_MASK_TOKEN = r"(?:\[kort ••••[0-9]{4}\]|\[personnummer\]|\[cvc •••\])"
+_TOKEN_BEFORE_RUN = re.compile(rf"{_MASK_TOKEN}[{SEPARATORS}{IGNORABLE}]{{0,8}}\Z")
+_TOKEN_AFTER_RUN = re.compile(rf"[{SEPARATORS}{IGNORABLE}]{{0,8}}{_MASK_TOKEN}")
 _ASCII_GROUPS = re.compile(r"[0-9]+")
 _GAP = re.compile(rf"(?<=\d)[{IGNORABLE}]*[{SEPARATORS}][{SEPARATORS}{IGNORABLE}]*(?=\d)")
 _IGNORABLE_CHARS = re.compile(rf"[{IGNORABLE}]+")
@@ -147,81 +150,110 @@ def _is_card(digits: str) -> bool:
     )
 
 
-def _gaps(run: str) -> list[str]:
-    """The separators between the groups of a run, without ignorable characters."""
-    return [_IGNORABLE_CHARS.sub("", gap) for gap in _GAP.findall(run)]
+class _Run:
+    """One digit run: its groups as ASCII digits, and the checks of spans of groups."""
 
+    __slots__ = ("digits", "end", "found", "lengths", "n", "offsets", "start", "text", "tokens")
 
-def _split_date_ok(run: str, i: int, lengths: list[int], offsets: list[int], digits: str, j: int) -> bool:
-    """Further checks of a personnummer candidate spanning groups i..j of a run.
+    def __init__(self, text: str, start: int, end: int, found: str, groups: list[str], lengths: list[int]):
+        self.text, self.start, self.end, self.found = text, start, end, found
+        self.lengths = lengths
+        self.n = len(lengths)
+        self.digits = "".join(groups)
+        self.offsets = list(accumulate(lengths, initial=0))
+        self.tokens: tuple[bool, bool] | None = None
 
-    A date split in parts ("1981-12-18-9876") uses one separator between its parts; "01/12 – 08/12 2026" is
-    two dates. And a four-digit tail that is a year followed by two short groups is the start of another
-    date: "2025-08-26 – 2025-08-28" is a date range.
-    """
-    n = len(lengths)
-    if (
-        j + 2 < n
-        and lengths[j + 1] <= 2
-        and lengths[j + 2] <= 2
-        and digits[offsets[j] : offsets[j] + 2] in ("19", "20")
-    ):
-        return False
-    if j - i == 3:  # YY·MM·DD·NNNN or YYYY·MM·DD·NNNN
-        gaps = _gaps(run)
-        return gaps[i] == gaps[i + 1]
-    return True
+    def next_to_token(self) -> tuple[bool, bool]:
+        """Whether a mask token comes right before / after the run (through separators only).
 
+        A run next to a token is a remainder of a longer run masked before: it is never "the whole run", and
+        a date-shaped personnummer at its end is none (it was followed by a short group the first time).
+        """
+        if self.tokens is None:
+            text = self.text
+            self.tokens = (
+                "]" in text[max(0, self.start - 24) : self.start]
+                and _TOKEN_BEFORE_RUN.search(text, max(0, self.start - 32), self.start) is not None,
+                _TOKEN_AFTER_RUN.match(text, self.end) is not None,
+            )
+        return self.tokens
 
-def _spans(
-    text: str, run: str, end: int, groups: list[str], lengths: list[int]
-) -> list[tuple[int, int, str]]:
-    """The (first group, last group, kind) spans to mask in `run`, which ends at `end` in `text`."""
-    n = len(lengths)
-    digits = "".join(groups)
-    total = len(digits)
-    if 13 <= total <= 19 and min(lengths[:-1], default=3) >= 3 and _is_card(digits):
-        if _CURRENCY_AFTER.match(text, end) is None:
-            return [(0, n - 1, KIND_CARD)]  # a whole run that is one card: no other choice masks more
-    offsets = list(accumulate(lengths, initial=0))
-    amount: bool | None = None  # the run is followed by a currency (looked up when needed)
-    candidates: list[tuple[int, int, int, str]] = []  # (first, last, score, kind)
-    for i in range(n):
+    def whole(self, i: int, j: int) -> bool:
+        return i == 0 and j == self.n - 1 and ("[" not in self.text or self.next_to_token() == (False, False))
+
+    def amount(self, j: int) -> bool:
+        """The span ending with group `j` is followed by a currency: an amount, not a number to mask."""
+        return j == self.n - 1 and _CURRENCY_AFTER.match(self.text, self.end) is not None
+
+    def gaps(self) -> list[str]:
+        """The separators between the groups, without ignorable characters."""
+        return [_IGNORABLE_CHARS.sub("", gap) for gap in _GAP.findall(self.found)]
+
+    def pnr_score(self, i: int) -> tuple[int, int]:
+        """(last group, score) of a personnummer starting with group `i`, or (-1, 0).
+
+        A date written in parts ("1981-12-18-9876") uses one separator between its parts ("01/12 – 08/12 2026"
+        is two dates), and its four-digit tail is not followed by a group of one or two digits: in
+        "2025-08-26 – 2025-08-28" or "2000-06-09 0138-00 00 00" the tail begins a date or a phone number.
+        """
+        lengths, n = self.lengths, self.n
         shape = _PNR_SHAPES.get(lengths[i])
-        if shape is not None:
-            j = i + len(shape) - 1
-            if (
-                j < n
-                and lengths[i : j + 1] == shape
-                and valid_personnummer(digits[offsets[i] : offsets[j + 1]])
-                and _split_date_ok(run, i, lengths, offsets, digits, j)
-            ):
-                if j == n - 1 and amount is None:
-                    amount = _CURRENCY_AFTER.match(text, end) is not None
-                if not (j == n - 1 and amount):
-                    whole = _BONUS if i == 0 and j == n - 1 else 0
-                    candidates.append((i, j, offsets[j + 1] - offsets[i] + _BONUS + whole, KIND_PERSONNUMMER))
-        if total - offsets[i] < 13:
-            continue
-        for j in range(i, n):
-            if j > i and lengths[j - 1] < 3:
-                break
-            size = offsets[j + 1] - offsets[i]
-            if size > 19:
-                break
-            if size < 13:
+        if shape is None:
+            return -1, 0
+        j = i + len(shape) - 1
+        if j >= n or lengths[i : j + 1] != shape:
+            return -1, 0
+        if not valid_personnummer(self.digits[self.offsets[i] : self.offsets[j + 1]]):
+            return -1, 0
+        if j == n - 1 and self.amount(j):
+            return -1, 0
+        if j - i == 3:  # YY·MM·DD·NNNN or YYYY·MM·DD·NNNN
+            if j < n - 1 and lengths[j + 1] <= 2:
+                return -1, 0
+            if j == n - 1 and "[" in self.text and self.next_to_token()[1]:
+                return -1, 0  # the short group after it was masked the first time
+            gaps = self.gaps()
+            if gaps[i] != gaps[i + 1]:
+                return -1, 0
+        return j, self.offsets[j + 1] - self.offsets[i] + _BONUS + (_BONUS if self.whole(i, j) else 0)
+
+    def card_score(self, i: int, j: int) -> int:
+        """The score of groups i..j as a card number, or 0. The caller checks the group lengths."""
+        whole = self.whole(i, j)
+        card_like = _card_like(self.lengths[i : j + 1])
+        if not (whole or card_like) or not _is_card(self.digits[self.offsets[i] : self.offsets[j + 1]]):
+            return 0
+        if self.amount(j):
+            return 0
+        return self.offsets[j + 1] - self.offsets[i] + (_BONUS if card_like else 0) + (_BONUS if whole else 0)
+
+    def spans(self) -> list[tuple[int, int, str]]:
+        """The (first group, last group, kind) spans to mask."""
+        n, lengths, offsets = self.n, self.lengths, self.offsets
+        total = offsets[-1]
+        if 13 <= total <= 19 and min(lengths[:-1], default=3) >= 3 and self.card_score(0, n - 1):
+            if self.whole(0, n - 1):
+                return [(0, n - 1, KIND_CARD)]  # a whole run that is one card: no other choice masks more
+        candidates: list[tuple[int, int, int, str]] = []  # (first, last, score, kind)
+        for i in range(n):
+            j, score = self.pnr_score(i)
+            if score:
+                candidates.append((i, j, score, KIND_PERSONNUMMER))
+            if total - offsets[i] < 13:
                 continue
-            whole = i == 0 and j == n - 1
-            card_like = _card_like(lengths[i : j + 1])
-            if (whole or card_like) and _is_card(digits[offsets[i] : offsets[j + 1]]):
-                if j == n - 1 and amount is None:
-                    amount = _CURRENCY_AFTER.match(text, end) is not None
-                if not (j == n - 1 and amount):
-                    score = size + (_BONUS if card_like else 0) + (_BONUS if whole else 0)
-                    candidates.append((i, j, score, KIND_CARD))
-    if len(candidates) <= 1:
-        return [(i, j, kind) for i, j, _score, kind in candidates]
-    return _best(candidates, n)
+            for j in range(i, n):
+                if j > i and lengths[j - 1] < 3:
+                    break
+                size = offsets[j + 1] - offsets[i]
+                if size > 19:
+                    break
+                if size >= 13:
+                    score = self.card_score(i, j)
+                    if score:
+                        candidates.append((i, j, score, KIND_CARD))
+        if len(candidates) <= 1:
+            return [(i, j, kind) for i, j, _score, kind in candidates]
+        return _best(candidates, n)
 
 
 def _labelled(text: str, start: int, end: int) -> bool:
@@ -286,12 +318,14 @@ def mask_numbers(text: str) -> tuple[str, set[str]]:
         total = sum(lengths)
         if total < 13 and (total < 10 or _PNR_GROUPS.isdisjoint(lengths)):
             continue  # too short for a card, and no personnummer shape (phone numbers, dates)
-        if len(groups) == 2 and lengths not in ([6, 4], [8, 4]) and _gaps(found)[0] in _DECIMAL_POINTS:
+        start, end = match.span()
+        run = _Run(text, start, end, found, groups, lengths)
+        if len(groups) == 2 and lengths not in ([6, 4], [8, 4]) and run.gaps()[0] in _DECIMAL_POINTS:
             continue  # a decimal number or a timestamp ("1700000901.000100"), unless a personnummer
-        spans = _spans(text, found, match.end(), groups, lengths)
-        if not spans or _labelled(text, match.start(), match.end()):
+        spans = run.spans()
+        if not spans or _labelled(text, start, end):
             continue
-        bounds = [g.span() for g in _GROUP.finditer(text, match.start(), match.end())]
+        bounds = [g.span() for g in _GROUP.finditer(text, start, end)]
         for i, j, kind in spans:
             if kind == KIND_CARD:
                 token = f"[kort ••••{''.join(groups[i : j + 1])[-4:]}]"

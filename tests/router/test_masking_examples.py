@@ -25,8 +25,8 @@ def digits_left(text: str) -> str:
     return "".join(str(unicodedata.decimal(ch)) for ch in rest if unicodedata.decimal(ch, -1) >= 0)
 
 
-# (text, kinds) -- each text holds nothing but the sensitive number(s), words and at most an expiry date
-# (`EXPIRY`, not masked), so no other digit may be left.
+# (text, kinds) -- each text holds nothing but the sensitive number(s), words and at most an expiry date or a
+# phone number (`KEPT`, not masked), so no other digit may be left.
 SENSITIVE: list[tuple[str, tuple[str, ...]]] = [
     # cards: the formats issue 13 found stored raw
     ("kortnummer 41111111 11111111", (CARD,)),
@@ -92,10 +92,15 @@ SENSITIVE: list[tuple[str, tuple[str, ...]]] = [
     # several in one message
     ("pnr 811218 9876 och kort 4111 1111 1111 1111, cvc 123", (CARD, CVC, PNR)),
     ("kortet 4111.1111.1111.1111 och mitt personnummer 19121212–1212", (CARD, PNR)),
+    ("Anna Svensson 811218-9876 08-123 45 67", (PNR,)),
 ]
 
 # Realistic strings with numbers that are not sensitive: left exactly as typed.
-EXPIRY = {"4111111111111111 exp 11/28 cvc 999": "1128", "kort 5555 5555 5555 4444, 08/27, 123": "0827"}
+KEPT = {
+    "4111111111111111 exp 11/28 cvc 999": "1128",
+    "kort 5555 5555 5555 4444, 08/27, 123": "0827",
+    "Anna Svensson 811218-9876 08-123 45 67": "081234567",  # a phone number
+}
 
 NON_SENSITIVE_FIXED = [
     "Min order NH-100234 har inte kommit",
@@ -143,6 +148,8 @@ NON_SENSITIVE_FIXED = [
     "57557842-4965-4729-bca5-ad20d06a4fe3",  # a UUID
     "sha deadbeef4111111111111111",
     "1234567890123.45",
+    "Leverans 2000-06-09. 0138-00 00 00",  # a date and a phone number
+    "2000-06-09 0138-00 00 00",
 ]
 
 
@@ -237,7 +244,7 @@ def test_sensitive_example_is_masked(text: str, kinds: tuple[str, ...]) -> None:
     result = mask_sensitive(text)
     assert result.masked
     assert result.kinds == kinds
-    assert digits_left(result.text) == EXPIRY.get(text, ""), result.text
+    assert digits_left(result.text) == KEPT.get(text, ""), result.text
     again = mask_sensitive(result.text)
     assert again == MaskResult(result.text, False, ())
 

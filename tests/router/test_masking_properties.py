@@ -69,7 +69,10 @@ def rendered(draw: st.DrawFn, digits: str, lengths: list[int], date_parts: int =
 
     def gap() -> str:
         zw = lambda: "".join(rng.choice(ZERO_WIDTH) for _ in range(rng.choice((0, 0, 0, 1, 2))))  # noqa: E731
-        return zw() + "".join(rng.choice(SEPARATORS) for _ in range(rng.randint(1, 3))) + zw()
+        while True:  # a full stop followed by whitespace ends the sentence, and the number
+            sep = "".join(rng.choice(SEPARATORS) for _ in range(rng.randint(1, 3)))
+            if not re.search(r"[.．]\s", sep):
+                return zw() + sep + zw()
 
     out: list[str] = []
     pos = 0
@@ -138,7 +141,7 @@ def _exempt(before: str, after: str) -> bool:
     return bool(glued) and any(re.fullmatch(r"[0-9A-Fa-f_-]+", side) for side in (left + right, left, right))
 
 
-_DECIMAL = re.compile(rf"\d[\d{ZERO_WIDTH}]*[.．]\d[\d{ZERO_WIDTH}]*")
+_DECIMAL = re.compile(rf"\d[\d{ZERO_WIDTH}]*[.．][{ZERO_WIDTH}]*\d[\d{ZERO_WIDTH}]*")
 
 
 def _decimal(written: str) -> bool:
