@@ -12,7 +12,7 @@ candidate:
 * **card number** -- 13-19 digits, Luhn-valid, starting with 2-6 (payment networks), every group but the last
   at least three digits long (dates, phone numbers, postcodes and amounts all have one- or two-digit inner
   groups). Any such grouping counts when the span is the whole run; a span inside a longer run must be
-  grouped like a card (contiguous, fours, eights, Amex/Diners 4-6-5 / 4-6-4), so "ärende 48213 4111 1111 1111
+  grouped like a card (contiguous, fours, 8-8, Amex/Diners 4-6-5 / 4-6-4), so "ärende 48213 4111 1111 1111
   1111" masks only the card.
 
 Left alone on purpose: a number right after "OCR" (invoice references are Luhn-checked too), an IBAN (a run
@@ -129,10 +129,11 @@ def _is_date8(digits: str) -> bool:
 
 
 def _card_like(lengths: list[int]) -> bool:
-    """Contiguous, fours or eights before a last group no longer than them, or Amex/Diners 4-6-5 / 4-6-4."""
-    if len(lengths) == 1 or lengths in ([4, 6, 5], [4, 6, 4]):
+    """Grouped as card numbers are printed: contiguous, in fours (the last group 1-4 digits), 8-8, or the
+    Amex/Diners 4-6-5 / 4-6-4."""
+    if len(lengths) == 1 or lengths in ([4, 6, 5], [4, 6, 4], [8, 8]):
         return True
-    return all(n in (4, 8) for n in lengths[:-1]) and lengths[-1] <= max(lengths[:-1])
+    return all(n == 4 for n in lengths[:-1]) and lengths[-1] <= 4
 
 
 def _is_card(digits: str) -> bool:
