@@ -168,7 +168,7 @@ class _Run:
         """Whether a mask token comes right before / after the run (through separators only).
 
         A run next to a token is a remainder of a longer run masked before: it is never "the whole run", and
-        a date-shaped personnummer at its end is none (it was followed by a short group the first time).
+        a personnummer at its end that a short group may not follow is none (one did, the first time).
         """
         if self.tokens is None:
             text = self.text
@@ -194,8 +194,9 @@ class _Run:
         """(last group, score) of a personnummer starting with group `i`, or (-1, 0).
 
         A date written in parts ("1981-12-18-9876") uses one separator between its parts ("01/12 – 08/12 2026"
-        is two dates), and its four-digit tail is not followed by a group of one or two digits: in
-        "2025-08-26 – 2025-08-28" or "2000-06-09 0138-00 00 00" the tail begins a date or a phone number.
+        is two dates). When a group of one or two digits follows, a date-shaped personnummer, or one whose
+        tail starts with 0, is none: in "2025-08-26 – 2025-08-28", "2000-06-09 0138-00 00 00" or
+        "19990101 0470-12 34 56" the tail begins a date or a phone number.
         """
         lengths, n = self.lengths, self.n
         shape = _PNR_SHAPES.get(lengths[i])
@@ -208,11 +209,13 @@ class _Run:
             return -1, 0
         if j == n - 1 and self.amount(j):
             return -1, 0
-        if j - i == 3:  # YY·MM·DD·NNNN or YYYY·MM·DD·NNNN
+        split = j - i == 3  # YY·MM·DD·NNNN or YYYY·MM·DD·NNNN
+        if split or self.digits[self.offsets[j]] == "0":
             if j < n - 1 and lengths[j + 1] <= 2:
                 return -1, 0
             if j == n - 1 and "[" in self.text and self.next_to_token()[1]:
                 return -1, 0  # the short group after it was masked the first time
+        if split:
             gaps = self.gaps()
             if gaps[i] != gaps[i + 1]:
                 return -1, 0
