@@ -9,8 +9,9 @@ Runs after card numbers are masked, on that text. A code is masked when
   message is about a card (a card word such as "kortet"/"card", or a masked card number);
 * it follows a masked card number within four words, with an optional expiry ("[kort ••••1111] 12/27 123").
 
-Never a code: a number glued to other digits ("070-123 45 67", "1.299"), followed by a currency ("123 kr"),
-or with five digits or more. The gaps never cross a mask token ("[", "]"), so masking twice changes nothing.
+Never a code: a number glued to other digits ("070-123 45 67", "1.299") or followed by a letter ("123abc",
+part of an identifier), followed by a currency ("123 kr"), or with five digits or more. The gaps never cross
+a mask token ("[", "]"), so masking twice changes nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ CVC_TOKEN = "[cvc •••]"
 # out a piece of a longer number ("12345", "1.299", "070-123") and the last digits of a card token.
 _CODE = re.compile(
     rf"\d(?<![\d•]\d)(?<!\d[.,:/\-–—]\d)(?:[{IGNORABLE}]*\d){{2,3}}(?![{IGNORABLE}]*\d)(?![.,:/\-–—]\d)"
-    r"(?!\s*(?i:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$|%))"
+    r"(?![A-Za-z0-9])(?!\s*(?i:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$|%))"
 )
 _DIGIT_BEFORE = re.compile(rf"\d[{SEPARATORS}]\Z")  # "070 123": a piece of a longer number
 _DIGIT_AFTER = re.compile(rf"[{SEPARATORS}]\d")
@@ -35,7 +36,7 @@ _DIGIT_AFTER = re.compile(rf"[{SEPARATORS}]\d")
 _BACK = r"(?:the\s+)?(?:kortets\s+)?(?:back(?:side)?|baksidan|reverse)"
 _STRONG = (
     r"(?:cvc|cvv|cvn|cav|csc)2?(?:-?kod(?:en)?|-?code|-?nummer|-?numret|:n|:en)?|cid"
-    r"|s[äa]kerhetskod\w*|s[äa]kerhetsnumm?e?r\w*|kortkod\w*|kontrollkod\w*|kontrollsiffr\w*"
+    r"|s[äa]kerhetskod[^\W\d_]*|s[äa]kerhetsnumm?e?r[^\W\d_]*|kortkod[^\W\d_]*|kontrollkod[^\W\d_]*|kontrollsiffr[^\W\d_]*"
     r"|(?:card\s+)?security\s+(?:code|number)|card\s+verification(?:\s+(?:code|value|number))?"
     r"|card\s+code|(?:three|four|3|4)[\s-]?digits?\s+(?:security\s+)?code"
     r"|(?:tre|fyra|3|4)[\s-]?siffriga\s+(?:säkerhets|sakerhets)?koden"
@@ -50,7 +51,7 @@ _KEYWORDS = re.compile(
     r"|(?P<weak>kod(?:en)?|code|siffr(?:or|orna)|digits)"
     r"|(?P<card>(?:bank|kredit|betal|debet|visa|master)?kort(?:et|ets|nummer|numret)?|(?:credit\s+|debit\s+)?card"
     r"|mastercard|amex|american\s+express|maestro)"
-    r")(?!\w)"
+    r")(?![^\W\d_])"  # a whole word, though digits may follow: "cvc123"
     r"|(?P<masked>\[kort ••••\d{4}\])",
     re.IGNORECASE,
 )
