@@ -48,6 +48,7 @@ _GROUP = re.compile(rf"\d(?:[{IGNORABLE}]*\d)*")
 _RUN_GAP = rf"(?:[.．](?!\s)|[{SEPARATORS.replace('.', '').replace(chr(0xFF0E), '')}{IGNORABLE}]){{1,8}}"
 _RUN = re.compile(rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:{_RUN_GAP}\d[\d{IGNORABLE}]*)*")
 _MASK_TOKEN = r"(?:\[kort ••••[0-9]{4}\]|\[personnummer\]|\[cvc •••\])"
+_MASK_TOKEN_RX = re.compile(_MASK_TOKEN)
 _TOKEN_BEFORE_RUN = re.compile(rf"{_MASK_TOKEN}[{SEPARATORS}{IGNORABLE}]{{0,8}}\Z")
 _TOKEN_AFTER_RUN = re.compile(rf"[{SEPARATORS}{IGNORABLE}]{{0,8}}{_MASK_TOKEN}")
 _ASCII_GROUPS = re.compile(r"[0-9]+")
@@ -274,8 +275,15 @@ def _labelled(text: str, start: int, end: int) -> bool:
     after = text[end + 1 : end + 2] if text[end : end + 1] in ("-", "_") else text[end : end + 1]
     if not ((before[-1:].isascii() and before[-1:].isalpha()) or (after.isascii() and after.isalpha())):
         return False
-    left = _TOKEN_BEFORE.search(text, max(0, start - 64), start)
-    right = _TOKEN_AFTER.match(text, end)
+    # a mask token stands for the digits it replaced, so that masking again decides the same
+    left_window, right_window = text[max(0, start - 80) : start], text[end : end + 80]
+    if "[" in left_window or "[" in right_window:
+        left_window, right_window = (
+            _MASK_TOKEN_RX.sub("0", left_window),
+            _MASK_TOKEN_RX.sub("0", right_window),
+        )
+    left = _TOKEN_BEFORE.search(left_window)
+    right = _TOKEN_AFTER.match(right_window)
     assert left is not None and right is not None  # both match the empty string
     sides = (left.group() + right.group(), left.group(), right.group())
     return any(_HEX.fullmatch(side) or _MIXED.search(side) for side in sides)
