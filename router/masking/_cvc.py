@@ -10,7 +10,8 @@ Runs after card numbers are masked, on that text. A code is masked when
 * it follows a masked card number within four words, with an optional expiry ("[kort ••••1111] 12/27 123").
 
 Never a code: a number glued to other digits ("070-123 45 67", "1.299") or followed by a letter ("123abc",
-part of an identifier), followed by a currency ("123 kr"), or with five digits or more. The gaps never cross
+part of an identifier), part of a run of ten digits or more (see ``_standalone``), followed by a currency
+("123 kr"), or with five digits or more. The gaps never cross
 a mask token ("[", "]"), so masking twice changes nothing.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
+from router.masking._numbers import RUN_GAP
 from router.masking._text import IGNORABLE, SEPARATORS
 
 KIND_CVC = "cvc"
@@ -30,8 +32,13 @@ _CODE = re.compile(
     rf"\d(?<![\d•]\d)(?<!\d[.,:/\-–—]\d)(?:[{IGNORABLE}]*\d){{2,3}}(?![{IGNORABLE}]*\d)(?![.,:/\-–—]\d)"
     r"(?![A-Za-z0-9])(?!\s*(?i:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$|%))"
 )
-_DIGIT_BEFORE = re.compile(rf"\d[{SEPARATORS}]\Z")  # "070 123": a piece of a longer number
-_DIGIT_AFTER = re.compile(rf"[{SEPARATORS}]\d")
+# Digit runs as the numbers pass joins digit groups into them (without its lower bound on the length).
+_LOOSE_RUN = re.compile(rf"\d[\d{IGNORABLE}]*(?:{RUN_GAP}\d[\d{IGNORABLE}]*)*")
+_GROUP_BEFORE = re.compile(rf"\d[{IGNORABLE}]+\Z")  # "3399\u200b948": a piece of one digit group
+# "070 123": a piece of a longer number. A code masked before counts as the digits it was, so that
+# masking again decides the same.
+_DIGIT_BEFORE = re.compile(rf"(?:\d|\[cvc •••\])[{SEPARATORS}]\Z")
+_DIGIT_AFTER = re.compile(rf"[{SEPARATORS}](?:\d|\[cvc •••\])")
 
 _BACK = r"(?:the\s+)?(?:kortets\s+)?(?:back(?:side)?|baksidan|reverse)"
 _STRONG = (
@@ -80,7 +87,7 @@ def _masks(text: str, code: re.Match[str], keywords: _Keywords, card_context: bo
             if kind == "strong":
                 return True
             if kind == "weak" and card_context:  # and not a piece of a longer number ("koden 123 45")
-                glued = _DIGIT_BEFORE.search(text, max(0, start - 2), start) or _DIGIT_AFTER.match(text, end)
+                glued = _DIGIT_BEFORE.search(text, max(0, start - 10), start) or _DIGIT_AFTER.match(text, end)
                 if not glued:
                     return True
     for k in range(bisect_left(keywords.starts, end), len(found)):  # "123 är cvc-koden"
@@ -143,6 +150,32 @@ def _keywords(text: str) -> list[re.Match[str]]:
     return found
 
 
+def _standalone(text: str, codes: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The codes that are a whole digit group, in a run of fewer than ten digits.
+
+    A longer run is one the numbers pass has looked at and left alone (an OCR reference, an IBAN, a decimal
+    number); masking a piece of it would make the rest a different run, and masking again would differ.
+    """
+    runs = [(m.start(), m.end()) for m in _LOOSE_RUN.finditer(text)]
+    starts = [start for start, _end in runs]
+    kept = []
+    digits: dict[int, int] = {}  # run index: its digits
+    for code in codes:
+        start = code.start()
+        if _GROUP_BEFORE.search(text, max(0, start - 12), start):
+            continue
+        k = bisect_right(starts, start) - 1
+        run_start, run_end = runs[k]
+        if run_end - run_start == code.end() - start:
+            kept.append(code)  # the run is the code itself
+            continue
+        if k not in digits:
+            digits[k] = sum(ch.isdecimal() for ch in text[run_start:run_end])
+        if digits[k] < 10:
+            kept.append(code)
+    return kept
+
+
 def mask_cvc(text: str) -> str:
     """Replace CVC codes in (card-masked) `text` with ``[cvc •••]``; returns `text` itself when none."""
     codes = list(_CODE.finditer(text))
@@ -151,6 +184,7 @@ def mask_cvc(text: str) -> str:
     found = _keywords(text)
     if not found:
         return text
+    codes = _standalone(text, codes)
     keywords = _Keywords(found)
     card_context = any(kw.lastgroup in ("card", "masked") for kw in found)
     parts: list[str] = []

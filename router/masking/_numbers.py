@@ -45,8 +45,8 @@ _GROUP = re.compile(rf"\d(?:[{IGNORABLE}]*\d)*")
 # A digit run. It starts with \d so that the regex engine skips ahead to digits, and the lookahead drops
 # most runs too short to matter (fewer than ten characters) before Python sees them.
 # A full stop followed by whitespace ends a sentence, and the run: "2000-06-09. 0138-00 00 00" is two numbers.
-_RUN_GAP = rf"(?:[.．](?!\s)|[{SEPARATORS.replace('.', '').replace(chr(0xFF0E), '')}{IGNORABLE}]){{1,8}}"
-_RUN = re.compile(rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:{_RUN_GAP}\d[\d{IGNORABLE}]*)*")
+RUN_GAP = rf"(?:[.．](?!\s)|[{SEPARATORS.replace('.', '').replace(chr(0xFF0E), '')}{IGNORABLE}]){{1,8}}"
+_RUN = re.compile(rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:{RUN_GAP}\d[\d{IGNORABLE}]*)*")
 _MASK_TOKEN = r"(?:\[kort ••••[0-9]{4}\]|\[personnummer\]|\[cvc •••\])"
 _MASK_TOKEN_RX = re.compile(_MASK_TOKEN)
 _TOKEN_BEFORE_RUN = re.compile(rf"{_MASK_TOKEN}[{SEPARATORS}{IGNORABLE}]{{0,8}}\Z")
