@@ -34,6 +34,7 @@ _CODE = re.compile(
 )
 # Digit runs as the numbers pass joins digit groups into them (without its lower bound on the length).
 _LOOSE_RUN = re.compile(rf"\d[\d{IGNORABLE}]*(?:{RUN_GAP}\d[\d{IGNORABLE}]*)*")
+_DIGIT = re.compile(r"\d")
 _GROUP_BEFORE = re.compile(rf"\d[{IGNORABLE}]+\Z")  # "3399\u200b948": a piece of one digit group
 # "070 123": a piece of a longer number. A code masked before counts as the digits it was, so that
 # masking again decides the same.
@@ -61,6 +62,11 @@ _KEYWORDS = re.compile(
     r")(?![^\W\d_])"  # a whole word, though digits may follow: "cvc123"
     r"|(?P<masked>\[kort ••••\d{4}\])",
     re.IGNORECASE,
+)
+# A card-security word right before the code, the common case, found without the keyword lookup: it decides
+# as `_KEYWORDS` and `_WORDS_BEFORE` would.
+_QUICK = re.compile(
+    r"(?<![\w\[])(?:cvc|cvv|cvn|cav|csc)2?(?:-?kod(?:en)?|-?code|:n)?[^\w\[\]]{0,3}\Z", re.IGNORECASE
 )
 _WORDS_BEFORE = re.compile(r"[^\w\[\]]*(?:[^\W\d_]+[^\w\[\]]*){0,4}")
 _AFTER_MASKED_CARD = re.compile(r"[^\w\[\]]*(?:(?:[^\W\d_]+|\d{1,2}\s*/\s*(?:\d{4}|\d{2}))[^\w\[\]]*){0,4}")
@@ -156,17 +162,24 @@ def _standalone(text: str, codes: list[re.Match[str]]) -> list[re.Match[str]]:
     A longer run is one the numbers pass has looked at and left alone (an OCR reference, an IBAN, a decimal
     number); masking a piece of it would make the rest a different run, and masking again would differ.
     """
-    runs = [(m.start(), m.end()) for m in _LOOSE_RUN.finditer(text)]
-    starts = [start for start, _end in runs]
+    runs: list[tuple[int, int]] = []
+    starts: list[int] = []
     kept = []
     digits: dict[int, int] = {}  # run index: its digits
     for code in codes:
-        start = code.start()
+        start, end = code.span()
+        near = _DIGIT.search(text, max(0, start - 9), start) or _DIGIT.search(text, end, end + 9)
+        if near is None:
+            kept.append(code)  # no other digit close enough to join it
+            continue
         if _GROUP_BEFORE.search(text, max(0, start - 12), start):
             continue
+        if not runs:
+            runs = [(m.start(), m.end()) for m in _LOOSE_RUN.finditer(text)]
+            starts = [run_start for run_start, _end in runs]
         k = bisect_right(starts, start) - 1
         run_start, run_end = runs[k]
-        if run_end - run_start == code.end() - start:
+        if run_end - run_start == end - start:
             kept.append(code)  # the run is the code itself
             continue
         if k not in digits:
@@ -181,19 +194,28 @@ def mask_cvc(text: str) -> str:
     codes = list(_CODE.finditer(text))
     if not codes:
         return text
-    found = _keywords(text)
-    if not found:
+    masked = []
+    rest = []
+    for code in codes:  # the common case first: "cvc 123", "CVV: 1234"
+        if _QUICK.search(text, max(0, code.start() - 16), code.start()):
+            masked.append(code)
+        else:
+            rest.append(code)
+    if rest:
+        found = _keywords(text)
+        if found:
+            keywords = _Keywords(found)
+            card_context = any(kw.lastgroup in ("card", "masked") for kw in found)
+            masked += [code for code in rest if _masks(text, code, keywords, card_context)]
+            masked.sort(key=lambda code: code.start())
+    if masked:
+        masked = _standalone(text, masked)
+    if not masked:
         return text
-    codes = _standalone(text, codes)
-    keywords = _Keywords(found)
-    card_context = any(kw.lastgroup in ("card", "masked") for kw in found)
     parts: list[str] = []
     pos = 0
-    for code in codes:
-        if _masks(text, code, keywords, card_context):
-            parts += (text[pos : code.start()], CVC_TOKEN)
-            pos = code.end()
-    if not parts:
-        return text
+    for code in masked:
+        parts += (text[pos : code.start()], CVC_TOKEN)
+        pos = code.end()
     parts.append(text[pos:])
     return "".join(parts)

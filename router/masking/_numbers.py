@@ -236,8 +236,8 @@ class _Run:
         """The (first group, last group, kind) spans to mask."""
         n, lengths, offsets = self.n, self.lengths, self.offsets
         total = offsets[-1]
-        if 13 <= total <= 19 and min(lengths[:-1], default=3) >= 3 and self.card_score(0, n - 1):
-            if self.whole(0, n - 1):
+        if 13 <= total <= 19 and (n == 1 or min(lengths[:-1]) >= 3) and self.whole(0, n - 1):
+            if _is_card(self.digits) and not self.amount(n - 1):
                 return [(0, n - 1, KIND_CARD)]  # a whole run that is one card: no other choice masks more
         candidates: list[tuple[int, int, int, str]] = []  # (first, last, score, kind)
         for i in range(n):
@@ -337,7 +337,10 @@ def mask_numbers(text: str) -> tuple[str, set[str]]:
         spans = run.spans()
         if not spans or _labelled(text, start, end):
             continue
-        bounds = [g.span() for g in _GROUP.finditer(text, start, end)]
+        if len(groups) == 1 and found.isascii():
+            bounds = [(start, end)]
+        else:
+            bounds = [g.span() for g in _GROUP.finditer(text, start, end)]
         for i, j, kind in spans:
             if kind == KIND_CARD:
                 token = f"[kort ••••{''.join(groups[i : j + 1])[-4:]}]"
