@@ -196,8 +196,9 @@ class _Run:
 
         A date written in parts ("1981-12-18-9876") uses one separator between its parts ("01/12 – 08/12 2026"
         is two dates). When a group of one or two digits follows, a date-shaped personnummer, or one whose
-        tail starts with 0, is none: in "2025-08-26 – 2025-08-28", "2000-06-09 0138-00 00 00" or
-        "19990101 0470-12 34 56" the tail begins a date or a phone number.
+        tail starts with 0 or is a year followed by month and day, is none: in "2025-08-26 – 2025-08-28",
+        "2000-06-09 0138-00 00 00", "19990101 0470-12 34 56" or "20000101 1998-01-01" the tail begins a
+        date or a phone number.
         """
         lengths, n = self.lengths, self.n
         shape = _PNR_SHAPES.get(lengths[i])
@@ -211,7 +212,9 @@ class _Run:
         if j == n - 1 and self.amount(j):
             return -1, 0
         split = j - i == 3  # YY·MM·DD·NNNN or YYYY·MM·DD·NNNN
-        if split or self.digits[self.offsets[j]] == "0":
+        tail = self.digits[self.offsets[j] : self.offsets[j] + 2]
+        year = tail in ("19", "20") and (j + 2 >= n or lengths[j + 2] <= 2)  # then MM·DD: a date
+        if split or tail[0] == "0" or year:
             if j < n - 1 and lengths[j + 1] <= 2:
                 return -1, 0
             if j == n - 1 and "[" in self.text and self.next_to_token()[1]:
