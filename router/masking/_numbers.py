@@ -11,15 +11,17 @@ candidate:
   date before today;
 * **card number** -- 13-19 digits, Luhn-valid, starting with 2-6 (payment networks), every group but the last
   at least three digits long (dates, phone numbers, postcodes and amounts all have one- or two-digit inner
-  groups). Any such grouping counts when the span is the whole run; a span inside a longer run must be
-  grouped like a card (contiguous, fours, 8-8, Amex/Diners 4-6-5 / 4-6-4), so "ärende 48213 4111 1111 1111
-  1111" masks only the card.
+  groups). Any such grouping counts when the span is the whole run and one separator is used throughout
+  ("601 111 111 111 111 7", not "NH-513410\n070 152 0849"); otherwise the span must be grouped like a card
+  (contiguous, fours, 8-8, Amex/Diners 4-6-5 / 4-6-4), so "ärende 48213 4111 1111 1111 1111" masks only the
+  card.
 
-Left alone on purpose: a number right after "OCR" (invoice references are Luhn-checked too), an IBAN (a run
-glued to two capital letters), a piece of an identifier (a run glued to a mix of letters and digits, as in a
-UUID), two YYYYMMDD dates back to back, a number followed by a currency
-("8112189876 kr"), and two groups joined by a lone decimal point (a decimal number, or a timestamp such as
-Slack's "1700000901.000100") unless shaped like a personnummer ("811218.9876").
+Left alone on purpose: a run right after "+" (an international phone number), a number right after "OCR"
+(invoice references are Luhn-checked too), an IBAN (a run glued to two capital letters), a piece of an
+identifier (a run glued to letters in a hexadecimal token or one mixing letters and digits, as in a UUID), two
+YYYYMMDD dates back to back, a number followed by a currency ("8112189876 kr"), and two groups joined by a
+lone decimal point (a decimal number, or a timestamp such as Slack's "1700000901.000100") unless shaped like
+a personnummer ("811218.9876").
 
 Overlapping candidates are resolved per run by weighted interval scheduling: a candidate scores its digit
 count, +4 when grouped like a card or personnummer, +4 when it is the whole run. The chosen set masks as many
@@ -44,8 +46,11 @@ PERSONNUMMER_TOKEN = "[personnummer]"
 _GROUP = re.compile(rf"\d(?:[{IGNORABLE}]*\d)*")
 # A digit run. It starts with \d so that the regex engine skips ahead to digits, and the lookahead drops
 # most runs too short to matter (fewer than ten characters) before Python sees them.
-# A full stop followed by whitespace ends a sentence, and the run: "2000-06-09. 0138-00 00 00" is two numbers.
-RUN_GAP = rf"(?:[.．](?!\s)|[{SEPARATORS.replace('.', '').replace(chr(0xFF0E), '')}{IGNORABLE}]){{1,8}}"
+_PLAIN_SEPARATORS = SEPARATORS.replace(".", "").replace("\uff0e", "").replace("+", "").replace("\uff0b", "")
+# Between two groups of a run: up to 8 separators, where a full stop is not followed by whitespace (that ends
+# a sentence: "2000-06-09. 0138-00 00 00" is two numbers), or a lone "+" ("121212+1212"; " +46" starts a
+# phone number).
+RUN_GAP = rf"(?:(?:[.．](?!\s)|[{_PLAIN_SEPARATORS}{IGNORABLE}]){{1,8}}|[+＋])"
 _RUN = re.compile(rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:{RUN_GAP}\d[\d{IGNORABLE}]*)*")
 _MASK_TOKEN = r"(?:\[kort ••••[0-9]{4}\]|\[personnummer\]|\[cvc •••\])"
 _MASK_TOKEN_RX = re.compile(_MASK_TOKEN)
@@ -225,10 +230,17 @@ class _Run:
                 return -1, 0
         return j, self.offsets[j + 1] - self.offsets[i] + _BONUS + (_BONUS if self.whole(i, j) else 0)
 
+    def one_separator(self) -> bool:
+        """The same separator between all groups ("601 111 111 111 111 7"), not "NH-513410\n070 152 0849"."""
+        return len(set(self.gaps())) <= 1
+
     def card_score(self, i: int, j: int) -> int:
-        """The score of groups i..j as a card number, or 0. The caller checks the group lengths."""
-        whole = self.whole(i, j)
+        """The score of groups i..j as a card number, or 0. The caller checks the group lengths.
+
+        Grouped like a card, or else the whole run with one separator throughout.
+        """
         card_like = _card_like(self.lengths[i : j + 1])
+        whole = self.whole(i, j) and (card_like or self.one_separator())
         if not (whole or card_like) or not _is_card(self.digits[self.offsets[i] : self.offsets[j + 1]]):
             return 0
         if self.amount(j):
@@ -240,7 +252,11 @@ class _Run:
         n, lengths, offsets = self.n, self.lengths, self.offsets
         total = offsets[-1]
         if 13 <= total <= 19 and (n == 1 or min(lengths[:-1]) >= 3) and self.whole(0, n - 1):
-            if _is_card(self.digits) and not self.amount(n - 1):
+            if (
+                (n == 1 or _card_like(lengths) or self.one_separator())
+                and _is_card(self.digits)
+                and not self.amount(n - 1)
+            ):
                 return [(0, n - 1, KIND_CARD)]  # a whole run that is one card: no other choice masks more
         candidates: list[tuple[int, int, int, str]] = []  # (first, last, score, kind)
         for i in range(n):
@@ -265,10 +281,12 @@ class _Run:
 
 
 def _labelled(text: str, start: int, end: int) -> bool:
-    """The run `text[start:end]` is an OCR reference, an IBAN, or a piece of an identifier (glued to letters,
-    in a token of hexadecimal digits or of letters mixed with digits: "4d90f551-8568-4935-821b-8cb9fa50ecd7");
-    left alone as a whole."""
+    """The run `text[start:end]` is left alone as a whole: a phone number after "+", an OCR reference, an
+    IBAN, or a piece of an identifier (glued to letters, in a hexadecimal token or one that mixes letters and
+    digits: "4d90f551-8568-4935-821b-8cb9fa50ecd7")."""
     before = text[max(0, start - 24) : start]
+    if before[-1:] in ("+", "＋"):
+        return True  # "+46 70 …": an international phone number
     if "ocr" in before.lower() and _OCR_BEFORE.search(before):
         return True
     if before[-1:].isupper() and _IBAN_BEFORE.search(before[-3:]):

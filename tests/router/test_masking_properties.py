@@ -39,7 +39,7 @@ ZEROS = [
     0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xE50, 0xED0,
     0xF20, 0x1040, 0x17E0, 0x1810, 0xFF10, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6,
 ]  # fmt: skip
-SEPARATORS = " \t\n\r.-–—‑/_+\u00a0\u202f\u2009\u3000\uff0d\uff0e\uff0f"
+SEPARATORS = " \t\n\r.-–—‑/_\u00a0\u202f\u2009\u3000\uff0d\uff0e\uff0f"  # and "+", alone
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
 
@@ -59,16 +59,21 @@ BOUNDARY = st.sampled_from(["", " ", "\n", ": ", " (", "\t", ", ", " är ", " is
 
 
 @st.composite
-def rendered(draw: st.DrawFn, digits: str, lengths: list[int], date_parts: int = 0) -> str:
+def rendered(
+    draw: st.DrawFn, digits: str, lengths: list[int], date_parts: int = 0, one_gap: bool = False
+) -> str:
     """`digits` in groups of `lengths`: separators of 1-3 characters between groups (the first `date_parts`
-    gaps all the same: a date split in parts), digits in one or several scripts, zero-width characters
-    anywhere between digits. One seed draws the details, which keeps the examples cheap to generate."""
+    gaps all the same: a date split in parts; or all of them with `one_gap`), digits in one or several
+    scripts, zero-width characters anywhere between digits. One seed draws the details, which keeps the
+    examples cheap to generate."""
     script = draw(st.sampled_from(["ascii", "one", "mixed"]))
     rng = random.Random(draw(st.integers(0, 2**32 - 1)))
     one = rng.choice(ZEROS)
 
     def gap() -> str:
         zw = lambda: "".join(rng.choice(ZERO_WIDTH) for _ in range(rng.choice((0, 0, 0, 1, 2))))  # noqa: E731
+        if rng.random() < 0.05:
+            return "+"  # only alone: " +46" starts a phone number
         while True:  # a full stop followed by whitespace ends the sentence, and the number
             sep = "".join(rng.choice(SEPARATORS) for _ in range(rng.randint(1, 3)))
             if not re.search(r"[.．]\s", sep):
@@ -79,7 +84,7 @@ def rendered(draw: st.DrawFn, digits: str, lengths: list[int], date_parts: int =
     date_gap = gap()
     for k, length in enumerate(lengths):
         if k:
-            out.append(date_gap if k <= date_parts else gap())
+            out.append(date_gap if k <= date_parts or one_gap else gap())
         for m, d in enumerate(digits[pos : pos + length]):
             if m and rng.random() < 0.1:
                 out.append(rng.choice(ZERO_WIDTH))
@@ -111,6 +116,13 @@ def card_groupings(draw: st.DrawFn, size: int) -> list[int]:
             kept.append(cut)
     bounds = [0, *kept, size]
     return [b - a for a, b in itertools.pairwise(bounds)]
+
+
+def card_like(lengths: list[int]) -> bool:
+    """Grouped as card numbers are printed: contiguous, fours, 8-8, 4-6-5 or 4-6-4."""
+    if len(lengths) == 1 or lengths in ([4, 6, 5], [4, 6, 4], [8, 8]):
+        return True
+    return all(n == 4 for n in lengths[:-1]) and lengths[-1] <= 4
 
 
 @st.composite
@@ -158,7 +170,9 @@ def _assert_idempotent(text: str) -> None:
 def test_card_in_any_format_is_masked(
     data: st.DataObject, card: str, prefix: str, b1: str, b2: str, suffix: str
 ) -> None:
-    written = data.draw(rendered(card, data.draw(card_groupings(len(card)))))
+    lengths = data.draw(card_groupings(len(card)))
+    # grouped as cards are printed, separators may differ; any other grouping uses one separator throughout
+    written = data.draw(rendered(card, lengths, one_gap=not card_like(lengths)))
     before, after = prefix + b1, b2 + suffix
     assume(not _exempt(before, after) and not _decimal(written))
     result = mask_sensitive(before + written + after)
