@@ -34,6 +34,7 @@ from __future__ import annotations
 import calendar
 import re
 import time
+from collections.abc import Iterator
 from itertools import accumulate
 
 from router.masking._text import IGNORABLE, SEPARATORS, ascii_digits, luhn_valid
@@ -52,6 +53,9 @@ _PLAIN_SEPARATORS = SEPARATORS.replace(".", "").replace("\uff0e", "").replace("+
 # phone number).
 RUN_GAP = rf"(?:(?:[.．](?!\s)|[{_PLAIN_SEPARATORS}{IGNORABLE}]){{1,8}}|[+＋])"
 _RUN = re.compile(rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:{RUN_GAP}\d[\d{IGNORABLE}]*)*")
+_RUN_FAST = re.compile(
+    rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:[{SEPARATORS}{IGNORABLE}]{{1,8}}\d[\d{IGNORABLE}]*)*"
+)
 _MASK_TOKEN = r"(?:\[kort ••••[0-9]{4}\]|\[personnummer\]|\[cvc •••\])"
 _MASK_TOKEN_RX = re.compile(_MASK_TOKEN)
 _TOKEN_BEFORE_RUN = re.compile(rf"{_MASK_TOKEN}[{SEPARATORS}{IGNORABLE}]{{0,8}}\Z")
@@ -336,13 +340,25 @@ def _best(candidates: list[tuple[int, int, int, str]], n: int) -> list[tuple[int
     return chosen
 
 
+def _runs(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the digit runs of `text`: found with plain separators, and cut where a full stop ends
+    a sentence or a "+" is not alone (rare: only runs holding "." or "+" are looked at again)."""
+    for match in _RUN_FAST.finditer(text):
+        found = match.group()
+        if "." in found or "+" in found or "．" in found or "＋" in found:
+            for piece in _RUN.finditer(text, match.start(), match.end()):
+                yield piece.span()
+        else:
+            yield match.span()
+
+
 def mask_numbers(text: str) -> tuple[str, set[str]]:
     """Replace card numbers and personnummer in `text`; return the new text and the kinds found."""
     parts: list[str] = []
     kinds: set[str] = set()
     pos = 0
-    for match in _RUN.finditer(text):
-        found = match.group()
+    for start, end in _runs(text):
+        found = text[start:end]
         if found.isascii():
             groups = _ASCII_GROUPS.findall(found)
         else:
@@ -351,7 +367,6 @@ def mask_numbers(text: str) -> tuple[str, set[str]]:
         total = sum(lengths)
         if total < 13 and (total < 10 or _PNR_GROUPS.isdisjoint(lengths)):
             continue  # too short for a card, and no personnummer shape (phone numbers, dates)
-        start, end = match.span()
         run = _Run(text, start, end, found, groups, lengths)
         if len(groups) == 2 and lengths not in ([6, 4], [8, 4]) and run.gaps()[0] in _DECIMAL_POINTS:
             continue  # a decimal number or a timestamp ("1700000901.000100"), unless a personnummer
