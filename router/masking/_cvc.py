@@ -34,7 +34,8 @@ _CODE = re.compile(
 )
 # Digit runs as the numbers pass joins digit groups into them (without its lower bound on the length).
 _LOOSE_RUN = re.compile(rf"\d[\d{IGNORABLE}]*(?:{RUN_GAP}\d[\d{IGNORABLE}]*)*")
-_DIGIT = re.compile(r"\d")
+_JOINED_BEFORE = re.compile(rf"\d[{SEPARATORS}{IGNORABLE}]{{1,8}}\Z")
+_JOINED_AFTER = re.compile(rf"[{SEPARATORS}{IGNORABLE}]{{1,8}}\d")
 _GROUP_BEFORE = re.compile(rf"\d[{IGNORABLE}]+\Z")  # "3399\u200b948": a piece of one digit group
 # "070 123": a piece of a longer number. A code masked before counts as the digits it was, so that
 # masking again decides the same.
@@ -168,9 +169,8 @@ def _standalone(text: str, codes: list[re.Match[str]]) -> list[re.Match[str]]:
     digits: dict[int, int] = {}  # run index: its digits
     for code in codes:
         start, end = code.span()
-        near = _DIGIT.search(text, max(0, start - 9), start) or _DIGIT.search(text, end, end + 9)
-        if near is None:
-            kept.append(code)  # no other digit close enough to join it
+        if not _JOINED_BEFORE.search(text, max(0, start - 12), start) and not _JOINED_AFTER.match(text, end):
+            kept.append(code)  # no other digit joined to it
             continue
         if _GROUP_BEFORE.search(text, max(0, start - 12), start):
             continue
