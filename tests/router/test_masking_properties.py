@@ -138,10 +138,10 @@ PNR_SHAPES = {10: [[10], [6, 4], [2, 2, 2, 4]], 12: [[12], [8, 4], [4, 2, 2, 4]]
 
 
 def _exempt(before: str, after: str) -> bool:
-    """The contexts in which a valid number is left alone on purpose: an OCR reference, an IBAN (two
-    capitals glued to it), a piece of an identifier (glued to letters in a hexadecimal token, as in a UUID),
-    an amount (a currency right after it)."""
-    if "ocr" in before[-24:].lower():
+    """The contexts in which a valid number is left alone on purpose: an OCR reference, right after "+" (a
+    phone number), an IBAN (two capitals glued to it), a piece of an identifier (glued to letters in a
+    hexadecimal token, as in a UUID), an amount (a currency right after it)."""
+    if "ocr" in before[-24:].lower() or before[-1:] in ("+", "＋"):  # "+46 …" is a phone number
         return True
     if before[-2:].isascii() and before[-2:].isalpha() and before[-2:].isupper():
         return True
