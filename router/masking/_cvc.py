@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
-from router.masking._numbers import RUN_GAP
+from router.masking._runs import RUN_GAP
 from router.masking._text import IGNORABLE, SEPARATORS
 
 KIND_CVC = "cvc"

@@ -1,9 +1,9 @@
 """Card numbers and personnummer inside *digit runs*, whatever the separators, grouping and digit script.
 
-A digit run is a stretch of digit groups joined by separators (up to 8 characters from ``_text.SEPARATORS``,
-such as spaces, tabs, newlines, NBSP, ``.``, ``-``, ``–``, ``/``, ``_``); ignorable characters (zero-width,
-combining marks) may sit anywhere and never split a group. Within one run every span of whole groups is a
-candidate:
+A digit run (``_runs``) is a stretch of digit groups joined by separators (up to 8 characters from
+``_text.SEPARATORS``: spaces, tabs, newlines, NBSP, ``.``, ``-``, ``–``, ``/``, ``_``, ...); ignorable
+characters (zero-width, combining marks) may sit anywhere and never split a group. Within one run every span
+of whole groups is a candidate:
 
 * **personnummer / samordningsnummer** -- 10 or 12 digits grouped as a date and a four-digit tail:
   ``YYMMDD·NNNN``, ``YY·MM·DD·NNNN``, ``YYYYMMDD·NNNN``, ``YYYY·MM·DD·NNNN`` or contiguous; a valid date
@@ -31,111 +31,25 @@ candidate left out overlaps a chosen one, masking the output again changes nothi
 
 from __future__ import annotations
 
-import calendar
-import re
-import time
-from collections.abc import Iterator
 from itertools import accumulate
 
-from router.masking._text import IGNORABLE, SEPARATORS, ascii_digits, luhn_valid
+from router.masking._context import CURRENCY_AFTER, labelled
+from router.masking._personnummer import PNR_GROUPS, PNR_SHAPES, is_date8, valid_personnummer
+from router.masking._runs import (
+    DECIMAL_POINTS,
+    GROUP,
+    TOKEN_AFTER_RUN,
+    TOKEN_BEFORE_RUN,
+    gaps_of,
+    groups_of,
+    runs,
+)
+from router.masking._text import luhn_valid
 
 KIND_CARD = "card"
 KIND_PERSONNUMMER = "personnummer"
 PERSONNUMMER_TOKEN = "[personnummer]"
-
-# A digit group: digits with ignorable characters between them.
-_GROUP = re.compile(rf"\d(?:[{IGNORABLE}]*\d)*")
-# A digit run. It starts with \d so that the regex engine skips ahead to digits, and the lookahead drops
-# most runs too short to matter (fewer than ten characters) before Python sees them.
-_PLAIN_SEPARATORS = SEPARATORS.replace(".", "").replace("\uff0e", "").replace("+", "").replace("\uff0b", "")
-# Between two groups of a run: up to 8 separators, where a full stop is not followed by whitespace (that ends
-# a sentence: "2000-06-09. 0138-00 00 00" is two numbers), or a lone "+" ("121212+1212"; " +46" starts a
-# phone number).
-RUN_GAP = rf"(?:(?:[.．](?!\s)|[{_PLAIN_SEPARATORS}{IGNORABLE}]){{1,8}}|[+＋])"
-_RUN = re.compile(rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:{RUN_GAP}\d[\d{IGNORABLE}]*)*")
-_RUN_FAST = re.compile(
-    rf"\d(?=[\d{SEPARATORS}{IGNORABLE}]{{9}})[\d{IGNORABLE}]*(?:[{SEPARATORS}{IGNORABLE}]{{1,8}}\d[\d{IGNORABLE}]*)*"
-)
-_MASK_TOKEN = r"(?:\[kort ••••[0-9]{4}\]|\[personnummer\]|\[cvc •••\])"
-_MASK_TOKEN_RX = re.compile(_MASK_TOKEN)
-_TOKEN_BEFORE_RUN = re.compile(rf"{_MASK_TOKEN}[{SEPARATORS}{IGNORABLE}]{{0,8}}\Z")
-_TOKEN_AFTER_RUN = re.compile(rf"[{SEPARATORS}{IGNORABLE}]{{0,8}}{_MASK_TOKEN}")
-_ASCII_GROUPS = re.compile(r"[0-9]+")
-_GAP = re.compile(rf"(?<=\d)[{IGNORABLE}]*[{SEPARATORS}][{SEPARATORS}{IGNORABLE}]*(?=\d)")
-_IGNORABLE_CHARS = re.compile(rf"[{IGNORABLE}]+")
-_DECIMAL_POINTS = (".", "\uff0e")
-# The rest of a whitespace-delimited token around a run glued to letters: hexadecimal (UUIDs, hashes) or a
-# mix of letters and digits makes the run a piece of an identifier.
-_TOKEN_BEFORE = re.compile(r"\S{0,64}\Z")
-_TOKEN_AFTER = re.compile(r"\S{0,64}")
-_HEX = re.compile(r"[0-9A-Fa-f_-]+")
-_MIXED = re.compile(r"[A-Za-z][^\W_]*[0-9]|[0-9][^\W_]*[A-Za-z]")
-_SPLIT = re.compile(rf"[{IGNORABLE}]*[{SEPARATORS}][{SEPARATORS}{IGNORABLE}]*")
-_CURRENCY_AFTER = re.compile(r"\s*(?:kr\b|kronor\b|sek\b|eur\b|usd\b|:-|€|\$)", re.IGNORECASE)
-_IBAN_BEFORE = re.compile(r"(?<![^\W\d_])[A-Z]{2}\Z")  # "SE45 5000 ...": two capitals glued to the run
-_OCR_BEFORE = re.compile(r"\bocr(?:[\s-]*(?:nummer|numret|nr|number|no|ref\w*))?[\s:.#-]*\Z", re.IGNORECASE)
-
-# personnummer shapes (group lengths) by the length of their first group
-_PNR_SHAPES: dict[int, list[int]] = {
-    10: [10],
-    6: [6, 4],
-    2: [2, 2, 2, 4],
-    12: [12],
-    8: [8, 4],
-    4: [4, 2, 2, 4],
-}
-_PNR_GROUPS = frozenset((4, 10, 12))  # every shape holds one of these
-_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _BONUS = 4  # score for a card-like or personnummer grouping, and again for spanning the whole run
-
-
-def _valid_date(year: int, month: int, day: int, *, century: bool) -> bool:
-    """`year` is a full year when `century`, else two digits (then 29 February needs `year` % 4 == 0)."""
-    if not 1 <= month <= 12 or day < 1:
-        return False
-    if month == 2 and day == 29:
-        return calendar.isleap(year) if century else year % 4 == 0
-    return day <= _MONTH_DAYS[month]
-
-
-_today_cache = [0, 0.0]  # YYYYMMDD, and until when (time.time()) it is fresh
-
-
-def _today() -> int:
-    """Today as YYYYMMDD (local time), looked up at most once a minute."""
-    now = time.time()
-    if now >= _today_cache[1]:
-        day = time.localtime(now)
-        _today_cache[0] = day.tm_year * 10000 + day.tm_mon * 100 + day.tm_mday
-        _today_cache[1] = now + 60
-    return int(_today_cache[0])
-
-
-def valid_personnummer(digits: str) -> bool:
-    """10 or 12 ASCII digits: a valid (birth or coordination) date and a Luhn-valid last ten digits.
-
-    With the century written the birth date must also lie before today ("2026-12-01 1234" is a booking).
-    """
-    century = len(digits) == 12
-    if century:
-        if digits[:2] not in ("18", "19", "20"):
-            return False
-        year = int(digits[:4])
-        digits = digits[2:]
-    else:
-        year = int(digits[:2])
-    month, day = int(digits[2:4]), int(digits[4:6])
-    if day > 60:  # samordningsnummer: day + 60
-        day -= 60
-    if not _valid_date(year, month, day, century=century) or not luhn_valid(digits):
-        return False
-    return not century or year * 10000 + month * 100 + day < _today()
-
-
-def _is_date8(digits: str) -> bool:
-    return digits[:2] in ("19", "20") and _valid_date(
-        int(digits[:4]), int(digits[4:6]), int(digits[6:8]), century=True
-    )
 
 
 def _card_like(lengths: list[int]) -> bool:
@@ -157,14 +71,14 @@ def _is_card(digits: str) -> bool:
     return (
         "2" <= digits[0] <= "6"
         and luhn_valid(digits)
-        and not (len(digits) == 16 and _is_date8(digits) and _is_date8(digits[8:]))
+        and not (len(digits) == 16 and is_date8(digits) and is_date8(digits[8:]))
     )
 
 
 class _Run:
     """One digit run: its groups as ASCII digits, and the checks of spans of groups."""
 
-    __slots__ = ("digits", "end", "found", "lengths", "n", "offsets", "start", "text", "tokens")
+    __slots__ = ("digits", "end", "found", "lengths", "n", "offsets", "separators", "start", "text", "tokens")
 
     def __init__(self, text: str, start: int, end: int, found: str, groups: list[str], lengths: list[int]):
         self.text, self.start, self.end, self.found = text, start, end, found
@@ -173,6 +87,7 @@ class _Run:
         self.digits = "".join(groups)
         self.offsets = list(accumulate(lengths, initial=0))
         self.tokens: tuple[bool, bool] | None = None
+        self.separators: list[str] | None = None
 
     def next_to_token(self) -> tuple[bool, bool]:
         """Whether a mask token comes right before / after the run (through separators only).
@@ -184,8 +99,8 @@ class _Run:
             text = self.text
             self.tokens = (
                 "]" in text[max(0, self.start - 24) : self.start]
-                and _TOKEN_BEFORE_RUN.search(text, max(0, self.start - 32), self.start) is not None,
-                _TOKEN_AFTER_RUN.match(text, self.end) is not None,
+                and TOKEN_BEFORE_RUN.search(text, max(0, self.start - 32), self.start) is not None,
+                TOKEN_AFTER_RUN.match(text, self.end) is not None,
             )
         return self.tokens
 
@@ -194,11 +109,13 @@ class _Run:
 
     def amount(self, j: int) -> bool:
         """The span ending with group `j` is followed by a currency: an amount, not a number to mask."""
-        return j == self.n - 1 and _CURRENCY_AFTER.match(self.text, self.end) is not None
+        return j == self.n - 1 and CURRENCY_AFTER.match(self.text, self.end) is not None
 
     def gaps(self) -> list[str]:
         """The separators between the groups, without ignorable characters."""
-        return [_IGNORABLE_CHARS.sub("", gap) for gap in _GAP.findall(self.found)]
+        if self.separators is None:
+            self.separators = gaps_of(self.found)
+        return self.separators
 
     def pnr_score(self, i: int) -> tuple[int, int]:
         """(last group, score) of a personnummer starting with group `i`, or (-1, 0).
@@ -210,7 +127,7 @@ class _Run:
         date or a phone number.
         """
         lengths, n = self.lengths, self.n
-        shape = _PNR_SHAPES.get(lengths[i])
+        shape = PNR_SHAPES.get(lengths[i])
         if shape is None:
             return -1, 0
         j = i + len(shape) - 1
@@ -284,36 +201,6 @@ class _Run:
         return _best(candidates, n)
 
 
-def _labelled(text: str, start: int, end: int) -> bool:
-    """The run `text[start:end]` is left alone as a whole: a phone number after "+", an OCR reference, an
-    IBAN, or a piece of an identifier (glued to letters, in a hexadecimal token or one that mixes letters and
-    digits: "4d90f551-8568-4935-821b-8cb9fa50ecd7")."""
-    before = text[max(0, start - 24) : start]
-    if before[-1:] in ("+", "＋"):
-        return True  # "+46 70 …": an international phone number
-    if "ocr" in before.lower() and _OCR_BEFORE.search(before):
-        return True
-    if before[-1:].isupper() and _IBAN_BEFORE.search(before[-3:]):
-        return True
-    # glued to a letter, directly or by the "-" or "_" that join the parts of identifiers
-    before = before[:-1] if before[-1:] in ("-", "_") else before
-    after = text[end + 1 : end + 2] if text[end : end + 1] in ("-", "_") else text[end : end + 1]
-    if not ((before[-1:].isascii() and before[-1:].isalpha()) or (after.isascii() and after.isalpha())):
-        return False
-    # a mask token stands for the digits it replaced, so that masking again decides the same
-    left_window, right_window = text[max(0, start - 80) : start], text[end : end + 80]
-    if "[" in left_window or "[" in right_window:
-        left_window, right_window = (
-            _MASK_TOKEN_RX.sub("0", left_window),
-            _MASK_TOKEN_RX.sub("0", right_window),
-        )
-    left = _TOKEN_BEFORE.search(left_window)
-    right = _TOKEN_AFTER.match(right_window)
-    assert left is not None and right is not None  # both match the empty string
-    sides = (left.group() + right.group(), left.group(), right.group())
-    return any(_HEX.fullmatch(side) or _MIXED.search(side) for side in sides)
-
-
 def _best(candidates: list[tuple[int, int, int, str]], n: int) -> list[tuple[int, int, str]]:
     """Weighted interval scheduling over group indices: the non-overlapping candidates of highest score."""
     ending: dict[int, list[tuple[int, int, str]]] = {}
@@ -340,43 +227,28 @@ def _best(candidates: list[tuple[int, int, int, str]], n: int) -> list[tuple[int
     return chosen
 
 
-def _runs(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of the digit runs of `text`: found with plain separators, and cut where a full stop ends
-    a sentence or a "+" is not alone (rare: only runs holding "." or "+" are looked at again)."""
-    for match in _RUN_FAST.finditer(text):
-        found = match.group()
-        if "." in found or "+" in found or "．" in found or "＋" in found:
-            for piece in _RUN.finditer(text, match.start(), match.end()):
-                yield piece.span()
-        else:
-            yield match.span()
-
-
 def mask_numbers(text: str) -> tuple[str, set[str]]:
     """Replace card numbers and personnummer in `text`; return the new text and the kinds found."""
     parts: list[str] = []
     kinds: set[str] = set()
     pos = 0
-    for start, end in _runs(text):
+    for start, end in runs(text):
         found = text[start:end]
-        if found.isascii():
-            groups = _ASCII_GROUPS.findall(found)
-        else:
-            groups = [ascii_digits(g) for g in _SPLIT.split(found)]
+        groups = groups_of(found)
         lengths = list(map(len, groups))
         total = sum(lengths)
-        if total < 13 and (total < 10 or _PNR_GROUPS.isdisjoint(lengths)):
+        if total < 13 and (total < 10 or PNR_GROUPS.isdisjoint(lengths)):
             continue  # too short for a card, and no personnummer shape (phone numbers, dates)
         run = _Run(text, start, end, found, groups, lengths)
-        if len(groups) == 2 and lengths not in ([6, 4], [8, 4]) and run.gaps()[0] in _DECIMAL_POINTS:
+        if len(groups) == 2 and lengths not in ([6, 4], [8, 4]) and run.gaps()[0] in DECIMAL_POINTS:
             continue  # a decimal number or a timestamp ("1700000901.000100"), unless a personnummer
         spans = run.spans()
-        if not spans or _labelled(text, start, end):
+        if not spans or labelled(text, start, end):
             continue
         if len(groups) == 1 and found.isascii():
             bounds = [(start, end)]
         else:
-            bounds = [g.span() for g in _GROUP.finditer(text, start, end)]
+            bounds = [g.span() for g in GROUP.finditer(text, start, end)]
         for i, j, kind in spans:
             if kind == KIND_CARD:
                 token = f"[kort ••••{''.join(groups[i : j + 1])[-4:]}]"
