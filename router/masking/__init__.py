@@ -7,14 +7,18 @@ characters or combining marks anywhere inside. Everything around it stays exactl
 
 Two passes, each on the output of the one before:
 
-1. numbers (``_numbers``): digit runs are split into groups; card numbers (13-19 digits, Luhn) and
-   personnummer (date + Luhn, 10 or 12 digits) are chosen among the spans of whole groups;
-2. CVC (``_cvc``): a 3-4 digit number in card context: after a card-security phrase ("cvc", "säkerhetskod",
-   "the three digits on the back"), after "kod"/"code" when the message is about a card, or right after a
-   masked card number ("[kort ••••1111] 123").
+1. numbers (``_numbers``): digit runs (``_runs``) are split into groups; card numbers (13-19 digits, Luhn)
+   and personnummer (date + Luhn, 10 or 12 digits) are chosen among the spans of whole groups. Runs the
+   context marks as something else (``_context``: after "OCR" or "+", an IBAN, a piece of an identifier, an
+   amount) and decimal numbers are left alone;
+2. CVC (``_cvc``): a standalone 3-4 digit number in card context: after a card-security phrase ("cvc",
+   "säkerhetskod", "the three digits on the back"), after "kod"/"code" when the message is about a card, or
+   right after a masked card number ("[kort ••••1111] 123").
 
-Masking is idempotent: the replacement tokens hold no digit runs a pass would take, and no pass looks across
-a token. ``mask_value`` applies ``mask_sensitive`` to every string of a JSON-like structure.
+Masking is idempotent (``mask_sensitive(mask_sensitive(t).text)`` masks nothing more): the tokens hold no
+digit run a pass would take, no gap a pass reads crosses a token, and where a decision depends on the digits
+around a number, a neighbouring token counts as the digits it replaced. ``mask_value`` applies
+``mask_sensitive`` to every string of a JSON-like structure.
 """
 
 from __future__ import annotations
