@@ -134,6 +134,10 @@ NON_SENSITIVE_FIXED = [
     "Jag har order 123 och 456",
     "Fick en kod 4821 via sms men den fungerar inte",
     "Var hittar jag cvc-koden?",
+    "Kortet nekades, rabattkoden SOMMAR25 gav 250 kr",
+    "Mitt kort gick ut 2027, hur byter jag?",
+    "my card was charged twice, 499 SEK each",
+    "Koden till porten är 1234",  # a door code: no card in the message
     "Kortet nekades när jag betalade 1 299 kr",
     "card declined, tried 3 times, order NH-100236",
     "121212-1213",  # checksum wrong
