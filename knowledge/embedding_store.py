@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -13,6 +14,14 @@ from knowledge.models import EmbeddingCache
 from knowledge.text import text_hash
 
 _CHUNK = 500  # keeps IN (...) lists well under SQLite's parameter limit
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on the cache's unique (model, text_hash), on either database."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(EmbeddingCache).on_conflict_do_nothing(index_elements=["model", "text_hash"])
 
 
 class EmbeddingStore:
@@ -48,12 +57,13 @@ class EmbeddingStore:
             hashes = todo[i : i + batch]
             vecs = await self.embedder.encode([wanted[h] for h in hashes])
             self.encoded += len(hashes) if counted else 0
+            new: list[dict[str, Any]] = []
+            for h, v in zip(hashes, vecs, strict=True):
+                self.memory[h] = v
+                new.append({"model": model, "text_hash": h, "dim": int(v.shape[0]), "vector": v.tobytes()})
             async with self.sessions() as session, session.begin():
-                for h, v in zip(hashes, vecs, strict=True):
-                    self.memory[h] = v
-                    session.add(
-                        EmbeddingCache(model=model, text_hash=h, dim=int(v.shape[0]), vector=v.tobytes())
-                    )
+                # Processes starting together encode the same texts: the first row wins, the same vector.
+                await session.execute(_insert_ignoring_duplicates(session), new)
             if progress:
                 progress(len(hashes))
         return {h: self.memory[h] for h in wanted}

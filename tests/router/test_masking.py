@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from router.masking import MaskResult, contains_card_details, luhn_valid, mask_sensitive
+from router.masking import MaskResult, contains_card_details, luhn_valid, mask_sensitive, mask_value
 
 # Public test numbers (Visa, Mastercard, Amex, Discover) plus a 19-digit and a 13-digit one computed here.
 VALID_CARDS = [
@@ -299,3 +299,83 @@ def test_fast_on_typical_message_and_linear_on_long_input() -> None:
         start = time.perf_counter()
         mask_sensitive(hostile)
         assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "cvc " + "4111 " * 10000,
+        "kort koden " + "123 " * 10000,
+        "cvc 123 " * 5000,
+        "[kort ••••1111] 123 " * 3000,
+        "123 on the back " * 3000,
+        "back " * 10000 + "123",
+        "1234 " * 10000,
+        "4\u200b" * 25000,
+        "1" + " " * 50000 + "1",
+        "８１１２１８９８７６ ４１１１１１１１１１１１１１１１ " * 2000,
+        "2025-08-26 – 2025-08-28 " * 3000,
+    ],
+    ids=lambda text: repr(text[:20]),
+)
+def test_linear_on_long_hostile_input(hostile: str) -> None:
+    start = time.perf_counter()
+    once = mask_sensitive(hostile)
+    assert time.perf_counter() - start < 1.0  # about 0.1 s; generous for a busy machine
+    assert mask_sensitive(once.text).text == once.text
+
+
+# --- mask_value -----------------------------------------------------------------------------------------
+
+
+def test_mask_value_masks_every_string_and_keeps_keys() -> None:
+    context = {
+        "page": "/checkout?card=4111111111111111",
+        "cart": [{"sku": "NH-100234", "note": "pnr 811218-9876"}, ("cvc 123", 2)],
+        "4111111111111111": "a key is left as it is",
+        "amount": 1299,
+        "card": 5555555555554444,
+        "ok": True,
+        "nothing": None,
+        "ratio": 0.5,
+    }
+    assert mask_value(context) == {
+        "page": "/checkout?card=[kort ••••1111]",
+        "cart": [{"sku": "NH-100234", "note": "pnr [personnummer]"}, ("cvc [cvc •••]", 2)],
+        "4111111111111111": "a key is left as it is",
+        "amount": 1299,
+        "card": "[kort ••••4444]",
+        "ok": True,
+        "nothing": None,
+        "ratio": 0.5,
+    }
+    assert context["card"] == 5555555555554444  # the input is not modified
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("4111 1111 1111 1111", "[kort ••••1111]"),
+        ("client-id-1", "client-id-1"),
+        ("57557842-4965-4729-bca5-ad20d06a4fe3", "57557842-4965-4729-bca5-ad20d06a4fe3"),
+        (8112189876, "[personnummer]"),
+        # too long to be a number to mask (and str() of it would raise)
+        pytest.param(10**5000, 10**5000, id="huge-int"),
+        (None, None),
+        ([], []),
+        ((), ()),
+    ],
+)
+def test_mask_value_on_single_values(value: object, expected: object) -> None:
+    assert mask_value(value) == expected
+
+
+def test_mask_value_of_deeply_nested_structure() -> None:
+    """No recursion: nesting far deeper than the interpreter's recursion limit is fine."""
+    deep: list[object] = ["4111111111111111"]
+    for _ in range(50_000):
+        deep = [deep]
+    masked = mask_value(deep)
+    for _ in range(50_000):
+        masked = masked[0]
+    assert masked == ["[kort ••••1111]"]
