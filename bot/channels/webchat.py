@@ -30,6 +30,8 @@ from bot.channels.chat_lookup import Lookups
 from bot.channels.chat_output import OrderedSocket
 from bot.channels.chat_session import ChatSession
 from bot.channels.sequencer import Frame
+from bot.db_errors import MESSAGE as DATABASE_UNAVAILABLE
+from bot.db_errors import database_unavailable
 from bot.dialogue import Dialogue
 from bot.http.client_ip import client_ip, proxy_networks
 from config import Settings, ValidationError
@@ -278,7 +280,11 @@ async def chat_handler(
                     await session.handle(msg.data, msg.type)
                 except (ConnectionError, RuntimeError):
                     break
-                except Exception:
+                except Exception as exc:
+                    if database_unavailable(exc):  # nothing was stored or acknowledged: the client resends
+                        log.warning("database unavailable on a chat frame: %s", exc.__class__.__name__)
+                        await session.error("database_unavailable", DATABASE_UNAVAILABLE)
+                        continue
                     log.exception("chat frame failed on conversation %s", session.conversation_id)
                     await session.error("internal_error", "something went wrong on our side; try again")
             elif msg.type == WSMsgType.ERROR:
