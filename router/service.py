@@ -22,7 +22,7 @@ from router.channel import ChannelRegistry
 from router.conversations import ConversationLocks
 from router.events import EventBus
 from router.identity import Evidence, resolve_customer, undo_merge
-from router.masking import MaskResult, mask_sensitive
+from router.masking import MaskResult, mask_sensitive, mask_value
 from router.message_store import message_write
 from router.models import Conversation, Feedback, IdentityMerge, Message, ProcessedEvent, User
 from router.ticket_service import TicketService
@@ -92,8 +92,14 @@ class Router:
         client_id: str | None = None,
         context: dict[str, Any] | None = None,
     ) -> Inbound:
-        """Mask and store a customer message (before anything acknowledges it)."""
+        """Mask and store a customer message (before anything acknowledges it). The client's message id
+        and the page context are masked too: both are stored and shown (deterministic, so a resent id
+        still matches)."""
         mask = mask_sensitive(text)
+        if client_id:
+            client_id = str(mask_value(client_id))
+        if context:
+            context = dict(mask_value(context))
         async with self.lock(conversation_id), message_write(self.sessions) as write:
             changes: dict[str, Any] = {"last_channel": channel, "last_address": dict(address)}
             if context:
