@@ -36,7 +36,8 @@ lint: install
 test: install browser
 	$(BIN)/ruff check bot router knowledge config tests bench
 	@# pytest exits 5 when it collects nothing: that is a failure, not a pass.
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	@# Two workers, each taking whole modules (module-scoped servers and browsers stay in one worker).
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo 'no tests collected' >&2; exit 1; fi; exit $$rc
 
 bench: install

@@ -39,6 +39,11 @@ class ImportReport:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # looked at: asyncio does not log it as never retrieved
+
+
 class KnowledgeBase:
     """Owns the search index; every write goes through here so the index stays current."""
 
@@ -193,8 +198,11 @@ class KnowledgeBase:
             vec, dense = await self.embedder.encode_projected(
                 self.embedder.prefixes.query + question, index.matrix if len(index) else None
             )
-        finally:
-            words_and_chars = await lexical if lexical is not None else None
+        except BaseException:  # cancelled or failed: don't wait for the thread, nor leave its error unseen
+            if lexical is not None:
+                lexical.add_done_callback(_retrieved)
+            raise
+        words_and_chars = await lexical if lexical is not None else None
         if index is not self.index:  # rebuilt meanwhile: its matrix and units differ
             dense = words_and_chars = None
         return self.rank(

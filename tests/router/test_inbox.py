@@ -197,13 +197,14 @@ async def test_a_long_job_keeps_its_lease(store: InboxStore) -> None:
     async def long(job: Job) -> None:
         await release.wait()
 
-    worker = InboxWorker(store, long, lease=0.3, poll=0.05)
+    # A lease long enough that a loaded machine (the suite runs on two workers) still renews it in time.
+    worker = InboxWorker(store, long, lease=1.5, poll=0.05)
     worker.start()
     try:
         await store.store("long", "k", "lane", {})
         worker.wake()
         await eventually(lambda: _attempts_leased(store, "long"))
-        await asyncio.sleep(0.6)  # twice the lease
+        await asyncio.sleep(3.0)  # twice the lease
         assert await store.claim(1, "another-process", LEASE) == []
         release.set()
         await eventually(lambda: _status(store, "long", "done"))
