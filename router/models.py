@@ -169,18 +169,6 @@ class Feedback(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ProcessedEvent(Base):
-    """Events already handled (e.g. Slack `event_id`), so a retried delivery does nothing twice."""
-
-    __tablename__ = "processed_events"
-    __table_args__ = (UniqueConstraint("source", "event_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[str] = mapped_column(String(32))
-    event_id: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class InboxItem(Base):
     """Work to do at least once, stored before it is acknowledged (`router.inbox`): an event or button
     click from Slack, or a Slack call it led to (a reply, a ticket post). Unique by (source, event_id), so

@@ -8,11 +8,9 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import Settings, ValidationError
@@ -24,7 +22,7 @@ from router.events import EventBus
 from router.identity import Evidence, resolve_customer, undo_merge
 from router.masking import MaskResult, mask_sensitive, mask_value
 from router.message_store import message_write
-from router.models import Conversation, Feedback, IdentityMerge, Message, ProcessedEvent, User
+from router.models import Conversation, Feedback, IdentityMerge, Message, User
 from router.ticket_service import TicketService
 
 log = logging.getLogger("kundresa.router")
@@ -265,23 +263,6 @@ class Router:
         async with self.lock(conversation_id), self.sessions() as session, session.begin():
             conv = await convs.lock(session, conversation_id)
             conv.last_channel, conv.last_address = channel, dict(address)
-
-    async def mark_processed(self, source: str, event_id: str) -> bool:
-        """Record an external event id; False when it was recorded before (a retried delivery)."""
-        try:
-            async with self.sessions() as session, session.begin():
-                session.add(ProcessedEvent(source=source, event_id=event_id[:200]))
-        except IntegrityError:
-            return False
-        return True
-
-    async def forget_processed(self, source: str, older_than: timedelta) -> None:
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                delete(ProcessedEvent).where(
-                    ProcessedEvent.source == source, ProcessedEvent.created_at < utcnow() - older_than
-                )
-            )
 
     @staticmethod
     def now() -> Any:

@@ -16,7 +16,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from config import Settings, load_settings
+from settings_for import settings_for
+
+from config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_KB = REPO / "knowledge" / "demo"
@@ -25,15 +27,8 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 def _test_settings(db: Path, **overrides: Any) -> Settings:
     """Test settings: SQLite at `db`, no environment leaking in, overrides as kwargs."""
-    overrides.setdefault("database", {"url": f"sqlite+aiosqlite:///{db}"})
-    overrides.setdefault("demo", False)
-    # Tests share one in-process model; tests/knowledge/test_model_worker.py covers the worker process.
-    model = overrides.setdefault("model", {})
-    if isinstance(model, dict):
-        model.setdefault("worker", "thread")
-    chat = overrides.setdefault("chat", {})
-    chat.setdefault("identity_secret", "test-identity-secret")
-    return load_settings(environ={}, **overrides)
+    database = overrides.pop("database", {})
+    return settings_for(database.pop("url", f"sqlite+aiosqlite:///{db}"), database=database, **overrides)
 
 
 @pytest.fixture
@@ -173,13 +168,7 @@ def pg_kb_template(pg_url: str) -> str:
     from bot.app import create_app
 
     async def build() -> None:
-        settings = load_settings(
-            environ={},
-            model={"worker": "thread"},
-            database={"url": pg_url},
-            demo=False,
-            chat={"identity_secret": "test-identity-secret"},
-        )
+        settings = settings_for(pg_url)
         runner = web.AppRunner(create_app(settings))
         await runner.setup()  # runs the cleanup_ctx: migrate, load the demo KB, start the bridge
         await runner.cleanup()

@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from settings_for import settings_for
 from sqlalchemy import func, inspect, select, text
 
 from bot.app_keys import BUS, ENGINE, SESSIONS
-from config import Settings, load_settings
+from config import Settings
 from knowledge.db import create_engine, create_sessionmaker
 from knowledge.models import Article
 from router.auth import create_user
@@ -31,13 +32,7 @@ QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"
 
 
 def _settings(url: str) -> Settings:
-    return load_settings(
-        environ={},
-        model={"worker": "thread"},
-        database={"url": url},
-        demo=False,
-        chat={"identity_secret": "test-identity-secret"},
-    )
+    return settings_for(url)
 
 
 async def _reply(ws: Any, wait: float = 30) -> dict[str, Any]:
@@ -62,26 +57,6 @@ async def _handoff(ws: Any, text_: str = QUESTION) -> int:
         first = await _reply(ws)
     assert first["type"] == "handoff", first
     return int(first["ticket"])
-
-
-async def test_migrations_on_postgres(pg_db_url: str) -> None:
-    from alembic.script import ScriptDirectory
-
-    from bot.migrate import alembic_config, upgrade
-
-    engine = create_engine(_settings(pg_db_url).database)
-    try:
-        await upgrade(engine)
-        await upgrade(engine)  # idempotent
-        async with engine.connect() as conn:
-            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
-            columns = await conn.run_sync(lambda c: {x["name"] for x in inspect(c).get_columns("articles")})
-        assert {"articles", "conversations", "messages", "tickets", "users", "outbox_events"} <= tables
-        head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-        assert version == head and "translation_of" in columns
-    finally:
-        await engine.dispose()
 
 
 async def test_migration_0002_keeps_existing_articles_on_postgres(pg_db_url: str) -> None:

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
+from settings_for import settings_for
 
 from bot.app import create_app
 from bot.app_keys import SESSIONS
-from config import load_settings
 from router.auth import create_user
 from router.pg_events import PG_EVENTS
 
@@ -31,13 +31,7 @@ ANSWERABLE = "hur lång är leveranstiden?"
 
 @pytest_asyncio.fixture
 async def client(pg_kb_db_url: str) -> AsyncIterator[TestClient[Any, Any]]:
-    settings = load_settings(
-        environ={},
-        model={"worker": "thread"},
-        database={"url": pg_kb_db_url},
-        demo=False,
-        chat={"identity_secret": "test-identity-secret"},
-    )
+    settings = settings_for(pg_kb_db_url)
     async with TestClient(TestServer(create_app(settings))) as client:
         yield client
 

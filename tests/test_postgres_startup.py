@@ -16,13 +16,13 @@ from collections.abc import Callable
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from servers import ServeProcess
+from settings_for import settings_for
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import create_app
 from bot.app_keys import DIALOGUE, ENGINE, ROUTER, SESSIONS
 from bot.recovery import Recovery
-from config import load_settings
 from config.settings import RecoverySettings
 from knowledge.models import Article
 from router.identity import Evidence
@@ -65,13 +65,7 @@ async def test_two_processes_started_together_on_an_empty_database_both_come_up(
 async def test_two_processes_recovering_at_once_answer_each_message_once(pg_kb_db_url: str) -> None:
     """Two apps with engines of their own (two processes' worth) run their start-up pass over the same
     unanswered messages at once: the advisory lock per conversation lets exactly one answer each."""
-    settings = load_settings(
-        environ={},
-        model={"worker": "thread"},
-        database={"url": pg_kb_db_url},
-        demo=False,
-        chat={"identity_secret": "test-identity-secret"},
-    )
+    settings = settings_for(pg_kb_db_url)
     no_grace = RecoverySettings(grace_seconds=0)  # each sees the other alive: no waiting in a test
     async with (
         TestClient(TestServer(create_app(settings))) as a,

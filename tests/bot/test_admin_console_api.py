@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 from aiohttp import FormData
+from settings_for import settings_for
 
 from bot.app import create_app
-from config import load_settings
 
 STATIC = Path(__file__).resolve().parent.parent.parent / "bot" / "static"
 ANSWERABLE = "Kan man betala med swish?"  # an example question of the demo article swish-betalning
@@ -428,14 +428,7 @@ async def test_health_queries_on_postgres(aiohttp_client: Any, pg_db_url: str) -
     from bot.app_keys import SESSIONS
     from router.auth import create_user
 
-    settings = load_settings(
-        environ={},
-        model={"worker": "thread"},
-        demo=False,
-        database={"url": str(pg_db_url)},
-        server={"load_demo_kb": False},
-        chat={"identity_secret": "test-identity-secret"},
-    )
+    settings = settings_for(str(pg_db_url), server={"load_demo_kb": False})
     client = await aiohttp_client(create_app(settings))
     async with client.app[SESSIONS]() as session, session.begin():
         _, token = await create_user(session, "ada", "admin")

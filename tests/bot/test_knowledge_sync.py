@@ -6,9 +6,10 @@ import asyncio
 from typing import Any
 
 import pytest
+from settings_for import settings_for
 
 from bot.app_keys import SESSIONS
-from config import Settings, load_settings
+from config import Settings
 from router.auth import create_user
 
 pytestmark = pytest.mark.postgres
@@ -17,14 +18,7 @@ QUESTION = "Can you wrap my order as a present with a card?"
 
 
 def _settings(url: str) -> Settings:
-    return load_settings(
-        environ={},
-        model={"worker": "thread"},
-        database={"url": url},
-        demo=False,
-        server={"load_demo_kb": False},
-        chat={"identity_secret": "test-identity-secret"},
-    )
+    return settings_for(url, server={"load_demo_kb": False})
 
 
 async def _admin(app: Any, name: str) -> dict[str, str]:

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from fakes.slack_api import FakeSlackAPI
 from fakes.slack_events import dm, event_body, post_signed
+from settings_for import settings_for
 from sqlalchemy import select
 
 from bot.app import create_app
 from bot.app_keys import SESSIONS
 from bot.channels.slack import SLACK
-from config import Settings, load_settings
+from config import Settings
 from router.models import InboxItem
 
 pytestmark = pytest.mark.postgres
@@ -32,12 +33,8 @@ async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
 
 
 def settings_on(url: str, fake: FakeSlackAPI) -> Settings:
-    return load_settings(
-        environ={},
-        model={"worker": "thread"},
-        database={"url": url},
-        demo=False,
-        chat={"identity_secret": "test-identity-secret"},
+    return settings_for(
+        url,
         slack={
             "bot_token": "xoxb-test",
             "signing_secret": "test-signing-secret",

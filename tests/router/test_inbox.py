@@ -216,34 +216,3 @@ async def test_a_long_job_keeps_its_lease(store: InboxStore) -> None:
 async def _attempts_leased(store: InboxStore, key: str) -> bool:
     row = (await rows(store)).get(key)
     return row is not None and row.locked_until is not None
-
-
-async def test_migration_0004_creates_inbox_items_and_goes_back(tmp_path: Path) -> None:
-    from alembic import command
-    from sqlalchemy import inspect
-
-    from bot.migrate import alembic_config, upgrade
-
-    engine = create_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/m.db"))
-
-    async def tables() -> set[str]:
-        async with engine.connect() as conn:
-            return await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-
-    def downgrade(conn: Any) -> None:
-        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0003")
-
-    try:
-        await upgrade(engine, "0004")
-        assert "inbox_items" in await tables()
-        store = InboxStore(create_sessionmaker(engine), "test")
-        assert await store.store("k", "kind", "lane", {"x": 1})
-        async with engine.begin() as conn:
-            await conn.run_sync(downgrade)
-        assert "inbox_items" not in await tables()
-        await upgrade(engine)
-        assert "inbox_items" in await tables()
-    finally:
-        await engine.dispose()

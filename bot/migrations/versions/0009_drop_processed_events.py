@@ -1,0 +1,30 @@
+"""Drop processed_events: Slack deduplication moved to inbox_items (0004) and nothing reads it any more
+
+Revision ID: 0009
+Revises: 0004
+Create Date: 2026-12-01 07:00:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+import knowledge.db
+
+
+revision = '0009'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.drop_table('processed_events')
+
+
+def downgrade() -> None:
+    op.create_table('processed_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('event_id', sa.String(length=200), nullable=False),
+    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_processed_events')),
+    sa.UniqueConstraint('source', 'event_id', name=op.f('uq_processed_events_source'))
+    )
