@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,24 +141,24 @@ async def measure_raw_rate(questions: list[str], seconds: float) -> dict[str, An
         await embedder.close()
 
 
-async def run_closed(bases: list[str], questions: list[str], args: argparse.Namespace) -> list[Reply]:
-    """Each customer asks as soon as it has its reply; the replies inside the measured window."""
+Loop = Callable[[Customer, int, list[Reply], Any], Awaitable[None]]
+
+
+async def drive(
+    bases: list[str], questions: list[str], args: argparse.Namespace, label: str, loop: Loop
+) -> list[Reply]:
+    """`args.customers` customers, round robin over the servers, each running `loop(customer, i, done,
+    bar)` with its own share of the questions; the replies the loops kept."""
     import aiohttp
 
     done: list[Reply] = []
-    start = time.perf_counter()
-    window = (start + args.warmup, start + args.warmup + args.duration)
-    bar = _bar("closed loop", None, "reply")
+    bar = _bar(label, None, "reply")
 
     async def customer(i: int, http: Any) -> None:
         mine = questions[i :: args.customers]
         c = Customer(http, bases[i % len(bases)], f"mix-{i}", mine, args.per_visitor, frozenset())
         try:
-            while time.perf_counter() < window[1]:
-                reply = await c.ask()
-                bar.update(1)
-                if window[0] <= reply.sent and reply.replied <= window[1]:
-                    done.append(reply)
+            await loop(c, i, done, bar)
         finally:
             await c.close()
 
@@ -165,37 +166,40 @@ async def run_closed(bases: list[str], questions: list[str], args: argparse.Name
         await asyncio.gather(*(customer(i, http) for i in range(args.customers)))
     bar.close()
     return done
+
+
+async def run_closed(bases: list[str], questions: list[str], args: argparse.Namespace) -> list[Reply]:
+    """Each customer asks as soon as it has its reply; the replies inside the measured window."""
+    start = time.perf_counter()
+    window = (start + args.warmup, start + args.warmup + args.duration)
+
+    async def loop(c: Customer, i: int, done: list[Reply], bar: Any) -> None:
+        while time.perf_counter() < window[1]:
+            reply = await c.ask()
+            bar.update(1)
+            if window[0] <= reply.sent and reply.replied <= window[1]:
+                done.append(reply)
+
+    return await drive(bases, questions, args, "closed loop", loop)
 
 
 async def run_open(bases: list[str], questions: list[str], args: argparse.Namespace) -> list[Reply]:
     """Questions due at `--rate` a second in all, spread over the customers; time runs from when due."""
-    import aiohttp
-
-    done: list[Reply] = []
     per_customer = args.rate / args.customers
     start = time.perf_counter() + 1.0
     window = (start + args.warmup, start + args.warmup + args.duration)
-    bar = _bar(f"open loop {args.rate:g}/s", None, "reply")
 
-    async def customer(i: int, http: Any) -> None:
-        mine = questions[i :: args.customers]
-        c = Customer(http, bases[i % len(bases)], f"rate-{i}", mine, args.per_visitor, frozenset())
+    async def loop(c: Customer, i: int, done: list[Reply], bar: Any) -> None:
         due = start + random.Random(f"{SEED}:{i}").random() / per_customer
-        try:
-            while due < window[1]:
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                reply = await c.ask(due=due)
-                bar.update(1)
-                if window[0] <= due:
-                    done.append(reply)
-                due += 1 / per_customer
-        finally:
-            await c.close()
+        while due < window[1]:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            reply = await c.ask(due=due)
+            bar.update(1)
+            if window[0] <= due:
+                done.append(reply)
+            due += 1 / per_customer
 
-    async with aiohttp.ClientSession() as http:
-        await asyncio.gather(*(customer(i, http) for i in range(args.customers)))
-    bar.close()
-    return done
+    return await drive(bases, questions, args, f"open loop {args.rate:g}/s", loop)
 
 
 def summarize(replies: list[Reply], seconds: float) -> dict[str, Any]:
