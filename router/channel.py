@@ -25,6 +25,3 @@ class ChannelRegistry:
 
     def get(self, name: str | None) -> Channel | None:
         return self._channels.get(name or "")
-
-    def names(self) -> list[str]:
-        return sorted(self._channels)

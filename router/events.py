@@ -7,7 +7,6 @@ processes; events arriving from those go through `publish_local`, so they are ne
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -53,5 +52,3 @@ class EventBus:
             except Exception:  # a broken listener must not stop the others
                 log.exception("listener on %s failed", topic)
 
-    def publish_soon(self, topic: str, data: dict[str, Any]) -> None:
-        asyncio.get_running_loop().create_task(self.publish(topic, data))

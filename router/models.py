@@ -165,7 +165,6 @@ class Feedback(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     article_slug: Mapped[str | None] = mapped_column(String(200), index=True)
     helpful: Mapped[bool]
-    comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

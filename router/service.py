@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import Settings, ValidationError
@@ -22,7 +21,7 @@ from router.events import EventBus
 from router.identity import Evidence, resolve_customer, undo_merge
 from router.masking import MaskResult, mask_sensitive, mask_value
 from router.message_store import message_write
-from router.models import Conversation, Feedback, IdentityMerge, Message, User
+from router.models import Conversation, Feedback, IdentityMerge
 from router.ticket_service import TicketService
 
 log = logging.getLogger("kundresa.router")
@@ -212,11 +211,6 @@ class Router:
             channel_name, address = conv.last_channel, dict(conv.last_address or {})
         return await self.deliver(conversation_id, channel_name, address, frame)
 
-    async def set_bot_state(self, conversation_id: int, state: dict[str, Any]) -> None:
-        async with self.lock(conversation_id), self.sessions() as session, session.begin():
-            conv = await convs.lock(session, conversation_id)
-            conv.bot_state = state
-
     async def history(self, conversation_id: int, after: int) -> list[dict[str, Any]]:
         async with self.sessions() as session:
             conv = await session.get(Conversation, conversation_id)
@@ -234,16 +228,6 @@ class Router:
         async with self.sessions() as session:
             return await session.get(Conversation, conversation_id)
 
-    async def customer_messages(self, conversation_id: int, limit: int = 50) -> list[Message]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(Message)
-                .where(Message.conversation_id == conversation_id)
-                .order_by(Message.seq.desc())
-                .limit(limit)
-            )
-            return list(reversed(list(rows)))
-
     async def record_feedback(self, conversation_id: int, slug: str | None, helpful: bool) -> None:
         async with self.sessions() as session, session.begin():
             session.add(Feedback(conversation_id=conversation_id, article_slug=slug, helpful=helpful))
@@ -252,10 +236,6 @@ class Router:
         """Split a merged customer back apart (`POST /api/merges/{id}/undo`); locks as `undo_merge` says."""
         async with self.sessions() as session, session.begin():
             return await undo_merge(session, merge_id)
-
-    async def agent(self, user_id: int) -> User | None:
-        async with self.sessions() as session:
-            return await session.get(User, user_id)
 
     # -- shared agent operations (the HTTP API's semantics, for channels such as Slack) ----------------
     async def touch(self, conversation_id: int, *, channel: str, address: dict[str, Any]) -> None:

@@ -110,7 +110,8 @@ async def test_reply_claims_a_queued_ticket_and_waits_for_the_customer(router: R
 async def test_resolve_and_close_hand_the_conversation_back_to_the_bot(router: Router) -> None:
     anna = await agent(router, "anna")
     conv_id = await customer(router, "resolve-1")
-    await router.set_bot_state(conv_id, {"lang": "en", "last_answer": "kort"})
+    async with router.sessions() as session, session.begin():
+        (await session.get_one(Conversation, conv_id)).bot_state = {"lang": "en", "last_answer": "kort"}
     ticket_id = await handoff(router, conv_id)
     assert (await conversation(router, conv_id)).owner == "agent"
     data = await router.tickets.resolve(ticket_id, anna)

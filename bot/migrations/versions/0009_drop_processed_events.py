@@ -1,4 +1,4 @@
-"""Drop processed_events: Slack deduplication moved to inbox_items (0004) and nothing reads it any more
+"""Drop what nothing uses: processed_events (Slack deduplication is inbox_items, 0004), feedback.comment
 
 Revision ID: 0009
 Revises: 0004
@@ -17,9 +17,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.drop_table('processed_events')
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.drop_column('comment')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('comment', sa.Text(), nullable=True))
     op.create_table('processed_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
