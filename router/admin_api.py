@@ -175,7 +175,8 @@ async def patch_user(request: web.Request) -> web.Response:
     await request.app[ROUTER].tickets.dispatch()  # committed first: dispatch locks agents in id order
     async with request.app[SESSIONS]() as session:
         user = await session.get(User, user_id)
-        assert user is not None
+        if user is None:  # deleted by another request since the change above
+            raise NotFoundError(f"no user {user_id}")
         data = user_json(user, await load_of(session, user_id))
     return web.json_response(data)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config import NotFoundError
 from router.models import Conversation, Message
 
 __all__ = [
@@ -64,7 +65,7 @@ async def lock(session: AsyncSession, conversation_id: int) -> Conversation:
         .execution_options(populate_existing=True)
     )
     if conv is None:
-        raise LookupError(conversation_id)
+        raise NotFoundError(f"conversation {conversation_id} not found", code="conversation_not_found")
     return conv
 
 
@@ -79,7 +80,7 @@ async def state_of(session: AsyncSession, conversation_id: int) -> Any:
     c = Conversation
     row = (await session.execute(select(c.owner, c.bot_state).where(c.id == conversation_id))).first()
     if row is None:
-        raise LookupError(conversation_id)
+        raise NotFoundError(f"conversation {conversation_id} not found", code="conversation_not_found")
     return row
 
 

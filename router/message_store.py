@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from config import NotFoundError
 from knowledge.db import utcnow
 from router.models import Conversation, Message
 
@@ -133,7 +134,7 @@ async def take_seq(
 ) -> Any:
     """Reserve the conversation's next seq and apply `changes`; returns the updated row with `seq`
     (the reserved number), or None when `unless_client_id` names a message stored before (a resent
-    message: nothing changes). Raises LookupError for an unknown conversation."""
+    message: nothing changes). Raises NotFoundError for an unknown conversation."""
     # The resend check is folded into the UPDATE: a new message costs one round trip, not two.
     stmt = _take_seq_statement(frozenset(changes), unless_client_id is not None)
     params = {"p_id": conversation_id, "p_now": utcnow(), **{f"p_{k}": v for k, v in changes.items()}}
@@ -141,7 +142,7 @@ async def take_seq(
         params["p_client"] = unless_client_id
     row = (await session.execute(stmt, params)).first()
     if row is None and (unless_client_id is None or await session.get(Conversation, conversation_id) is None):
-        raise LookupError(conversation_id)
+        raise NotFoundError(f"conversation {conversation_id} not found", code="conversation_not_found")
     return row
 
 
@@ -182,7 +183,7 @@ class MessageWrite:
             return await take_seq(session, conversation_id, unless_client_id=unless_client_id, **changes)
         row = await self._path.take_seq(self._driver, conversation_id, unless_client_id, changes)
         if row is None and (unless_client_id is None or not await self._exists(conversation_id)):
-            raise LookupError(conversation_id)
+            raise NotFoundError(f"conversation {conversation_id} not found", code="conversation_not_found")
         return row
 
     async def insert_message(self, **values: Any) -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app_keys import ROUTER, SESSIONS
+from config import NotFoundError
 from router import message_store as store
 from router.identity import Evidence
 from router.models import Conversation, Message, Ticket
@@ -77,9 +78,9 @@ async def test_sqlite_fast_path_writes_what_sqlalchemy_writes(
 
 async def test_unknown_conversation_is_a_lookup_error(app_client: Any) -> None:
     router = app_client.app[ROUTER]
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFoundError):
         await router.send(987654, {"type": "notice", "text": "x"})
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFoundError):
         await router.receive(987654, channel="web", address={}, text="hej", client_id="z")
 
 
