@@ -58,9 +58,9 @@ def nesting_too_deep(text: str, max_depth: int = MAX_DEPTH) -> bool:
     return bool(brackets)
 
 
-def check_text(value: str, what: str = "text") -> None:
+def check_text(value: str, what: str = "text", *, allow_nul: bool = False) -> None:
     """Refuse a string the databases would store differently or not at all (NUL, lone surrogates)."""
-    if "\x00" in value:
+    if not allow_nul and "\x00" in value:
         raise ValidationError(f"{what} contains a NUL character (\\u0000)", code="invalid_text")
     if _SURROGATE.search(value):
         raise ValidationError(f"{what} contains a lone surrogate (not valid Unicode)", code="invalid_text")
@@ -83,22 +83,25 @@ def _parse_constant(raw: str) -> Any:
     raise _Refused("invalid_json", f"{raw} is not a JSON number")
 
 
-def _check_strings(value: Any, what: str) -> None:
+def _check_strings(value: Any, what: str, allow_nul: bool) -> None:
     # Depth is bounded already (`nesting_too_deep`), so this recursion is too.
     if isinstance(value, str):
-        check_text(value, what)
+        check_text(value, what, allow_nul=allow_nul)
     elif isinstance(value, dict):
         for key, item in value.items():
-            check_text(key, what)
-            _check_strings(item, what)
+            check_text(key, what, allow_nul=allow_nul)
+            _check_strings(item, what, allow_nul)
     elif isinstance(value, list):
         for item in value:
-            _check_strings(item, what)
+            _check_strings(item, what, allow_nul)
 
 
-def loads(raw: str | bytes, *, what: str = "request body", max_depth: int = MAX_DEPTH) -> Any:
+def loads(
+    raw: str | bytes, *, what: str = "request body", max_depth: int = MAX_DEPTH, allow_nul: bool = False
+) -> Any:
     """Parse JSON from outside, or raise `ValidationError` with a code the client can act on:
-    `invalid_text` (bad UTF-8, NUL, lone surrogates), `invalid_json`, `too_deep`, `number_too_large`."""
+    `invalid_text` (bad UTF-8, NUL, lone surrogates), `invalid_json`, `too_deep`, `number_too_large`.
+    `allow_nul`: for article files, which round-trip exactly (tests/knowledge/test_formats.py)."""
     if isinstance(raw, bytes | bytearray):
         try:
             text = bytes(raw).decode("utf-8")
@@ -117,8 +120,8 @@ def loads(raw: str | bytes, *, what: str = "request body", max_depth: int = MAX_
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"{what} is not valid JSON: {exc.msg} at {exc.pos}", code="invalid_json"
-        ) from None
+        ) from exc  # the cause: where, for a message that names the column
     except (ValueError, RecursionError) as exc:  # belt and braces: whatever else the parser refuses
         raise ValidationError(f"{what} is not valid JSON", code="invalid_json") from exc
-    _check_strings(value, what)
+    _check_strings(value, what, allow_nul)
     return value

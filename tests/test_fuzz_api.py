@@ -162,6 +162,21 @@ def test_known_hostile_bodies_get_their_code_on_every_json_route(live: LiveApp) 
 
             status, data = live.run(send())
             assert (status, data["error"]["code"]) == (400, code), (method, path, to_json(body)[:80], data)
+    for line in (
+        "[" * 5000,
+        '{"slug": "x", "title": "t", "body": "\\ud800"}',
+        '{"slug": "x", "title": "t", "version": ' + "9" * 5000 + "}",
+    ):
+
+        async def upload(line: str = line) -> tuple[int, Any]:
+            headers = {"Authorization": f"Bearer {live.admin}"}  # type: ignore[attr-defined]
+            url = "/api/articles/import?format=jsonl"
+            resp = await live.client.post(url, data=line.encode(), headers=headers)
+            return resp.status, await resp.json()
+
+        status, data = live.run(upload())
+        assert (status, data["error"]["code"]) == (400, "bad_import_file"), (line[:60], data)
+        assert "line 1" in data["error"]["message"] or ":1:" in data["error"]["message"], data
     invalid_utf8 = live.run(
         live.client.post(
             "/api/users",
