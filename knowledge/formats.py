@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from config import safe_json
 from config.errors import ImportFormatError, ValidationError
 from knowledge.article_data import ArticleData
 
@@ -246,6 +247,9 @@ def _check_text(key: str, value: Any, node: yaml.Node, where: str) -> None:
 # --- JSONL -------------------------------------------------------------------------------------------
 
 
+ONE_OBJECT_PER_LINE = "write one complete JSON object per line"
+
+
 def _read_jsonl(path: Path) -> list[ArticleData]:
     where = str(path)
     seen: dict[str, str] = {}
@@ -254,9 +258,12 @@ def _read_jsonl(path: Path) -> list[ArticleData]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as e:
-            problem = f"not valid JSON ({e.msg} at column {e.colno}): write one complete JSON object per line"
+            # Bounded: depth, numbers, lone surrogates. NUL is kept: article files round-trip exactly.
+            obj = safe_json.loads(raw, what="this line", allow_nul=True)
+        except ValidationError as e:
+            problem = e.message
+            if isinstance(bad := e.__cause__, json.JSONDecodeError):
+                problem = f"not valid JSON ({bad.msg} at column {bad.colno}): {ONE_OBJECT_PER_LINE}"
             raise ImportFormatError(where, number, problem) from None
         if not isinstance(obj, dict):
             problem = 'each line must be a JSON object like {"slug": "…", "title": "…", "body": "…"}'

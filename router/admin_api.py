@@ -16,16 +16,13 @@ from router import tickets as tk
 from router.assignment import load_of
 from router.auth import create_user
 from router.models import ROLES, Customer, IdentityMerge, Ticket, User
-from router.web import ROUTER, SESSIONS, read_object, requires
+from router.web import ROUTER, SESSIONS, path_id, read_object, requires
 
 MAX_CAPACITY = 1000
 
 
 def _id(request: web.Request, what: str) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError as exc:
-        raise ValidationError(f"{what} id must be a number") from exc
+    return path_id(request, what)
 
 
 def _iso(value: Any) -> str | None:

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from config import ValidationError
 from knowledge.gaps import gap_groups, mark_handled
 from router.models import Message, Ticket
-from router.web import KB, SESSIONS, read_object, requires, user_of
+from router.web import KB, MAX_ID, SESSIONS, read_object, requires, user_of
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -226,7 +226,7 @@ async def gaps_handled(request: web.Request) -> web.Response:
     if (
         not isinstance(ids, list)
         or not ids
-        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids)
     ):
         raise ValidationError("'ids' must be a non-empty list of gap question ids")
     if len(ids) > MAX_GAP_IDS:

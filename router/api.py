@@ -15,14 +15,11 @@ from config import NotFoundError, ValidationError
 from router import tickets as tk
 from router.conversations import message_json
 from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket
-from router.web import KB, ROUTER, SESSIONS, read_object, requires, user_of
+from router.web import KB, ROUTER, SESSIONS, path_id, read_object, requires, user_of
 
 
 def _ticket_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError as exc:
-        raise ValidationError("ticket id must be a number") from exc
+    return path_id(request, "ticket")
 
 
 @requires("agent")
@@ -124,10 +121,7 @@ async def timeline_of(session: Any, customer_id: int) -> list[dict[str, Any]]:
 
 @requires("agent")
 async def timeline(request: web.Request) -> web.Response:
-    try:
-        customer_id = int(request.match_info["id"])
-    except ValueError as exc:
-        raise ValidationError("customer id must be a number") from exc
+    customer_id = path_id(request, "customer")
     async with request.app[SESSIONS]() as session:
         customer = await session.get(Customer, customer_id)
         if customer is None:

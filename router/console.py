@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import weakref
@@ -27,7 +26,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
-from config import KundresaError
+from config import KundresaError, ValidationError, safe_json
 from router import tickets as tk
 from router.auth import authenticate, check_role
 from router.conversations import message_json
@@ -168,9 +167,9 @@ class ConsoleSocket:
     async def handle(self, raw: str) -> None:
         """One text frame from the console (other than the "ping" keep-alive)."""
         try:
-            frame = json.loads(raw)
-        except ValueError:
-            await self.error("invalid_json", "every frame must be a JSON object")
+            frame = safe_json.loads(raw, what="frame")
+        except ValidationError as exc:  # too deep, huge numbers, NUL, lone surrogates, not JSON
+            await self.error(exc.code, exc.message)
             return
         if not isinstance(frame, dict):
             await self.error("invalid_json", "every frame must be a JSON object")

@@ -156,6 +156,10 @@ def _message_defaults(values: dict[str, Any]) -> dict[str, Any]:
     values.setdefault("payload", {})
     values.setdefault("context", {})
     values.setdefault("text", "")
+    # PostgreSQL cannot store NUL in text, SQLite can: stripped here, both store the same (web and API
+    # input with NUL is refused earlier, `config.safe_json`; a Slack message is taken as it comes).
+    if isinstance(values["text"], str) and "\x00" in values["text"]:
+        values["text"] = values["text"].replace("\x00", "")
     values.setdefault("masked", False)
     values.setdefault("internal", False)
     return values

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -11,10 +11,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from config import KundresaError, Settings, TooLargeError, ValidationError
+from config import NotFoundError, Settings, TooLargeError, ValidationError, safe_json
 from knowledge import KnowledgeBase
 from router.auth import authenticate, check_role
 from router.channel import ChannelRegistry
+from router.errors_mw import error_middleware as error_middleware  # re-exported: handlers import it here
+from router.errors_mw import error_response as error_response
 from router.events import EventBus
 from router.models import User
 from router.service import Router
@@ -32,42 +34,19 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 USER = web.RequestKey("user", User)
 
 
-def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every error is JSON `{"error": {"code", "message"}}`; never a stack trace."""
-    try:
-        return await handler(request)
-    except KundresaError as exc:
-        return error_response(exc.status, exc.code, exc.message)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status, "http_error")
-        return error_response(exc.status, code, exc.reason)
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger id names no row (and overflows the drivers)
+_DIGITS = re.compile(r"[0-9]{1,30}")
 
 
 async def read_json(request: web.Request) -> Any:
+    """The request body as JSON, bounded (`config.safe_json`): size, depth, numbers, valid text; or a 4xx."""
     limit = request.app[SETTINGS].server.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise TooLargeError(f"request body over {limit} bytes")
     raw = await request.content.read(limit + 1)
     if len(raw) > limit:
         raise TooLargeError(f"request body over {limit} bytes")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ValidationError("request body is not valid UTF-8", code="invalid_utf8") from exc
-    except json.JSONDecodeError as exc:
-        raise ValidationError(
-            f"request body is not valid JSON: {exc.msg} at {exc.pos}", code="invalid_json"
-        ) from exc
+    return safe_json.loads(raw)
 
 
 async def read_object(request: web.Request) -> dict[str, Any]:
@@ -105,6 +84,17 @@ def requires(role: str) -> Callable[[Handler], Handler]:
         return guarded
 
     return wrap
+
+
+def path_id(request: web.Request, what: str, name: str = "id") -> int:
+    """A numeric id from the URL: 400 unless ASCII digits, 404 when no row can have it (0, > MAX_ID)."""
+    raw = request.match_info[name]
+    if not _DIGITS.fullmatch(raw):
+        raise ValidationError(f"{what} id must be a positive whole number", code="invalid_id")
+    value = int(raw)
+    if not 0 < value <= MAX_ID:
+        raise NotFoundError(f"no {what} {raw}")
+    return value
 
 
 def user_of(request: web.Request) -> User:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from config import Settings, ValidationError
+from config import Settings, ValidationError, safe_json
 from router.identity import Evidence
 from router.lookup import Who
 
@@ -30,9 +29,9 @@ def parse_context(raw: str | None) -> dict[str, Any]:
     if len(raw) > 2000:
         raise ValidationError("context is over 2000 characters", code="invalid_context")
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ValidationError("context must be a JSON object", code="invalid_context") from exc
+        data = safe_json.loads(raw, what="context")
+    except ValidationError as exc:
+        raise ValidationError(exc.message, code="invalid_context") from exc
     if not isinstance(data, dict):
         raise ValidationError("context must be a JSON object", code="invalid_context")
     out: dict[str, Any] = {}

@@ -9,16 +9,16 @@ alone cannot say where their history is without a write).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from bot.channels.chat_frames import check_frame, echo_id, shown
 from bot.channels.chat_identity import ChatIdentity
 from bot.channels.chat_output import OrderedSocket
 from bot.dialogue import Dialogue
-from config import KundresaError, Settings, ValidationError
+from config import KundresaError, Settings, ValidationError, safe_json
 from router import conversations as convs
 from router.service import Router
 
@@ -122,9 +122,9 @@ class ChatSession:
             await self.error("too_large", f"frame over {4 * limit + 1024} bytes")
             return
         try:
-            frame = json.loads(raw)
-        except json.JSONDecodeError:
-            await self.error("invalid_json", "every frame must be a JSON object")
+            frame = safe_json.loads(raw, what="frame")
+        except ValidationError as exc:  # too deep, huge numbers, NUL, lone surrogates, not JSON
+            await self.error(exc.code, exc.message)
             return
         if not isinstance(frame, dict):
             await self.error("invalid_json", "every frame must be a JSON object")
@@ -139,19 +139,21 @@ class ChatSession:
             "feedback": self.on_feedback,
         }.get(kind_ if isinstance(kind_, str) else "")
         if handler is None:
-            await self.error("unknown_type", f"unknown frame type {kind_!r}")
+            await self.error("unknown_type", f"unknown frame type {shown(kind_)}")
             return
+        assert isinstance(kind_, str)
         if kind_ in LIMITED:
             await self.known()  # a returning customer's budget is their conversation's
             if not self.limiter().allow():
-                await self.error("rate_limited", "too many messages; wait a moment", id=frame.get("id"))
+                await self.error("rate_limited", "too many messages; wait a moment", id=echo_id(frame))
                 return
         try:
+            check_frame(kind_, frame, self.settings.chat.max_message_bytes)  # before any row is written
             if kind_ in ("choose", "human", "feedback", "csat"):
                 await self.here()
             await handler(frame)
         except KundresaError as exc:
-            await self.error(exc.code, exc.message, id=frame.get("id"))
+            await self.error(exc.code, exc.message, id=echo_id(frame))
 
     async def here(self) -> None:
         """Like a stored message, any action on this socket puts the customer on web, on this page: replies
@@ -164,16 +166,7 @@ class ChatSession:
                 conv.context = dict(self.context)
 
     async def on_message(self, frame: dict[str, Any]) -> None:
-        text, client_id = frame.get("text"), frame.get("id")
-        if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
-            raise ValidationError(
-                "a message needs an 'id' (a string up to 100 characters)", code="invalid_message"
-            )
-        if not isinstance(text, str) or not text.strip():
-            raise ValidationError("a message needs non-empty 'text'", code="invalid_message")
-        limit = self.settings.chat.max_message_bytes
-        if len(text.encode("utf-8")) > limit:
-            raise ValidationError(f"message over {limit} bytes; shorten it", code="too_large")
+        text, client_id = str(frame["text"]), str(frame["id"])  # as `check_frame` found them
         # The search starts now and runs while the message is being stored (the answer comes sooner);
         # it is only used once the message is stored, and dropped if the turn needs none (a person owns
         # the conversation, a resent message): an encode call wasted then, which is cheap.
@@ -190,7 +183,10 @@ class ChatSession:
                     client_id=client_id,
                     context=self.context,
                 )
-                await self.out.ack({"type": "ack", "id": client_id, "seq": inbound.seq})
+                ack: dict[str, Any] = {"type": "ack", "id": client_id, "seq": inbound.seq}
+                if inbound.text != text.strip():  # masked: the widget shows and keeps the stored form
+                    ack["text"] = inbound.text
+                await self.out.ack(ack)
             finally:
                 self.out.inflight = None
                 await self.out.release()
@@ -202,30 +198,19 @@ class ChatSession:
         await self.dialogue.respond(inbound, prefetched, self.lang)
 
     async def on_choose(self, frame: dict[str, Any]) -> None:
-        slug = frame.get("article")
-        if not isinstance(slug, str) or not slug:
-            raise ValidationError("'choose' needs 'article': a slug", code="invalid_message")
-        await self.dialogue.choose(await self.ensure(), slug)
+        await self.dialogue.choose(await self.ensure(), str(frame["article"]))
 
     async def on_human(self, frame: dict[str, Any]) -> None:
         await self.dialogue.human(await self.ensure())
 
     async def on_feedback(self, frame: dict[str, Any]) -> None:
-        helpful = frame.get("helpful")
-        if not isinstance(helpful, bool):
-            raise ValidationError("'feedback' needs 'helpful': true or false", code="invalid_message")
-        await self.dialogue.feedback(await self.ensure(), helpful)
+        await self.dialogue.feedback(await self.ensure(), bool(frame["helpful"]))
 
     async def on_csat(self, frame: dict[str, Any]) -> None:
-        score = frame.get("score")
-        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-            raise ValidationError("'csat' needs 'score': a whole number 1 to 5", code="invalid_csat")
-        await self.dialogue.csat(await self.ensure(), score)
+        await self.dialogue.csat(await self.ensure(), int(frame["score"]))
 
     async def on_resume(self, frame: dict[str, Any]) -> None:
-        after = frame.get("after")
-        if not isinstance(after, int) or isinstance(after, bool):
-            raise ValidationError("'resume' needs 'after': the last seq you have", code="invalid_resume")
+        after = int(frame["after"])
         await self.known(urgent=False)
         if self.known_customer and not self.complete:
             await self.ensure()  # e.g. an anonymous customer folded into the verified one: history moves

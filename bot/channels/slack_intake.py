@@ -134,7 +134,7 @@ async def slack_events(request: web.Request) -> web.Response:
             query=request.query_string,
             headers=dict(request.headers),
         )
-    except ValueError as exc:  # signed, but not what Slack sends (bad UTF-8, JSON or form data)
+    except Exception as exc:  # signed, but not what Slack sends (bad UTF-8, JSON, form; a list, a bomb)
         log.warning("a signed request to /slack/events could not be parsed: %s", exc)
         return error_response(400, "invalid_body", "the body is neither Slack JSON nor a form with a payload")
     return await to_aiohttp_response(await slack.bolt.async_dispatch(bolt_request))

@@ -257,7 +257,10 @@ def _echo(seq: int, data: dict[str, Any]) -> Frame:
 async def chat_handler(
     request: web.Request, channel: WebChatChannel, router: Router, dialogue: Dialogue, settings: Settings
 ) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=max(65536, 8 * settings.chat.max_message_bytes))
+    # Frames up to an HTTP body's size are read and answered (`too_large` and the like) on an open
+    # socket; only a bigger one closes it, with 1009 ("message too big").
+    max_size = max(65536, 8 * settings.chat.max_message_bytes, settings.server.max_body_bytes)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=max_size)
     await ws.prepare(request)
     if not channel.may_connect(request, settings.chat.connections_per_minute_per_ip):
         message = "too many new chat connections from your network; try again in a minute"
@@ -278,9 +281,13 @@ async def chat_handler(
             if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 try:
                     await session.handle(msg.data, msg.type)
-                except (ConnectionError, RuntimeError):
+                except ConnectionError:
                     break
                 except Exception as exc:
+                    # A frame's failure is answered and the socket stays open (a RecursionError is a
+                    # RuntimeError too: it once closed the socket with 1000 and no reason).
+                    if ws.closed:
+                        break
                     if database_unavailable(exc):  # nothing was stored or acknowledged: the client resends
                         log.warning("database unavailable on a chat frame: %s", exc.__class__.__name__)
                         await session.error("database_unavailable", DATABASE_UNAVAILABLE)

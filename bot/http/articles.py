@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.app_keys import KB
-from bot.http.common import read_object, requires, user_of
+from bot.http.common import path_id, read_object, requires, user_of
 from config import ValidationError
 from knowledge import ArticleData
 
@@ -67,10 +67,7 @@ async def article_versions(request: web.Request) -> web.Response:
 
 @requires("admin")
 async def restore_version(request: web.Request) -> web.Response:
-    try:
-        version = int(request.match_info["version"])
-    except ValueError as exc:
-        raise ValidationError("version must be a number") from exc
+    version = path_id(request, "version", name="version")
     article = await request.app[KB].restore(request.match_info["slug"], version, author=user_of(request).name)
     return web.json_response(article)
 

@@ -996,6 +996,15 @@
     return id ? state.transcript.find((i) => i.kind === 'message' && i.id === id) : undefined;
   }
 
+  /** The server stored our message masked (a card number, a personnummer): show and keep that form. */
+  function storedText(item, text) {
+    if (typeof text !== 'string' || item.text === text) return;
+    item.text = text;
+    const bubble = nodes.get(item)?.querySelector('.kundresa-bubble');
+    if (bubble) bubble.textContent = text;
+    saveTranscript();
+  }
+
   function handleFrame(f) {
     if (!f || typeof f !== 'object' || typeof f.type !== 'string') return;
     const seq = typeof f.seq === 'number' && Number.isFinite(f.seq) ? f.seq : null;
@@ -1003,6 +1012,7 @@
 
     if (f.type === 'ack') { // idempotent: a re-sent message may be acked again with its original seq
       const item = findMessage(f.id);
+      if (item) storedText(item, f.text);
       if (item && item.status !== 'sent') {
         item.status = 'sent';
         if (seq != null) item.seq = seq;
@@ -1034,6 +1044,7 @@
       case 'message': {
         const mine = findMessage(f.id);
         if (mine) { // our own message echoed back (a resume, or another tab's socket): it is stored
+          storedText(mine, f.text);
           if (mine.status !== 'sent' || mine.seq == null) {
             mine.status = 'sent';
             if (seq != null) mine.seq = seq;
