@@ -53,7 +53,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     if settings.demo:
-        print("kundresa: demo mode (throwaway secrets); set demo = false in production", file=sys.stderr)
+        print("kundresa: DEMO MODE (generated secrets); set demo = false in production", file=sys.stderr)
     # SIGTERM: stop listening, drain (bot/drain.py: turns finish, chat sockets close with 1012), then give
     # any other request a few seconds before it is cancelled; exit 0.
     web.run_app(

@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config import KundresaError, Settings, TooLargeError, ValidationError
 from knowledge import KnowledgeBase
-from router.auth import authenticate, check_role
+from router.auth import check_role
 from router.channel import ChannelRegistry
 from router.events import EventBus
 from router.models import User
 from router.service import Router
+from router.token_guard import authenticate_request
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -86,7 +87,7 @@ def bearer(request: web.Request) -> str | None:
 
 async def current_user(request: web.Request, role: str) -> User:
     async with request.app[SESSIONS]() as session:
-        user = await authenticate(session, bearer(request))
+        user = await authenticate_request(session, request, bearer(request))  # wrong tokens: per address
     check_role(user, role)
     request[USER] = user
     return user
