@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import zipfile
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from bot.app import create_app
 from bot.app_keys import KB
 from bot.channels.webchat import sign_user
 from bot.cli import main as cli_main
+from bot.http.access_log import RedactingAccessLogger
 from config import ConfigError, Settings
 from knowledge.article_data import ArticleData
 
@@ -120,3 +122,25 @@ async def test_a_bad_slug_stored_before_never_becomes_an_export_file_name(
         raise AssertionError(f"exported {names}")
     assert resp.status == 400
     assert "slug" in (await resp.json())["error"]["message"]
+
+
+# -- the access log ------------------------------------------------------------------------------------------
+async def test_the_access_log_keeps_no_tokens_or_signatures(
+    settings: Settings, aiohttp_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`kundresa serve` logs with `RedactingAccessLogger`: an old console's `?token=` and the widget's
+    signatures (each lets its reader speak as that customer) are written as REDACTED."""
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    client = await aiohttp_client(
+        create_app(settings), server_kwargs={"access_log_class": RedactingAccessLogger}
+    )
+    token, sig = "kr_a-token-that-must-not-be-logged", sign_user("u-1", "test-identity-secret")
+    ws = await client.ws_connect("/agent/ws", params={"token": token})
+    await ws.receive(timeout=30)
+    await ws.close()
+    ws = await client.ws_connect("/ws/chat", params={"visitor": "v-log", "user": "u-1", "sig": sig})
+    await ws.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert any("/agent/ws?token=REDACTED" in line for line in lines), lines
+    assert any("sig=REDACTED" in line and "visitor=v-log" in line for line in lines), lines
+    assert not any(token in line or sig in line for line in lines), lines
