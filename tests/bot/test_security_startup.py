@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from aiohttp import FormData
+from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
 from bot.app_keys import KB
@@ -131,9 +132,9 @@ async def test_the_access_log_keeps_no_tokens_or_signatures(
     """`kundresa serve` logs with `RedactingAccessLogger`: an old console's `?token=` and the widget's
     signatures (each lets its reader speak as that customer) are written as REDACTED."""
     caplog.set_level(logging.INFO, logger="aiohttp.access")
-    client = await aiohttp_client(
-        create_app(settings), server_kwargs={"access_log_class": RedactingAccessLogger}
-    )
+    server = TestServer(create_app(settings))  # (its constructor drops server kwargs: start it here)
+    await server.start_server(access_log_class=RedactingAccessLogger)
+    client = await aiohttp_client(server)
     token, sig = "kr_a-token-that-must-not-be-logged", sign_user("u-1", "test-identity-secret")
     ws = await client.ws_connect("/agent/ws", params={"token": token})
     await ws.receive(timeout=30)
