@@ -35,6 +35,7 @@ from bot.migrate import upgrade
 from bot.recovery import Recovery
 from bot.startup_lock import startup_lock
 from config import Settings
+from config.settings import check_secrets
 from knowledge import Embedder, KnowledgeBase
 from knowledge.db import create_engine, create_sessionmaker
 from knowledge.formats import read_articles
@@ -43,8 +44,10 @@ from router import api as router_api
 from router import console as router_console
 from router.channel import ChannelRegistry
 from router.events import EventBus
+from router.install_secrets import fill_demo_secrets
 from router.pg_events import is_postgres, pg_events_ctx
 from router.service import Router
+from router.token_guard import TOKEN_GUARD, TokenGuard
 
 log = logging.getLogger("kundresa")
 DEMO_KB = Path(__file__).resolve().parent.parent / "knowledge" / "demo"
@@ -56,6 +59,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     engine = create_engine(settings.database)
     await upgrade(engine)  # idempotent; a fresh database is ready without a separate step
+    if settings.demo:  # generated once per installation, stored: restarts and other processes share them
+        filled = await fill_demo_secrets(engine, settings)
+        log.warning(
+            "DEMO MODE is on: %s generated and stored in the database (table install_secrets). "
+            "Not for production: set demo = false (KUNDRESA_DEMO=false) and your own secrets.",
+            ", ".join(filled) or "no secret",
+        )
     app[ENGINE] = engine
     app[SESSIONS] = create_sessionmaker(engine)
     yield
@@ -143,11 +153,13 @@ async def ws_chat(request: web.Request) -> web.StreamResponse:
 
 
 def create_app(settings: Settings) -> web.Application:
+    check_secrets(settings)  # outside demo mode: no enabled feature without the secret it needs
     app = web.Application(
         middlewares=[error_middleware, db_unavailable_middleware],
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[TOKEN_GUARD] = TokenGuard.of(settings.server)  # wrong API tokens per client address: then 429
     app[METRICS] = Metrics()
     app[DRAIN] = Drain(settings.recovery.drain_seconds)
     app[DRAIN].install(app)  # SIGTERM: turns in progress finish, chat sockets close with 1012

@@ -49,11 +49,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.http.access_log import RedactingAccessLogger
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     if settings.demo:
-        print("kundresa: demo mode (throwaway secrets); set demo = false in production", file=sys.stderr)
+        print("kundresa: DEMO MODE (generated secrets); set demo = false in production", file=sys.stderr)
     # SIGTERM: stop listening, drain (bot/drain.py: turns finish, chat sockets close with 1012), then give
     # any other request a few seconds before it is cancelled; exit 0.
     web.run_app(
@@ -61,6 +62,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host=host,
         port=port,
         print=lambda m: print(m, file=sys.stderr),
+        access_log_class=RedactingAccessLogger,  # no tokens or signatures from URLs in the log
         shutdown_timeout=settings.recovery.drain_seconds + 5,
     )
     return 0

@@ -23,6 +23,9 @@ class ServerSettings(BaseModel):
     port: int = 8080
     load_demo_kb: bool = True
     max_body_bytes: int = 1_048_576
+    # Requests with a wrong API token a client address may make in a minute (HTTP API and agent socket);
+    # past this every token from that address gets 429 until the minute is over. 0: no limit.
+    bad_tokens_per_minute: int = 10
     # Reverse proxies (addresses or CIDR networks) in front of Kundresa whose X-Forwarded-For header is
     # believed when counting per-IP limits; empty: the TCP peer is the client.
     trusted_proxies: list[str] = Field(default_factory=list)
@@ -149,6 +152,13 @@ class ChatSettings(BaseModel):
     # New chat sockets per client IP a minute (0: no limit). Each new visitor id makes a customer and a
     # conversation: without this a flooder could mint ids and so dodge the per-conversation limit.
     connections_per_minute_per_ip: int = 120
+    # `resume` frames one socket may send: a bucket of `resume_burst`, refilled at `resumes_per_minute`.
+    # Each resume replays up to 500 stored frames; past the budget the socket gets `rate_limited`.
+    resumes_per_minute: int = 20
+    resume_burst: int = 5
+    # Whether the shop signs users (`user` + `sig`). On (the default), `identity_secret` is required
+    # outside demo mode; off, the chat is anonymous only and signed identities are refused.
+    signed_users: bool = True
     identity_secret: SecretStr | None = None
 
 
@@ -253,11 +263,48 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _demo_secrets(self) -> Settings:
-        # Secrets have no defaults outside demo mode; in demo mode they are random per process.
-        if self.chat.identity_secret is None and self.demo:
-            self.chat.identity_secret = SecretStr("demo-identity-secret")
+    def _blank_secrets(self) -> Settings:
+        # An empty value (`KUNDRESA_CHAT__IDENTITY_SECRET=`) is a missing secret, never an HMAC key "".
+        # Secrets have no defaults: outside demo mode a missing one that an enabled feature needs stops
+        # the server (`missing_secrets`); in demo mode the server generates it once per installation and
+        # stores it in the database (`router.install_secrets`), so restarts and every process share it.
+        if self.chat.identity_secret is not None and not self.chat.identity_secret.get_secret_value():
+            self.chat.identity_secret = None
         return self
+
+
+# Secrets the server may fill in by itself in demo mode (random, stored once per installation).
+DEMO_SECRETS = ("chat.identity_secret",)
+
+
+def missing_secrets(settings: Settings) -> list[str]:
+    """What an enabled feature needs and is not set, each naming the setting and its variable; empty
+    when the server may start. In demo mode `DEMO_SECRETS` do not count: they are generated."""
+    problems: list[str] = []
+    if settings.chat.signed_users and settings.chat.identity_secret is None and not settings.demo:
+        problems.append(
+            "chat.identity_secret (KUNDRESA_CHAT__IDENTITY_SECRET) is not set: the HMAC key your shop "
+            "signs `user` with; or set chat.signed_users = false for an anonymous-only chat"
+        )
+    slack = settings.slack
+    if slack.enabled:
+        if slack.socket_mode and not (slack.app_token and slack.app_token.get_secret_value()):
+            problems.append(
+                "slack.app_token (KUNDRESA_SLACK__APP_TOKEN) is not set: Socket Mode needs an xapp-… token"
+            )
+        if not slack.socket_mode and not (slack.signing_secret and slack.signing_secret.get_secret_value()):
+            problems.append(
+                "slack.signing_secret (KUNDRESA_SLACK__SIGNING_SECRET) is not set: Slack in HTTP mode "
+                "needs it (the app's Basic Information page)"
+            )
+    return problems
+
+
+def check_secrets(settings: Settings) -> None:
+    """`ConfigError` naming every missing secret (see `missing_secrets`)."""
+    problems = missing_secrets(settings)
+    if problems:
+        raise ConfigError("refusing to start: " + "; ".join(problems))
 
 
 def default_tuned_dir(database_url: str, cache_dir: Path) -> Path:

@@ -8,7 +8,21 @@ from typing import Any
 
 from config.errors import ValidationError
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
+# Always `fullmatch`: with `match`, `$` also matched before a final newline, so "nl-slug\n" passed and
+# became a file name in the export. A slug is a URL segment and a file name (`<slug>.md`): lowercase ASCII
+# letters, digits and '-' (and '.', '_', which articles kept before), never first a '.' or '-' (no hidden
+# file, no option), never a '/' or a control character.
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,199}")
+SLUG_RULE = (
+    "lowercase letters a-z, digits, '-', '.' or '_', starting with a letter or digit, at most 200 characters"
+)
+
+
+def valid_slug(slug: object) -> bool:
+    """Whether `slug` may name an article (and so a file in an export)."""
+    return isinstance(slug, str) and SLUG_RE.fullmatch(slug) is not None
+
+
 STATUSES = ("draft", "published")
 FIELDS = ("slug", "title", "lang", "translation_of", "tags", "status", "body", "questions")
 
@@ -40,10 +54,9 @@ class ArticleData:
             )
         slug = data.get("slug")
         title = data.get("title")
-        if not isinstance(slug, str) or not SLUG_RE.match(slug):
-            raise ValidationError(
-                "slug is required: lowercase letters, digits, '.', '_' or '-', at most 200 characters"
-            )
+        if not isinstance(slug, str) or not valid_slug(slug):
+            shown = f" ({slug!r} is not)" if isinstance(slug, str) and slug else ""
+            raise ValidationError(f"slug is required: {SLUG_RULE}{shown}", code="invalid_slug")
         if not isinstance(title, str) or not title.strip():
             raise ValidationError("title is required")
         lang = data.get("lang", "sv")
@@ -63,9 +76,7 @@ class ArticleData:
             raise ValidationError("tags must be a list of strings")
         if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
             raise ValidationError("questions must be a list of strings")
-        if translation_of is not None and not (
-            isinstance(translation_of, str) and SLUG_RE.match(translation_of)
-        ):
+        if translation_of is not None and not valid_slug(translation_of):
             raise ValidationError(
                 "translation_of must be the slug of the article this one is a language version of, or empty"
             )

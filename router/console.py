@@ -28,10 +28,11 @@ from sqlalchemy import select
 
 from config import KundresaError, ValidationError, safe_json
 from router import tickets as tk
-from router.auth import authenticate, check_role
+from router.auth import check_role
 from router.conversations import message_json
 from router.models import Customer, Message, Ticket, User
-from router.web import BUS, ROUTER, SESSIONS, bearer
+from router.token_guard import authenticate_request
+from router.web import BUS, ROUTER, SESSIONS, SETTINGS, bearer
 
 log = logging.getLogger("kundresa.console")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -42,6 +43,7 @@ QUEUE_LIMIT = 1000  # events waiting for one console; past this the console is c
 TYPING_PER_TICKET_SECONDS = 1.0
 TYPING_PER_SECOND = 5  # over all tickets, counting bad ticket ids too: each costs a lookup
 MAX_TICKET_ID = 2**31 - 1
+AUTH_SECONDS = 10.0  # how long a new console socket may take to send its `auth` frame
 HEADERS = {
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
@@ -246,14 +248,69 @@ class ConsoleSocket:
                 log.exception("agent console could not push %s %s", topic, data)
 
 
+async def _refuse(
+    ws: web.WebSocketResponse, code: str, message: str, close_code: int
+) -> web.WebSocketResponse:
+    """An error frame, then a close whose reason is the error code (what a browser's `close` shows)."""
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.send_json({"type": "error", "code": code, "message": message})
+        await ws.close(code=close_code, message=code.encode())
+    return ws
+
+
+async def _first_frame_token(ws: web.WebSocketResponse) -> str | None:
+    """The token of the console's first frame, `{"type":"auth","token":…}`; None when it is not that."""
+    try:
+        msg = await ws.receive(timeout=AUTH_SECONDS)
+    except TimeoutError:
+        return None
+    if msg.type != WSMsgType.TEXT or len(msg.data) > 1000:
+        return None
+    try:
+        frame = safe_json.loads(msg.data, what="frame")
+    except ValidationError:
+        return None
+    if not isinstance(frame, dict) or frame.get("type") != "auth" or not isinstance(frame.get("token"), str):
+        return None
+    return str(frame["token"]).strip() or None
+
+
+async def _console_user(session: Any, request: web.Request, token: str | None) -> tuple[User, dict[str, Any]]:
+    user = await authenticate_request(session, request, token)
+    check_role(user, "agent")  # admins rank above agents
+    return user, await snapshot(session, user)
+
+
 async def agent_ws(request: web.Request) -> web.StreamResponse:
-    token = request.query.get("token") or bearer(request)
-    async with request.app[SESSIONS]() as session:
-        user = await authenticate(session, token)  # 401 JSON before any upgrade
-        check_role(user, "agent")  # admins rank above agents
-        first = await snapshot(session, user)
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
-    await ws.prepare(request)
+    """The console's socket. A browser authenticates with its first frame, `{"type":"auth","token":…}`
+    (a token in the URL ends up in access logs and browser history: `?token=` is refused, unread); other
+    clients may send `Authorization: Bearer` with the upgrade instead (401 JSON before any upgrade)."""
+    if "token" in request.query:
+        message = 'never put the token in the URL: send it in the first frame, {"type":"auth","token":…}'
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            raise ValidationError(message, code="token_in_url")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        return await _refuse(ws, "token_in_url", message, 4400)
+    header = bearer(request)
+    if header is not None or request.headers.get("Upgrade", "").lower() != "websocket":
+        async with request.app[SESSIONS]() as session:
+            user, first = await _console_user(session, request, header)  # 401/403/429 JSON, no upgrade
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
+        await ws.prepare(request)
+    else:
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
+        await ws.prepare(request)
+        token = await _first_frame_token(ws)
+        if token is None:
+            message = f'send {{"type":"auth","token":…}} as the first frame, within {AUTH_SECONDS:.0f} s'
+            return await _refuse(ws, "unauthorized", message, 4401)
+        try:
+            async with request.app[SESSIONS]() as session:
+                user, first = await _console_user(session, request, token)
+        except KundresaError as exc:
+            close_code = {401: 4401, 403: 4403, 429: 4429}.get(exc.status, 4400)
+            return await _refuse(ws, exc.code, exc.message, close_code)
     console = ConsoleSocket(request.app, ws, user.id)
     bus = request.app[BUS]
     unsubscribe = [bus.subscribe(topic, console.listen) for topic in ("tickets", "conversation")]
@@ -295,6 +352,12 @@ async def _close_consoles(app: web.Application) -> None:
             await ws.close(code=1001, message=b"server shutting down")
 
 
+async def console_mode(request: web.Request) -> web.Response:
+    """Public: whether the server runs in demo mode (both consoles then show a banner)."""
+    demo = bool(request.app[SETTINGS].demo)
+    return web.json_response({"demo": demo}, headers={"Cache-Control": "no-cache"})
+
+
 def add_routes(app: web.Application) -> None:
     app[CONSOLES] = weakref.WeakSet()
     app.on_shutdown.append(_close_consoles)
@@ -302,3 +365,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/agent/agent.js", agent_script)
     app.router.add_get("/console-common.js", console_common_script)
     app.router.add_get("/agent/ws", agent_ws)
+    app.router.add_get("/api/console/mode", console_mode)

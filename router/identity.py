@@ -18,6 +18,12 @@ from knowledge.db import utcnow
 from router.models import ChannelIdentity, Conversation, Customer, IdentityMerge, Message, Ticket
 from router.tickets import sync_owner
 
+# The identity an unverified visit gets when its visitor id belongs to a verified customer: keyed by the same
+# visitor id, but a kind of its own that no channel ever brings as evidence. So the visitor id stays the
+# verified customer's, the guest finds its own conversation again, and whatever the guest writes is never
+# merged into the verified customer, who brings "web_visitor", not this (anyone may know a visitor id).
+GUEST_KIND = "web_guest"
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -237,6 +243,25 @@ async def undo_merge(session: AsyncSession, merge_id: int) -> IdentityMerge:
     return record
 
 
+async def _guest(session: AsyncSession, ev: Evidence) -> Customer:
+    """The customer of an unverified visit with a verified customer's visitor id (`GUEST_KIND`)."""
+    ident = await _identity(session, GUEST_KIND, ev.external_id)
+    if ident is not None:
+        owner = await session.get(Customer, ident.customer_id)
+        if owner is not None and owner.merged_into_id is None and not await _has_verified(session, owner.id):
+            ident.last_seen_at = utcnow()
+            return owner
+    fresh = Customer()
+    session.add(fresh)
+    await session.flush()
+    if ident is None:
+        session.add(ChannelIdentity(customer_id=fresh.id, kind=GUEST_KIND, external_id=ev.external_id))
+    else:
+        ident.customer_id = fresh.id
+    await session.flush()
+    return fresh
+
+
 async def resolve_customer(
     session: AsyncSession, evidence: list[Evidence], *, email: str | None = None, name: str | None = None
 ) -> Customer:
@@ -244,7 +269,8 @@ async def resolve_customer(
 
     Rules: verified ids decide; two different verified ids are never merged; an anonymous customer
     (no verified identity) joins the verified one when they verify in the same browser; an unverified
-    identity never pulls anyone into a verified customer.
+    identity never pulls anyone into a verified customer, and an unverified visit with a verified
+    customer's visitor id is a guest (`GUEST_KIND`) that no later sign-in merges.
     """
     verified = [e for e in evidence if e.verified]
     anonymous = [e for e in evidence if not e.verified]
@@ -268,12 +294,9 @@ async def resolve_customer(
         owner_verified = await _has_verified(session, owner.id)
         if not verified:
             if owner_verified:
-                # This browser belonged to a verified customer; an unverified visit does not get in.
-                fresh = Customer()
-                session.add(fresh)
-                await session.flush()
-                await _attach(session, fresh, ev)
-                return fresh
+                # This browser belonged to a verified customer; an unverified visit does not get in, nor
+                # take the visitor id (which would carry its messages into the customer's next sign-in).
+                return await _guest(session, ev)
             return owner
         if target is None and not owner_verified:
             target = owner  # the anonymous customer verifies now

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.identity import Evidence
+from router.identity import GUEST_KIND, Evidence
 from router.models import ChannelIdentity, Conversation, Customer
 
 
@@ -106,8 +106,8 @@ async def _resolve(session: AsyncSession, who: Who, rows: list[Any]) -> Known | 
         anon_owner = owner[(ev.kind, ev.external_id)]
         owner_verified = anon_owner in verified_owners or await _has_verified(session, anon_owner)
         if not verified:
-            if owner_verified:
-                return None  # this browser belonged to a verified customer: a fresh one instead
+            if owner_verified:  # this browser belonged to a verified customer: its guest, if any
+                return await _guest(session, ev.external_id)
             target = anon_owner
             break
         if target is None and not owner_verified:
@@ -131,6 +131,34 @@ async def _resolve(session: AsyncSession, who: Who, rows: list[Any]) -> Known | 
     if row is None:
         return Known(target, None, 0, False)
     return Known(target, int(row.id), int(row.next_seq) - 1, complete)
+
+
+async def _guest(session: AsyncSession, visitor: str) -> Known | None:
+    """The guest customer (`identity.GUEST_KIND`) of an unverified visit with a verified visitor id;
+    None when `resolve_customer` would create one."""
+    row = (
+        await session.execute(
+            select(ChannelIdentity.customer_id).where(
+                ChannelIdentity.kind == GUEST_KIND, ChannelIdentity.external_id == visitor
+            )
+        )
+    ).first()
+    if row is None or await _has_verified(session, row.customer_id):
+        return None
+    merged = await session.scalar(select(Customer.merged_into_id).where(Customer.id == row.customer_id))
+    if merged is not None:
+        return None
+    conv = (
+        await session.execute(
+            select(Conversation.id, Conversation.next_seq)
+            .where(Conversation.customer_id == row.customer_id)
+            .order_by(Conversation.id)
+            .limit(1)
+        )
+    ).first()
+    if conv is None:
+        return Known(row.customer_id, None, 0, False)
+    return Known(row.customer_id, int(conv.id), int(conv.next_seq) - 1, True)
 
 
 async def _has_verified(session: AsyncSession, customer_id: int) -> bool:

@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config import NotFoundError, Settings, TooLargeError, ValidationError, safe_json
 from knowledge import KnowledgeBase
-from router.auth import authenticate, check_role
+from router.auth import check_role
 from router.channel import ChannelRegistry
 from router.errors_mw import error_middleware as error_middleware  # re-exported: handlers import it here
 from router.errors_mw import error_response as error_response
 from router.events import EventBus
 from router.models import User
 from router.service import Router
+from router.token_guard import authenticate_request
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -65,7 +66,7 @@ def bearer(request: web.Request) -> str | None:
 
 async def current_user(request: web.Request, role: str) -> User:
     async with request.app[SESSIONS]() as session:
-        user = await authenticate(session, bearer(request))
+        user = await authenticate_request(session, request, bearer(request))  # wrong tokens: per address
     check_role(user, role)
     request[USER] = user
     return user

@@ -75,8 +75,9 @@ def identity_from_query(q: Mapping[str, str], settings: Settings) -> ChatIdentit
         raise Refused(exc.code, exc.message, 4400) from exc
     evidence = [Evidence("web_visitor", visitor, False)]
     user, email, sig = q.get("user"), q.get("email"), q.get("sig")
-    secret = settings.chat.identity_secret
-    key = secret.get_secret_value() if secret is not None else None
+    # No key (signed users turned off): every signed claim is refused, never checked against "".
+    secret = settings.chat.identity_secret if settings.chat.signed_users else None
+    key = (secret.get_secret_value() or None) if secret is not None else None
     verified_email: str | None = None
     if user or sig:
         expected = sign_user(user or "", key) if key is not None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -32,8 +33,8 @@ LIMITED = ("message", "choose", "human", "feedback")  # frame types that count a
 class ChatSession:
     # Thousands of idle sockets are normal (bench/idle_sockets.py): slots keep each one small.
     __slots__ = (
-        "_looked", "channel", "complete", "context", "dialogue", "identity", "known_customer",
-        "lang", "out", "queued", "router", "settings", "ws",
+        "_looked", "_resume_at", "_resume_tokens", "channel", "complete", "context", "dialogue",
+        "identity", "known_customer", "lang", "out", "queued", "router", "settings", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -55,6 +56,10 @@ class ChatSession:
         self.known_customer = False
         self._looked = False  # the look-up is done
         self.queued: asyncio.Task[None] | None = None  # the look-up on open (dropped when done)
+        # `resume`'s token bucket: each replays up to 500 stored frames, so a flood of them must not be
+        # a way to make the server read and send thousands (per socket: a new socket costs its own limit).
+        self._resume_tokens = float(settings.chat.resume_burst)
+        self._resume_at = time.monotonic()
 
     @property
     def conversation_id(self) -> int | None:
@@ -108,6 +113,21 @@ class ChatSession:
         key: Any = self.conversation_id if self.conversation_id is not None else self.identity.key
         return self.channel.limiter(key, per_minute)
 
+    def resume_allowed(self) -> bool:
+        """Take a token from this socket's `resume` bucket (`chat.resume_burst`, refilled at
+        `chat.resumes_per_minute`; 0 per minute: no limit)."""
+        chat = self.settings.chat
+        if chat.resumes_per_minute <= 0:
+            return True
+        now = time.monotonic()
+        refill = (now - self._resume_at) * chat.resumes_per_minute / 60.0
+        self._resume_tokens = min(float(max(chat.resume_burst, 1)), self._resume_tokens + refill)
+        self._resume_at = now
+        if self._resume_tokens < 1.0:
+            return False
+        self._resume_tokens -= 1.0
+        return True
+
     # -- frames ------------------------------------------------------------------------------------------
     async def error(self, code: str, message: str, **extra: Any) -> None:
         # About this socket's input, not stored: its seq is that of the last frame this socket was sent.
@@ -142,6 +162,9 @@ class ChatSession:
             await self.error("unknown_type", f"unknown frame type {shown(kind_)}")
             return
         assert isinstance(kind_, str)
+        if kind_ == "resume" and not self.resume_allowed():
+            await self.error("rate_limited", "too many resume requests; wait a moment")
+            return
         if kind_ in LIMITED:
             await self.known()  # a returning customer's budget is their conversation's
             if not self.limiter().allow():

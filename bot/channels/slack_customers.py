@@ -162,9 +162,11 @@ class SlackCustomers:
         self.core = core
 
     async def conversation_for(self, user_id: str) -> int:
-        """The conversation of this Slack user; their Slack email is verified evidence (one customer)."""
+        """The conversation of this Slack user. Their Slack email is verified evidence (joining their web
+        customer) only when they belong to our own workspace (`SlackDirectory.trusted_email`): in Slack
+        Connect the other organisation sets its members' emails."""
         info = await self.core.user(user_id)
-        email = info.email if info else None
+        email = await self.core.directory.trusted_email(info)
         name = info.name if info else None
         _, conv_id = await self.core.router.identify(
             [Evidence("slack_user", user_id, True)], email=email, name=name

@@ -58,8 +58,18 @@ def error_code(exc: SlackApiError) -> str:
 class SlackUser:
     id: str
     name: str | None
-    email: str | None
+    email: str | None  # the profile's; evidence only for a member of our own workspace (`trusted_email`)
     team_id: str | None
+    enterprise_id: str | None = None  # Enterprise Grid: the user's organisation
+    email_confirmed: bool = True  # False only when Slack says so (`is_email_confirmed`)
+
+
+@dataclass(frozen=True)
+class OwnTeam:
+    """Who installed the app (`auth.test`): our workspace and, on Enterprise Grid, our organisation."""
+
+    team_id: str | None
+    enterprise_id: str | None
 
 
 class TTLCache:
@@ -89,6 +99,35 @@ class SlackDirectory:
         self.log = log
         self.users = TTLCache()
         self.channels = TTLCache()
+        self._own: OwnTeam | None = None
+
+    async def own_team(self) -> OwnTeam:
+        """Our workspace (`auth.test`, asked once; a Slack outage raises, so the event is retried)."""
+        if self._own is not None:
+            return self._own
+        try:
+            resp = await self.client.auth_test()
+        except SlackApiError as exc:
+            if is_transient(exc):
+                raise
+            self.log.warning("auth.test failed: %s; no Slack email counts as verified", error_code(exc))
+            return OwnTeam(None, None)
+        self._own = OwnTeam(resp.get("team_id") or None, resp.get("enterprise_id") or None)
+        return self._own
+
+    async def trusted_email(self, user: SlackUser | None) -> str | None:
+        """The user's email when it is evidence of who they are: only a member of our own workspace (or
+        our own Enterprise Grid organisation) with a confirmed email. In a shared (Slack Connect)
+        channel or DM the other organisation controls its members' profiles, emails included: anyone
+        there could name a customer's email and be joined to that customer's web conversations."""
+        if user is None or not user.email or not user.email_confirmed:
+            return None
+        own = await self.own_team()
+        if own.team_id and user.team_id == own.team_id:
+            return user.email
+        if own.enterprise_id and user.enterprise_id == own.enterprise_id:
+            return user.email
+        return None
 
     async def user(self, user_id: str) -> SlackUser | None:
         """The name and (verified) email of a Slack user; None when Slack says there is no such user."""
@@ -111,6 +150,8 @@ class SlackDirectory:
             name=profile.get("real_name") or data.get("real_name") or profile.get("display_name") or None,
             email=email.strip().lower() if isinstance(email, str) and email.strip() else None,
             team_id=data.get("team_id"),
+            enterprise_id=(data.get("enterprise_user") or {}).get("enterprise_id") or None,
+            email_confirmed=data.get("is_email_confirmed") is not False,
         )
         self.users.put(user_id, user, CACHE_SECONDS)
         return user

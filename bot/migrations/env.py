@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import knowledge.models  # noqa: F401  (registers tables)
+import router.install_secrets  # registers install_secrets
 import router.models  # noqa: F401
 from config import DatabaseSettings
 from knowledge.db import Base, create_engine

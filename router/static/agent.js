@@ -269,10 +269,12 @@
     if (!state.token || state.socket) return;
     clearTimeout(state.reconnectTimer);
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const url = `${proto}//${location.host}${BASE}/agent/ws?token=${encodeURIComponent(state.token)}`;
+    const url = `${proto}//${location.host}${BASE}/agent/ws`;
     setConn('connecting');
     const ws = new WebSocket(url);
     state.socket = ws;
+    // The token goes in the first frame, never in the URL (access logs keep URLs).
+    ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'auth', token: state.token })));
     ws.addEventListener('message', (e) => {
       let frame;
       try { frame = JSON.parse(e.data); } catch { return; }

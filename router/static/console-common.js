@@ -10,6 +10,8 @@
   'use strict';
 
   const $ = (id) => document.getElementById(id);
+  // Where the app is mounted, from this script's own URL (read now: currentScript is gone later).
+  const SCRIPT_BASE = ((document.currentScript && document.currentScript.src) || '').replace(/\/console-common\.js(\?.*)?$/, '');
 
   // Web storage that never throws (private mode, storage turned off); sessionStorage unless told otherwise.
   const store = {
@@ -67,6 +69,8 @@
       const v = t[n.dataset.i18nLabel];
       if (typeof v === 'string') n.setAttribute('aria-label', v);
     }
+    const demo = $('kundresa-demo-banner');
+    if (demo) demo.textContent = DEMO_TEXT[lang === 'en' ? 'en' : 'sv'];
     const langBtn = $(langButtonId);
     langBtn.textContent = lang === 'sv' ? 'English' : 'Svenska';
     langBtn.lang = lang === 'sv' ? 'en' : 'sv';
@@ -171,6 +175,27 @@
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init, { once: true });
     else init();
   }
+
+  /* ------------------------------------------------------------------ demo mode */
+
+  const DEMO_TEXT = {
+    sv: 'Demoläge: servern kör med genererade hemligheter. Inte för produktion – sätt demo = false och egna hemligheter.',
+    en: 'Demo mode: the server runs with generated secrets. Not for production – set demo = false and your own secrets.',
+  };
+
+  // While the server is in demo mode (GET /api/console/mode), a banner on top of the page, in its language.
+  async function demoBanner() {
+    let mode = null;
+    try { mode = await (await fetch(`${SCRIPT_BASE}/api/console/mode`)).json(); } catch { return; }
+    if (!mode || mode.demo !== true || $('kundresa-demo-banner')) return;
+    const box = el('div', null, DEMO_TEXT[document.documentElement.lang === 'en' ? 'en' : 'sv']);
+    box.id = 'kundresa-demo-banner';
+    box.setAttribute('role', 'status');
+    box.style.cssText = 'background:#7a1f00;color:#fff;font-weight:600;padding:6px 12px;text-align:center';
+    document.body.prepend(box);
+  }
+
+  ready(demoBanner);
 
   window.KundresaConsole = Object.freeze({
     $, store, el, showError, announce, basePath, savedLang, switchLang, applyTexts,

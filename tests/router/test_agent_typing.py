@@ -37,7 +37,7 @@ async def _handoff(app_client: Any, visitor: str) -> tuple[Any, int]:
 
 
 async def _console(app_client: Any, token: str) -> Any:
-    ws = await app_client.ws_connect("/agent/ws", params={"token": token})
+    ws = await app_client.ws_connect("/agent/ws", headers={"Authorization": f"Bearer {token}"})
     assert (await ws.receive_json(timeout=30))["type"] == "snapshot"
     return ws
 

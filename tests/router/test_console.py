@@ -52,12 +52,13 @@ async def test_page_and_script_are_served(app_client: Any) -> None:
     assert "textContent" in await resp.text()
 
 
-@pytest.mark.parametrize("params", [{}, {"token": "kr_not-a-real-token"}])
-async def test_ws_rejects_missing_or_bad_token(app_client: Any, params: dict[str, str]) -> None:
-    with pytest.raises(aiohttp.WSServerHandshakeError) as err:
-        await app_client.ws_connect("/agent/ws", params=params)
-    assert err.value.status == 401
-    resp = await app_client.get("/agent/ws", params=params)  # a plain GET shows the JSON error
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer kr_not-a-real-token"}])
+async def test_ws_rejects_missing_or_bad_token(app_client: Any, headers: dict[str, str]) -> None:
+    if headers:  # a token in the upgrade's header is checked before it (browsers: the first frame)
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await app_client.ws_connect("/agent/ws", headers=headers)
+        assert err.value.status == 401
+    resp = await app_client.get("/agent/ws", headers=headers)  # a plain GET shows the JSON error
     assert resp.status == 401
     assert (await resp.json())["error"]["code"] == "unauthorized"
 
@@ -65,7 +66,7 @@ async def test_ws_rejects_missing_or_bad_token(app_client: Any, params: dict[str
 async def test_snapshot_on_connect(app_client: Any, make_user: Callable[..., Any]) -> None:
     token = await make_user("agnes", "agent", team="support")
     customer, ticket_id = await _handoff(app_client, "console-snap")
-    ws = await app_client.ws_connect("/agent/ws", params={"token": token})
+    ws = await app_client.ws_connect("/agent/ws", headers={"Authorization": f"Bearer {token}"})
     snap = await ws.receive_json(timeout=30)
     assert snap["type"] == "snapshot"
     assert snap["agent"] == {**snap["agent"], "name": "agnes", "team": "support", "presence": "away"}
@@ -80,7 +81,7 @@ async def test_snapshot_on_connect(app_client: Any, make_user: Callable[..., Any
 
 async def test_admin_token_also_connects(app_client: Any, make_user: Callable[..., Any]) -> None:
     token = await make_user("ada", "admin")
-    ws = await app_client.ws_connect("/agent/ws", params={"token": token})
+    ws = await app_client.ws_connect("/agent/ws", headers={"Authorization": f"Bearer {token}"})
     assert (await ws.receive_json(timeout=30))["type"] == "snapshot"
     await ws.close()
 
@@ -88,7 +89,7 @@ async def test_admin_token_also_connects(app_client: Any, make_user: Callable[..
 async def test_handoff_and_reply_are_pushed_live(app_client: Any, make_user: Callable[..., Any]) -> None:
     token = await make_user("agnes", "agent")
     headers = {"Authorization": f"Bearer {token}"}
-    console = await app_client.ws_connect("/agent/ws", params={"token": token})
+    console = await app_client.ws_connect("/agent/ws", headers={"Authorization": f"Bearer {token}"})
     assert (await console.receive_json(timeout=30))["type"] == "snapshot"
 
     customer, ticket_id = await _handoff(app_client, "console-live")
@@ -138,7 +139,7 @@ async def test_closed_console_unsubscribes(app_client: Any, make_user: Callable[
     token = await make_user("agnes", "agent")
     bus = app_client.app[BUS]
     before = {topic: len(bus._listeners.get(topic, ())) for topic in ("tickets", "conversation")}
-    console = await app_client.ws_connect("/agent/ws", params={"token": token})
+    console = await app_client.ws_connect("/agent/ws", headers={"Authorization": f"Bearer {token}"})
     await console.receive_json(timeout=30)
     assert len(bus._listeners["tickets"]) == before["tickets"] + 1
     await console.close()

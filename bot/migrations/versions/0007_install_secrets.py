@@ -1,0 +1,28 @@
+"""install_secrets: secrets generated once per installation (demo mode), shared by every process
+
+Revision ID: 0007_install_secrets
+Revises: 0009
+Create Date: 2026-12-10 10:00:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+import knowledge.db
+
+
+revision = '0007_install_secrets'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('install_secrets',
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('value', sa.String(length=200), nullable=False),
+    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_install_secrets'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('install_secrets')
