@@ -8,7 +8,8 @@ API (admin role, JSON errors like everywhere else):
 - `POST /api/articles/import`: a multipart upload (one `.jsonl`, `.csv` or `.zip` of `.md` files, or one
   or more `.md` files) or a raw body with `?format=jsonl|csv|md|zip`; validated with the same reader as
   `kundresa kb import`, then upserted in one transaction. Answers `{"created","updated","unchanged"}`
-  (lists of slugs); a bad file is a 400 naming `file:line` and nothing is imported. `?dry_run=1` only
+  (lists of slugs); a bad file is a 400 naming `file:line` (also apart: `error.file`, `error.line`) and
+  nothing is imported. `?dry_run=1` only
   reports what would change;
 - `GET /api/articles/export?format=jsonl|csv|zip`: the download (`zip`: a folder of `.md` files);
 - `DELETE /api/articles/{slug}/questions` `{"text": …}`: remove one example question (a new version);
@@ -267,7 +268,11 @@ def _normalised(data: ArticleData) -> ArticleData:
 async def import_articles(request: web.Request) -> web.Response:
     uploads = await _uploads(request)
     loop = asyncio.get_running_loop()
-    articles = await loop.run_in_executor(None, _parse, uploads)
+    try:
+        articles = await loop.run_in_executor(None, _parse, uploads)
+    except ImportFormatError as exc:  # also where, apart: the console says it in the admin's language
+        error = {"code": exc.code, "message": exc.message, "file": exc.path, "line": exc.line}
+        return web.json_response({"error": error}, status=exc.status)
     kb = request.app[KB]
     if request.query.get("dry_run") in ("1", "true"):
         existing = {a.slug: _normalised(a) for a in await kb.export_articles()}
