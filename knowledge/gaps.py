@@ -43,7 +43,7 @@ from knowledge.text import detect_lang, fold, passages, text_hash, tokenize
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeBase
 
-__all__ = ["GapItem", "gap_groups", "group_items", "mark_handled"]
+__all__ = ["GapItem", "gap_groups", "group_items", "mark_handled", "settle_conversation"]
 
 LINK_THRESHOLD = 0.45
 DENSE_WEIGHT_EN = 0.7
@@ -299,3 +299,21 @@ async def mark_handled(
     if learned and article_slug:
         await kb.changed([article_slug])
     return {"handled": len(wanted), "article": article_slug, "learned": learned}
+
+
+async def settle_conversation(
+    kb: KnowledgeBase, conversation_id: int, article_slug: str, *, since: datetime | None = None
+) -> int:
+    """An agent resolved this conversation's handoff with `article_slug`: its unhandled gap questions
+    (asked from `since` on, e.g. the ticket's start less a margin) are handled by that article, so the gap
+    report stops listing them. The resolve itself teaches the article the ticket's question; these are
+    not added as example questions (an earlier, different question may have led there). How many."""
+    async with kb.sessions() as session, session.begin():
+        article = await repo.get(session, article_slug)
+        query = update(GapQuestion).where(
+            GapQuestion.conversation_id == conversation_id, GapQuestion.handled.is_(False)
+        )
+        if since is not None:
+            query = query.where(GapQuestion.created_at >= since)
+        result = await session.execute(query.values(handled=True, article_id=article.id))
+    return int(getattr(result, "rowcount", 0) or 0)

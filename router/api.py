@@ -1,4 +1,5 @@
-"""Agent API: the handoff queue, claim, reply, transfer, resolve, presence and customer timelines.
+"""Agent API: the handoff queue, claim, reply, transfer (and the teams to transfer to), resolve, presence,
+customer timelines with their earlier contacts; canned replies (`router.canned`).
 
 Handlers read; every change goes through `Router.tickets` (`router.ticket_service`), which answers a
 conflict (a ticket another agent holds, a move the lifecycle forbids) with ConflictError: HTTP 409.
@@ -12,9 +13,12 @@ from aiohttp import web
 from sqlalchemy import select
 
 from config import NotFoundError, ValidationError
+from router import canned
 from router import tickets as tk
+from router.assignment import loads_of
 from router.conversations import message_json
-from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket
+from router.history import customer_history, display_name
+from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket, User
 from router.web import KB, ROUTER, SESSIONS, path_id, read_object, requires, user_of
 
 
@@ -72,13 +76,28 @@ async def post_message(request: web.Request) -> web.Response:
 
 @requires("agent")
 async def resolve(request: web.Request) -> web.Response:
-    """Close the handoff; naming an article teaches the bot the question that led here."""
+    """Close the handoff; naming an article teaches the bot the question that led here.
+
+    The console also sends `"picked_for"`: the ticket the agent picked the article on. It must be this
+    one (else 400 `article_not_for_ticket`, nothing changes): a choice left over from another ticket
+    must never become this ticket's example question."""
     body = await read_object(request) if request.can_read_body else {}
     slug = body.get("article")
     if slug is not None and (not isinstance(slug, str) or not slug):
         raise ValidationError("'article' must be an article slug")
+    ticket_id = _ticket_id(request)
+    if "picked_for" in body:
+        picked_for = body["picked_for"]
+        if slug is None:
+            raise ValidationError("'picked_for' goes with 'article'")
+        if picked_for != ticket_id or isinstance(picked_for, bool):
+            raise ValidationError(
+                f"the article was picked on ticket {str(picked_for)[:20]}, not on ticket {ticket_id}:"
+                " pick it again on this ticket",
+                code="article_not_for_ticket",
+            )
     data = await request.app[ROUTER].tickets.resolve(
-        _ticket_id(request), user_of(request).id, article=slug, kb=request.app[KB]
+        ticket_id, user_of(request).id, article=slug, kb=request.app[KB]
     )
     return web.json_response(data)
 
@@ -90,11 +109,40 @@ async def close(request: web.Request) -> web.Response:
 
 @requires("agent")
 async def transfer(request: web.Request) -> web.Response:
+    """`{"team": T}` (one of `GET /api/teams`): into that team's queue; `{"team": T, "agent": ID}`: to
+    that agent of the team. Unknown team: 400 `unknown_team`."""
     body = await read_object(request)
-    team = body.get("team")
+    team, agent = body.get("team"), body.get("agent")
     if not isinstance(team, str):
         raise ValidationError("'team' is required")
-    return web.json_response(await request.app[ROUTER].tickets.transfer(_ticket_id(request), team))
+    if agent is not None and (not isinstance(agent, int) or isinstance(agent, bool) or agent <= 0):
+        raise ValidationError("'agent' must be a user id")
+    data = await request.app[ROUTER].tickets.transfer(
+        _ticket_id(request), team, agent_id=agent, by=user_of(request).id
+    )
+    return web.json_response(data)
+
+
+@requires("agent")
+async def teams(request: web.Request) -> web.Response:
+    """The teams a ticket can be transferred to, each with its agents (and agents of no team)."""
+    service = request.app[ROUTER].tickets
+    async with request.app[SESSIONS]() as session:
+        names = await service.known_teams(session)
+        users = list(await session.scalars(select(User).order_by(User.name)))
+        loads = await loads_of(session, [u.id for u in users])
+
+    def agent(u: User) -> dict[str, Any]:
+        return {
+            "id": u.id,
+            "name": u.name,
+            "team": u.team,
+            "presence": u.presence,
+            "load": loads.get(u.id, 0),
+        }
+
+    items = [{"name": n, "agents": [agent(u) for u in users if u.team == n]} for n in names]
+    return web.json_response({"teams": items, "teamless": [agent(u) for u in users if u.team is None]})
 
 
 @requires("agent")
@@ -129,17 +177,19 @@ async def timeline(request: web.Request) -> web.Response:
         idents = await session.scalars(
             select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id)
         )
-        data = {
+        data: dict[str, Any] = {
             "customer": {
                 "id": customer.id,
                 "name": customer.name,
                 "email": customer.email,
                 "vip": customer.vip,
+                "display_name": await display_name(session, customer),
                 "identities": [
                     {"kind": i.kind, "external_id": i.external_id, "verified": i.verified} for i in idents
                 ],
             },
             "messages": await timeline_of(session, customer_id),
+            "history": await customer_history(session, customer),
         }
     return web.json_response(data)
 
@@ -154,3 +204,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/tickets/{id}/close", close)
     app.router.add_post("/api/agents/me/presence", presence)
     app.router.add_get("/api/customers/{id}/timeline", timeline)
+    app.router.add_get("/api/teams", teams)
+    canned.add_routes(app)

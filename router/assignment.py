@@ -60,10 +60,13 @@ async def _lock_online_agents(session: AsyncSession) -> list[User]:
     return list(await session.scalars(query.execution_options(populate_existing=True)))
 
 
-async def next_queued(session: AsyncSession, teams: Collection[str] | None) -> Ticket | None:
-    """The head of the queue (highest priority, then oldest) among `teams` (None: every team), locked.
-    One `LIMIT 1` per team: each reads the top of that team's stretch of the queue index, where one query
-    over several teams would read and sort all their queued tickets."""
+async def next_queued(
+    session: AsyncSession, teams: Collection[str] | None, skip: Collection[int] = ()
+) -> Ticket | None:
+    """The head of the queue (highest priority, then oldest) among `teams` (None: every team), locked,
+    leaving out the ticket ids in `skip`. One `LIMIT 1` per team: each reads the top of that team's
+    stretch of the queue index, where one query over several teams would read and sort all their queued
+    tickets."""
     head = (
         select(Ticket)
         .where(Ticket.status == "open", Ticket.assignee_id.is_(None))
@@ -71,6 +74,8 @@ async def next_queued(session: AsyncSession, teams: Collection[str] | None) -> T
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+    if skip:
+        head = head.where(Ticket.id.not_in(list(skip)))
     if teams is None:
         return await session.scalar(head)
     found = [t for team in sorted(teams) if (t := await session.scalar(head.where(Ticket.team == team)))]
@@ -79,6 +84,7 @@ async def next_queued(session: AsyncSession, teams: Collection[str] | None) -> T
 
 def assign(ticket: Ticket, user: User) -> None:
     ticket.assignee_id = user.id
+    ticket.transferred_from_id = None
     tk.move(ticket, "assigned")
     user.last_assigned_at = utcnow()
 
@@ -88,20 +94,29 @@ async def dispatch(session: AsyncSession, routing: RoutingSettings) -> list[tupl
 
     Tickets go in queue order across every team (highest priority, then oldest), so an agent without a
     team takes a VIP ticket of one team before an older plain ticket of another; each ticket goes to
-    the free agent of its team (or of no team) assigned longest ago.
+    the free agent of its team (or of no team) assigned longest ago — never back to the agent who
+    transferred it away (it waits for someone else, or for a claim).
     """
     online = await _lock_online_agents(session)
     loads = await loads_of(session, [u.id for u in online])
     free = [u for u in online if loads.get(u.id, 0) < capacity_of(u, routing)]
     epoch = utcnow().replace(year=1970)
     done: list[tuple[int, int]] = []
+    passed: set[int] = set()  # heads only their transferring agent could take: left queued
     while free:
-        # Only teams someone free can take: every head found has a candidate.
+        # Only teams someone free can take: every head found has a candidate (but its transferrer).
         teams = None if any(u.team is None for u in free) else {u.team for u in free if u.team}
-        ticket = await next_queued(session, teams)
+        ticket = await next_queued(session, teams, passed)
         if ticket is None:
             break
-        candidates = [u for u in free if u.team is None or u.team == ticket.team]
+        candidates = [
+            u
+            for u in free
+            if (u.team is None or u.team == ticket.team) and u.id != ticket.transferred_from_id
+        ]
+        if not candidates:
+            passed.add(ticket.id)
+            continue
         user = min(candidates, key=lambda u: (u.last_assigned_at or epoch, u.id))
         assign(ticket, user)
         await session.flush()  # the next head query must not see this ticket as queued

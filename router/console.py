@@ -9,7 +9,9 @@ console); one writer task per socket looks the rows up and sends them.
 The console sends `{"type":"typing","ticket":ID}` while the agent writes a reply: the customer of that
 (open, assigned or waiting) ticket gets an ephemeral `{"type":"typing","who":"agent","seq":N}` on the
 channel they are on now (`Router.typing`: not stored, not published). Bad input gets
-`{"type":"error","code":…,"message":…}` on this socket, which stays open.
+`{"type":"error","code":…,"message":…}` on this socket, which stays open. The other way round, a customer
+writing in the web chat (its `typing` frame, published on the bus's `typing` topic) reaches every console
+as `{"type":"typing","who":"customer","ticket_id":ID,"conversation_id":ID}` while the ticket is active.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from config import KundresaError, ValidationError, safe_json
 from router import tickets as tk
 from router.auth import check_role
 from router.conversations import message_json
+from router.history import display_name
 from router.models import Customer, Message, Ticket, User
 from router.token_guard import authenticate_request
 from router.web import BUS, ROUTER, SESSIONS, SETTINGS, bearer
@@ -85,7 +88,13 @@ async def ticket_view(session: Any, ticket: Ticket) -> dict[str, Any]:
     data = tk.ticket_json(ticket)
     customer = await session.get(Customer, ticket.customer_id)
     data["customer"] = (
-        {"id": customer.id, "name": customer.name, "email": customer.email, "vip": customer.vip}
+        {
+            "id": customer.id,
+            "name": customer.name,
+            "email": customer.email,
+            "vip": customer.vip,
+            "display_name": await display_name(session, customer),
+        }
         if customer is not None
         else None
     )
@@ -145,10 +154,18 @@ class ConsoleSocket:
                     "event": data.get("event"),
                     "ticket": await ticket_view(session, ticket),
                 }
-            conv_id, seq = int(data["conversation_id"]), int(data["seq"])
+            conv_id = int(data["conversation_id"])
             ticket = await tk.open_ticket_for(session, conv_id)
             if ticket is None:
                 return None
+            if topic == "typing":  # the customer is writing: ephemeral, nothing stored
+                return {
+                    "type": "typing",
+                    "who": "customer",
+                    "ticket_id": ticket.id,
+                    "conversation_id": conv_id,
+                }
+            seq = int(data["seq"])
             msg = await session.scalar(
                 select(Message).where(Message.conversation_id == conv_id, Message.seq == seq)
             )
@@ -313,7 +330,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
             return await _refuse(ws, exc.code, exc.message, close_code)
     console = ConsoleSocket(request.app, ws, user.id)
     bus = request.app[BUS]
-    unsubscribe = [bus.subscribe(topic, console.listen) for topic in ("tickets", "conversation")]
+    topics = ("tickets", "conversation", "typing")
+    unsubscribe = [bus.subscribe(topic, console.listen) for topic in topics]
     request.app[CONSOLES].add(ws)
     writer = asyncio.get_running_loop().create_task(console.write())
     try:

@@ -149,11 +149,26 @@ class Ticket(Base):
     external_refs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. Slack thread
     resolved_article_slug: Mapped[str | None] = mapped_column(String(200))
     csat: Mapped[int | None]
+    # The agent who last transferred it away: dispatch does not hand it straight back (migration 0008).
+    transferred_from_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     assigned_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+
+
+class CannedReply(Base):
+    """A saved reply snippet agents search with `/` in the console (`router.canned`)."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Feedback(Base):

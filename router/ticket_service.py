@@ -5,7 +5,7 @@ with them. HTTP handlers, Slack and the dialogue call it; none of them writes a 
 |---|---|---|
 | open / reopen (`handoff`) | - / resolved | the conversation (as a message write does) |
 | claim, assign on first reply | queued (own: no change) | the ticket, then the agent |
-| transfer | open, assigned, waiting_customer | the ticket |
+| transfer | open, assigned, waiting_customer | the ticket (then the agent it goes to) |
 | waiting (`reply`) / back (`customer_wrote`) | assigned / waiting_customer | the ticket / the conversation |
 | resolve, close | active (close: also resolved) | the conversation, then the ticket |
 | dispatch (after each of the above) | open | every online agent, then queued tickets (SKIP LOCKED) |
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config import ConflictError, NotFoundError, RoutingSettings, Settings, ValidationError
 from knowledge import KnowledgeBase
 from knowledge.db import utcnow
+from knowledge.gaps import settle_conversation
 from router import conversations as convs
 from router import tickets as tk
 from router.assignment import assign, dispatch, lock_agent
@@ -37,6 +39,9 @@ from router.models import Conversation, Customer, Ticket, User
 __all__ = ["MAX_REPLY_CHARS", "Sender", "TicketService"]
 
 MAX_REPLY_CHARS = 10_000
+# Gap questions of a conversation settled by resolving its ticket with an article: those asked from this
+# long before the ticket opened (the questions that led to the handoff), not older unrelated ones.
+GAP_MARGIN = timedelta(hours=1)
 
 
 class Sender(Protocol):
@@ -189,8 +194,18 @@ class TicketService:
         await self.bus.publish("tickets", {"event": "message", "ticket_id": ticket_id})
         return stored
 
-    async def transfer(self, ticket_id: int, team: str) -> dict[str, Any]:
-        """Back into the queue, of `team`: unassigned, then dispatched like any queued ticket."""
+    async def known_teams(self, session: AsyncSession) -> list[str]:
+        """The teams a ticket can move to: `[routing.teams]`, the default team and the agents' teams."""
+        names = {*self.routing.teams.values(), self.routing.default_team}
+        names.update(t for t in await session.scalars(select(User.team).distinct()) if t)
+        return sorted(names)
+
+    async def transfer(
+        self, ticket_id: int, team: str, *, agent_id: int | None = None, by: int | None = None
+    ) -> dict[str, Any]:
+        """Move a ticket to `team` (one of `known_teams`; else a 400 `unknown_team`): to `agent_id` of that
+        team (or of none), assigned; else unassigned in the team's queue and dispatched like any queued
+        ticket — never straight back to `by`, the agent who gave it away."""
         team = team.strip()
         if not team:
             raise ValidationError("'team' is required")
@@ -198,9 +213,22 @@ class TicketService:
             ticket = await tk.lock(session, ticket_id)
             if ticket.status not in tk.OPEN_STATUSES:
                 raise ConflictError(f"ticket {ticket_id} is {ticket.status}; only an active ticket can move")
+            if team not in await self.known_teams(session):
+                raise ValidationError(
+                    f"no team {team!r}: pick one of the configured teams", code="unknown_team"
+                )
+            target = await self._agent(session, agent_id) if agent_id is not None else None
+            if target is not None and target.team not in (None, team):
+                raise ValidationError(
+                    f"{target.name} is in team {target.team}, not {team}", code="agent_not_in_team"
+                )
             ticket.team, ticket.assignee_id = team, None
-            if ticket.status != "open":
-                tk.move(ticket, "open")
+            if target is not None:
+                assign(ticket, target)
+            else:
+                ticket.transferred_from_id = by
+                if ticket.status != "open":
+                    tk.move(ticket, "open")
             await session.flush()
             assigned = await dispatch(session, self.routing)
             data = tk.ticket_json(ticket)
@@ -224,12 +252,15 @@ class TicketService:
             await session.flush()
             await tk.sync_owner(session, conv)
             question, conv_id, data = ticket.question, ticket.conversation_id, tk.ticket_json(ticket)
+            opened = ticket.created_at
             assigned = await dispatch(session, self.routing)
             agent = await session.get(User, user_id)
             name = agent.name if agent is not None else None
         learned = False
         if article and question and kb is not None:
             learned = await kb.add_question(article, question, source="resolved_ticket", author=name)
+        if article and kb is not None:  # the gap report stops listing what this answered
+            await settle_conversation(kb, conv_id, article, since=opened - GAP_MARGIN)
         await self.sender.send(conv_id, {"type": "csat_request", "ticket": ticket_id})
         await self.bus.publish("tickets", {"event": "resolved", "ticket_id": ticket_id})
         await self._publish_assigned(assigned)

@@ -64,6 +64,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/api/tickets/{id}/close"): agent(404),
     ("POST", "/api/agents/me/presence"): agent(400),
     ("GET", "/api/customers/{id}/timeline"): agent(404),
+    ("GET", "/api/teams"): agent(200),
+    ("GET", "/api/canned"): agent(200),
+    ("POST", "/api/canned"): agent(400),  # {} has no title
+    ("PUT", "/api/canned/{id}"): agent(400),  # {} has no title (checked before the row)
+    ("DELETE", "/api/canned/{id}"): agent(404),
     # Admins only.
     ("POST", "/api/articles"): admin(400),
     ("PUT", "/api/articles/{slug}"): admin(400),

@@ -136,6 +136,8 @@ JSON_BODY = {  # the routes that read a JSON body
     ("POST", "/api/users"),
     ("PATCH", "/api/users/{id}"),
     ("POST", "/api/gaps/handled"),
+    ("POST", "/api/canned"),
+    ("PUT", "/api/canned/{id}"),
 }
 NO_JSON_BODY = {  # the body is ignored, or is a file (import: fuzzed above with ?format=jsonl)
     ("POST", "/api/tickets/{id}/claim"),
@@ -144,6 +146,7 @@ NO_JSON_BODY = {  # the body is ignored, or is a file (import: fuzzed above with
     ("DELETE", "/api/articles/{slug}"),
     ("POST", "/api/articles/{slug}/versions/{version}/restore"),
     ("POST", "/api/articles/import"),
+    ("DELETE", "/api/canned/{id}"),
 }
 
 

@@ -75,6 +75,7 @@ CHECKS: dict[str, Callable[[dict[str, Any], int], None]] = {
     "csat": _csat,
     "resume": _resume,
     "feedback": _feedback,
+    "typing": _nothing,
 }
 FRAME_TYPES = tuple(CHECKS)
 

@@ -28,13 +28,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kundresa.webchat")
 LIMITED = ("message", "choose", "human", "feedback")  # frame types that count against the rate limit
+TYPING_EVERY = 2.0  # seconds between the customer's typing hints one socket passes on to agents
 
 
 class ChatSession:
     # Thousands of idle sockets are normal (bench/idle_sockets.py): slots keep each one small.
     __slots__ = (
-        "_looked", "_resume_at", "_resume_tokens", "channel", "complete", "context", "dialogue",
-        "identity", "known_customer", "lang", "out", "queued", "router", "settings", "ws",
+        "_looked", "_resume_at", "_resume_tokens", "_typing_at", "channel", "complete", "context",
+        "dialogue", "identity", "known_customer", "lang", "out", "queued", "router", "settings", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -55,6 +56,7 @@ class ChatSession:
         self.complete = False  # the rows for this identity exist and need no change (`ensure` writes nothing)
         self.known_customer = False
         self._looked = False  # the look-up is done
+        self._typing_at = float("-inf")  # when this socket last passed on a typing hint
         self.queued: asyncio.Task[None] | None = None  # the look-up on open (dropped when done)
         # `resume`'s token bucket: each replays up to 500 stored frames, so a flood of them must not be
         # a way to make the server read and send thousands (per socket: a new socket costs its own limit).
@@ -157,6 +159,7 @@ class ChatSession:
             "csat": self.on_csat,
             "resume": self.on_resume,
             "feedback": self.on_feedback,
+            "typing": self.on_typing,
         }.get(kind_ if isinstance(kind_, str) else "")
         if handler is None:
             await self.error("unknown_type", f"unknown frame type {shown(kind_)}")
@@ -219,6 +222,17 @@ class ChatSession:
             self.dialogue.discard(prefetched)
             raise
         await self.dialogue.respond(inbound, prefetched, self.lang)
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        """The customer is writing: agent consoles show it (bus topic `typing`, never stored). Only for a
+        known conversation, at most once per TYPING_EVERY seconds per socket; no answer."""
+        now = time.monotonic()
+        if self.conversation_id is None or now - self._typing_at < TYPING_EVERY:
+            return
+        self._typing_at = now
+        conv = await self.router.conversation(self.conversation_id)
+        if conv is not None and conv.owner == "agent":  # while the bot has it, no agent is watching
+            await self.router.bus.publish("typing", {"conversation_id": conv.id, "who": "customer"})
 
     async def on_choose(self, frame: dict[str, Any]) -> None:
         await self.dialogue.choose(await self.ensure(), str(frame["article"]))

@@ -8,12 +8,14 @@ API (admin role, JSON errors like everywhere else):
 - `POST /api/articles/import`: a multipart upload (one `.jsonl`, `.csv` or `.zip` of `.md` files, or one
   or more `.md` files) or a raw body with `?format=jsonl|csv|md|zip`; validated with the same reader as
   `kundresa kb import`, then upserted in one transaction. Answers `{"created","updated","unchanged"}`
-  (lists of slugs); a bad file is a 400 naming `file:line` and nothing is imported. `?dry_run=1` only
+  (lists of slugs); a bad file is a 400 naming `file:line` (also apart: `error.file`, `error.line`) and
+  nothing is imported. `?dry_run=1` only
   reports what would change;
 - `GET /api/articles/export?format=jsonl|csv|zip`: the download (`zip`: a folder of `.md` files);
 - `DELETE /api/articles/{slug}/questions` `{"text": …}`: remove one example question (a new version);
 - `GET /api/articles/health`: per article how often the bot showed it, "helped" / "didn't help" and the
-  handoffs after it (tickets whose first attempted article it was), from three grouped queries.
+  handoffs after it (answers of it that were the conversation's last before a ticket opened: never more
+  than it was shown), from four grouped queries.
 """
 
 from __future__ import annotations
@@ -266,7 +268,11 @@ def _normalised(data: ArticleData) -> ArticleData:
 async def import_articles(request: web.Request) -> web.Response:
     uploads = await _uploads(request)
     loop = asyncio.get_running_loop()
-    articles = await loop.run_in_executor(None, _parse, uploads)
+    try:
+        articles = await loop.run_in_executor(None, _parse, uploads)
+    except ImportFormatError as exc:  # also where, apart: the console says it in the admin's language
+        error = {"code": exc.code, "message": exc.message, "file": exc.path, "line": exc.line}
+        return web.json_response({"error": error}, status=exc.status)
     kb = request.app[KB]
     if request.query.get("dry_run") in ("1", "true"):
         existing = {a.slug: _normalised(a) for a in await kb.export_articles()}
@@ -349,7 +355,22 @@ async def delete_question(request: web.Request) -> web.Response:
 async def article_health(request: web.Request) -> web.Response:
     """Per article: shown (bot answers carrying it), helped / not helped, handoffs after it."""
     shown_slug = Message.payload[("article", "slug")].as_string()
-    first_attempt = Ticket.bot_attempts[(0, "slug")].as_string()
+    # The bot answer a handoff came after: the conversation's latest answer before the ticket opened.
+    # Counting it (once per answer) instead of the ticket's first attempted article means an article
+    # is never charged with a handoff it was not shown before (issue 14: "shown 0, handoffs 1").
+    answered = (
+        select(Message.id)
+        .where(
+            Message.conversation_id == Ticket.conversation_id,
+            Message.kind == "answer",
+            Message.direction == "out",
+            Message.created_at <= Ticket.created_at,
+        )
+        .order_by(Message.created_at.desc(), Message.seq.desc())
+        .limit(1)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
     async with request.app[SESSIONS]() as session:
         articles = (
             await session.execute(
@@ -375,9 +396,14 @@ async def article_health(request: web.Request) -> web.Response:
         )
         for slug, helpful, n in rows:
             feedback[(slug, bool(helpful))] = int(n)
+        before = select(answered.label("message_id")).select_from(Ticket).subquery()
         handoffs: dict[str, int] = dict(
             (
-                await session.execute(select(first_attempt, func.count(Ticket.id)).group_by(first_attempt))
+                await session.execute(
+                    select(shown_slug, func.count(func.distinct(Message.id)))
+                    .join(before, before.c.message_id == Message.id)
+                    .group_by(shown_slug)
+                )
             ).all()
         )
     out = []

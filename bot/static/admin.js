@@ -100,6 +100,22 @@
       exportTitle: 'Exportera artiklar', exportIntro: 'Alla artiklar, utkast också – samma som kundresa kb export.',
       exportZip: '.zip med .md-filer', exported: (n) => `Hämtade ${n}.`, downloading: 'Hämtar…',
       seconds: (s) => `${s} s`, minutes: (m) => `${m} min`, hours: (h, m) => (m ? `${h} h ${m} min` : `${h} h`),
+      confirmPublish: (title) => `Publicera ”${title}”? Boten börjar använda den ändrade artikeln direkt.`,
+      confirmRestore: (v) => `Återställa version ${v}? Den blir en ny version av artikeln; boten använder den om artikeln är publicerad.`,
+      errors: {
+        network: 'Kunde inte nå servern. Försök igen.', unauthorized: 'Nyckeln godtogs inte. Logga in igen.',
+        forbidden: 'Det här kräver administratörsbehörighet.', not_found: 'Det finns inte (längre).',
+        conflict: 'Någon annan hann ändra det här. Ladda om och försök igen.', too_large: 'Filen eller texten är för stor.',
+        unknown_format: 'Okänt filformat: välj en .jsonl, .csv, .zip med .md-filer eller .md-filer.',
+        invalid_date: 'Välj ett giltigt datum.', rate_limited: 'För många försök. Vänta en stund.',
+        invalid_utf8: 'Texten är inte giltig UTF-8.', invalid_json: 'Servern förstod inte begäran.',
+        unknown_gap_question: 'Frågorna finns inte längre: uppdatera kunskapsluckorna.',
+        invalid_request: 'Servern godtog inte uppgifterna. Kontrollera fälten och försök igen.',
+        internal_error: 'Något gick fel hos oss. Det är loggat; försök igen.',
+      },
+      badImportFile: (file, line) => (line ? `Filen ${file} har ett fel på rad ${line}. Inget importerades.` : `Filen ${file} kunde inte läsas. Inget importerades.`),
+      technical: 'Teknisk detalj (engelska)',
+      statusError: (s) => `Något gick fel (${s}).`,
     },
     en: {
       consoleTitle: 'Administration', skip: 'Skip to the content', logout: 'Log out', sections: 'Sections',
@@ -181,6 +197,22 @@
       exportTitle: 'Export articles', exportIntro: 'Every article, drafts too – the same as kundresa kb export.',
       exportZip: '.zip of .md files', exported: (n) => `Downloaded ${n}.`, downloading: 'Downloading…',
       seconds: (s) => `${s} s`, minutes: (m) => `${m} min`, hours: (h, m) => (m ? `${h} h ${m} min` : `${h} h`),
+      confirmPublish: (title) => `Publish “${title}”? The bot starts using the changed article at once.`,
+      confirmRestore: (v) => `Restore version ${v}? It becomes a new version of the article; the bot uses it if the article is published.`,
+      errors: {
+        network: 'Could not reach the server. Try again.', unauthorized: 'That token was not accepted. Log in again.',
+        forbidden: 'This needs the admin role.', not_found: 'It does not exist (any more).',
+        conflict: 'Someone else changed this first. Reload and try again.', too_large: 'The file or text is too large.',
+        unknown_format: 'Unknown file type: choose a .jsonl, a .csv, a .zip of .md files or .md files.',
+        invalid_date: 'Choose a valid date.', rate_limited: 'Too many attempts. Wait a moment.',
+        invalid_utf8: 'The text is not valid UTF-8.', invalid_json: 'The server did not understand the request.',
+        unknown_gap_question: 'Those questions are gone: refresh the knowledge gaps.',
+        invalid_request: 'The server did not accept the data. Check the fields and try again.',
+        internal_error: 'Something went wrong on our side. It is logged; try again.',
+      },
+      badImportFile: (file, line) => (line ? `The file ${file} has an error on line ${line}. Nothing was imported.` : `The file ${file} could not be read. Nothing was imported.`),
+      technical: 'Technical detail',
+      statusError: (s) => `Something went wrong (${s}).`,
     },
   };
 
@@ -258,7 +290,17 @@
     expired: (message) => logout(message),
     text: () => t,
     toast,
+    describe: (e) => localError(e),
   });
+
+  // An error in the admin's language: the server's messages are English, so known codes get their own
+  // text here (a bad import file: which file and line; its English detail goes under "technical").
+  function localError(e) {
+    if (!(e instanceof ApiError)) return t.error;
+    if (e.code === 'bad_import_file') return t.badImportFile(e.file || '?', e.line);
+    if (e.code === 'network') return t.errors.network;
+    return t.errors[e.code] || t.statusError(e.status);
+  }
 
   /* ------------------------------------------------------------------ language */
 
@@ -634,6 +676,8 @@
         toast(t.unchanged);
         return;
       }
+      // Publishing changes what customers get at once: asked first (the button and Ctrl+S alike).
+      if (status === 'published' && !window.confirm(t.confirmPublish(data.title))) return;
       const wasPublished = !isNew && state.base.status === 'published';
       let article = isNew
         ? await api('POST', '/api/articles', data)
@@ -649,7 +693,7 @@
       if (!(isNew && state.gap)) toast(msg);
       announce(msg);
     } catch (e) {
-      showError('editor-error', e instanceof ApiError ? e.message : t.error);
+      showError('editor-error', localError(e));
     } finally {
       state.busy = false;
     }
@@ -903,6 +947,7 @@
     const v = state.selectedVersion;
     if (!state.base || !v || v === state.base.version) return;
     if (isDirty() && !window.confirm(t.leave)) return;
+    if (!window.confirm(t.confirmRestore(v))) return;
     const slug = state.base.slug;
     const article = await act(() => api('POST', `/api/articles/${enc(slug)}/versions/${v}/restore`));
     if (!article) return;
@@ -966,7 +1011,10 @@
       const mark = el('span', `confbar-mark mark-${kind}`);
       mark.style.left = `${clamp(th[kind]) * 100}%`;
       mark.title = t.marks[kind](num(th[kind], 2));
-      track.append(mark);
+      mark.dataset.threshold = kind;
+      const tag = el('span', `confbar-tag tag-${kind}`, `${t.zones[kind]} ≥ ${num(th[kind], 2)}`);
+      tag.style.left = `${clamp(th[kind]) * 100}%`;
+      track.append(mark, tag);
     }
     const legend = el('div', 'confbar-legend');
     const label = el('span', 'confbar-label');
@@ -1217,7 +1265,7 @@
     try {
       data = await api('GET', `/api/stats?from=${enc(from)}&to=${enc(to)}`);
     } catch (e) {
-      showError('stats-error', e.message);
+      showError('stats-error', localError(e));
       return;
     }
     state.stats = data;
@@ -1420,7 +1468,13 @@
         let data = null;
         try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
         if (xhr.status >= 200 && xhr.status < 300) resolve(data || {});
-        else reject(KC.apiError(xhr.status, data, t.error));
+        else {
+          const err = KC.apiError(xhr.status, data, t.error);
+          const detail = (data && data.error) || {};
+          err.file = detail.file; // a bad import file: where
+          err.line = detail.line;
+          reject(err);
+        }
       });
       xhr.addEventListener('error', () => reject(new ApiError(0, 'network', t.netError)));
       xhr.send(form);
@@ -1444,11 +1498,20 @@
         else { bar.value = Math.round(p * 100); status.textContent = t.uploading(Math.round(p * 100)); }
       });
       bar.value = 100;
+      status.textContent = ''; // the report says it, once
       renderImportReport(report);
       if (!report.dry_run) await loadArticles();
     } catch (e) {
-      status.textContent = t.nothingImported;
-      showError('import-error', e instanceof ApiError ? e.message : t.error);
+      status.textContent = '';
+      showError('import-error', e instanceof ApiError && e.code !== 'bad_import_file' ? `${localError(e)} ${t.nothingImported}` : localError(e));
+      if (e instanceof ApiError && e.code === 'bad_import_file') {
+        const details = el('details', 'technical');
+        details.append(el('summary', null, t.technical));
+        const detail = el('p', null, e.message);
+        detail.lang = 'en';
+        details.append(detail);
+        $('import-report').replaceChildren(details);
+      }
     } finally {
       bar.hidden = true;
       $('import-run').disabled = false;
@@ -1460,7 +1523,6 @@
     const u = (r.updated || []).length;
     const s = (r.unchanged || []).length;
     const summary = r.dry_run ? t.dryDone(c, u, s) : t.importDone(c, u, s);
-    $('import-status').textContent = summary;
     const box = $('import-report');
     const parts = [el('p', 'notice', summary)];
     for (const [key, label] of [['created', t.created], ['updated', t.updated], ['unchanged', t.unchangedList]]) {
@@ -1495,9 +1557,9 @@
       return;
     }
     if (!resp.ok) {
-      let msg = `${t.error} (${resp.status})`;
-      try { msg = (await resp.json()).error.message || msg; } catch { /* not JSON */ }
-      status.textContent = msg;
+      let code = null;
+      try { code = (await resp.json()).error.code; } catch { /* not JSON */ }
+      status.textContent = localError(new ApiError(resp.status, code || 'http_error', ''));
       return;
     }
     const blob = await resp.blob();

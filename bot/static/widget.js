@@ -567,6 +567,11 @@
       }
     });
     input.addEventListener('input', autosize);
+    // Agents see "the customer is typing" (the server passes it on only while a person has the chat).
+    let typingSent = 0;
+    input.addEventListener('input', () => {
+      if (input.value.trim() && Date.now() - typingSent > 2500) { typingSent = Date.now(); sendFrame({ type: 'typing' }); }
+    });
     const send = button('', null, t.send);
     send.id = 'kundresa-send';
     send.type = 'submit';

@@ -21,6 +21,9 @@
   const LANG_KEY = 'kundresa.agent.lang';
   const OPEN = ['open', 'assigned', 'waiting_customer'];
   const TYPING_EVERY = 3000; // ms between typing frames while the agent writes (the widget shows one for 5 s)
+  const NOTIFY_KEY = 'kundresa.agent.notify';
+  const SOUND_KEY = 'kundresa.agent.sound';
+  const CUSTOMER_TYPING_MS = 6000; // the widget sends a typing hint every ~2.5 s while the customer writes
 
   const TEXT = {
     sv: {
@@ -48,7 +51,22 @@
       min: (n) => `${n} min`, hour: (h, m) => (m ? `${h} h ${m} min` : `${h} h`), day: (n) => `${n} d`,
       payment: 'Betalning', prio: (n) => `Prio ${n}`, assignedTo: (n) => `Agent: ${n}`,
       statuses: { open: 'I kö', assigned: 'Tilldelad', waiting_customer: 'Väntar på kund', resolved: 'Löst', closed: 'Stängd' },
-      reasons: { asked_for_human: 'Bad om en person', no_answer: 'Inget säkert svar', clarify_failed: 'Förtydligande hjälpte inte', frustrated: 'Frustrerad kund' },
+      reasons: { asked_for_human: 'Bad om en person', no_answer: 'Inget säkert svar', clarify_failed: 'Förtydligande hjälpte inte', frustrated: 'Frustrerad kund', not_helpful: 'Svaret hjälpte inte' },
+      otherReason: 'Annan orsak',
+      transferAgent: 'Till agent', anyAgent: '— vem som helst i teamet —', pickTeam: 'Välj ett team.',
+      transferToAgent: (a, t) => `Flyttat till ${a} (${t}).`, agentAway: 'borta',
+      notify: 'Aviseringar', notifyOn: 'Aviseringar på', notifyBlocked: 'Webbläsaren blockerar aviseringar för sidan.',
+      sound: 'Ljud', soundOn: 'Ljud på',
+      notifyNewTicket: (n, who) => `Nytt ärende #${n}: ${who}`, notifyAssigned: (n, who) => `Ärende #${n} är ditt: ${who}`,
+      notifyMessage: (who) => `${who} skrev`,
+      customerTyping: 'Kunden skriver…',
+      shortcuts: 'Kortkommandon', shortcutsHelp: 'Tryck ? för kortkommandon', close: 'Stäng',
+      keys: { next: 'Nästa ärende', prev: 'Föregående ärende', claim: 'Ta ärendet', resolve: 'Lös ärendet', reply: 'Skriv svar', canned: 'Färdigt svar (i svarsrutan)', help: 'Visa kortkommandon', escape: 'Stäng / lämna svarsrutan' },
+      slashHint: 'Skriv / i svarsrutan för färdiga svar', noCanned: 'Inga färdiga svar matchar.', saveCanned: 'Spara som färdigt svar',
+      cannedTitle: 'Rubrik för det färdiga svaret', cannedSaved: 'Det färdiga svaret är sparat.', needReply: 'Skriv svaret först.',
+      history: 'Tidigare kontakter', lastContact: 'Senaste kontakt', csatAverage: 'Snittbetyg', noHistory: 'Inga tidigare ärenden.',
+      earlierTicket: (n) => `Ärende #${n}`, conversationsN: (n) => (n === 1 ? '1 konversation' : `${n} konversationer`),
+      unreadTitle: (n) => `(${n}) `,
       authors: { customer: 'Kund', bot: 'Bot', agent: 'Agent', system: 'System' },
       channelNames: { web: 'Webb', slack: 'Slack', email: 'E-post' },
       identities: { web_visitor: 'Webb (anonym)', web_user: 'Webb (inloggad)', slack_user: 'Slack', email: 'E-post' },
@@ -85,7 +103,22 @@
       min: (n) => `${n} min`, hour: (h, m) => (m ? `${h} h ${m} min` : `${h} h`), day: (n) => `${n} d`,
       payment: 'Payment', prio: (n) => `Prio ${n}`, assignedTo: (n) => `Agent: ${n}`,
       statuses: { open: 'Queued', assigned: 'Assigned', waiting_customer: 'Waiting for customer', resolved: 'Resolved', closed: 'Closed' },
-      reasons: { asked_for_human: 'Asked for a person', no_answer: 'No confident answer', clarify_failed: 'Clarifying did not help', frustrated: 'Frustrated customer' },
+      reasons: { asked_for_human: 'Asked for a person', no_answer: 'No confident answer', clarify_failed: 'Clarifying did not help', frustrated: 'Frustrated customer', not_helpful: 'The answer did not help' },
+      otherReason: 'Other reason',
+      transferAgent: 'To agent', anyAgent: '— anyone in the team —', pickTeam: 'Choose a team.',
+      transferToAgent: (a, t) => `Transferred to ${a} (${t}).`, agentAway: 'away',
+      notify: 'Notifications', notifyOn: 'Notifications on', notifyBlocked: 'The browser blocks notifications for this page.',
+      sound: 'Sound', soundOn: 'Sound on',
+      notifyNewTicket: (n, who) => `New ticket #${n}: ${who}`, notifyAssigned: (n, who) => `Ticket #${n} is yours: ${who}`,
+      notifyMessage: (who) => `${who} wrote`,
+      customerTyping: 'The customer is typing…',
+      shortcuts: 'Keyboard shortcuts', shortcutsHelp: 'Press ? for keyboard shortcuts', close: 'Close',
+      keys: { next: 'Next ticket', prev: 'Previous ticket', claim: 'Claim the ticket', resolve: 'Resolve the ticket', reply: 'Write a reply', canned: 'Canned reply (in the reply box)', help: 'Show keyboard shortcuts', escape: 'Close / leave the reply box' },
+      slashHint: 'Type / in the reply box for canned replies', noCanned: 'No canned replies match.', saveCanned: 'Save as canned reply',
+      cannedTitle: 'Title of the canned reply', cannedSaved: 'The canned reply is saved.', needReply: 'Write the reply first.',
+      history: 'Earlier contacts', lastContact: 'Last contact', csatAverage: 'Average rating', noHistory: 'No earlier tickets.',
+      earlierTicket: (n) => `Ticket #${n}`, conversationsN: (n) => (n === 1 ? '1 conversation' : `${n} conversations`),
+      unreadTitle: (n) => `(${n}) `,
       authors: { customer: 'Customer', bot: 'Bot', agent: 'Agent', system: 'System' },
       channelNames: { web: 'Web', slack: 'Slack', email: 'Email' },
       identities: { web_visitor: 'Web (anonymous)', web_user: 'Web (signed in)', slack_user: 'Slack', email: 'Email' },
@@ -120,8 +153,15 @@
     socket: null,
     attempt: 0,
     reconnectTimer: 0,
-    lastArticle: '',
     typing: { ticket: null, at: 0 }, // the last typing frame sent
+    // The article picked in "article that answered", and the ticket it was picked on: a choice made on
+    // one ticket is never sent when resolving another (the server refuses it too: `picked_for`).
+    pick: { ticket: null, slug: '' },
+    teams: [], // GET /api/teams
+    history: null, // the opened ticket's customer's earlier contacts
+    notify: store.get(NOTIFY_KEY, localStorage) === '1',
+    sound: store.get(SOUND_KEY, localStorage) === '1',
+    slash: { items: [], index: 0, start: -1, seq: 0 }, // the `/` canned-reply popup
   };
   let t = TEXT[state.lang];
 
@@ -176,7 +216,12 @@
   }
   const isPayment = (ticket) => /^(payment|betalning|checkout|kassa)$/i.test(String((ticket.context || {}).step || ''));
   const isVip = (ticket) => Boolean((ticket.customer && ticket.customer.vip) || ticket.priority >= 100);
-  const customerName = (ticket) => (ticket.customer && (ticket.customer.name || ticket.customer.email)) || t.customerN(ticket.customer_id);
+  // Name, email or verified id where known (`display_name`); "Customer #N" only for an anonymous visitor.
+  const customerName = (ticket) => {
+    const c = ticket.customer;
+    return (c && (c.display_name || c.name || c.email)) || t.customerN(ticket.customer_id);
+  };
+  const reasonText = (r) => (r ? t.reasons[r] || t.otherReason : null);
 
   let toastTimer = 0;
   function toast(text) {
@@ -206,9 +251,10 @@
     t = TEXT[state.lang];
     KC.applyTexts(t, state.lang, 'agent-lang');
     $('agent-canned').placeholder = t.cannedPlaceholder;
-    $('agent-transfer-team').placeholder = t.team;
     updateComposerMode();
     renderPresence();
+    renderAlerts();
+    renderShortcuts();
     setConn($('agent-conn').dataset.state);
     renderLists();
     if (state.current) {
@@ -237,8 +283,10 @@
     $('agent-console').hidden = false;
     $('agent-logout').hidden = false;
     $('agent-presence').hidden = false;
+    for (const id of ['agent-notify', 'agent-sound', 'agent-help']) $(id).hidden = false;
     connect();
     loadArticles();
+    loadTeams();
   }
 
   function logout(message) {
@@ -252,6 +300,8 @@
     $('agent-console').hidden = true;
     $('agent-logout').hidden = true;
     $('agent-presence').hidden = true;
+    for (const id of ['agent-notify', 'agent-sound', 'agent-help']) $(id).hidden = true;
+    state.unread.clear();
     $('agent-who').textContent = '';
     setConn('idle');
     KC.showLogin(LOGIN_FORM, message);
@@ -316,16 +366,26 @@
       if (reconnect && state.current) reloadTimeline(); // catch up on anything missed while away
     } else if (frame.type === 'error') {
       // A typing frame refused (say the ticket was resolved meanwhile): nothing the agent needs to see.
+    } else if (frame.type === 'typing') {
+      if (frame.who === 'customer' && state.current && frame.ticket_id === state.current.id) customerTyping();
     } else if (frame.type === 'ticket' && frame.ticket) {
       upsertTicket(frame.ticket, frame.event);
     } else if (frame.type === 'message' && frame.message) {
       if (frame.ticket) upsertTicket(frame.ticket, 'message');
       const current = state.current;
-      if (current && (frame.ticket_id === current.id || (frame.ticket && frame.ticket.customer_id === current.customer_id))) {
-        appendMessage(frame.message, true);
-      } else if (frame.message.author === 'customer' && frame.ticket_id != null) {
+      const m = frame.message;
+      const here = current && (frame.ticket_id === current.id || (frame.ticket && frame.ticket.customer_id === current.customer_id));
+      if (here) {
+        appendMessage(m, true);
+        if (m.author === 'customer') hideCustomerTyping();
+      }
+      const mine = state.agent && frame.ticket && frame.ticket.assignee_id === state.agent.id;
+      if (m.author === 'customer' && frame.ticket_id != null && (!here || !pageVisible())) {
         state.unread.add(frame.ticket_id);
         renderLists();
+      }
+      if (m.author === 'customer' && mine && (!here || !pageVisible())) {
+        alertAgent(t.notifyMessage(customerName(frame.ticket)), m.text || '', frame.ticket_id);
       }
     }
   }
@@ -334,12 +394,19 @@
     const prev = state.queue.get(ticket.id) || state.mine.get(ticket.id) || (state.current && state.current.id === ticket.id ? state.current : null);
     if (prev && prev.customer && !ticket.customer) ticket.customer = prev.customer;
     const wasQueued = state.queue.has(ticket.id);
+    const wasMine = state.mine.has(ticket.id) || Boolean(prev && state.agent && prev.assignee_id === state.agent.id);
     state.queue.delete(ticket.id);
     state.mine.delete(ticket.id);
     if (ticket.status === 'open') state.queue.set(ticket.id, ticket);
     if (state.agent && ticket.assignee_id === state.agent.id && OPEN.includes(ticket.status)) state.mine.set(ticket.id, ticket);
     if (!wasQueued && ticket.status === 'open' && (event === 'opened' || event === 'reopened' || event === 'transferred')) {
       announce(t.newTicket(ticket.id));
+      if (inMyTeam(ticket)) alertAgent(t.notifyNewTicket(ticket.id, customerName(ticket)), ticket.question || '', ticket.id);
+    }
+    const nowMine = state.agent && ticket.assignee_id === state.agent.id && OPEN.includes(ticket.status);
+    if (nowMine && !wasMine && event !== 'claimed') { // a claim is the agent's own doing
+      if (!state.current || state.current.id !== ticket.id) { state.unread.add(ticket.id); }
+      alertAgent(t.notifyAssigned(ticket.id, customerName(ticket)), ticket.question || '', ticket.id);
     }
     if (state.current && state.current.id === ticket.id) {
       const takenByOther = state.agent && ticket.assignee_id && ticket.assignee_id !== state.agent.id
@@ -406,7 +473,8 @@
   function renderLists() {
     renderList('agent-queue', state.queue);
     renderList('agent-mine', state.mine);
-    document.title = `${state.queue.size ? `(${state.queue.size}) ` : ''}Kundresa · ${t.consoleTitle}`;
+    // The tab counts what is unread for this agent: tickets newly theirs, customers' messages not seen.
+    document.title = `${state.unread.size ? t.unreadTitle(state.unread.size) : ''}Kundresa · ${t.consoleTitle}`;
   }
 
   // Wait times move on without events.
@@ -424,6 +492,11 @@
     state.current = { ...(known || {}), ...ticket };
     state.unread.delete(id);
     state.seen.clear();
+    state.history = null;
+    state.customer = null;
+    resetArticlePick();
+    hideCustomerTyping();
+    hideSlash();
     notice('');
     $('agent-timeline').replaceChildren();
     $('agent-placeholder').hidden = true;
@@ -442,6 +515,9 @@
   function closeTicket() {
     state.current = null;
     state.customer = null;
+    state.history = null;
+    resetArticlePick();
+    hideCustomerTyping();
     state.seen.clear();
     $('agent-timeline').replaceChildren();
     $('agent-placeholder').hidden = false;
@@ -467,6 +543,7 @@
     const data = await act(() => api('GET', `/api/customers/${customerId}/timeline`));
     if (!data || !state.current || state.current.customer_id !== customerId) return;
     state.customer = data.customer;
+    state.history = data.history || null;
     renderHead();
     renderSide();
   }
@@ -474,7 +551,7 @@
   function renderHead() {
     const cur = state.current;
     if (!cur) return;
-    const name = (state.customer && (state.customer.name || state.customer.email)) || customerName(cur);
+    const name = customerName(state.customer ? { ...cur, customer: state.customer } : cur);
     $('agent-ticket-title').textContent = `${t.ticketN(cur.id)} · ${name}`;
     const parts = [t.statuses[cur.status] || cur.status, `${t.team}: ${cur.team}`];
     if (cur.assignee) parts.push(t.assignedTo(cur.assignee));
@@ -548,7 +625,7 @@
     const cust = state.customer || cur.customer || {};
     const dl = $('agent-customer');
     dl.replaceChildren();
-    kv(dl, t.name, cust.name || t.customerN(cur.customer_id));
+    kv(dl, t.name, cust.name || cust.display_name || t.customerN(cur.customer_id));
     kv(dl, t.email, cust.email);
     kv(dl, t.vip, isVip({ ...cur, customer: cust }) ? t.yes : t.no);
     if (Array.isArray(cust.identities) && cust.identities.length) {
@@ -567,7 +644,7 @@
 
     const rdl = $('agent-bot-reason');
     rdl.replaceChildren();
-    kv(rdl, t.reason, t.reasons[cur.reason] || cur.reason);
+    kv(rdl, t.reason, reasonText(cur.reason));
     kv(rdl, t.question, cur.question);
     const ul = $('agent-attempts');
     ul.replaceChildren();
@@ -598,10 +675,8 @@
     claim.textContent = mine ? t.claimed : t.claim;
     $('agent-transfer').disabled = !active;
     $('agent-resolve').disabled = !active;
-    const teams = $('agent-teams');
-    const known = new Set([...state.queue.values(), ...state.mine.values()].map((x) => x.team).filter(Boolean));
-    if (state.agent && state.agent.team) known.add(state.agent.team);
-    teams.replaceChildren(...[...known].sort().map((name) => { const o = el('option'); o.value = name; return o; }));
+    renderTransfer();
+    renderHistory();
   }
 
   /* ------------------------------------------------------------------ actions */
@@ -625,23 +700,58 @@
     $('agent-reply').focus();
   }
 
+  /* Transfer: the configured teams (GET /api/teams) in a select, then optionally one of that team's agents. */
+  async function loadTeams() {
+    const data = await act(() => api('GET', '/api/teams'));
+    if (!data) return;
+    state.teams = data.teams || [];
+    state.teamless = data.teamless || [];
+    renderTransfer();
+  }
+
+  function renderTransfer() {
+    const cur = state.current;
+    const teamSel = $('agent-transfer-team');
+    const keep = teamSel.value;
+    const teams = state.teams.filter((x) => !cur || x.name !== cur.team);
+    teamSel.replaceChildren(...teams.map((x) => { const o = el('option', null, x.name); o.value = x.name; return o; }));
+    if (teams.some((x) => x.name === keep)) teamSel.value = keep;
+    const team = state.teams.find((x) => x.name === teamSel.value);
+    const agentSel = $('agent-transfer-agent');
+    const keepAgent = agentSel.value;
+    const anyone = el('option', null, t.anyAgent);
+    anyone.value = '';
+    const agents = [...(team ? team.agents : []), ...(state.teamless || [])]
+      .filter((a) => !state.agent || a.id !== state.agent.id);
+    agentSel.replaceChildren(anyone, ...agents.map((a) => {
+      const o = el('option', null, a.presence === 'online' ? a.name : `${a.name} (${t.agentAway})`);
+      o.value = String(a.id);
+      return o;
+    }));
+    if (agents.some((a) => String(a.id) === keepAgent)) agentSel.value = keepAgent;
+  }
+
   async function transfer() {
     const cur = state.current;
-    const team = $('agent-transfer-team').value.trim();
     if (!cur) return;
-    if (!team) { toast(t.needTeam); $('agent-transfer-team').focus(); return; }
-    const data = await act(() => api('POST', `/api/tickets/${cur.id}/transfer`, { team }));
+    const team = $('agent-transfer-team').value;
+    if (!team) { toast(t.pickTeam); $('agent-transfer-team').focus(); return; }
+    const agentId = Number($('agent-transfer-agent').value) || null;
+    const body = agentId ? { team, agent: agentId } : { team };
+    const data = await act(() => api('POST', `/api/tickets/${cur.id}/transfer`, body));
     if (!data) return;
-    $('agent-transfer-team').value = '';
-    upsertTicket({ ...data, assignee: null }, 'transferred');
-    notice(t.transferDone(team));
+    const agentName = agentId ? ($('agent-transfer-agent').selectedOptions[0] || {}).textContent : null;
+    upsertTicket({ ...data, assignee: agentId ? agentName : null }, 'transferred');
+    notice(agentId ? t.transferToAgent(agentName, team) : t.transferDone(team));
+    loadTeams(); // loads changed
   }
 
   async function resolve() {
     const cur = state.current;
     if (!cur) return;
-    const slug = $('agent-resolve-article').value;
-    const data = await act(() => api('POST', `/api/tickets/${cur.id}/resolve`, slug ? { article: slug } : {}));
+    const slug = state.pick.ticket === cur.id ? $('agent-resolve-article').value : '';
+    const body = slug ? { article: slug, picked_for: cur.id } : {};
+    const data = await act(() => api('POST', `/api/tickets/${cur.id}/resolve`, body));
     if (!data) return;
     upsertTicket(data, 'resolved');
     notice(data.learned_question ? `${t.resolvedDone} ${t.learned(data.learned_question)}` : t.resolvedDone);
@@ -659,6 +769,11 @@
     if (!data) return;
     box.value = '';
     state.typing.at = 0; // writing the next reply shows at once
+    if (internal) { // a note is one message: the next one goes to the customer unless ticked again
+      $('agent-internal').checked = false;
+      updateComposerMode();
+    }
+    hideSlash();
     announce(internal ? t.noteSaved : t.sent);
     if (!state.socket || state.socket.readyState !== WebSocket.OPEN) reloadTimeline();
     box.focus();
@@ -717,7 +832,7 @@
       .sort((a, b) => String(a.title).localeCompare(String(b.title)))
       .map((a) => { const o = el('option', null, `${a.title} (${a.slug})`); o.value = a.slug; return o; });
     select.replaceChildren(none, ...opts);
-    select.value = keep;
+    select.value = state.current && state.pick.ticket === state.current.id ? keep : '';
   }
 
   let cannedTimer = 0;
@@ -759,11 +874,272 @@
     const caret = before.length + sep.length + body.length;
     box.setSelectionRange(caret, caret);
     const select = $('agent-resolve-article');
-    if ([...select.options].some((o) => o.value === a.slug)) select.value = a.slug; // likely the answer
+    if ([...select.options].some((o) => o.value === a.slug)) { // likely the answer
+      select.value = a.slug;
+      if (state.current) state.pick = { ticket: state.current.id, slug: a.slug };
+    }
     $('agent-canned').value = '';
     hideCanned();
     box.focus();
     typing();
+  }
+
+  /* ------------------------------------------------------------------ the article that answered */
+
+  function resetArticlePick() {
+    state.pick = { ticket: null, slug: '' };
+    $('agent-resolve-article').value = '';
+  }
+
+  /* ------------------------------------------------------------------ noticing things: alerts, title, typing */
+
+  const pageVisible = () => document.visibilityState === 'visible' && document.hasFocus();
+  // A queued ticket is for this agent when it is their team's, or when they have no team (they take all).
+  const inMyTeam = (ticket) => Boolean(state.agent && (!state.agent.team || state.agent.team === ticket.team));
+
+  function renderAlerts() {
+    const n = $('agent-notify');
+    const on = state.notify && typeof Notification !== 'undefined' && Notification.permission === 'granted';
+    n.setAttribute('aria-pressed', String(on));
+    n.textContent = on ? t.notifyOn : t.notify;
+    const snd = $('agent-sound');
+    snd.setAttribute('aria-pressed', String(state.sound));
+    snd.textContent = state.sound ? t.soundOn : t.sound;
+  }
+
+  // Desktop notifications are asked for on a click (browsers ignore a request made without one).
+  async function toggleNotify() {
+    if (typeof Notification === 'undefined') { toast(t.notifyBlocked); return; }
+    if (state.notify && Notification.permission === 'granted') {
+      state.notify = false;
+    } else {
+      let permission = Notification.permission;
+      if (permission === 'default') {
+        try { permission = await Notification.requestPermission(); } catch { permission = 'denied'; }
+      }
+      state.notify = permission === 'granted';
+      if (!state.notify) toast(t.notifyBlocked);
+    }
+    store.set(NOTIFY_KEY, state.notify ? '1' : '0', localStorage);
+    renderAlerts();
+  }
+
+  function toggleSound() {
+    state.sound = !state.sound;
+    store.set(SOUND_KEY, state.sound ? '1' : '0', localStorage);
+    renderAlerts();
+    if (state.sound) beep();
+  }
+
+  let audio = null;
+  function beep() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.0001, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.15, audio.currentTime + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.35);
+      osc.connect(gain).connect(audio.destination);
+      osc.start();
+      osc.stop(audio.currentTime + 0.4);
+      window.__kundresaBeeps = (window.__kundresaBeeps || 0) + 1; // tests count them
+    } catch { /* no audio: the notification and the title still say it */ }
+  }
+
+  // Something for this agent: a sound (if on) and, when the page is not in front, a desktop notification.
+  function alertAgent(title, body, ticketId) {
+    if (state.sound) beep();
+    if (!state.notify || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    if (pageVisible()) return;
+    try {
+      const n = new Notification(title, { body: String(body || '').slice(0, 200), tag: `kundresa-${ticketId}`, lang: state.lang });
+      n.onclick = () => { window.focus(); openTicket(ticketId); n.close(); };
+    } catch { /* some browsers only allow notifications from a service worker */ }
+  }
+
+  let customerTypingTimer = 0;
+  function customerTyping() {
+    $('agent-customer-typing').hidden = false;
+    clearTimeout(customerTypingTimer);
+    customerTypingTimer = setTimeout(hideCustomerTyping, CUSTOMER_TYPING_MS);
+  }
+  function hideCustomerTyping() {
+    clearTimeout(customerTypingTimer);
+    $('agent-customer-typing').hidden = true;
+  }
+
+  /* ------------------------------------------------------------------ a returning customer's earlier contacts */
+
+  function renderHistory() {
+    const cur = state.current;
+    const h = state.history;
+    const section = $('agent-history-section');
+    const earlier = h && cur ? (h.tickets || []).filter((x) => x.id !== cur.id) : [];
+    const convs = h && cur ? (h.conversations || []) : [];
+    section.hidden = !(h && h.verified && (earlier.length || convs.length > 1));
+    if (section.hidden) return;
+    const dl = $('agent-history-summary');
+    dl.replaceChildren();
+    kv(dl, t.lastContact, h.last_contact ? clock(h.last_contact) : null);
+    kv(dl, t.csatAverage, h.csat_average != null ? `${h.csat_average}/5 (${h.csat_count})` : null);
+    kv(dl, t.channels, t.conversationsN(convs.length));
+    const ul = $('agent-history');
+    ul.replaceChildren(...earlier.slice(0, 10).map((x) => {
+      const li = el('li');
+      li.dataset.ticket = String(x.id);
+      li.append(el('span', null, `${t.earlierTicket(x.id)} · ${t.statuses[x.status] || x.status}`),
+        el('span', 'score', x.csat ? t.csat(x.csat) : ''));
+      const bits = [clock(x.created_at), reasonText(x.reason), x.question].filter(Boolean);
+      li.append(el('span', 'slug', bits.join(' · ')));
+      return li;
+    }));
+    if (!earlier.length) ul.append(el('li', 'hint', t.noHistory));
+  }
+
+  /* ------------------------------------------------------------------ keyboard shortcuts */
+
+  const SHORTCUTS = [['j', 'next'], ['k', 'prev'], ['c', 'claim'], ['e', 'resolve'], ['r', 'reply'], ['/', 'canned'], ['?', 'help'], ['Esc', 'escape']];
+
+  function renderShortcuts() {
+    const dl = $('agent-shortcut-list');
+    dl.replaceChildren(...SHORTCUTS.flatMap(([key, what]) => {
+      const dt = el('dt');
+      dt.append(el('kbd', null, key));
+      return [dt, el('dd', null, t.keys[what])];
+    }));
+  }
+
+  function showShortcuts(show) {
+    $('agent-shortcuts').hidden = !show;
+    if (show) $('agent-shortcuts-close').focus();
+    else $('agent-help').focus();
+  }
+
+  function stepTicket(delta) {
+    const all = [...sortTickets(state.mine), ...sortTickets(state.queue)];
+    if (!all.length) return;
+    const i = state.current ? all.findIndex((x) => x.id === state.current.id) : -1;
+    const next = all[(i + delta + all.length) % all.length] || all[0];
+    openTicket(next.id);
+  }
+
+  function onShortcut(e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || !state.agent) return;
+    if (!$('agent-shortcuts').hidden) {
+      if (e.key === 'Escape' || e.key === '?') { e.preventDefault(); showShortcuts(false); }
+      return;
+    }
+    const target = e.target;
+    const typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+    if (typing) {
+      if (e.key === 'Escape' && target.id === 'agent-reply' && $('agent-slash').hidden) target.blur();
+      return;
+    }
+    const actions = {
+      '?': () => showShortcuts(true),
+      j: () => stepTicket(1),
+      k: () => stepTicket(-1),
+      c: () => { if (state.current && !$('agent-claim').disabled) claim(); },
+      e: () => { if (state.current && !$('agent-resolve').disabled) resolve(); },
+      r: () => { if (state.current) $('agent-reply').focus(); },
+    };
+    const run = actions[e.key];
+    if (run) { e.preventDefault(); run(); }
+  }
+
+  /* ------------------------------------------------------------------ canned replies: `/` in the reply box */
+
+  // The `/word` being typed at the caret (a slash at the start or after a space), or null.
+  function slashQuery() {
+    const box = $('agent-reply');
+    const caret = box.selectionStart ?? box.value.length;
+    const before = box.value.slice(0, caret);
+    const m = /(^|\s)\/([^\s/]*)$/.exec(before);
+    return m ? { start: caret - m[2].length - 1, q: m[2] } : null;
+  }
+
+  async function updateSlash() {
+    const found = slashQuery();
+    if (!found) { hideSlash(); return; }
+    const seq = ++state.slash.seq;
+    const data = await act(() => api('GET', `/api/canned?q=${encodeURIComponent(found.q)}`));
+    if (!data || seq !== state.slash.seq) return;
+    state.slash = { ...state.slash, items: (data.canned || []).slice(0, 8), index: 0, start: found.start };
+    renderSlash();
+  }
+
+  function renderSlash() {
+    const ul = $('agent-slash');
+    const { items, index } = state.slash;
+    if (!items.length) {
+      ul.replaceChildren(el('li', 'hint', t.noCanned));
+    } else {
+      ul.replaceChildren(...items.map((c, i) => {
+        const li = el('li');
+        li.setAttribute('role', 'option');
+        li.id = `agent-slash-${c.id}`;
+        li.setAttribute('aria-selected', String(i === index));
+        const b = el('button');
+        b.type = 'button';
+        b.tabIndex = -1;
+        b.dataset.canned = String(c.id);
+        b.append(el('span', null, c.title), el('small', null, String(c.body).slice(0, 90)));
+        b.addEventListener('mousedown', (e) => { e.preventDefault(); pickSlash(i); });
+        li.append(b);
+        return li;
+      }));
+    }
+    ul.hidden = false;
+    const active = items[index];
+    $('agent-reply').setAttribute('aria-activedescendant', active ? `agent-slash-${active.id}` : '');
+  }
+
+  function hideSlash() {
+    state.slash.seq += 1;
+    state.slash.items = [];
+    $('agent-slash').hidden = true;
+    $('agent-reply').removeAttribute('aria-activedescendant');
+  }
+
+  function pickSlash(i) {
+    const c = state.slash.items[i];
+    const found = slashQuery();
+    if (!c || !found) { hideSlash(); return; }
+    const box = $('agent-reply');
+    const caret = box.selectionStart ?? box.value.length;
+    const body = String(c.body);
+    box.value = `${box.value.slice(0, found.start)}${body}${box.value.slice(caret)}`;
+    const at = found.start + body.length;
+    box.setSelectionRange(at, at);
+    hideSlash();
+    box.focus();
+    typing();
+  }
+
+  // Keys in the reply box while the `/` popup is open: arrows move, Enter or Tab inserts, Escape closes.
+  function slashKey(e) {
+    if ($('agent-slash').hidden) return false;
+    const n = state.slash.items.length;
+    if (e.key === 'Escape') { hideSlash(); return true; }
+    if (!n) return false;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      state.slash.index = (state.slash.index + (e.key === 'ArrowDown' ? 1 : n - 1)) % n;
+      renderSlash();
+      return true;
+    }
+    if (e.key === 'Enter' || e.key === 'Tab') { pickSlash(state.slash.index); return true; }
+    return false;
+  }
+
+  async function saveCanned() {
+    const text = $('agent-reply').value.trim();
+    if (!text) { toast(t.needReply); $('agent-reply').focus(); return; }
+    const title = (window.prompt(t.cannedTitle, text.split('\n')[0].slice(0, 60)) || '').trim();
+    if (!title) return;
+    const data = await act(() => api('POST', '/api/canned', { title, body: text }));
+    if (data) toast(t.cannedSaved);
   }
 
   /* ------------------------------------------------------------------ wiring */
@@ -781,18 +1157,35 @@
     $('agent-presence').addEventListener('click', togglePresence);
     $('agent-claim').addEventListener('click', claim);
     $('agent-transfer').addEventListener('click', transfer);
-    $('agent-transfer-team').addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') { e.preventDefault(); transfer(); }
+    $('agent-transfer-team').addEventListener('change', renderTransfer);
+    $('agent-notify').addEventListener('click', toggleNotify);
+    $('agent-sound').addEventListener('click', toggleSound);
+    $('agent-help').addEventListener('click', () => showShortcuts(true));
+    $('agent-shortcuts-close').addEventListener('click', () => showShortcuts(false));
+    $('agent-shortcuts').addEventListener('click', (e) => { if (e.target === $('agent-shortcuts')) showShortcuts(false); });
+    document.addEventListener('keydown', onShortcut);
+    $('agent-resolve-article').addEventListener('change', () => {
+      const slug = $('agent-resolve-article').value;
+      state.pick = { ticket: state.current && slug ? state.current.id : null, slug };
     });
+    $('agent-canned-save').addEventListener('click', saveCanned);
+    // Coming back to the tab: what is open in front of the agent is read.
+    const seen = () => {
+      if (pageVisible() && state.current && state.unread.delete(state.current.id)) renderLists();
+    };
+    window.addEventListener('focus', seen);
+    document.addEventListener('visibilitychange', seen);
     $('agent-resolve').addEventListener('click', resolve);
     $('agent-composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
     $('agent-reply').addEventListener('keydown', (e) => {
+      if (!e.isComposing && slashKey(e)) { e.preventDefault(); return; }
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
         e.preventDefault();
         send();
       }
     });
-    $('agent-reply').addEventListener('input', typing);
+    $('agent-reply').addEventListener('input', () => { typing(); updateSlash(); });
+    $('agent-reply').addEventListener('blur', () => setTimeout(() => { if (document.activeElement !== $('agent-reply')) hideSlash(); }, 150));
     $('agent-internal').addEventListener('change', updateComposerMode);
     $('agent-canned').addEventListener('input', () => {
       clearTimeout(cannedTimer);

@@ -95,7 +95,8 @@
    *   loggedIn() whether the console is showing (a 401 then means the token stopped working),
    *   expired(m) log out, showing message m on the login form,
    *   text()     the texts of the current language (netError, error, badToken),
-   *   toast(m, kind) show a passing message (kind 'error' for failures).
+   *   toast(m, kind) show a passing message (kind 'error' for failures),
+   *   describe(e) (optional) the text `act` shows for error e, in the console's language.
    * Returns { api(method, path, body, token), act(fn) }: `api` resolves to the JSON body (null when
    * empty) or throws an ApiError; `act` runs fn and toasts its error instead of throwing.
    */
@@ -124,7 +125,7 @@
       try {
         return await fn();
       } catch (e) {
-        opts.toast(e instanceof ApiError ? e.message : opts.text().error, 'error');
+        opts.toast(opts.describe ? opts.describe(e) : e instanceof ApiError ? e.message : opts.text().error, 'error');
         return undefined;
       }
     }

@@ -277,7 +277,9 @@ async def test_restore_an_old_version(
             ],
         )
         await admin.click("#import-run")
-        await expect(admin.locator("#import-error")).to_contain_text("trasig.jsonl:1:")
+        error = admin.locator("#import-error")
+        await expect(error).to_contain_text("Filen trasig.jsonl har ett fel på rad 1")
+        await expect(admin.locator("#import-report details.technical")).to_contain_text("trasig.jsonl:1:")
         async with admin.expect_download() as download:
             await admin.click("#export-csv")
         assert (await download.value).suggested_filename.endswith(".csv")
