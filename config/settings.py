@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.errors import ConfigError
@@ -188,6 +188,7 @@ class SlackSettings(BaseModel):
 class ProactiveRule(BaseModel):
     """A proactive rule from the settings file: event (+ reasons) -> an article and/or a message."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not a silently ignored one
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     event: str = Field(pattern=r"^[a-z][a-z0-9_.:-]{0,63}$")
     reasons: list[str] = Field(default_factory=list)  # empty: any reason
