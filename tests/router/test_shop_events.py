@@ -287,3 +287,32 @@ async def test_a_handoff_after_a_failed_payment_gets_payment_priority(app_client
         assert ticket.priority == PRIORITY_PAYMENT and plain.priority == 0
     await ws.close()
     await other.close()
+
+
+async def test_a_chat_event_without_a_rule_writes_the_customer_but_no_conversation(
+    app_client: Client, agent: dict[str, str]
+) -> None:
+    from router.models import ChannelIdentity, Conversation
+
+    visitor = new_id()
+    ws = await connect(app_client, visitor, context='{"step":"payment","order_id":"NH-7"}')
+    await ws.send_json({"type": "event", "name": "checkout_idle", "data": {"seconds": 45}})
+    assert [f for f in await until_sentinel(ws) if f["type"] != "typing"] == []
+    async with app_client.app[SESSIONS]() as session:
+        customer_id = await session.scalar(
+            select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id == visitor)
+        )
+        assert customer_id is not None
+        convs = await session.scalar(select(Conversation.id).where(Conversation.customer_id == customer_id))
+        assert convs is None
+    [item] = await timeline(app_client, customer_id, agent)
+    assert item["context"] == {"step": "payment", "order_id": "NH-7"}
+    assert item["text"].startswith("Står still i kassan, ") and item["text"].endswith(
+        "order NH-7, 45 s utan framsteg"
+    )
+    # Their first message later starts the conversation as usual; the event stays on the timeline.
+    await ws.send_json({"type": "message", "id": "m1", "text": "hej"})
+    assert any(f["type"] == "ack" for f in await until_sentinel(ws))
+    kinds = [i["kind"] for i in await timeline(app_client, customer_id, agent)]
+    assert kinds[:2] == ["event", "message"]
+    await ws.close()
