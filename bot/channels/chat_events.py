@@ -124,6 +124,25 @@ def new_session(
     return EventChatSession(ws, channel, router, dialogue, settings, identity, shop=shop)
 
 
+async def _join(session: ChatSession, channel: WebChatChannel, conv_id: int, head: int | None) -> None:
+    """Bind `session` to the conversation from `head` (the seq before the offer), so the offer reaches it
+    live even when this is another process and the offer was stored before this ran."""
+    if head is None:
+        await session.ensure()
+        return
+    ident = session.identity
+    _, found = await session.router.identify(list(ident.evidence), email=ident.email, vip=ident.vip or None)
+    if found != conv_id:
+        await session.ensure()
+        return
+    session.complete = session.known_customer = True
+    await channel.bind(session, conv_id, head)
+    conv = await session.router.conversation(conv_id)
+    latest = conv.next_seq - 1 if conv is not None else head
+    for seq, frame in await channel.rows(conv_id, head, latest) if latest > head else []:
+        await session.out.offer(seq, frame)  # stored before the bind: in order, duplicates dropped
+
+
 def follow_shop_events(bus: EventBus, channel: WebChatChannel) -> Callable[[], None]:
     """Sockets of the customer an offer is for join its conversation before the offer is sent."""
 
@@ -132,12 +151,13 @@ def follow_shop_events(bus: EventBus, channel: WebChatChannel) -> Callable[[], N
         conv_id = data.get("conversation_id")
         if not pairs or not isinstance(conv_id, int):
             return
+        head = data.get("head")
         for session in list(channel.sessions):
             if session.conversation_id == conv_id:
                 continue
             if any((e.kind, e.external_id) in pairs for e in session.identity.evidence):
                 try:
-                    await session.ensure()
+                    await _join(session, channel, conv_id, head if isinstance(head, int) else None)
                 except Exception:  # that socket gets the offer on its next resume
                     log.warning("could not bind a chat socket to conversation %s", conv_id, exc_info=True)
 

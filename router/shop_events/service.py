@@ -224,7 +224,11 @@ class ShopEvents:
             raise ValidationError("no identity to reach the customer with", code="unknown_customer")
         offer_id = await self._add_offer(key, customer_id, conv_id, event_id, held=False)
         identities = [[e.kind, e.external_id] for e in evidence]
-        await self.router.bus.publish(TOPIC, {"conversation_id": conv_id, "identities": identities})
+        conv = await self.router.conversation(conv_id)
+        head = conv.next_seq - 1 if conv is not None else 0  # sockets joining now get what follows
+        await self.router.bus.publish(
+            TOPIC, {"conversation_id": conv_id, "identities": identities, "head": head}
+        )
         frame = {"type": "proactive", "offer": offer_id, **content}
         text = " – ".join(x for x in (content["title"], content["text"]) if x)
         stored = await self.router.send(conv_id, frame, text=text)
