@@ -9,7 +9,8 @@ Per row (an article — its language versions count as one, under the root's slu
   where it was the bot's best guess (for a step: every customer message sent on that step);
 - `answered`, `clarified`, `handed_off`, `thumbs_down` (👎 on its answer), `csat_after_handoff` (average of
   the CSAT of tickets resolved in the range, attributed like the handoff) with `csat_count`;
-- `payment_events`: `payment_failed` shop events (a step: the event's page step, else `payment`);
+- `payment_events`: `payment_failed` shop events (a step: the event's page step, else `payment`; an
+  article: the events a proactive rule offered it for, hold-outs included);
 - `customers_hurt`: distinct customers handed off, giving 👎, rating a handoff 1-2 or failing a payment
   there; `hurt_first_half` / `hurt_second_half` split the range in two, and `rising` is true when the
   second half has more of them than the first, and at least two;
@@ -27,14 +28,16 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from config import Settings
 from knowledge import KnowledgeBase
 from knowledge.models import GapQuestion
 from knowledge.translations import group_of
 from router.analytics import date_range
 from router.insights_groups import Question, group_json, group_questions
-from router.models import Conversation, Feedback, Message, ShopEvent, Ticket
+from router.models import Conversation, Feedback, Message, ProactiveOffer, ShopEvent, Ticket
 from router.shop_events.catalog import PAYMENT_FAILED
-from router.web import KB, SESSIONS, requires
+from router.shop_events.rules import effective_rules
+from router.web import KB, SESSIONS, SETTINGS, requires
 
 __all__ = ["add_routes", "compute_insights"]
 
@@ -108,7 +111,9 @@ def _aware(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
-async def compute_insights(sessions: Any, kb: KnowledgeBase, start: date, end: date) -> dict[str, Any]:
+async def compute_insights(
+    sessions: Any, kb: KnowledgeBase, start: date, end: date, settings: Settings | None = None
+) -> dict[str, Any]:
     lo = datetime.combine(start, time(0), tzinfo=UTC)
     hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC)
     weekly = (end - start).days + 1 > 31
@@ -184,6 +189,17 @@ async def compute_insights(sessions: Any, kb: KnowledgeBase, start: date, end: d
                 )
             )
         )
+        offered: dict[int, str] = {}  # payment event -> the article a rule offered for it
+        if events and settings is not None:
+            article_of = {r["key"]: r.get("article") for r in await effective_rules(session, settings)}
+            found = await session.execute(
+                select(ProactiveOffer.event_id, ProactiveOffer.rule_key).where(
+                    ProactiveOffer.event_id.in_([e.id for e in events])
+                )
+            )
+            offered = {
+                eid: str(article_of[key]) for eid, key in found if eid is not None and article_of.get(key)
+            }
         gaps = list(
             await session.scalars(
                 select(GapQuestion)
@@ -249,6 +265,7 @@ async def compute_insights(sessions: Any, kb: KnowledgeBase, start: date, end: d
         at, step = _aware(e.created_at), str((e.context or {}).get("step") or "payment")[:60]
         steps.count(step, "payment_events", at)
         steps.hurt(step, e.customer_id, at)
+        on_article(offered.get(e.id), "payment_events", at, e.customer_id, True)
     titles = {root: {"title": index[root].title if root in index else root} for root in articles.rows}
     grouped = await group_questions(
         kb, [Question(g.id, g.text, g.reason, _aware(g.created_at), g.conversation_id) for g in gaps]
@@ -268,7 +285,8 @@ async def compute_insights(sessions: Any, kb: KnowledgeBase, start: date, end: d
 @requires("admin")
 async def insights(request: web.Request) -> web.Response:
     start, end = date_range(request.query)
-    return web.json_response(await compute_insights(request.app[SESSIONS], request.app[KB], start, end))
+    app = request.app
+    return web.json_response(await compute_insights(app[SESSIONS], app[KB], start, end, app[SETTINGS]))
 
 
 def add_routes(app: web.Application) -> None:

@@ -17,7 +17,7 @@ from bot.app import create_app
 from bot.app_keys import SESSIONS
 from knowledge.models import GapQuestion
 from router.auth import create_user
-from router.models import Conversation, Customer, Feedback, Message, ShopEvent, Ticket
+from router.models import Conversation, Customer, Feedback, Message, ProactiveOffer, ShopEvent, Ticket
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 TODAY = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -97,12 +97,17 @@ async def seed(client: Client) -> None:
                 slug = "kort-nekas-en" if lang == "en" else "kort-nekas"
                 message(conv, at, "answer", "bot", {"type": "answer", "article": {"slug": slug}})
                 session.add(Feedback(conversation_id=conv, article_slug=slug, helpful=False, created_at=at))
-            session.add(
-                ShopEvent(
-                    customer_id=customer, name="payment_failed", reason="card_declined", source="server",
-                    data={}, context={"step": "payment"}, created_at=at,
-                )
+            event = ShopEvent(
+                customer_id=customer, name="payment_failed", reason="card_declined", source="server",
+                data={}, context={"step": "payment"}, created_at=at,
             )  # fmt: skip
+            session.add(event)
+            await session.flush()  # the rule card-declined offered kort-nekas for it (held out or not)
+            session.add(
+                ProactiveOffer(
+                    rule_key="card-declined", customer_id=customer, event_id=event.id, held_out=lang == "en"
+                )
+            )
         customer, conv = await conversation("cart")
         message(conv, EARLY, "message", "customer", {}, "cart")
         message(conv, EARLY, "answer", "bot", {"type": "answer", "article": {"slug": "swish-betalning"}})
@@ -139,6 +144,7 @@ async def test_articles_ranked_by_customers_hurt_with_language_versions_as_one(a
     assert top["customers_hurt"] == 4
     assert (top["hurt_first_half"], top["hurt_second_half"], top["rising"]) == (1, 3, True)
     assert (top["csat_after_handoff"], top["csat_count"]) == (2.0, 3)
+    assert top["payment_events"] == 4  # the failed payments the rule offered it for
     assert sum(d["questions"] for d in top["series"]) == 4
     assert {d["start"] for d in top["series"]} == {EARLY.date().isoformat(), LATE.date().isoformat()}
     rest = {r["key"]: r for r in data["articles"][1:]}
