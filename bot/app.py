@@ -27,7 +27,7 @@ from bot.channels.webchat import WebChatChannel, chat_handler
 from bot.db_errors import database_unavailable, db_unavailable_middleware, socket_database_unavailable
 from bot.dialogue import Dialogue
 from bot.drain import CHAT_SOCKET, Drain
-from bot.http import admin, articles, health, pages, search
+from bot.http import admin, articles, health, pages, proactive, search
 from bot.http.common import error_middleware
 from bot.knowledge_sync import share_knowledge_changes
 from bot.metrics import Metrics
@@ -181,6 +181,7 @@ def create_app(settings: Settings) -> web.Application:
     router_api.add_routes(app)
     router_admin.add_routes(app)  # VIP, merges, users; analytics and gaps
     router_console.add_routes(app)
+    proactive.add_routes(app)  # shop events, proactive rules, insights (README: Shop events)
     admin.add_routes(app)  # the admin console /admin and its import/export/health API
     app.cleanup_ctx.append(_frozen_heap)  # last: after everything start-up builds
     return app

@@ -29,7 +29,8 @@ from sqlalchemy import select
 from config import ValidationError
 from knowledge.gaps import gap_groups, mark_handled
 from router.models import Message, Ticket
-from router.web import KB, MAX_ID, SESSIONS, read_object, requires, user_of
+from router.shop_events.outcomes import rule_outcomes
+from router.web import KB, MAX_ID, SESSIONS, SETTINGS, read_object, requires, user_of
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -190,7 +191,15 @@ async def compute_stats(sessions: Any, start: date, end: date) -> dict[str, Any]
 @requires("admin")
 async def stats(request: web.Request) -> web.Response:
     start, end = date_range(request.query)
-    return web.json_response(await compute_stats(request.app[SESSIONS], start, end))
+    data = await compute_stats(request.app[SESSIONS], start, end)
+    async with request.app[SESSIONS]() as session:  # proactive offers' outcomes, per rule (README)
+        data["proactive"] = await rule_outcomes(
+            session,
+            _midnight(start),
+            _midnight(end + timedelta(days=1)),
+            request.app[SETTINGS].proactive.outcome_minutes,
+        )
+    return web.json_response(data)
 
 
 def _since(raw: str | None) -> datetime | None:

@@ -7,6 +7,7 @@ conflict (a ticket another agent holds, a move the lifecycle forbids) with Confl
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +20,8 @@ from router.assignment import loads_of
 from router.conversations import message_json
 from router.history import customer_history, display_name
 from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket, User
-from router.web import KB, ROUTER, SESSIONS, path_id, read_object, requires, user_of
+from router.shop_events.store import events_for_timeline
+from router.web import KB, ROUTER, SESSIONS, SETTINGS, path_id, read_object, requires, user_of
 
 
 def _ticket_id(request: web.Request) -> int:
@@ -51,7 +53,7 @@ async def get_ticket(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         ticket = await tk.get(session, _ticket_id(request))
         data = tk.ticket_json(ticket)
-        data["timeline"] = await timeline_of(session, ticket.customer_id)
+        data["timeline"] = await timeline_of(session, ticket.customer_id, request.app[SETTINGS])
     return web.json_response(data)
 
 
@@ -155,7 +157,8 @@ async def presence(request: web.Request) -> web.Response:
     return web.json_response({"presence": status, "assigned": assigned})
 
 
-async def timeline_of(session: Any, customer_id: int) -> list[dict[str, Any]]:
+async def timeline_of(session: Any, customer_id: int, settings: Any = None) -> list[dict[str, Any]]:
+    """Every message on every channel, and the customer's shop events (`kind` "event"), oldest first."""
     conv_ids = list(
         await session.scalars(select(Conversation.id).where(Conversation.customer_id == customer_id))
     )
@@ -164,7 +167,9 @@ async def timeline_of(session: Any, customer_id: int) -> list[dict[str, Any]]:
         .where(Message.conversation_id.in_(conv_ids))
         .order_by(Message.created_at, Message.conversation_id, Message.seq)
     )
-    return [message_json(m) for m in rows]
+    messages = [message_json(m) for m in rows]
+    events = await events_for_timeline(session, customer_id, settings)
+    return list(heapq.merge(messages, events, key=lambda m: m["created_at"])) if events else messages
 
 
 @requires("agent")
@@ -188,7 +193,7 @@ async def timeline(request: web.Request) -> web.Response:
                     {"kind": i.kind, "external_id": i.external_id, "verified": i.verified} for i in idents
                 ],
             },
-            "messages": await timeline_of(session, customer_id),
+            "messages": await timeline_of(session, customer_id, request.app[SETTINGS]),
             "history": await customer_history(session, customer),
         }
     return web.json_response(data)

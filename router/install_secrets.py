@@ -65,4 +65,7 @@ async def fill_demo_secrets(engine: AsyncEngine, settings: Settings) -> list[str
     if settings.demo and settings.chat.identity_secret is None:
         settings.chat.identity_secret = SecretStr(await stored_secret(engine, "chat.identity_secret"))
         filled.append("chat.identity_secret")
+    if settings.demo and settings.proactive.events_secret is None:
+        settings.proactive.events_secret = SecretStr(await stored_secret(engine, "proactive.events_secret"))
+        filled.append("proactive.events_secret")
     return filled

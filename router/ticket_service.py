@@ -35,6 +35,7 @@ from router.assignment import assign, dispatch, lock_agent
 from router.conversations import ConversationLocks
 from router.events import EventBus
 from router.models import Conversation, Customer, Ticket, User
+from router.shop_events.store import recent_payment_failure
 
 __all__ = ["MAX_REPLY_CHARS", "Sender", "TicketService"]
 
@@ -103,11 +104,17 @@ class TicketService:
             if ticket is None:
                 customer = await session.get(Customer, conv.customer_id)
                 assert customer is not None
+                priority = tk.priority_for(customer, conv.context or {})
+                minutes = self.settings.proactive.payment_priority_minutes
+                if priority % tk.PRIORITY_VIP < tk.PRIORITY_PAYMENT and await recent_payment_failure(
+                    session, conv.customer_id, minutes
+                ):
+                    priority += tk.PRIORITY_PAYMENT  # a payment just failed: as urgent as the payment step
                 ticket = Ticket(
                     conversation_id=conversation_id,
                     customer_id=conv.customer_id,
                     status="open",
-                    priority=tk.priority_for(customer, conv.context or {}),
+                    priority=priority,
                     team=tk.team_for(tags, self.routing),
                     reason=reason,
                     question=question,

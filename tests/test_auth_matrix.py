@@ -48,6 +48,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/admin/"): (302, 302, 302, 302),
     ("GET", "/admin/admin.js"): PUBLIC_200,
     ("GET", "/admin/markdown.js"): PUBLIC_200,
+    ("GET", "/admin/admin-rules.js"): PUBLIC_200,
+    ("GET", "/admin/admin-insights.js"): PUBLIC_200,
+    ("POST", "/api/events"): (401, 401, 401, 401),  # the shop's HMAC signature, whatever the bearer token
     ("GET", "/ws/chat"): (400, 400, 400, 400),  # customers are not bearer users; no upgrade: 400
     ("GET", "/agent/ws"): agent(400),  # the token is checked before the upgrade
     ("POST", "/slack/events"): (401, 401, 401, 401),  # Slack's signature, whatever the bearer token
@@ -90,6 +93,12 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/stats"): admin(200),
     ("GET", "/api/gaps"): admin(200),
     ("POST", "/api/gaps/handled"): admin(400),
+    ("GET", "/api/insights"): admin(200),
+    ("GET", "/api/proactive/outcomes"): admin(200),
+    ("GET", "/api/proactive/rules"): admin(200),
+    ("POST", "/api/proactive/rules"): admin(400),
+    ("PUT", "/api/proactive/rules/{key}"): admin(400),
+    ("DELETE", "/api/proactive/rules/{key}"): admin(404),
 }
 
 
@@ -104,7 +113,10 @@ def routes_of(client: TestClient) -> list[tuple[str, str]]:
 
 
 def url_of(template: str) -> str:
-    return template.replace("{id}", "999999").replace("{version}", "1").replace("{slug}", "no-such-article")
+    values = {"{id}": "999999", "{version}": "1", "{slug}": "no-such-article", "{key}": "no-such-rule"}
+    for name, value in values.items():
+        template = template.replace(name, value)
+    return template
 
 
 async def test_every_route_answers_each_kind_of_caller_as_the_table_says(
@@ -114,7 +126,10 @@ async def test_every_route_answers_each_kind_of_caller_as_the_table_says(
     slack = {"bot_token": "xoxb-matrix", "signing_secret": "matrix", "api_base_url": "http://127.0.0.1:9/"}
     # The wrong-token limit off: the matrix sends a bad token to every route (the limit has tests of its own
     # in tests/router/test_security_console.py).
-    client = await aiohttp_client(create_app(make_settings(slack=slack, server={"bad_tokens_per_minute": 0})))
+    settings = make_settings(
+        slack=slack, server={"bad_tokens_per_minute": 0}, proactive={"events_secret": "matrix"}
+    )
+    client = await aiohttp_client(create_app(settings))
     tokens: dict[str, str | None] = {NONE: None, BAD: "not-a-real-token"}
     async with client.app[SESSIONS]() as session, session.begin():
         for role in (AGENT, ADMIN):

@@ -84,6 +84,7 @@ class TicketView:
         self.assignee: str | None = None
         self.timeline: list[dict[str, Any]] = []
         self.last_seq = 0
+        self.shop_events: list[str] = []  # the latest shop events' lines (payment_failed, …), newest last
 
     def blocks(self) -> tuple[str, list[dict[str, Any]], list[str]]:
         """(fallback text, blocks, timeline lines that did not fit in the post)."""
@@ -98,6 +99,8 @@ class TicketView:
         context = " · ".join(f"{k}: {v}" for k, v in (d["context"] or {}).items())
         if context:
             summary.append(f"*Page context:* {escape(context)}")
+        for line in self.shop_events:
+            summary.append(f":warning: {escape(line)}")
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": header[:150]}},
             section("\n".join(summary)),
@@ -181,7 +184,8 @@ class SlackAgents:
                 agent = await session.get(User, ticket.assignee_id)
                 view.assignee = agent.name if agent else None
             view.assignee = view.assignee or "an agent"
-            view.timeline = await timeline_query(session, ticket.customer_id)
+            view.timeline = await timeline_query(session, ticket.customer_id, self.core.settings)
+            view.shop_events = [m["text"] for m in view.timeline if m.get("kind") == "event"][-3:]
             view.last_seq = max(
                 (m["seq"] for m in view.timeline if m["conversation_id"] == ticket.conversation_id), default=0
             )

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.channels.chat_events import new_session
 from bot.channels.chat_identity import (
     CONTEXT_KEYS,
     ChatIdentity,
@@ -274,7 +275,7 @@ async def chat_handler(
         await ws.close(code=refused.close_code)
         return ws
     channel.attach(router)
-    session = ChatSession(ws, channel, router, dialogue, settings, identity)
+    session = new_session(request, ws, channel, router, dialogue, settings, identity)  # + shop events
     channel.open(session)  # nothing is written: the conversation is looked up, read-only, in the background
     try:
         async for msg in ws:

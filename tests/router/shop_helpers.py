@@ -1,0 +1,73 @@
+"""Helpers for the shop-event tests: a module-scoped real app on a copy of the demo database, signed
+requests, chat sockets read up to a sentinel."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from settings_for import settings_for
+
+from config import Settings
+from router.shop_events.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_event
+
+EVENTS_SECRET = "test-events-secret"
+TIMEOUT = 20
+SENTINEL = "sentinel-end-of-batch"
+Client = TestClient[Any, Any]
+WS = aiohttp.ClientWebSocketResponse
+
+
+def copy_db(src: Path, dst: Path) -> None:
+    with contextlib.closing(sqlite3.connect(src)) as a, contextlib.closing(sqlite3.connect(dst)) as b:
+        a.backup(b)
+
+
+def shop_settings(db: Path, **proactive: Any) -> Settings:
+    return settings_for(
+        f"sqlite+aiosqlite:///{db}",
+        proactive={"events_secret": EVENTS_SECRET, "holdout_share": 0.0, **proactive},
+    )
+
+
+def signed(
+    body: dict[str, Any], *, at: float | None = None, secret: str = EVENTS_SECRET
+) -> tuple[bytes, dict[str, str]]:
+    raw = json.dumps(body).encode()
+    stamp = str(int(time.time() if at is None else at))
+    return raw, {
+        TIMESTAMP_HEADER: stamp,
+        SIGNATURE_HEADER: sign_event(secret, stamp, raw),
+        "Content-Type": "application/json",
+    }
+
+
+async def post_event(client: Client, body: dict[str, Any], **kw: Any) -> aiohttp.ClientResponse:
+    raw, headers = signed(body, **kw)
+    return await client.post("/api/events", data=raw, headers=headers)
+
+
+def new_id(prefix: str = "v") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+async def connect(client: Client, visitor: str | None = None, **params: str) -> WS:
+    return await client.ws_connect("/ws/chat", params={"visitor": visitor or new_id(), **params})
+
+
+async def until_sentinel(ws: WS) -> list[dict[str, Any]]:
+    """Every frame up to the error answering a sentinel frame: all earlier frames are handled by then."""
+    await ws.send_json({"type": SENTINEL})
+    frames = []
+    while True:
+        frame = await ws.receive_json(timeout=TIMEOUT)
+        if frame.get("type") == "error" and frame.get("code") == "unknown_type":
+            return frames
+        frames.append(frame)

@@ -1,0 +1,82 @@
+"""The Slack handoff post shows the customer's failed payment, localized, with payment priority
+(a fake Slack Web API on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes.slack_api import FakeSlackAPI
+from settings_for import settings_for
+from shop_helpers import EVENTS_SECRET, connect, copy_db, new_id, post_event, until_sentinel
+
+from bot.app import create_app
+from bot.channels.webchat import sign_user
+from router.shop_events.texts import event_line, format_amount
+
+AGENTS = "C_AGENTS"
+LINE = re.compile(r"Betalningen misslyckades: card_declined, \d\d:\d\d, order NH-100234, 1 847 kr")
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
+    fake = FakeSlackAPI()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def client(fake_slack: FakeSlackAPI, demo_db_file: Path, tmp_path: Path, aiohttp_client: Any) -> Any:
+    copy_db(demo_db_file, tmp_path / "kundresa.db")
+    settings = settings_for(
+        f"sqlite+aiosqlite:///{tmp_path / 'kundresa.db'}",
+        proactive={"events_secret": EVENTS_SECRET, "holdout_share": 0.0},
+        slack={
+            "bot_token": "xoxb-test",
+            "signing_secret": "slack-secret",
+            "agents_channel": AGENTS,
+            "api_base_url": fake_slack.base_url,
+        },
+    )
+    return await aiohttp_client(create_app(settings))
+
+
+async def test_the_handoff_post_names_the_failed_payment(client: Any, fake_slack: FakeSlackAPI) -> None:
+    user = new_id("u")
+    data = {"order_id": "NH-100234", "amount": 1847, "currency": "SEK"}
+    resp = await post_event(
+        client, {"name": "payment_failed", "reason": "card_declined", "user": user, "data": data}
+    )
+    assert resp.status == 201, await resp.text()
+    ws = await connect(client, user=user, sig=sign_user(user, "test-identity-secret"))
+    await ws.send_json({"type": "human"})
+    assert any(f["type"] == "handoff" for f in await until_sentinel(ws))
+    [post] = await fake_slack.wait_for("chat.postMessage", channel=AGENTS)
+    dump = post.dump()
+    assert LINE.search(dump), dump
+    assert "*Priority:* 50" in dump
+    await ws.close()
+
+
+def test_event_lines_in_swedish_and_english() -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 5, 4, 12, 2, tzinfo=UTC)  # 14:02 in Stockholm (summer time)
+    data = {"order_id": "NH-100234", "amount": 1847, "currency": "SEK"}
+    assert event_line("payment_failed", "card_declined", data, {}, at) == (
+        "Betalningen misslyckades: card_declined, 14:02, order NH-100234, 1 847 kr"
+    )
+    assert event_line("payment_failed", "swish_timeout", data, {}, at, "en", "UTC") == (
+        "Payment failed: swish_timeout, 12:02, order NH-100234, 1,847 SEK"
+    )
+    assert event_line("checkout_idle", None, {"seconds": 90}, {"order_id": "A-1"}, at) == (
+        "Står still i kassan, 14:02, order A-1, 90 s utan framsteg"
+    )
+    assert event_line("wishlist_added", None, {}, {}, at, "en", "UTC") == "Shop event: wishlist_added, 12:02"
+    assert format_amount(1234567.5, "EUR", "sv") == "1 234 567,50 EUR"
+    assert format_amount("12", "NOK", "sv") == "12 kr"
+    assert format_amount(True, "SEK", "sv") is None and format_amount("lots", "SEK", "sv") is None
