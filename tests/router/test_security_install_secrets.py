@@ -54,13 +54,17 @@ async def test_only_demo_mode_fills_in_and_a_configured_secret_wins(tmp_path: Pa
         assert await fill_demo_secrets(engine, production) == []
         assert production.chat.identity_secret is None
         configured = load_settings(
-            environ={}, demo=True, database={"url": url}, chat={"identity_secret": "mine"}
+            environ={},
+            demo=True,
+            database={"url": url},
+            chat={"identity_secret": "mine"},
+            proactive={"events_secret": "ours"},
         )
         assert await fill_demo_secrets(engine, configured) == []
         assert configured.chat.identity_secret is not None
         assert configured.chat.identity_secret.get_secret_value() == "mine"
         demo = load_settings(environ={}, demo=True, database={"url": url})
-        assert await fill_demo_secrets(engine, demo) == ["chat.identity_secret"]
+        assert await fill_demo_secrets(engine, demo) == ["chat.identity_secret", "proactive.events_secret"]
         assert demo.chat.identity_secret is not None
         assert demo.chat.identity_secret.get_secret_value() == await stored_secret(
             engine, "chat.identity_secret"
