@@ -1,4 +1,5 @@
-"""The `kundresa` command: serve, db upgrade, kb import/export/search/tune, eval, user add."""
+"""The `kundresa` command: serve, db upgrade, kb import/export/search/tune, eval, user add, customer
+export|erase, retention run."""
 
 from __future__ import annotations
 
@@ -358,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--team")
     add.add_argument("--capacity", type=int)
     add.set_defaults(func=cmd_user_add)
+
+    from bot.cli_privacy import add_privacy_commands
+
+    add_privacy_commands(sub)  # customer export|erase, retention run
     return parser
 
 
