@@ -7,7 +7,8 @@
 - `GET /api/audit`: the audit log, newest first; filters `action` (`customer.` for a family), `actor`,
   `target_kind`, `target_id`, `since`, `until`; pages with `limit` (≤ 200) and `before` (`next_before`).
 
-Every export and erasure is written to the audit log. The access log drops query strings (router/privacy/logs.py).
+Every export and erasure is written to the audit log. The access log drops query strings
+(router/privacy/logs.py).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from config import Settings
 from knowledge.models import ArticleVersion, EmbeddingCache, ExampleQuestion, GapQuestion
 from knowledge.text import text_hash
 from router.analytics import compute_stats
-from router.models import AuditEntry, Customer, InboxItem, Message, Ticket
+from router.models import AuditEntry, Customer, InboxItem, Ticket
 
 ID_SECRET = "test-identity-secret"
 AGENTS = "C_AGENTS"
