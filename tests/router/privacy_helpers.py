@@ -70,3 +70,52 @@ def found_in_files(paths: list[Path], needles: list[str]) -> list[tuple[str, str
             if any(f in data for f in forms(needle)):
                 hits.append((path.name, needle))
     return hits
+
+
+ID_SECRET = "test-identity-secret"  # tests/conftest.py's chat.identity_secret
+
+
+async def frames_until(ws: Any, wanted: str) -> dict[str, Any]:
+    while True:
+        frame = await ws.receive_json(timeout=30)
+        if frame["type"] == wanted:
+            return dict(frame)
+
+
+async def web_customer(
+    client: Any,
+    headers: dict[str, str],
+    question: str,
+    *,
+    user: str | None = None,
+    email: str | None = None,
+    context: dict[str, Any] | None = None,
+    learn: str | None = None,
+) -> tuple[int, int]:
+    """A web chat customer whose unanswerable `question` was handed off (ticket resolved into article
+    `learn`'s example questions when given): (customer id, ticket id)."""
+    from bot.app_keys import SESSIONS
+    from bot.channels.webchat import sign_user
+    from router.models import Ticket
+
+    params: dict[str, str] = {"visitor": f"v-{abs(hash((question, user, email)))}"}
+    if user:
+        params |= {"user": user, "sig": sign_user(user, ID_SECRET)}
+        if email:
+            params |= {"email": email, "email_sig": sign_user(email, ID_SECRET)}
+    if context:
+        params["context"] = json.dumps(context)
+    ws = await client.ws_connect("/ws/chat", params=params)
+    await ws.send_json({"type": "message", "id": "q-1", "text": question})
+    ticket_id = int((await frames_until(ws, "handoff"))["ticket"])
+    if learn:
+        resp = await client.post(
+            f"/api/tickets/{ticket_id}/resolve", json={"article": learn}, headers=headers
+        )
+        assert resp.status == 200, await resp.text()
+        await frames_until(ws, "csat_request")
+    await ws.close()
+    async with client.app[SESSIONS]() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        assert ticket is not None
+        return ticket.customer_id, ticket_id
