@@ -93,12 +93,17 @@ async def run_retention(
                     session, select(Message.id).where(Message.conversation_id.in_(ids))
                 )
                 done["customers"] = await _customers_due(session, convs, ids)
+            # What the conversations' step erases is not counted again below.
+            going = _old_conversations(convs) if convs is not None else select(Conversation.id).where(False)
             if tickets is not None:
-                done["tickets"] = await _count(session, _tickets_with_text(tickets))
+                q = _tickets_with_text(tickets).where(Ticket.conversation_id.not_in(going))
+                done["tickets"] = await _count(session, q)
             if gaps is not None:
-                done["gap_questions"] = await _count(
-                    session, select(GapQuestion.id).where(GapQuestion.created_at < gaps)
+                q = select(GapQuestion.id).where(
+                    GapQuestion.created_at < gaps,
+                    or_(GapQuestion.conversation_id.is_(None), GapQuestion.conversation_id.not_in(going)),
                 )
+                done["gap_questions"] = await _count(session, q)
         return done
     if convs is not None:
         while ids := await _ids(sessions, _old_conversations(convs), batch):
