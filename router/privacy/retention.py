@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, delete, exists, func, not_, or_, select, text, update
+from sqlalchemy import String, cast, delete, exists, false, func, not_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config import RetentionSettings
@@ -94,7 +94,7 @@ async def run_retention(
                 )
                 done["customers"] = await _customers_due(session, convs, ids)
             # What the conversations' step erases is not counted again below.
-            going = _old_conversations(convs) if convs is not None else select(Conversation.id).where(False)
+            going = _old_conversations(convs) if convs is not None else select(Conversation.id).where(false())
             if tickets is not None:
                 q = _tickets_with_text(tickets).where(Ticket.conversation_id.not_in(going))
                 done["tickets"] = await _count(session, q)
