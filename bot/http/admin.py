@@ -86,6 +86,10 @@ async def admin_script(request: web.Request) -> web.Response:
     return _file("admin.js", "application/javascript")
 
 
+async def audit_script(request: web.Request) -> web.Response:
+    return _file("admin-audit.js", "application/javascript")  # the Audit view (issue 17)
+
+
 async def markdown_script(request: web.Request) -> web.Response:
     return _file("markdown.js", "application/javascript")
 
@@ -412,6 +416,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/admin/", admin_slash)
     app.router.add_get("/admin/admin.js", admin_script)
     app.router.add_get("/admin/markdown.js", markdown_script)
+    app.router.add_get("/admin/admin-audit.js", audit_script)
     app.router.add_get("/api/admin/config", admin_config)
     app.router.add_post("/api/articles/import", import_articles)
     app.router.add_get("/api/articles/export", export_articles)
