@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('day', sa.String(length=10), nullable=False),
     sa.Column('metric', sa.String(length=32), nullable=False),
     sa.Column('ref', sa.Integer(), nullable=False),
-    sa.Column('value', sa.Float(), nullable=True),
+    sa.Column('value', sa.Double(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_erased_stats'))
     )
     with op.batch_alter_table('erased_stats', schema=None) as batch_op:
