@@ -27,6 +27,13 @@
       empty: 'Inga händelser matchar.', error: 'Något gick fel', netError: 'Kunde inte nå servern. Försök igen.',
       badToken: 'Nyckeln godtogs inte.',
       count: (n) => `${n} händelser visas`,
+      keys: {
+        conversations: 'samtal', messages: 'meddelanden', tickets: 'ärenden', customers: 'kunder', identities: 'identiteter',
+        gap_questions: 'kunskapsluckor', learned_examples_removed: 'inlärda frågor borttagna',
+        learned_examples_kept: 'inlärda frågor omskrivna', articles_changed: 'ändrade artiklar', queued_events: 'köade händelser',
+        slack_threads: 'Slack-trådar', role: 'roll', changed: 'ändrat', change: 'ändring', version: 'version', created: 'nya',
+        updated: 'ändrade', article: 'artikel', source: 'från kund', target: 'till kund', vip: 'VIP',
+      },
       kinds: { customer: 'kund', user: 'användare', article: 'artikel', merge: 'sammanslagning', gaps: 'kunskapsluckor', retention: 'gallring' },
       actions: {
         'customer.': 'Kunder (alla)', 'customer.export': 'Kunddata exporterad', 'customer.erase': 'Kund raderad',
@@ -48,6 +55,13 @@
       empty: 'No entries match.', error: 'Something went wrong', netError: 'Could not reach the server. Try again.',
       badToken: 'That token was not accepted.',
       count: (n) => `${n} entries shown`,
+      keys: {
+        conversations: 'conversations', messages: 'messages', tickets: 'tickets', customers: 'customers', identities: 'identities',
+        gap_questions: 'knowledge gaps', learned_examples_removed: 'learned questions removed',
+        learned_examples_kept: 'learned questions rewritten', articles_changed: 'articles changed', queued_events: 'queued events',
+        slack_threads: 'Slack threads', role: 'role', changed: 'changed', change: 'change', version: 'version', created: 'created',
+        updated: 'updated', article: 'article', source: 'from customer', target: 'to customer', vip: 'VIP',
+      },
       kinds: { customer: 'customer', user: 'user', article: 'article', merge: 'merge', gaps: 'knowledge gaps', retention: 'retention' },
       actions: {
         'customer.': 'Customers (all)', 'customer.export': 'Customer data exported', 'customer.erase': 'Customer erased',
@@ -160,7 +174,7 @@
   }
   function details(obj) {
     return Object.entries(obj || {})
-      .map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`)
+      .map(([k, v]) => `${t.keys[k] || k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`)
       .join(' · ');
   }
 
