@@ -35,7 +35,7 @@ from router.privacy import audit
 from router.privacy.aggregates import record_erased
 from router.privacy.learned import embedding_hashes, erase_learned
 from router.privacy.scan import related_rows
-from router.privacy.subject import Subject, load_subject
+from router.privacy.subject import Subject, find_customer_id, load_subject
 
 log = logging.getLogger("kundresa.privacy")
 CHUNK = 500
@@ -161,6 +161,7 @@ async def erase_customer(
     prefixes = list(prefixes)
     async with sessions() as session, session.begin():
         sqlite = await _sqlite_secure(session) if not dry_run else False
+        customer_id = await find_customer_id(session, customer_id=customer_id)  # a merged one: the person
         subject = await load_subject(session, customer_id)
         inbox = await related_rows(session, InboxItem, subject)
         threads = await slack_threads(session, subject, inbox)
