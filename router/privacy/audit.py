@@ -1,9 +1,10 @@
 """The audit log: who read personal data in bulk or changed it, what, on what, and when.
 
 Entries hold ids and counts, never the personal data itself (an erased customer's audit entry must not
-keep what was erased). Actions: customer.export, customer.erase, customer.vip, merge.undo, user.create,
-user.update, article.create, article.update, article.delete, article.restore, article.question_add,
-article.question_delete, article.import, gaps.handled, retention.run.
+keep what was erased). Actions: customer.export, customer.erase, customer.erase_slack (the Slack posts
+deleted), customer.vip, merge.undo, user.create, user.update, article.create, article.update,
+article.delete, article.restore, article.question_add, article.question_delete, article.import,
+gaps.handled, retention.run.
 """
 
 from __future__ import annotations

@@ -215,6 +215,8 @@ async def erase_customer(
     if sqlite:
         await checkpoint(sessions)
     report["slack"] = await _erase_posts(channels, threads)
+    if threads:  # what Slack allowed, for whoever checks the erasure later
+        await audit.log(sessions, actor, "customer.erase_slack", "customer", customer_id, report["slack"])
     log.info(
         "erased customer %s: %d conversations, %d messages, %d tickets",
         customer_id,

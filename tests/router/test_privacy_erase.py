@@ -205,7 +205,7 @@ async def test_export_then_erase_leaves_no_trace(
             assert WEB_TEXT not in json.dumps(v.snapshot, ensure_ascii=False)
         assert await session.scalar(select(func.count()).select_from(InboxItem)) is not None
         actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
-        assert actions[-2:] == ["customer.export", "customer.erase"]
+        assert actions[-3:] == ["customer.export", "customer.erase", "customer.erase_slack"]
     # The search index forgot the learned question too.
     article = client.app[KB].index.by_slug[ARTICLE]
     assert WEB_TEXT not in article.questions
