@@ -5,7 +5,8 @@
 - `DELETE /api/customers/{id}`: erase them; body (optional) `{"keep_as": {"<example id>": "rewritten"},
   "dry_run": true}`; answers what was removed, counts only;
 - `GET /api/audit`: the audit log, newest first; filters `action` (`customer.` for a family), `actor`,
-  `target_kind`, `target_id`, `since`, `until`; pages with `limit` (≤ 200) and `before` (`next_before`).
+  `target_kind`, `target_id`, `since`, `until`; pages with `limit` (≤ 200) and `before` (`next_before`);
+- `GET /api/retention`: the `[retention]` settings and what a run would remove now, per kind.
 
 Every export and erasure is written to the audit log. The access log drops query strings
 (router/privacy/logs.py).
@@ -27,7 +28,7 @@ from router.privacy import audit
 from router.privacy.erase import erase_customer
 from router.privacy.export import export_customer
 from router.privacy.logs import drop_query_strings
-from router.privacy.retention import anything_to_do, retention_task
+from router.privacy.retention import anything_to_do, retention_task, run_retention
 from router.privacy.subject import find_customer_id
 from router.web import CHANNELS, ENGINE, KB, SESSIONS, SETTINGS, read_json, requires, user_of
 
@@ -166,6 +167,14 @@ async def audit_log(request: web.Request) -> web.Response:
     return web.json_response({"entries": items, "count": len(items), "next_before": next_before})
 
 
+@requires("admin")
+async def retention_preview(request: web.Request) -> web.Response:
+    """What `[retention]` says and what a run would remove now (`kundresa retention run --dry-run`)."""
+    settings = request.app[SETTINGS].retention
+    due = await run_retention(request.app[SESSIONS], settings, dry_run=True)
+    return web.json_response({"settings": settings.model_dump(), "due": due})
+
+
 async def _privacy_ctx(app: web.Application) -> AsyncIterator[None]:
     """No query strings in the access log; the retention task, when `[retention]` limits anything."""
     drop_query_strings()
@@ -187,4 +196,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/customers/{id}/export", export)
     app.router.add_delete("/api/customers/{id}", erase)
     app.router.add_get("/api/audit", audit_log)
+    app.router.add_get("/api/retention", retention_preview)
     app.cleanup_ctx.append(_privacy_ctx)  # after the database, knowledge and router contexts

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from knowledge.models import EmbeddingCache, GapQuestion
@@ -167,19 +167,15 @@ async def erase_customer(
         threads = await slack_threads(session, subject, inbox)
         outbox = await related_rows(session, OutboxEvent, subject)
         learned = await erase_learned(session, subject, keep_as, dry_run=dry_run)
-        count_messages = len(
-            list(
-                await session.scalars(
-                    select(Message.id).where(Message.conversation_id.in_(subject.conversation_ids))
-                )
-            )
+        count_messages = await session.scalar(
+            select(func.count(Message.id)).where(Message.conversation_id.in_(subject.conversation_ids))
         )
         report: dict[str, Any] = {
             "customer_id": subject.customer_id,
             "customers": subject.customer_ids,
             "identities": len(subject.identities),
             "conversations": len(subject.conversation_ids),
-            "messages": count_messages,
+            "messages": int(count_messages or 0),
             "tickets": len(subject.ticket_ids),
             "gap_questions": len(subject.gap_ids),
             "learned_examples_removed": learned["removed"],

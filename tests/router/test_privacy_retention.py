@@ -128,3 +128,15 @@ async def test_background_task_runs_retention(app_client: Any, admin_headers: di
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_retention_preview_api(
+    app_client: Any, admin_headers: dict[str, str], agent_headers: dict[str, str]
+) -> None:
+    assert (await app_client.get("/api/retention", headers=agent_headers)).status == 403
+    resp = await app_client.get("/api/retention", headers=admin_headers)
+    body = await resp.json()
+    assert resp.status == 200 and body["settings"]["conversations_days"] == 0
+    assert body["due"] == dict.fromkeys(
+        ("conversations", "messages", "customers", "tickets", "gap_questions"), 0
+    )
