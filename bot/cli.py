@@ -284,15 +284,17 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     from bot.migrate import upgrade
     from knowledge.db import create_engine, create_sessionmaker
     from router.auth import create_user
+    from router.privacy import audit
 
     async def main() -> str:
         engine = create_engine(settings.database)
         try:
             await upgrade(engine)
             async with create_sessionmaker(engine)() as session, session.begin():
-                _, token = await create_user(
+                user, token = await create_user(
                     session, args.name, args.role, team=args.team, capacity=args.capacity
                 )
+                audit.add(session, audit.cli_actor(), "user.create", "user", user.id, {"role": args.role})
             return token
         finally:
             await engine.dispose()

@@ -111,3 +111,14 @@ async def test_retention_run_dry_run_then_run(
     assert code == 0 and "removed       1 gap questions" in out
     async with app_client.app[SESSIONS]() as session:
         assert await session.scalar(select(func.count()).select_from(GapQuestion)) == 0
+
+
+async def test_user_add_is_audited(
+    app_client: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Run(app_client, capsys, monkeypatch)
+    code, out, _ = await run("user", "add", "dora", "--role", "admin")
+    assert code == 0 and out.strip().startswith("kr_")
+    async with app_client.app[SESSIONS]() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "user.create"))
+        assert entry is not None and entry.actor.startswith("cli:") and entry.details == {"role": "admin"}
