@@ -1,4 +1,5 @@
-"""The `kundresa` command: serve, db upgrade, kb import/export/search/tune, eval, user add."""
+"""The `kundresa` command: serve, db upgrade, kb import/export/search/tune, eval, user add, customer
+export|erase, retention run."""
 
 from __future__ import annotations
 
@@ -285,15 +286,17 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     from bot.migrate import upgrade
     from knowledge.db import create_engine, create_sessionmaker
     from router.auth import create_user
+    from router.privacy import audit
 
     async def main() -> str:
         engine = create_engine(settings.database)
         try:
             await upgrade(engine)
             async with create_sessionmaker(engine)() as session, session.begin():
-                _, token = await create_user(
+                user, token = await create_user(
                     session, args.name, args.role, team=args.team, capacity=args.capacity
                 )
+                audit.add(session, audit.cli_actor(), "user.create", "user", user.id, {"role": args.role})
             return token
         finally:
             await engine.dispose()
@@ -360,6 +363,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--team")
     add.add_argument("--capacity", type=int)
     add.set_defaults(func=cmd_user_add)
+
+    from bot.cli_privacy import add_privacy_commands
+
+    add_privacy_commands(sub)  # customer export|erase, retention run
     return parser
 
 

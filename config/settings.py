@@ -182,6 +182,20 @@ class RecoverySettings(BaseModel):
     drain_seconds: float = 10.0
 
 
+class RetentionSettings(BaseModel):
+    """How long personal data is kept (router/privacy/retention.py); 0 = keep for ever."""
+
+    # Conversations (messages, page contexts, their tickets and feedback) with no activity for this long
+    # are erased; only anonymous counts for the statistics stay.
+    conversations_days: int = Field(default=0, ge=0)
+    # Resolved and closed tickets older than this lose their free text (question, context, bot attempts).
+    tickets_days: int = Field(default=0, ge=0)
+    # Knowledge-gap questions older than this are deleted.
+    gaps_days: int = Field(default=0, ge=0)
+    interval_minutes: float = Field(default=60.0, gt=0)  # how often the background task runs
+    batch_size: int = Field(default=100, ge=1, le=10_000)  # rows per short transaction
+
+
 class SlackSettings(BaseModel):
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
@@ -291,6 +305,7 @@ class Settings(BaseSettings):
     recovery: RecoverySettings = Field(default_factory=RecoverySettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     proactive: ProactiveSettings = Field(default_factory=ProactiveSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     # Set by load_settings on a subclass: pydantic-settings builds its sources per class.
     toml_files: ClassVar[list[Path]] = [DEFAULT_TOML]

@@ -85,6 +85,9 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             if ":memory:" not in settings.url:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten content is zeroed, not left in free pages (an erased customer's data
+            # must not stay readable in the file: router/privacy/erase.py).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
     return engine

@@ -11,12 +11,13 @@ from aiohttp import web
 from sqlalchemy import func, or_, select
 
 from config import NotFoundError, ValidationError
-from router import analytics
+from router import analytics, privacy_api
 from router import tickets as tk
 from router.assignment import load_of
 from router.auth import create_user
 from router.models import ROLES, Customer, IdentityMerge, Ticket, User
-from router.web import ROUTER, SESSIONS, path_id, read_object, requires
+from router.privacy import audit
+from router.web import ROUTER, SESSIONS, path_id, read_object, requires, user_of
 
 MAX_CAPACITY = 1000
 
@@ -73,7 +74,10 @@ async def set_vip(request: web.Request) -> web.Response:
     vip = body.get("vip")
     if not isinstance(vip, bool):
         raise ValidationError("'vip' must be true or false")
-    return web.json_response(await request.app[ROUTER].tickets.set_vip(customer_id, vip))
+    result = await request.app[ROUTER].tickets.set_vip(customer_id, vip)
+    who = audit.by(user_of(request))
+    await audit.log(request.app[SESSIONS], who, "customer.vip", "customer", customer_id, {"vip": vip})
+    return web.json_response(result)
 
 
 @requires("admin")
@@ -99,6 +103,9 @@ async def list_merges(request: web.Request) -> web.Response:
 @requires("admin")
 async def undo(request: web.Request) -> web.Response:
     record = await request.app[ROUTER].undo_merge(_id(request, "merge"))
+    details = {"source": record.source_customer_id, "target": record.target_customer_id}
+    who = audit.by(user_of(request))
+    await audit.log(request.app[SESSIONS], who, "merge.undo", "merge", record.id, details)
     return web.json_response(merge_json(record))
 
 
@@ -150,6 +157,7 @@ async def add_user(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session, session.begin():
         user, token = await create_user(session, name, role, team=team, capacity=capacity)
         data = {**user_json(user, 0), "token": token}
+        audit.add(session, audit.by(user_of(request)), "user.create", "user", user.id, {"role": role})
     return web.json_response(data, status=201)
 
 
@@ -169,6 +177,8 @@ async def patch_user(request: web.Request) -> web.Response:
             user.team = _team(body["team"])
         if "capacity" in body:
             user.capacity = _capacity(body["capacity"])
+        changed = {"changed": sorted(body)}
+        audit.add(session, audit.by(user_of(request)), "user.update", "user", user_id, changed)
     await request.app[ROUTER].tickets.dispatch()  # committed first: dispatch locks agents in id order
     async with request.app[SESSIONS]() as session:
         user = await session.get(User, user_id)
@@ -186,3 +196,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/users", add_user)
     app.router.add_patch("/api/users/{id}", patch_user)
     analytics.add_routes(app)
+    privacy_api.add_routes(app)  # export, erasure, audit log, retention task (issue 17)

@@ -29,6 +29,8 @@ from sqlalchemy import select
 from config import ValidationError
 from knowledge.gaps import gap_groups, mark_handled
 from router.models import Message, Ticket
+from router.privacy import audit
+from router.privacy.aggregates import add_erased
 from router.shop_events.outcomes import rule_outcomes
 from router.web import KB, MAX_ID, SESSIONS, SETTINGS, read_object, requires, user_of
 
@@ -179,6 +181,7 @@ async def compute_stats(sessions: Any, start: date, end: date) -> dict[str, Any]
                 b.tickets_resolved += 1
                 if csat is not None:
                     b.csat.append(int(csat))
+        await add_erased(session, start.isoformat(), end.isoformat(), buckets)  # erased conversations
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
@@ -246,6 +249,8 @@ async def gaps_handled(request: web.Request) -> web.Response:
     result = await mark_handled(
         request.app[KB], ids, article.strip() if article else None, author=user_of(request).name
     )
+    details = {"gap_questions": len(ids), "article": article.strip() if article else None}
+    await audit.log(request.app[SESSIONS], audit.by(user_of(request)), "gaps.handled", "gaps", None, details)
     return web.json_response(result)
 
 

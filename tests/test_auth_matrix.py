@@ -50,6 +50,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/admin/markdown.js"): PUBLIC_200,
     ("GET", "/admin/admin-rules.js"): PUBLIC_200,
     ("GET", "/admin/admin-insights.js"): PUBLIC_200,
+    ("GET", "/admin/admin-audit.js"): PUBLIC_200,
     ("POST", "/api/events"): (401, 401, 401, 401),  # the shop's HMAC signature, whatever the bearer token
     ("GET", "/ws/chat"): (400, 400, 400, 400),  # customers are not bearer users; no upgrade: 400
     ("GET", "/agent/ws"): agent(400),  # the token is checked before the upgrade
@@ -99,6 +100,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/api/proactive/rules"): admin(400),
     ("PUT", "/api/proactive/rules/{key}"): admin(400),
     ("DELETE", "/api/proactive/rules/{key}"): admin(404),
+    ("GET", "/api/customers/{id}/export"): admin(404),
+    ("GET", "/api/customers/lookup"): admin(400),  # neither email nor user_id
+    ("DELETE", "/api/customers/{id}"): admin(404),
+    ("GET", "/api/audit"): admin(200),
+    ("GET", "/api/retention"): admin(200),
 }
 
 

@@ -145,6 +145,7 @@ JSON_BODY = {  # the routes that read a JSON body
     ("PUT", "/api/canned/{id}"),
     ("POST", "/api/proactive/rules"),
     ("PUT", "/api/proactive/rules/{key}"),
+    ("DELETE", "/api/customers/{id}"),  # optional {"dry_run", "keep_as"}
 }
 NO_JSON_BODY = {  # the body is ignored, or is a file (import: fuzzed above with ?format=jsonl)
     ("POST", "/api/tickets/{id}/claim"),

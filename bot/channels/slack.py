@@ -62,6 +62,12 @@ class SlackChannel:
         await self.work.reply(conversation_id, int(seq) if isinstance(seq, int) else None, args)
         return True
 
+    async def erase_posts(self, threads: list[dict[str, str]]) -> dict[str, int]:
+        """Delete the app's own posts in these threads (bot/channels/slack_erase.py)."""
+        from bot.channels.slack_erase import erase_threads
+
+        return await erase_threads(self.work.core.client, threads)
+
 
 class SlackIntegration:
     """Everything Slack in one process: Web API client, bolt app, both sides' handlers, the worker."""

@@ -42,6 +42,7 @@ from knowledge import repository as repo
 from knowledge.formats import read_articles, write_articles
 from knowledge.models import Article
 from router.models import Feedback, Message, Ticket
+from router.privacy import audit
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 IMPORT_MAX_BYTES = 32 * 1024 * 1024  # an upload (all files together, a zip's contents included)
@@ -85,6 +86,10 @@ async def admin_slash(request: web.Request) -> web.Response:
 
 async def admin_script(request: web.Request) -> web.Response:
     return _file("admin.js", "application/javascript")
+
+
+async def audit_script(request: web.Request) -> web.Response:
+    return _file("admin-audit.js", "application/javascript")  # the Audit view (issue 17)
 
 
 async def markdown_script(request: web.Request) -> web.Response:
@@ -283,6 +288,9 @@ async def import_articles(request: web.Request) -> web.Response:
             report[change].append(data.slug)
         return web.json_response({**report, "dry_run": True, "count": len(articles)})
     result = await kb.import_articles(articles, author=user_of(request).name)
+    changed = {"created": len(result.created), "updated": len(result.updated)}
+    who = audit.by(user_of(request))
+    await audit.log(request.app[SESSIONS], who, "article.import", "article", None, changed)
     return web.json_response({**result.to_json(), "dry_run": False, "count": len(articles)})
 
 
@@ -346,6 +354,7 @@ async def delete_question(request: web.Request) -> web.Response:
         data.questions = [q for q in data.questions if q != text]
         article, _ = await repo.upsert(session, data, author=user_of(request).name)
         result = await repo.describe(session, article)
+        audit.add(session, audit.by(user_of(request)), "article.question_delete", "article", slug)
     await kb.changed([slug])
     return web.json_response({"removed": text, "article": result})
 
@@ -433,6 +442,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/admin/", admin_slash)
     app.router.add_get("/admin/admin.js", admin_script)
     app.router.add_get("/admin/markdown.js", markdown_script)
+    app.router.add_get("/admin/admin-audit.js", audit_script)
     app.router.add_get("/api/admin/config", admin_config)
     app.router.add_post("/api/articles/import", import_articles)
     app.router.add_get("/api/articles/export", export_articles)

@@ -6,10 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app_keys import KB
+from bot.app_keys import KB, SESSIONS
 from bot.http.common import path_id, read_object, requires, user_of
 from config import ValidationError
 from knowledge import ArticleData
+from router.privacy import audit
 
 # What GET returns besides the article itself; a client may PUT back what it got.
 READ_ONLY = ("version", "created_at", "updated_at", "question_sources", "translations")
@@ -17,6 +18,11 @@ READ_ONLY = ("version", "created_at", "updated_at", "question_sources", "transla
 
 def _editable(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in READ_ONLY}
+
+
+async def _audit(request: web.Request, action: str, slug: str, details: dict[str, Any] | None = None) -> None:
+    """Every article change in the audit log (router/privacy/audit.py)."""
+    await audit.log(request.app[SESSIONS], audit.by(user_of(request)), action, "article", slug, details)
 
 
 def _filters(request: web.Request) -> dict[str, str | None]:
@@ -34,6 +40,7 @@ async def list_articles(request: web.Request) -> web.Response:
 async def create_article(request: web.Request) -> web.Response:
     data = ArticleData.from_dict(_editable(await read_object(request)))
     article = await request.app[KB].create(data, author=user_of(request).name)
+    await _audit(request, "article.create", data.slug)
     return web.json_response(article, status=201)
 
 
@@ -50,12 +57,15 @@ async def put_article(request: web.Request) -> web.Response:
     if body["slug"] != slug:
         raise ValidationError("the slug in the body differs from the one in the URL")
     article, change = await request.app[KB].save(ArticleData.from_dict(body), author=user_of(request).name)
+    action = "article.create" if change == "created" else "article.update"
+    await _audit(request, action, slug, {"change": change})
     return web.json_response(article, status=201 if change == "created" else 200)
 
 
 @requires("admin")
 async def delete_article(request: web.Request) -> web.Response:
     await request.app[KB].delete(request.match_info["slug"])
+    await _audit(request, "article.delete", request.match_info["slug"])
     return web.json_response({"deleted": request.match_info["slug"]})
 
 
@@ -69,6 +79,7 @@ async def article_versions(request: web.Request) -> web.Response:
 async def restore_version(request: web.Request) -> web.Response:
     version = path_id(request, "version", name="version")
     article = await request.app[KB].restore(request.match_info["slug"], version, author=user_of(request).name)
+    await _audit(request, "article.restore", request.match_info["slug"], {"version": version})
     return web.json_response(article)
 
 
@@ -79,6 +90,8 @@ async def add_question(request: web.Request) -> web.Response:
     if not isinstance(text, str) or not text.strip():
         raise ValidationError("'text' (the example question) is required")
     added = await request.app[KB].add_question(request.match_info["slug"], text, author=user_of(request).name)
+    if added:
+        await _audit(request, "article.question_add", request.match_info["slug"])
     return web.json_response({"added": added}, status=201 if added else 200)
 
 
