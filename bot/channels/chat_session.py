@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -164,6 +165,7 @@ class ChatSession:
                 conv.context = dict(self.context)
 
     async def on_message(self, frame: dict[str, Any]) -> None:
+        began = time.perf_counter()
         text, client_id = frame.get("text"), frame.get("id")
         if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
             raise ValidationError(
@@ -191,6 +193,7 @@ class ChatSession:
                     context=self.context,
                 )
                 await self.out.ack({"type": "ack", "id": client_id, "seq": inbound.seq})
+                self.dialogue.metrics.observe("store", time.perf_counter() - began)
             finally:
                 self.out.inflight = None
                 await self.out.release()
@@ -200,6 +203,8 @@ class ChatSession:
             self.dialogue.discard(prefetched)
             raise
         await self.dialogue.respond(inbound, prefetched, self.lang)
+        if inbound.owner == "bot" and not inbound.duplicate:
+            self.dialogue.metrics.observe("turn", time.perf_counter() - began)
 
     async def on_choose(self, frame: dict[str, Any]) -> None:
         slug = frame.get("article")

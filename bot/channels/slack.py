@@ -73,7 +73,7 @@ class SlackIntegration:
             self.slack.signing_secret.get_secret_value() if self.slack.signing_secret else ""
         )
         self.router, self.dialogue, self.kb = router, dialogue, kb
-        self.client = build_client(self.slack)
+        self.client = build_client(self.slack, on_error=dialogue.metrics.slack_api_error)
         self.directory = SlackDirectory(self.client, log)
         self.work = SlackWork(self)
         self.channel = SlackChannel(self.work)
