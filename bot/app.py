@@ -31,6 +31,7 @@ from bot.drain import CHAT_SOCKET, Drain
 from bot.http import admin, articles, health, pages, search
 from bot.http.common import error_middleware
 from bot.knowledge_sync import share_knowledge_changes
+from bot.logs import request_id_middleware
 from bot.metrics import Metrics
 from bot.migrate import upgrade
 from bot.recovery import Recovery
@@ -145,7 +146,7 @@ async def ws_chat(request: web.Request) -> web.StreamResponse:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, db_unavailable_middleware],
+        middlewares=[request_id_middleware, error_middleware, db_unavailable_middleware],
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings

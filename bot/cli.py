@@ -52,6 +52,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
+    from bot.logs import AccessLogger, configure_logging
+
+    configure_logging(settings.logging, verbose=args.verbose)
     if settings.demo:
         print("kundresa: demo mode (throwaway secrets); set demo = false in production", file=sys.stderr)
     # SIGTERM: stop listening, drain (bot/drain.py: turns finish, chat sockets close with 1012), then give
@@ -62,6 +65,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=port,
         print=lambda m: print(m, file=sys.stderr),
         shutdown_timeout=settings.recovery.drain_seconds + 5,
+        access_log_class=AccessLogger,
+        access_log=logging.getLogger("kundresa.access") if settings.logging.access_log else None,
     )
     return 0
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from bot.logs import conversation
 from bot.metrics import Metrics
 from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
 from bot.signals import Signals, detect_signals
@@ -44,7 +45,7 @@ def turn(method: Callable[..., Awaitable[Frames]]) -> Callable[..., Awaitable[Fr
 
     @functools.wraps(method)
     async def tracked(self: Dialogue, *args: Any, **kwargs: Any) -> Frames:
-        with self.turns.track():
+        with self.turns.track(), conversation(args[0] if args else kwargs.get("conv_id")):
             return await method(self, *args, **kwargs)
 
     return tracked
@@ -84,7 +85,10 @@ class Dialogue:
                 self.discard(prefetched)
             return await self.on_resent(inbound) if self.on_resent is not None else []
         try:
-            with self.turns.track((inbound.conversation_id, inbound.seq)):
+            with (
+                self.turns.track((inbound.conversation_id, inbound.seq)),
+                conversation(inbound.conversation_id),
+            ):
                 async with self._one_turn_at_a_time(inbound.conversation_id) as waited:
                     if waited:  # another turn changed the conversation meanwhile (e.g. handed it off)
                         inbound = await self._refreshed(inbound)
@@ -161,6 +165,7 @@ class Dialogue:
         state = turn.state
         result = turn.search
         self.metrics.decision(action.kind, lang)
+        log.debug("bot decision: %s (%s)", action.kind, lang)
         if result is not None and action.kind in ("answer", "clarify"):
             # What the bot tried travels with a later "talk to a person" into the ticket.
             state["last_attempts"] = [a.to_json() for a in result.articles[:3]]

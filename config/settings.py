@@ -185,6 +185,17 @@ class SlackSettings(BaseModel):
         return self.bot_token is not None and bool(self.bot_token.get_secret_value())
 
 
+class LoggingSettings(BaseModel):
+    """What `kundresa serve` logs, to stderr (bot/logs.py)."""
+
+    # "text": lines for people (the default, `make run`); "json": one JSON object a line, for a log
+    # pipeline. Both carry the request id and conversation id of what is being handled.
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # One line a request (query values redacted: no tokens or signatures in the log).
+    access_log: bool = True
+
+
 class _TomlFiles(PydanticBaseSettingsSource):
     """Default file, then the user's file, deep-merged; below environment variables in priority."""
 
@@ -230,6 +241,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     recovery: RecoverySettings = Field(default_factory=RecoverySettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     # Set by load_settings on a subclass: pydantic-settings builds its sources per class.
     toml_files: ClassVar[list[Path]] = [DEFAULT_TOML]
