@@ -13,9 +13,8 @@ import logging
 import re
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import quote
@@ -142,14 +141,22 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     return response
 
 
-@contextmanager
-def conversation(conversation_id: int | None) -> Iterator[None]:
-    """The conversation being worked on, for the lines logged meanwhile."""
-    token = CONVERSATION_ID.set(conversation_id)
-    try:
-        yield
-    finally:
-        CONVERSATION_ID.reset(token)
+class conversation:
+    """The conversation being worked on, for the lines logged meanwhile (a class: cheaper than a
+    generator on every turn)."""
+
+    __slots__ = ("conversation_id", "token")
+
+    def __init__(self, conversation_id: int | None) -> None:
+        self.conversation_id = conversation_id
+        self.token: Token[int | None] | None = None
+
+    def __enter__(self) -> None:
+        self.token = CONVERSATION_ID.set(self.conversation_id)
+
+    def __exit__(self, *_: object) -> None:
+        if self.token is not None:
+            CONVERSATION_ID.reset(self.token)
 
 
 # -- the access log -------------------------------------------------------------------------------------
