@@ -7,7 +7,10 @@ import asyncio
 import io
 import json
 import logging
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +152,28 @@ def test_redacted_path_keeps_keys_and_harmless_values() -> None:
     req = make_mocked_request("GET", "/ws/chat?visitor=v1&user=kim&sig=abcd&lang=sv&email=k%40x.se")
     assert redacted_path(req) == "/ws/chat?visitor=…&user=…&sig=…&lang=sv&email=…"
     assert redacted_path(make_mocked_request("GET", "/healthz")) == "/healthz"
+
+
+@pytest.mark.slow
+def test_kundresa_serve_writes_json_lines_without_secrets(serve_process: Any, tmp_path: Path) -> None:
+    """The real command: `[logging] format = "json"` from the environment, the access log on."""
+    settings = {
+        "database__url": f"sqlite+aiosqlite:///{tmp_path}/serve.db",
+        "logging__format": "json",
+        "model__worker": "thread",  # nothing here needs the worker process; starts faster
+    }
+    server = serve_process(settings).wait_ready()
+    for path in ("/healthz?probe=1", "/agent/ws?token=s3cret-token", "/widget.js?v=1"):
+        try:
+            urllib.request.urlopen(f"{server.url}{path}", timeout=10).close()
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401, path  # the console socket without a valid token
+    assert server.stop() == 0  # SIGTERM: drained, and the log flushed
+    text = server.log()
+    assert "s3cret-token" not in text
+    records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert any(r["logger"] == "kundresa" and "model worker ready" in r["message"] for r in records)
+    access = {r["http"]["path"]: r for r in records if r["logger"] == "kundresa.access"}
+    assert set(access) >= {"/healthz?probe=…", "/agent/ws?token=…", "/widget.js?v=1"}, access.keys()
+    assert access["/agent/ws?token=…"]["http"]["status"] == 401
+    assert all(len(r["request_id"]) == 16 for r in access.values())
