@@ -49,11 +49,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.logs import AccessLogger, configure_logging
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
-    from bot.logs import AccessLogger, configure_logging
-
     configure_logging(settings.logging, verbose=args.verbose)
     if settings.demo:
         print("kundresa: demo mode (throwaway secrets); set demo = false in production", file=sys.stderr)

@@ -45,7 +45,7 @@ class ModelProcess:
 
     @property
     def state(self) -> str:
-        """ "up", "starting" or "down" (for health checks)."""
+        """For health checks: one of up, starting, down."""
         if self.alive:
             return "up"
         return "starting" if self._starting is not None else "down"
