@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 
 from aiohttp import web
+from prometheus_client import GCCollector, PlatformCollector, ProcessCollector
 from sqlalchemy import func, select
 
 from bot.app_keys import BUS, DIALOGUE, EMBEDDER, METRICS, SESSIONS, WEBCHAT
@@ -64,6 +65,9 @@ def register_readers(app: web.Application, metrics: Metrics) -> None:
         for status, count in metrics.tickets.items():
             yield (status,), float(count)
 
+    # The process's CPU, memory and file descriptors, Python's version and collections: read at scrape time.
+    for collector in (ProcessCollector, PlatformCollector, GCCollector):
+        collector(registry=metrics.registry)
     scraped = metrics.scraped
     scraped.gauge(
         "kundresa_open_sockets", "Open WebSockets: customers' (widget) and agents'.", ["kind"], sockets

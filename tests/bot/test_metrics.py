@@ -129,6 +129,8 @@ async def test_a_chat_and_a_slack_event_move_the_counters(client: Any, fake_slac
     assert moved("kundresa_slack_api_errors_total", method="chat.postMessage", error="ratelimited") == 1
     assert value(after, "kundresa_tickets", status="open") == 1
     assert value(after, "kundresa_tickets", status="closed") == 0
+    assert value(after, "process_resident_memory_bytes") > 50e6  # the process's own, with the model loaded
+    assert moved("process_cpu_seconds_total") > 0
     deadline = time.monotonic() + TIMEOUT
     while value(after, "kundresa_open_sockets", kind="widget") != 0 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
