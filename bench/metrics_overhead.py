@@ -7,8 +7,9 @@ One web chat turn that the bot answers makes these calls into `bot.metrics` / `b
 (`Metrics.on_event`, through `EventBus.bridge`), five stage observations (store, search, decide, send,
 turn; three of them through `Metrics.timed`), one decision, one model batch, the conversation id set and
 reset (`bot.logs.conversation`) and the per-frame `CONVERSATION_ID.set`, and a disabled `log.debug`.
-They are timed here in a loop (CPU time of this thread), in this process, against the same loop doing nothing, and compared with
-the event loop's CPU per question that `bench/chat_load.py` measured (3.9–6.6 ms, BENCHMARKS.md). A
+They are timed here in a loop (CPU time of this thread, so other processes on a shared machine do not
+count), against the same loop doing nothing, and compared with the event loop's CPU per question that
+`bench/chat_load.py` measured (3.9–6.6 ms, BENCHMARKS.md). A
 scrape (`Metrics.render`) is timed too, with every label of a busy deployment present: it runs once per
 scrape interval, not per turn.
 """
