@@ -23,6 +23,7 @@ from bot.app_keys import (
     SETTINGS,
     WEBCHAT,
 )
+from bot.app_metrics import metrics_ctx, register_readers
 from bot.channels.webchat import WebChatChannel, chat_handler
 from bot.db_errors import database_unavailable, db_unavailable_middleware, socket_database_unavailable
 from bot.dialogue import Dialogue
@@ -30,6 +31,7 @@ from bot.drain import CHAT_SOCKET, Drain
 from bot.http import admin, articles, health, pages, proactive, search
 from bot.http.common import error_middleware
 from bot.knowledge_sync import share_knowledge_changes
+from bot.logs import request_id_middleware
 from bot.metrics import Metrics
 from bot.migrate import upgrade
 from bot.recovery import Recovery
@@ -155,17 +157,19 @@ async def ws_chat(request: web.Request) -> web.StreamResponse:
 def create_app(settings: Settings) -> web.Application:
     check_secrets(settings)  # outside demo mode: no enabled feature without the secret it needs
     app = web.Application(
-        middlewares=[error_middleware, db_unavailable_middleware],
+        middlewares=[request_id_middleware, error_middleware, db_unavailable_middleware],
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[TOKEN_GUARD] = TokenGuard.of(settings.server)  # wrong API tokens per client address: then 429
-    app[METRICS] = Metrics()
+    app[METRICS] = Metrics()  # a registry of this app's own: tests build many apps in one process
+    register_readers(app, app[METRICS])
     app[DRAIN] = Drain(settings.recovery.drain_seconds)
     app[DRAIN].install(app)  # SIGTERM: turns in progress finish, chat sockets close with 1012
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_knowledge)
     app.cleanup_ctx.append(_router)
+    app.cleanup_ctx.append(metrics_ctx)  # before Slack: its client reports errors to the metrics
     if is_postgres(settings.database.url):  # events reach the sockets other processes hold
         app.cleanup_ctx.append(pg_events_ctx)
     app.cleanup_ctx.append(_recovery)  # after the events bridge: recovered answers reach every process
@@ -175,7 +179,7 @@ def create_app(settings: Settings) -> web.Application:
         add_slack(app, settings)
     app.router.add_get("/ws/chat", ws_chat)
     pages.add_routes(app)
-    health.add_routes(app)
+    health.add_routes(app, draining=lambda: app[DRAIN].draining)
     articles.add_routes(app)
     search.add_routes(app)
     router_api.add_routes(app)

@@ -50,10 +50,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.http.access_log import RedactingAccessLogger
+    from bot.logs import AccessLogger, configure_logging
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
+    configure_logging(settings.logging, verbose=args.verbose)
     if settings.demo:
         print("kundresa: DEMO MODE (generated secrets); set demo = false in production", file=sys.stderr)
     # SIGTERM: stop listening, drain (bot/drain.py: turns finish, chat sockets close with 1012), then give
@@ -63,8 +64,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host=host,
         port=port,
         print=lambda m: print(m, file=sys.stderr),
-        access_log_class=RedactingAccessLogger,  # no tokens or signatures from URLs in the log
         shutdown_timeout=settings.recovery.drain_seconds + 5,
+        access_log_class=AccessLogger,  # query values redacted: no tokens or signatures in the log
+        access_log=logging.getLogger("kundresa.access") if settings.logging.access_log else None,
     )
     return 0
 

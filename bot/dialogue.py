@@ -11,6 +11,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from bot.logs import conversation
+from bot.metrics import Metrics
 from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
 from bot.signals import Signals, detect_signals
 from bot.texts import say
@@ -43,7 +45,7 @@ def turn(method: Callable[..., Awaitable[Frames]]) -> Callable[..., Awaitable[Fr
 
     @functools.wraps(method)
     async def tracked(self: Dialogue, *args: Any, **kwargs: Any) -> Frames:
-        with self.turns.track():
+        with self.turns.track(), conversation(args[0] if args else kwargs.get("conv_id")):
             return await method(self, *args, **kwargs)
 
     return tracked
@@ -55,6 +57,7 @@ class Dialogue:
         self.kb = kb
         self.settings = settings
         self.turns = Turns()
+        self.metrics = Metrics()  # the app puts its own here (bot/app.py)
         self._turn_locks = ConversationLocks()  # not the router's: a turn writes through the router
         # Set by crash recovery (bot/recovery.py): a resent message whose first try got no reply gets one,
         # and a turn that failed after its message was stored is tried again.
@@ -64,7 +67,11 @@ class Dialogue:
     def prefetch(self, text: str) -> asyncio.Task[SearchResult]:
         """Start searching for a message before it is stored, so that storing it and encoding it overlap;
         hand the task to `respond` (which cancels it when the turn needs no search)."""
-        return asyncio.create_task(self.kb.search(mask_sensitive(text.strip()).text))
+        return asyncio.create_task(self._search(mask_sensitive(text.strip()).text))
+
+    async def _search(self, text: str) -> SearchResult:
+        with self.metrics.timed("search"):
+            return await self.kb.search(text)
 
     async def respond(
         self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None = None, lang: str | None = None
@@ -78,7 +85,10 @@ class Dialogue:
                 self.discard(prefetched)
             return await self.on_resent(inbound) if self.on_resent is not None else []
         try:
-            with self.turns.track((inbound.conversation_id, inbound.seq)):
+            with (
+                self.turns.track((inbound.conversation_id, inbound.seq)),
+                conversation(inbound.conversation_id),
+            ):
                 async with self._one_turn_at_a_time(inbound.conversation_id) as waited:
                     if waited:  # another turn changed the conversation meanwhile (e.g. handed it off)
                         inbound = await self._refreshed(inbound)
@@ -139,10 +149,11 @@ class Dialogue:
             if prefetched is not None and not prefetched.cancelled():
                 search = await prefetched
             else:
-                search = await self.kb.search(inbound.text)
+                search = await self._search(inbound.text)
             search = in_language(search, self.kb.index.articles, lang)  # answer in the customer's language
         turn = Turn(inbound.text, signals, search, state)
-        action = decide_turn(turn)
+        with self.metrics.timed("decide"):
+            action = decide_turn(turn)
         if action.feedback is not None and state.get("last_answer"):
             await self.router.record_feedback(conv_id, state["last_answer"], action.feedback)
             if action.feedback is False and state.get("last_question"):
@@ -153,6 +164,8 @@ class Dialogue:
     async def _act(self, conv_id: int, turn: Turn, action: Action, lang: str) -> list[dict[str, Any]]:
         state = turn.state
         result = turn.search
+        self.metrics.decision(action.kind, lang)
+        log.debug("bot decision: %s (%s)", action.kind, lang)
         if result is not None and action.kind in ("answer", "clarify"):
             # What the bot tried travels with a later "talk to a person" into the ticket.
             state["last_attempts"] = [a.to_json() for a in result.articles[:3]]
@@ -186,6 +199,7 @@ class Dialogue:
 
     async def hand_off(self, conv_id: int, turn: Turn, action: Action, lang: str) -> list[dict[str, Any]]:
         question = unanswered_question(turn, action)
+        self.metrics.handoff(action.reason)
         result = turn.search
         attempts = [a.to_json() for a in (result.articles[:3] if result else [])]
         if not attempts and turn.state.get("last_attempts"):
@@ -278,7 +292,8 @@ class Dialogue:
         replying_to = _REPLYING_TO.get()
         if replying_to is not None:
             frame = {**frame, "reply_to": replying_to}
-        return await self.router.send(conv_id, frame, **kwargs)
+        with self.metrics.timed("send"):
+            return await self.router.send(conv_id, frame, **kwargs)
 
     async def _body(self, slug: str) -> str:
         # From the live index, not the database: the answer path stays off the disk.

@@ -257,6 +257,15 @@ class ProactiveSettings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"proactive.timezone: unknown time zone {value!r}") from None
         return value
+class LoggingSettings(BaseModel):
+    """What `kundresa serve` logs, to stderr (bot/logs.py)."""
+
+    # "text": lines for people (the default, `make run`); "json": one JSON object a line, for a log
+    # pipeline. Both carry the request id and conversation id of what is being handled.
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # One line a request (query values redacted: no tokens or signatures in the log).
+    access_log: bool = True
 
 
 class _TomlFiles(PydanticBaseSettingsSource):
@@ -306,6 +315,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     proactive: ProactiveSettings = Field(default_factory=ProactiveSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     # Set by load_settings on a subclass: pydantic-settings builds its sources per class.
     toml_files: ClassVar[list[Path]] = [DEFAULT_TOML]

@@ -27,11 +27,19 @@ class MicroBatcher:
         self.window_s = window_s
         self.spare_limit = spare_limit
         self.calls = [0] * len(lanes)
+        # (lane, questions) of each encode call, for whoever watches (the bot's metrics); knowledge/
+        # knows no metrics library.
+        self.on_batch: Callable[[int, int], None] | None = None
         self._queue: deque[tuple[str, np.ndarray | None, asyncio.Future[Encoded]]] = deque()
         self._busy = [False] * len(lanes)
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
+
+    @property
+    def queued(self) -> int:
+        """Questions waiting for a lane now."""
+        return len(self._queue)
 
     def start(self) -> None:
         self._runner = asyncio.create_task(self._run(), name="kundresa-encode-batcher")
@@ -72,6 +80,8 @@ class MicroBatcher:
             if not batch:
                 continue
             self._busy[lane] = True
+            if self.on_batch is not None:
+                self.on_batch(lane, len(batch))
             task = asyncio.create_task(self._encode(lane, batch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

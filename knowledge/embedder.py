@@ -129,6 +129,35 @@ class Embedder:
         return self._direct_calls + batched
 
     @property
+    def batcher(self) -> MicroBatcher | None:
+        """The question batcher once started (its `queued` and `on_batch` are for metrics)."""
+        return self._batcher
+
+    def health(self) -> dict[str, Any]:
+        """The model's state for health checks, read without calling it: "up" when the first (batching)
+        worker can encode now; each worker process's state; restarts after crashes."""
+        if self.settings.worker == "process":
+            workers = [p.state for p in self.processes]
+            up = bool(workers) and workers[0] == "up" and self._batcher is not None
+        else:
+            up = self._model is not None and self._batcher is not None
+            workers = ["up" if up else "down"]
+        return {
+            "status": "up" if up else "down",
+            "worker": self.settings.worker,
+            "workers": workers,
+            "restarts": self.restarts,
+        }
+
+    def revive(self) -> None:
+        """Replace worker processes found dead (in the background); see `ModelProcess.revive`."""
+        if self._batcher is None:
+            return  # not started, or closed
+        for process in self.processes:
+            if process.state == "down":
+                process.revive()
+
+    @property
     def restarts(self) -> int:
         """Worker processes replaced after dying."""
         return sum(p.restarts for p in self.processes)

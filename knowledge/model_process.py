@@ -34,6 +34,37 @@ class ModelProcess:
     def ready(self) -> bool:
         return self._pool is not None
 
+    @property
+    def alive(self) -> bool:
+        """Whether the worker process is up now: False while it starts, after it died, once closed."""
+        pool = self._pool
+        if pool is None or getattr(pool, "_broken", False):
+            return False
+        workers = getattr(pool, "_processes", None) or {}
+        return any(worker.is_alive() for worker in workers.values())
+
+    @property
+    def state(self) -> str:
+        """For health checks: one of up, starting, down."""
+        if self.alive:
+            return "up"
+        return "starting" if self._starting is not None else "down"
+
+    def revive(self) -> None:
+        """A worker that died while idle is replaced in the background. The next `encode` would do it
+        too, but a server that is not ready gets no questions: health checks call this."""
+        if self._pool is not None and not self.alive:
+            log.warning("a model worker process died; starting a new one")
+            self._discard(self._pool)
+        self.start_soon()
+
+    def _discard(self, pool: ProcessPoolExecutor | None) -> None:
+        """Drop a broken pool, unless another caller replaced it already."""
+        if pool is not None and self._pool is pool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            self.restarts += 1
+
     def start_soon(self) -> None:
         """Start in the background (a spare worker: the server need not wait for it to serve)."""
         if self._pool is None and self._starting is None:
@@ -101,19 +132,19 @@ class ModelProcess:
                 await asyncio.shield(self._starting)
             if self._pool is None:
                 await self.start()
-            assert self._pool is not None
+            pool = self._pool
+            assert pool is not None
             try:
                 return await loop.run_in_executor(
-                    self._pool, model_worker.encode, texts, s.batch_size, s.batch_tokens, s.packed
+                    pool, model_worker.encode, texts, s.batch_size, s.batch_tokens, s.packed
                 )
             except BrokenProcessPool:
                 # The worker died (killed, out of memory): start a new one and try once more.
                 if attempt == 2:
                     raise
-                log.warning("a model worker process died; starting a new one")
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
-                self.restarts += 1
+                if self._pool is pool:  # not replaced already (`revive`)
+                    log.warning("a model worker process died; starting a new one")
+                self._discard(pool)
         raise AssertionError("unreachable")
 
 

@@ -135,6 +135,7 @@ class Router:
                 "author": "customer",
                 "text": mask.text,
                 "client_id": client_id,  # the web chat echoes it to the customer's other tabs (README)
+                "channel": channel,  # for the metrics (bot/metrics.py)
             },
         )
         return inbound

@@ -192,6 +192,7 @@ class ChatSession:
                 conv.context = dict(self.context)
 
     async def on_message(self, frame: dict[str, Any]) -> None:
+        began = time.perf_counter()
         text, client_id = str(frame["text"]), str(frame["id"])  # as `check_frame` found them
         # The search starts now and runs while the message is being stored (the answer comes sooner);
         # it is only used once the message is stored, and dropped if the turn needs none (a person owns
@@ -213,6 +214,7 @@ class ChatSession:
                 if inbound.text != text.strip():  # masked: the widget shows and keeps the stored form
                     ack["text"] = inbound.text
                 await self.out.ack(ack)
+                self.dialogue.metrics.observe("store", time.perf_counter() - began)
             finally:
                 self.out.inflight = None
                 await self.out.release()
@@ -222,6 +224,8 @@ class ChatSession:
             self.dialogue.discard(prefetched)
             raise
         await self.dialogue.respond(inbound, prefetched, self.lang)
+        if inbound.owner == "bot" and not inbound.duplicate:
+            self.dialogue.metrics.observe("turn", time.perf_counter() - began)
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         """The customer is writing: agent consoles show it (bus topic `typing`, never stored). Only for a

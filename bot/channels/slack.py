@@ -79,7 +79,8 @@ class SlackIntegration:
             self.slack.signing_secret.get_secret_value() if self.slack.signing_secret else ""
         )
         self.router, self.dialogue, self.kb = router, dialogue, kb
-        self.client = build_client(self.slack)
+        metrics = getattr(dialogue, "metrics", None)  # failed Web API calls are counted (bot/metrics.py)
+        self.client = build_client(self.slack, on_error=metrics.slack_api_error if metrics else None)
         self.directory = SlackDirectory(self.client, log)
         self.work = SlackWork(self)
         self.channel = SlackChannel(self.work)

@@ -9,6 +9,7 @@ import dataclasses
 import html
 import logging
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -212,14 +213,18 @@ class SlackCustomers:
         channel, ts = str(event["channel"]), str(event["ts"])
         address = {"channel": channel, "thread_ts": str(event.get("thread_ts") or ts)}
         conv_id = await self.conversation_for(str(event["user"]))
+        began, metrics = time.perf_counter(), self.core.dialogue.metrics
         inbound = await self.core.router.receive(
             conv_id, channel="slack", address=address, text=text, client_id=f"slack:{channel}:{ts}"
         )
+        metrics.observe("store", time.perf_counter() - began)
         if inbound.duplicate and self.core.work.retrying() and not await self.answered(inbound):
             # Stored by an earlier try of this event that failed (or died) before the bot's turn ended:
             # the customer is still owed an answer.
             inbound = dataclasses.replace(inbound, duplicate=False)
         await self.core.dialogue.respond(inbound)
+        if inbound.owner == "bot" and not inbound.duplicate:
+            metrics.observe("turn", time.perf_counter() - began)
 
     async def answered(self, inbound: Inbound) -> bool:
         """Whether anything went out to the customer after this message (the bot's turn happened)."""

@@ -9,6 +9,7 @@ channel" would drop their message.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,9 +175,34 @@ class SlackDirectory:
         return info
 
 
-def build_client(slack: SlackSettings) -> AsyncWebClient:
+class CountingWebClient(AsyncWebClient):
+    """Every Web API method goes through `api_call`: a failed call is reported to `on_error(method, error)`
+    (the metrics), with Slack's error code, the HTTP status, or "connection"."""
+
+    on_error: Callable[[str, str], None] | None = None
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        try:
+            return await super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            self._report(api_method, error_code(exc))
+            raise
+        except (aiohttp.ClientError, TimeoutError):
+            self._report(api_method, "connection")
+            raise
+
+    def _report(self, method: str, error: str) -> None:
+        if self.on_error is not None:
+            self.on_error(method, error)
+
+
+def build_client(
+    slack: SlackSettings, on_error: Callable[[str, str], None] | None = None
+) -> CountingWebClient:
     """The Web API client, `api_base_url` from the settings. No retry handler for HTTP 429: a rate-limited
     call fails at once and its stored work is retried after `Retry-After` (`classify_slack`), instead of a
     job sleeping inside the call for as long as Slack asks."""
     token = slack.bot_token.get_secret_value() if slack.bot_token else None
-    return AsyncWebClient(token=token, base_url=slack.api_base_url, timeout=30)
+    client = CountingWebClient(token=token, base_url=slack.api_base_url, timeout=30)
+    client.on_error = on_error
+    return client

@@ -35,6 +35,7 @@ from bot.db_errors import MESSAGE as DATABASE_UNAVAILABLE
 from bot.db_errors import database_unavailable
 from bot.dialogue import Dialogue
 from bot.http.client_ip import client_ip, proxy_networks
+from bot.logs import CONVERSATION_ID
 from config import Settings, ValidationError
 from router import conversations as convs
 from router.lookup import Who
@@ -280,6 +281,7 @@ async def chat_handler(
     try:
         async for msg in ws:
             if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                CONVERSATION_ID.set(session.conversation_id)  # on this frame's log lines (bot/logs.py)
                 try:
                     await session.handle(msg.data, msg.type)
                 except ConnectionError:

@@ -891,7 +891,7 @@ async def test_demo_checkout_page_embeds_the_widget(app_client: Client) -> None:
     assert resp.status == 200
     assert resp.content_type == "text/html"
     body = await resp.text()
-    assert '<script src="/widget.js"' in body
+    assert '<script src="/widget.js?v=' in body  # versioned: long-cached (tests/bot/test_static_assets.py)
     assert "data-context=" in body
 
 

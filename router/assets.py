@@ -1,0 +1,121 @@
+"""Static files served compressed and cacheable: gzip, `ETag` / `Last-Modified` and 304, versioned URLs.
+
+A file is read (and gzipped) once per change on disk: each request costs a `stat`, so an edited file is
+served at once in development. Its version is a hash of its bytes: pages link `/widget.js?v=<version>`,
+which browsers may keep for a year (`immutable`: a new version is a new URL); the unversioned URL (what
+shops embed, and a stale version after a deploy) gets a short cache and is revalidated with the `ETag`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+
+from aiohttp import web
+
+__all__ = ["LONG_CACHE", "SHORT_CACHE", "Asset", "accepts_gzip"]
+
+LONG_CACHE = "public, max-age=31536000, immutable"
+SHORT_CACHE = "public, max-age=300, must-revalidate"
+MIN_GZIP_BYTES = 256  # smaller files gain less than the header costs
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    stamp: tuple[int, int]  # (mtime_ns, size): read again when either changes
+    body: bytes
+    gzipped: bytes | None
+    version: str
+    last_modified: str
+    mtime: int
+
+
+class Asset:
+    """One static file. `respond(request)` answers a GET/HEAD for it; `url` is its versioned URL."""
+
+    def __init__(self, path: Path, route: str, content_type: str, charset: str | None = "utf-8") -> None:
+        self.path, self.route = path, route
+        self.content_type, self.charset = content_type, charset
+        self._loaded: _Loaded | None = None
+
+    def _load(self) -> _Loaded:
+        st = os.stat(self.path)
+        stamp = (st.st_mtime_ns, st.st_size)
+        loaded = self._loaded
+        if loaded is None or loaded.stamp != stamp:
+            body = self.path.read_bytes()
+            compress = len(body) >= MIN_GZIP_BYTES and self.content_type.startswith(COMPRESSIBLE)
+            # mtime=0: the same bytes give the same gzip, in every process of a deployment
+            gzipped = gzip.compress(body, compresslevel=9, mtime=0) if compress else None
+            loaded = self._loaded = _Loaded(
+                stamp,
+                body,
+                gzipped,
+                hashlib.sha256(body).hexdigest()[:16],
+                formatdate(int(st.st_mtime), usegmt=True),
+                int(st.st_mtime),
+            )
+        return loaded
+
+    @property
+    def version(self) -> str:
+        return self._load().version
+
+    @property
+    def url(self) -> str:
+        """The versioned URL pages link to (long-cached)."""
+        return f"{self.route}?v={self.version}"
+
+    def respond(self, request: web.Request, headers: dict[str, str] | None = None) -> web.Response:
+        loaded = self._load()
+        versioned = request.query.get("v") == loaded.version
+        use_gzip = loaded.gzipped is not None and accepts_gzip(request.headers.get("Accept-Encoding", ""))
+        etag = f'"{loaded.version}-gzip"' if use_gzip else f'"{loaded.version}"'
+        out = {
+            **(headers or {}),
+            "Cache-Control": LONG_CACHE if versioned else SHORT_CACHE,
+            "ETag": etag,
+            "Last-Modified": loaded.last_modified,
+            "X-Content-Type-Options": "nosniff",
+        }
+        if loaded.gzipped is not None:
+            out["Vary"] = "Accept-Encoding"
+        if _not_modified(request, loaded):
+            return web.Response(status=304, headers=out)
+        if use_gzip:
+            out["Content-Encoding"] = "gzip"
+        body = loaded.gzipped if use_gzip and loaded.gzipped is not None else loaded.body
+        return web.Response(body=body, content_type=self.content_type, charset=self.charset, headers=out)
+
+
+def _not_modified(request: web.Request, loaded: _Loaded) -> bool:
+    """If-None-Match (weak comparison, either encoding's tag) wins over If-Modified-Since (RFC 9110)."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_none_match.split(",")}
+        return "*" in tags or bool(tags & {loaded.version, f"{loaded.version}-gzip"})
+    since = request.headers.get("If-Modified-Since")
+    if since:
+        try:
+            return loaded.mtime <= int(parsedate_to_datetime(since).timestamp())
+        except (TypeError, ValueError, OverflowError):
+            return False  # not a date: send the file
+    return False
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (not `gzip;q=0`)."""
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return True
+    return False
