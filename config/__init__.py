@@ -14,6 +14,7 @@ from config.errors import (
 from config.settings import (
     ChatSettings,
     DatabaseSettings,
+    EmailSettings,
     LanguageTuning,
     ModelSettings,
     RoutingSettings,
@@ -29,6 +30,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DatabaseSettings",
+    "EmailSettings",
     "ImportFormatError",
     "KundresaError",
     "LanguageTuning",

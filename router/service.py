@@ -158,7 +158,8 @@ class Router:
             changes: dict[str, Any] = {} if bot_state is None else {"bot_state": bot_state}
             row = await write.take_seq(conversation_id, **changes)
             assert row is not None
-            stored = {**frame, "seq": row.seq}
+            # `at`: when it was stored (ISO 8601, UTC), for the customer's timestamps
+            stored = {**frame, "seq": row.seq, "at": utcnow().isoformat(timespec="seconds")}
             channel_name, address = row.last_channel, dict(row.last_address or {})
             await write.insert_message(
                 conversation_id=conversation_id,

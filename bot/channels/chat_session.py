@@ -17,7 +17,8 @@ from aiohttp import WSMsgType, web
 
 from bot.channels.chat_identity import ChatIdentity
 from bot.channels.chat_output import OrderedSocket
-from bot.dialogue import Dialogue
+from bot.channels.email_links import mask_email, valid_email
+from bot.dialogue import AlreadyRated, Dialogue
 from config import KundresaError, Settings, ValidationError
 from router import conversations as convs
 from router.service import Router
@@ -26,14 +27,14 @@ if TYPE_CHECKING:
     from bot.channels.webchat import RateLimiter, WebChatChannel
 
 log = logging.getLogger("kundresa.webchat")
-LIMITED = ("message", "choose", "human", "feedback")  # frame types that count against the rate limit
+LIMITED = ("message", "choose", "human", "feedback", "email")  # frame types that count against the rate limit
 
 
 class ChatSession:
     # Thousands of idle sockets are normal (bench/idle_sockets.py): slots keep each one small.
     __slots__ = (
         "_looked", "channel", "complete", "context", "dialogue", "identity", "known_customer",
-        "lang", "out", "queued", "router", "settings", "ws",
+        "lang", "out", "queued", "router", "settings", "wants_status", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -55,6 +56,7 @@ class ChatSession:
         self.known_customer = False
         self._looked = False  # the look-up is done
         self.queued: asyncio.Task[None] | None = None  # the look-up on open (dropped when done)
+        self.wants_status = False  # query `status=1`: `status` frames (chat_status.py)
 
     @property
     def conversation_id(self) -> int | None:
@@ -137,6 +139,7 @@ class ChatSession:
             "csat": self.on_csat,
             "resume": self.on_resume,
             "feedback": self.on_feedback,
+            "email": self.on_email,
         }.get(kind_ if isinstance(kind_, str) else "")
         if handler is None:
             await self.error("unknown_type", f"unknown frame type {kind_!r}")
@@ -147,7 +150,7 @@ class ChatSession:
                 await self.error("rate_limited", "too many messages; wait a moment", id=frame.get("id"))
                 return
         try:
-            if kind_ in ("choose", "human", "feedback", "csat"):
+            if kind_ in ("choose", "human", "feedback", "csat", "email"):
                 await self.here()
             await handler(frame)
         except KundresaError as exc:
@@ -199,7 +202,12 @@ class ChatSession:
         except BaseException:
             self.dialogue.discard(prefetched)
             raise
-        await self.dialogue.respond(inbound, prefetched, self.lang)
+        await self._after(await self.dialogue.respond(inbound, prefetched, self.lang))
+
+    async def _after(self, frames: list[dict[str, Any]]) -> None:
+        """After a turn that handed the conversation over: the customer sees the queue at once."""
+        if any(f.get("type") == "handoff" for f in frames):
+            await self.channel.board.send(self.conversation_id)
 
     async def on_choose(self, frame: dict[str, Any]) -> None:
         slug = frame.get("article")
@@ -208,19 +216,29 @@ class ChatSession:
         await self.dialogue.choose(await self.ensure(), slug)
 
     async def on_human(self, frame: dict[str, Any]) -> None:
-        await self.dialogue.human(await self.ensure())
+        await self._after(await self.dialogue.human(await self.ensure(), self.lang))
 
     async def on_feedback(self, frame: dict[str, Any]) -> None:
         helpful = frame.get("helpful")
         if not isinstance(helpful, bool):
             raise ValidationError("'feedback' needs 'helpful': true or false", code="invalid_message")
-        await self.dialogue.feedback(await self.ensure(), helpful)
+        await self._after(await self.dialogue.feedback(await self.ensure(), helpful, self.lang))
 
     async def on_csat(self, frame: dict[str, Any]) -> None:
         score = frame.get("score")
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             raise ValidationError("'csat' needs 'score': a whole number 1 to 5", code="invalid_csat")
-        await self.dialogue.csat(await self.ensure(), score)
+        try:
+            await self.dialogue.csat(await self.ensure(), score, self.lang)
+        except AlreadyRated as rated:  # the stored score stands: the widget shows the card as rated
+            await self.error(rated.code, rated.message, ticket=rated.ticket, score=rated.score)
+
+    async def on_email(self, frame: dict[str, Any]) -> None:
+        """The customer leaves an address for the reply, should they have left when a person answers."""
+        address = valid_email(frame.get("address"))
+        conv_id = await self.ensure()
+        await self.dialogue.leave_email(conv_id, address, mask_email(address) or "", self.lang or "sv")
+        await self.channel.board.send(conv_id)
 
     async def on_resume(self, frame: dict[str, Any]) -> None:
         after = frame.get("after")
@@ -233,7 +251,11 @@ class ChatSession:
         if conv_id is None:  # nobody known: nothing to replay, and nothing is written
             if after != 0:
                 raise ValidationError("resume 'after' must be between 0 and 0", code="invalid_resume")
+            if self.wants_status:
+                await self.channel.board.send(None, self.out)  # the limits, for a new visitor
             return
         rows, complete = await self.channel.history(conv_id, after)
         if conv_id == self.conversation_id:
             await self.out.replay(after, rows, complete)
+            if self.wants_status:
+                await self.channel.board.send(conv_id, self.out)
