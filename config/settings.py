@@ -192,7 +192,7 @@ class EmailSettings(BaseModel):
     host: str = ""
     port: int = 587
     from_address: str = ""  # e.g. "Nordhem kundtjänst <support@nordhem.example>"
-    starttls: bool = True  # upgrade the connection with STARTTLS (port 587); false: plain (tests, local relays)
+    starttls: bool = True  # STARTTLS (port 587); false: plain (tests, local relays)
     use_tls: bool = False  # implicit TLS from the first byte (port 465)
     username: SecretStr | None = None
     password: SecretStr | None = None

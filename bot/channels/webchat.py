@@ -277,9 +277,7 @@ class WebChatChannel:
                 await task
 
 
-def _reopen(
-    query: Mapping[str, str], settings: Settings
-) -> tuple[Mapping[str, str], ValidationError | None]:
+def _reopen(query: Mapping[str, str], settings: Settings) -> tuple[Mapping[str, str], ValidationError | None]:
     """A `reopen` token (the link in a reply email) names the visitor whose conversation to open: the
     socket speaks for that visitor. A bad or expired token is reported and otherwise ignored."""
     token = query.get("reopen")

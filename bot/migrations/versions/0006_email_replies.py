@@ -29,9 +29,12 @@ def upgrade() -> None:
         'conversations',
         sa.Column('emailed_seq', sa.Integer(), nullable=False, server_default=sa.text('0')),
     )
+    # The email sweep reads the few conversations whose customer is away: an index, not a table scan.
+    op.create_index('ix_conversations_away_since', 'conversations', ['away_since'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_conversations_away_since', table_name='conversations')
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.drop_column('emailed_seq')
         batch_op.drop_column('away_since')
