@@ -95,7 +95,7 @@ class ChatSession:
             return conv_id
         ident = self.identity
         _, conv_id = await self.router.identify(
-            list(ident.evidence), email=ident.email, vip=ident.vip or None
+            list(ident.evidence), email=ident.email, name=ident.name, vip=ident.vip or None
         )
         self.complete = self.known_customer = True
         # Its latest seq now: a merge may have folded another conversation in (that history is the

@@ -4,7 +4,7 @@
  *   <script src="https://support.example/widget.js" data-lang="sv"
  *           data-context='{"step":"payment","order_id":"NH-1","amount":1847,"currency":"SEK"}'></script>
  *
- * Data attributes: server, user, email, sig, email-sig, vip-sig, lang (sv|en), open ("true"), context (JSON), color (CSS colour);
+ * Data attributes: server, user, name, email, sig, email-sig, vip-sig, lang (sv|en), open ("true"), context (JSON), color (CSS colour);
  * the launcher: position ("right" | "left"), offset-x, offset-y (px from the corner), offset-y-mobile (px, at ≤ 480 px
  * wide: e.g. above a sticky checkout bar), hide-on-steps (comma-separated page context steps where it is hidden).
  * The same as a config object: `window.Kundresa = {launcher: {position, offsetX, offsetY, offsetYMobile, hideOnSteps}}`.
@@ -49,6 +49,7 @@
   const cfg = {
     server: serverBase(),
     user: data('user'),
+    name: data('name'), // shown to a signed-in customer ("Hej Anna") and to agents; only with `sig`
     email: data('email'),
     sig: data('sig'),
     emailSig: data('email-sig'),
@@ -1254,6 +1255,7 @@
     const params = new URLSearchParams({ visitor: state.visitor, lang: cfg.lang, status: '1' });
     if (state.reopen) params.set('reopen', state.reopen);
     if (cfg.user) params.set('user', cfg.user);
+    if (cfg.user && cfg.name) params.set('name', cfg.name);
     if (cfg.email) params.set('email', cfg.email);
     if (cfg.sig) params.set('sig', cfg.sig);
     if (cfg.emailSig) params.set('email_sig', cfg.emailSig);
@@ -1415,8 +1417,15 @@
         releaseHuman();
         if (ui.human && !state.info) ui.human.hidden = true; // an older server sends no status: a person has it now
         return addItem({ kind: 'handoff', ticket: f.ticket, text: f.text ? str(f.text) : undefined, seq, at: atOf(f) });
-      case 'agent_message':
-        return addItem({ kind: 'agent_message', text: str(f.text), agent: f.agent ? str(f.agent) : '', seq, at: atOf(f) });
+      case 'agent_message': {
+        const agent = f.agent ? str(f.agent) : '';
+        // Replayed history (another device, a cleared cache) has no live status: the person's first reply
+        // says who joined.
+        if (agent && seq != null && !state.transcript.some((i) => i.kind === 'joined' && i.agent === agent)) {
+          addItem({ kind: 'joined', agent, seq: seq - 0.5, at: atOf(f) });
+        }
+        return addItem({ kind: 'agent_message', text: str(f.text), agent, seq, at: atOf(f) });
+      }
       case 'csat_request':
         if (ui.human && !state.info) ui.human.hidden = false;
         return addItem({ kind: 'csat_request', ticket: f.ticket, text: f.text ? str(f.text) : undefined, seq, at: atOf(f) });
