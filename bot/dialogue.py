@@ -22,7 +22,7 @@ from knowledge.text import detect_lang
 from knowledge.translations import in_language
 from router.conversations import ConversationLocks
 from router.masking import contains_card_details, mask_sensitive
-from router.models import Conversation, Ticket
+from router.models import Conversation, Customer, Ticket
 from router.service import Inbound, Router
 
 log = logging.getLogger("kundresa.dialogue")
@@ -173,6 +173,10 @@ class Dialogue:
             # What the bot tried travels with a later "talk to a person" into the ticket.
             state["last_attempts"] = [a.to_json() for a in result.articles[:3]]
         if action.kind == "say":
+            name = await self._customer_name(conv_id) if action.text_key == "greeting" else None
+            if name:  # a customer the shop signed in (or Slack knows) is greeted by name
+                frame = {"type": "notice", "text": say("greeting_name", lang, name=name)}
+                return [await self._send(conv_id, frame, bot_state=state)]
             return [await self._say(conv_id, action.text_key, lang, state)]
         if action.kind == "answer" and result is not None and result.best is not None:
             return [await self.answer_with(conv_id, result.best, result.confidence, turn.text, state)]
@@ -354,6 +358,12 @@ class Dialogue:
         if replying_to is not None:
             frame = {**frame, "reply_to": replying_to}
         return await self.router.send(conv_id, frame, **kwargs)
+
+    async def _customer_name(self, conv_id: int) -> str | None:
+        async with self.router.sessions() as session:
+            conv = await session.get(Conversation, conv_id)
+            customer = await session.get(Customer, conv.customer_id) if conv is not None else None
+            return customer.name if customer is not None else None
 
     async def _body(self, slug: str) -> str:
         # From the live index, not the database: the answer path stays off the disk.

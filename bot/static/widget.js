@@ -241,6 +241,7 @@
     attempt: 0,
     socket: null,
     info: null, // the server's latest `status` frame: owner, queue, reply email, limits
+    returning: null, // the open ticket a returning customer had when the page loaded
     reopen: '', // a reply email's link token, until the server has taken it
     get pending() { return this.transcript.filter((i) => i.kind === 'message' && i.status === 'pending'); },
   };
@@ -818,7 +819,7 @@
     // A returning customer the shop signed in is greeted by name, and told about an open ticket.
     const info = state.info || {};
     const name = info.customer && info.customer.name ? String(info.customer.name) : '';
-    const open = info.queue && info.queue.ticket != null ? info.queue.ticket : null;
+    const open = state.returning;
     const personal = !!(name || open != null);
     const lines = [name ? t.welcomeBack(name) : t.welcome];
     if (open != null) lines.push(t.openTicket(open));
@@ -849,6 +850,10 @@
   /** The server's `status` frame: who has the conversation, the queue, the wait, the reply email. */
   function applyStatus(f) {
     const before = state.info;
+    // An open ticket found when the page loads (a returning customer) is mentioned in the greeting;
+    // one opened during this visit is not.
+    if (!before) state.returning = f.queue && f.queue.ticket != null ? f.queue.ticket : null;
+    else if (!f.queue) state.returning = null;
     state.info = {
       owner: f.owner === 'agent' ? 'agent' : 'bot',
       queue: f.queue && typeof f.queue === 'object' ? f.queue : null,
@@ -1562,6 +1567,7 @@
     if (cfg.user) store.set(KEYS.user, cfg.user);
     outbox.length = 0;
     state.info = null;
+    state.returning = null;
     initIdentity();
     if (ui.list) {
       ui.list.textContent = '';

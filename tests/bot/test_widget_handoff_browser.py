@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.app_keys import ROUTER, SESSIONS
+from bot.channels.webchat import sign_user
 from config import load_settings
 from router.auth import create_user
 from router.models import ChannelIdentity, Conversation, Ticket
@@ -356,6 +357,43 @@ async def test_a_reply_after_leaving_comes_by_email_and_its_link_reopens_the_cha
         assert "presentkort är förlängt" in await reply.inner_text()
         assert await visitor_of(page) == visitor
         assert "kundresa_reopen" not in page.url  # the token leaves the address bar
+        assert errors == []
+    finally:
+        await ctx.close()
+
+
+async def test_a_returning_signed_in_customer_is_greeted_by_name_and_told_of_the_open_ticket(
+    site: Site, browser: Any
+) -> None:
+    errors: list[str] = []
+    user = "kund-4711"
+    query = f"user={user}&sig={sign_user(user, 'test-identity-secret')}&name=Anna"
+    ctx, page = await new_page(browser, DESKTOP, errors)
+    try:
+        await open_widget(page, f"{site.url}/demo/checkout?{query}")
+        await ask(page, "hej")
+        greeting = (await rows(page, "notice")).first
+        await greeting.wait_for(timeout=ANSWER_MS)
+        assert "Hej Anna!" in await greeting.inner_text()
+        await page.click("#kundresa-human")
+        handoff = (await rows(page, "handoff")).first
+        await handoff.wait_for(timeout=ANSWER_MS)
+        ticket = await handoff.get_attribute("data-ticket")
+        await page.wait_for_timeout(300)
+        assert (
+            "fortfarande öppet" not in await page.locator(".kundresa-welcome").inner_text()
+        )  # not mid-visit
+    finally:
+        await ctx.close()
+
+    # Another device, in English: greeted by name, told the ticket is still open.
+    ctx, page = await new_page(browser, PHONE, errors, locale="en-GB")
+    try:
+        await open_widget(page, f"{site.url}/demo/checkout?lang=en&{query}")
+        welcome = await wait_text(page, ".kundresa-welcome", "welcome back")
+        assert "Hi Anna, welcome back!" in welcome
+        assert f"Your ticket #{ticket} is still open" in welcome
+        assert await page.locator(".kundresa-welcome").is_visible()
         assert errors == []
     finally:
         await ctx.close()

@@ -114,7 +114,8 @@ async def test_a_returning_signed_in_customer_is_greeted_by_name(app_client: Any
     signed = {"user": user, "sig": sign_user(user, SECRET), "name": "Anna Lind", "status": "1"}
     ws = await connect(app_client, **signed)
     await ws.send_json({"type": "message", "id": "m1", "text": "hej"})
-    await until(ws, "notice")
+    greeting = (await until(ws, "notice"))[-1]
+    assert greeting["text"] == "Hej Anna Lind! Vad kan jag hjälpa dig med?"
     await ws.close()
     async with app_client.app[SESSIONS]() as session:
         ident = await session.scalar(
