@@ -175,8 +175,8 @@ class Dialogue:
         if action.kind == "say":
             name = await self._customer_name(conv_id) if action.text_key == "greeting" else None
             if name:  # a customer the shop signed in (or Slack knows) is greeted by name
-                frame = {"type": "notice", "text": say("greeting_name", lang, name=name)}
-                return [await self._send(conv_id, frame, bot_state=state)]
+                hello = {"type": "notice", "text": say("greeting_name", lang, name=name)}
+                return [await self._send(conv_id, hello, bot_state=state)]
             return [await self._say(conv_id, action.text_key, lang, state)]
         if action.kind == "answer" and result is not None and result.best is not None:
             return [await self.answer_with(conv_id, result.best, result.confidence, turn.text, state)]
