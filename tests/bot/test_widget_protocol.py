@@ -141,3 +141,19 @@ async def test_a_returning_signed_in_customer_is_greeted_by_name(app_client: Any
     status = (await until(ws, "status"))[-1]
     assert status["customer"] is None
     await ws.close()
+
+
+def test_the_widgets_texts_exist_in_swedish_and_english() -> None:
+    import re
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "bot" / "static" / "widget.js").read_text(
+        encoding="utf-8"
+    )
+    table = source[source.index("const TEXT = {") : source.index("const t = TEXT[cfg.lang];")]
+    sv, en = table[table.index("sv: {") : table.index("en: {")], table[table.index("en: {") :]
+    key = re.compile(r"(?:^|[\s,{])([a-zA-Z_]\w*):\s*(?=['`(\[{])", re.M)
+    assert set(key.findall(sv)) - {"sv"} == set(key.findall(en)) - {"en"}
+    assert {"queue", "nobody", "joined", "resolved", "tooLong", "readMore", "errors", "too_large"} <= set(
+        key.findall(sv)
+    )
