@@ -1091,7 +1091,7 @@
     if (!render || !ui.list) return null;
     const stick = !live || nearBottom() || item.kind === 'message';
     const row = render(item);
-    if (item.seq != null) row.dataset.seq = String(item.seq);
+    if (item.seq != null && item.kind !== 'joined') row.dataset.seq = String(item.seq); // joined: a place only
     nodes.set(item, row);
     const next = before && nodes.get(before);
     if (next && next.parentNode === ui.list) ui.list.insertBefore(row, next);
