@@ -15,7 +15,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.channels.email_links import mask_email
 from bot.channels.sequencer import Frame
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bot.channels.webchat import WebChatChannel
 
 log = logging.getLogger("kundresa.webchat")
-REFRESH_DELAY = 0.25  # seconds: a burst of ticket events (a dispatch) is one refresh
+REFRESH_DELAY = 0.5  # seconds: a burst of ticket events (a dispatch, a busy console) is one refresh
 
 
 async def status_frame(router: Router, settings: Settings, conversation_id: int | None) -> Frame:
@@ -46,17 +46,25 @@ async def status_frame(router: Router, settings: Settings, conversation_id: int 
     if conversation_id is None:
         return frame
     async with router.sessions() as session:
-        conv = await session.get(Conversation, conversation_id)
-        if conv is None:
+        # One query for what every socket needs; the queue only while a person owns the conversation
+        # (an active ticket makes the owner "agent": `router.tickets.sync_owner`).
+        row = (
+            await session.execute(
+                select(Conversation.owner, Conversation.reply_email, Conversation.away_since, Customer.name)
+                .join(Customer, Customer.id == Conversation.customer_id)
+                .where(Conversation.id == conversation_id)
+            )
+        ).first()
+        if row is None:
             return frame
-        customer = await session.get(Customer, conv.customer_id)
-        waiting = await waiting_for(session, conversation_id, settings.routing)
-        frame["owner"] = conv.owner
+        owner, reply_email, away_since, name = row
+        waiting = await waiting_for(session, conversation_id, settings.routing) if owner == "agent" else None
+        frame["owner"] = owner
         frame["queue"] = waiting.to_json() if waiting is not None else None
-        frame["reply_email"] = mask_email(conv.reply_email)
-        if customer is not None and customer.name:
-            frame["customer"] = {"name": customer.name}
-        away = conv.away_since is not None
+        frame["reply_email"] = mask_email(reply_email)
+        if name:
+            frame["customer"] = {"name": name}
+        away = away_since is not None
     if away:
         async with router.sessions() as session, session.begin():
             await session.execute(
