@@ -1198,7 +1198,9 @@
 
   function rate(item, score) {
     if (item.score) return;
+    const stick = nearBottom();
     markRated(item, score);
+    if (stick) scrollToBottom(); // the thanks under the card stays in sight
     queueFrame({ type: 'csat', score });
     if (ui.input) ui.input.focus();
   }
