@@ -170,6 +170,10 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_knowledge)
     app.cleanup_ctx.append(_router)
     app.cleanup_ctx.append(metrics_ctx)  # before Slack: its client reports errors to the metrics
+    if settings.email.enabled:  # replies by email to web chat customers who have left (bot/channels/email.py)
+        from bot.channels.email import email_ctx
+
+        app.cleanup_ctx.append(email_ctx)
     if is_postgres(settings.database.url):  # events reach the sockets other processes hold
         app.cleanup_ctx.append(pg_events_ctx)
     app.cleanup_ctx.append(_recovery)  # after the events bridge: recovered answers reach every process

@@ -14,18 +14,33 @@ from typing import Any
 from bot.logs import conversation
 from bot.metrics import Metrics
 from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
+from bot.queue_info import Waiting, waiting_on
 from bot.signals import Signals, detect_signals
 from bot.texts import say
 from bot.turns import Turns
-from config import KundresaError, Settings, ValidationError
+from config import ConflictError, KundresaError, Settings, ValidationError
 from knowledge import KnowledgeBase, SearchResult
 from knowledge.text import detect_lang
 from knowledge.translations import in_language
 from router.conversations import ConversationLocks
 from router.masking import contains_card_details, mask_sensitive
+from router.models import Conversation, Customer, Ticket
 from router.service import Inbound, Router
 
 log = logging.getLogger("kundresa.dialogue")
+
+
+class AlreadyRated(ConflictError):
+    """A second CSAT rating of the same ticket: the first one stands (`score`)."""
+
+    def __init__(self, ticket: int, score: int) -> None:
+        super().__init__(f"ticket {ticket} was rated {score} already", code="already_rated")
+        self.ticket, self.score = ticket, score
+
+
+# Frames after which a customer's next message (while a person owns the conversation) is acknowledged
+# again: the person has said something, or the customer was just handed over.
+_WAITING_RESETS = frozenset({"agent_message", "handoff", "agent_joined"})
 
 
 def article_ref(result_article: Any) -> dict[str, str]:
@@ -141,8 +156,9 @@ class Dialogue:
         conv_id = inbound.conversation_id
         if contains_card_details(inbound.mask):
             sent.append(await self._say(conv_id, "card_warning", lang, reply=False))  # not the answer
-        if inbound.owner == "agent":
-            return sent  # a person owns the conversation: the bot stays silent
+        if inbound.owner == "agent":  # a person owns the conversation: the bot only acknowledges
+            sent.extend(await self._while_waiting(inbound, state, lang))
+            return sent
         signals = detect_signals(inbound.text)
         search: SearchResult | None = None
         if needs_search(signals, state):
@@ -170,6 +186,10 @@ class Dialogue:
             # What the bot tried travels with a later "talk to a person" into the ticket.
             state["last_attempts"] = [a.to_json() for a in result.articles[:3]]
         if action.kind == "say":
+            name = await self._customer_name(conv_id) if action.text_key == "greeting" else None
+            if name:  # a customer the shop signed in (or Slack knows) is greeted by name
+                hello = {"type": "notice", "text": say("greeting_name", lang, name=name)}
+                return [await self._send(conv_id, hello, bot_state=state)]
             return [await self._say(conv_id, action.text_key, lang, state)]
         if action.kind == "answer" and result is not None and result.best is not None:
             return [await self.answer_with(conv_id, result.best, result.confidence, turn.text, state)]
@@ -213,17 +233,51 @@ class Dialogue:
         return [await self.announce_handoff(conv_id, ticket, new, lang)]
 
     async def announce_handoff(self, conv_id: int, ticket: Any, new: bool, lang: str) -> dict[str, Any]:
-        """Tell the customer a person takes over (also what crash recovery sends when a process died
-        between opening the ticket and saying so)."""
-        position = await self.router.tickets.queue_position(ticket) if new else 1
-        minutes = self.settings.routing.expected_wait_minutes * max(1, position)
+        """Tell the customer a person takes over, honestly: their place in the queue and the wait from
+        the agents online, "no one is available right now" when nobody is, or who has it when it was
+        assigned at once (also what crash recovery sends when a process died between opening the ticket
+        and saying so)."""
+        waiting = await self.waiting(ticket.id)
         state = {"lang": lang, "handoff_ticket": ticket.id}
-        frame = {
-            "type": "handoff",
-            "ticket": ticket.id,
-            "text": say("handoff", lang, minutes=minutes) if new else say("handoff_again", lang),
-        }
+        if not new:
+            text = say("handoff_again", lang)
+        elif waiting is not None and waiting.agent:
+            text = say("handoff_assigned", lang, agent=waiting.agent)
+        elif waiting is not None and waiting.wait_minutes is not None and waiting.position is not None:
+            text = say("handoff", lang, position=waiting.position, minutes=waiting.wait_minutes)
+        else:
+            text = say("handoff_nobody", lang)
+        frame: dict[str, Any] = {"type": "handoff", "ticket": ticket.id, "text": text}
+        if waiting is not None:
+            frame["queue"] = waiting.to_json()
         return await self._send(conv_id, frame, bot_state=state)
+
+    async def waiting(self, ticket_id: int) -> Waiting | None:
+        async with self.router.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                return None
+            return await waiting_on(session, ticket, self.settings.routing)
+
+    async def _while_waiting(
+        self, inbound: Inbound, state: dict[str, Any], lang: str
+    ) -> list[dict[str, Any]]:
+        """A customer message while a person owns the conversation: asking for a person again gets "it is
+        with them", and the first message since the person (or the handoff) last spoke gets "we have it,
+        a person answers here"; later ones only their ack, so the chat is not flooded."""
+        waiting = await self.waiting(int(state["handoff_ticket"])) if state.get("handoff_ticket") else None
+        if detect_signals(inbound.text).wants_human:
+            return [await self._say(inbound.conversation_id, "handoff_again", lang)]
+        for message in reversed(await self.router.recent_messages(inbound.conversation_id, limit=30)):
+            if message.seq >= inbound.seq or message.internal:
+                continue
+            if message.kind == "notice" and (message.payload or {}).get("ack") == "waiting":
+                return []  # acknowledged already since the person last spoke
+            if message.kind in _WAITING_RESETS:
+                break
+        agent = waiting.agent if waiting is not None else None
+        text = say("waiting_ack_agent", lang, agent=agent) if agent else say("waiting_ack", lang)
+        return [await self._send(inbound.conversation_id, {"type": "notice", "text": text, "ack": "waiting"})]
 
     @turn
     async def choose(self, conv_id: int, slug: str) -> list[dict[str, Any]]:
@@ -237,11 +291,11 @@ class Dialogue:
         return [await self.answer_with(conv_id, article, 1.0, question, state)]
 
     @turn
-    async def human(self, conv_id: int) -> list[dict[str, Any]]:
-        """The "talk to a person" button."""
+    async def human(self, conv_id: int, lang: str | None = None) -> list[dict[str, Any]]:
+        """The "talk to a person" button (`lang`: the channel's language, the widget's)."""
         conv = await self.router.conversation(conv_id)
         state = dict(conv.bot_state or {}) if conv else {}
-        lang = state.get("lang", "sv")
+        lang = lang or state.get("lang", "sv")
         if conv is not None and conv.owner == "agent":
             return [
                 await self.router.send(
@@ -257,27 +311,52 @@ class Dialogue:
         return await self.hand_off(conv_id, turn, Action("handoff", reason="asked_for_human"), lang)
 
     @turn
-    async def feedback(self, conv_id: int, helpful: bool) -> list[dict[str, Any]]:
+    async def feedback(self, conv_id: int, helpful: bool, lang: str | None = None) -> list[dict[str, Any]]:
+        """👍/👎 on the latest answer. `lang`: the channel's language (the widget's), for the one reply."""
         conv = await self.router.conversation(conv_id)
         state = dict(conv.bot_state or {}) if conv else {}
         slug = state.get("last_answer")
         await self.router.record_feedback(conv_id, slug, helpful)
-        lang = state.get("lang", "sv")
+        lang = lang or state.get("lang", "sv")
         if not helpful and conv is not None and conv.owner == "bot":
             if state.get("last_question"):
                 await self.kb.record_gap(state["last_question"], "not_helpful", conv_id)
             turn = Turn("", Signals(False, False, True, False, False), None, state)
             return await self.hand_off(conv_id, turn, Action("handoff", reason="not_helpful"), lang)
-        return [await self._say(conv_id, "feedback_thanks", lang, state)]
+        frame = {"type": "notice", "text": say("feedback_thanks", lang), "feedback": helpful}
+        return [await self._send(conv_id, frame, bot_state=state)]
 
     @turn
-    async def csat(self, conv_id: int, score: int) -> list[dict[str, Any]]:
-        ticket_id = await self.router.tickets.record_csat(conv_id, score)
-        if ticket_id is None:
+    async def csat(self, conv_id: int, score: int, lang: str | None = None) -> list[dict[str, Any]]:
+        """A rating of the latest resolved ticket; a second one is refused (`AlreadyRated`, with the
+        stored score). The thanks names the ticket and score, so a card replayed on another device shows
+        as rated."""
+        rated = await self.router.tickets.record_csat(conv_id, score)
+        if rated is None:
             raise ValidationError("there is no resolved conversation to rate yet", code="no_csat_pending")
-        conv = await self.router.conversation(conv_id)
-        lang = (conv.bot_state or {}).get("lang", "sv") if conv else "sv"
-        return [await self._say(conv_id, "csat_thanks", lang)]
+        ticket_id, stored, before = rated
+        if before:
+            raise AlreadyRated(ticket_id, stored)
+        if lang is None:
+            conv = await self.router.conversation(conv_id)
+            lang = (conv.bot_state or {}).get("lang", "sv") if conv else "sv"
+        frame = {
+            "type": "notice",
+            "text": say("csat_thanks", lang),
+            "csat": {"ticket": ticket_id, "score": stored},
+        }
+        return [await self._send(conv_id, frame)]
+
+    @turn
+    async def leave_email(self, conv_id: int, address: str, masked: str, lang: str) -> list[dict[str, Any]]:
+        """The customer left an address for replies (checked by the channel): stored, and confirmed."""
+        async with self.router.lock(conv_id), self.router.sessions() as session, session.begin():
+            conv = await session.get(Conversation, conv_id, with_for_update=True)
+            if conv is None:
+                return []
+            conv.reply_email = address
+        frame = {"type": "notice", "text": say("email_saved", lang, email=masked), "email": masked}
+        return [await self._send(conv_id, frame)]
 
     async def _say(
         self, conv_id: int, key: str, lang: str, state: dict[str, Any] | None = None, *, reply: bool = True
@@ -294,6 +373,12 @@ class Dialogue:
             frame = {**frame, "reply_to": replying_to}
         with self.metrics.timed("send"):
             return await self.router.send(conv_id, frame, **kwargs)
+
+    async def _customer_name(self, conv_id: int) -> str | None:
+        async with self.router.sessions() as session:
+            conv = await session.get(Conversation, conv_id)
+            customer = await session.get(Customer, conv.customer_id) if conv is not None else None
+            return customer.name if customer is not None else None
 
     async def _body(self, slug: str) -> str:
         # From the live index, not the database: the answer path stays off the disk.

@@ -14,6 +14,7 @@ from config.errors import (
 from config.settings import (
     ChatSettings,
     DatabaseSettings,
+    EmailSettings,
     LanguageTuning,
     ModelSettings,
     RetentionSettings,
@@ -30,6 +31,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DatabaseSettings",
+    "EmailSettings",
     "ImportFormatError",
     "KundresaError",
     "LanguageTuning",

@@ -257,6 +257,8 @@ class ProactiveSettings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"proactive.timezone: unknown time zone {value!r}") from None
         return value
+
+
 class LoggingSettings(BaseModel):
     """What `kundresa serve` logs, to stderr (bot/logs.py)."""
 
@@ -266,6 +268,30 @@ class LoggingSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # One line a request (query values redacted: no tokens or signatures in the log).
     access_log: bool = True
+
+
+class EmailSettings(BaseModel):
+    """Replies by email (bot/channels/email.py) to a web chat customer who left an address and has left
+    the chat. On when `host` is set."""
+
+    host: str = ""
+    port: int = 587
+    from_address: str = ""  # e.g. "Nordhem kundtjänst <support@nordhem.example>"
+    starttls: bool = True  # STARTTLS (port 587); false: plain (tests, local relays)
+    use_tls: bool = False  # implicit TLS from the first byte (port 465)
+    username: SecretStr | None = None
+    password: SecretStr | None = None
+    timeout_seconds: float = 20.0
+    # A reply is emailed once the customer's chat socket has been closed this long (they may come back).
+    away_minutes: float = 3.0
+    poll_seconds: float = 15.0  # how often replies for customers who have left are looked for
+    # The page the email's link opens (the shop's page with the widget); empty: this server's demo page.
+    link_url: str = ""
+    link_hours: float = 72.0  # how long the signed link reopens the conversation
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host.strip())
 
 
 class _TomlFiles(PydanticBaseSettingsSource):
@@ -316,6 +342,7 @@ class Settings(BaseSettings):
     proactive: ProactiveSettings = Field(default_factory=ProactiveSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
 
     # Set by load_settings on a subclass: pydantic-settings builds its sources per class.
     toml_files: ClassVar[list[Path]] = [DEFAULT_TOML]

@@ -100,7 +100,14 @@ def replay_frame(msg: Message) -> dict[str, Any]:
     """What a reconnecting client gets for a stored message: the frame as sent, or its own message."""
     if msg.direction == "out" and msg.payload:
         return dict(msg.payload)
-    return {"type": "message", "author": "customer", "id": msg.client_id, "text": msg.text, "seq": msg.seq}
+    return {
+        "type": "message",
+        "author": "customer",
+        "id": msg.client_id,
+        "text": msg.text,
+        "seq": msg.seq,
+        "at": msg.created_at.isoformat(timespec="seconds"),
+    }
 
 
 def message_json(m: Message) -> dict[str, Any]:

@@ -74,6 +74,11 @@ class Conversation(Base):
     # Set when a merge folded this conversation's messages into another (that one's id): the customer's
     # conversation is then the other one. No foreign key: adding one would copy the table on SQLite.
     merged_into_id: Mapped[int | None]
+    # Replies by email to a customer who has left the web chat (migration 0010): the
+    # address they left, when their last socket closed, and the last seq already emailed.
+    reply_email: Mapped[str | None] = mapped_column(String(320))
+    away_since: Mapped[datetime | None] = mapped_column(index=True)  # ix_conversations_away_since
+    emailed_seq: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

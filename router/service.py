@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import Settings, ValidationError
@@ -21,7 +22,7 @@ from router.events import EventBus
 from router.identity import Evidence, resolve_customer, undo_merge
 from router.masking import MaskResult, mask_sensitive, mask_value
 from router.message_store import message_write
-from router.models import Conversation, Feedback, IdentityMerge
+from router.models import Conversation, Feedback, IdentityMerge, Message
 from router.ticket_service import TicketService
 
 log = logging.getLogger("kundresa.router")
@@ -156,7 +157,8 @@ class Router:
             changes: dict[str, Any] = {} if bot_state is None else {"bot_state": bot_state}
             row = await write.take_seq(conversation_id, **changes)
             assert row is not None
-            stored = {**frame, "seq": row.seq}
+            # `at`: when it was stored (ISO 8601, UTC), for the customer's timestamps
+            stored = {**frame, "seq": row.seq, "at": utcnow().isoformat(timespec="seconds")}
             channel_name, address = row.last_channel, dict(row.last_address or {})
             await write.insert_message(
                 conversation_id=conversation_id,
@@ -228,6 +230,17 @@ class Router:
     async def conversation(self, conversation_id: int) -> Conversation | None:
         async with self.sessions() as session:
             return await session.get(Conversation, conversation_id)
+
+    async def recent_messages(self, conversation_id: int, limit: int = 50) -> list[Message]:
+        """The conversation's last `limit` messages (every author), oldest first."""
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.seq.desc())
+                .limit(limit)
+            )
+            return list(reversed(list(rows)))
 
     async def record_feedback(self, conversation_id: int, slug: str | None, helpful: bool) -> None:
         async with self.sessions() as session, session.begin():

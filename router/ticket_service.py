@@ -286,8 +286,9 @@ class TicketService:
         await self._publish_assigned(assigned)
         return data
 
-    async def record_csat(self, conversation_id: int, score: int) -> int | None:
-        """Store CSAT on the conversation's latest resolved ticket; its id, or None if none waits."""
+    async def record_csat(self, conversation_id: int, score: int) -> tuple[int, int, bool] | None:
+        """Store CSAT on the conversation's latest resolved ticket: (ticket id, its score, whether it was
+        rated before — then the stored score stands and `score` is ignored), or None if none waits."""
         async with self.sessions() as session, session.begin():
             ticket = await session.scalar(
                 select(Ticket)
@@ -298,8 +299,10 @@ class TicketService:
             )
             if ticket is None:
                 return None
+            if ticket.csat is not None:  # a second device, or a replayed card: the first rating stands
+                return ticket.id, ticket.csat, True
             ticket.csat = score
-            return ticket.id
+            return ticket.id, score, False
 
     # -- the queue's inputs: priorities and agents ---------------------------------------------------
     async def set_vip(self, customer_id: int, vip: bool) -> dict[str, Any]:
@@ -341,6 +344,8 @@ class TicketService:
         async with self.sessions() as session, session.begin():
             await self._agent(session, user_id)
             await session.execute(update(User).where(User.id == user_id).values(presence=presence))
+        # Customers waiting in the queue are told the new wait (web chat `status` frames).
+        await self.bus.publish("agents", {"event": "presence", "agent_id": user_id, "presence": presence})
         return [t for t, _ in await self.dispatch()] if presence == "online" else []
 
     async def dispatch(self) -> list[tuple[int, int]]:

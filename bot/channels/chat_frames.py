@@ -64,6 +64,12 @@ def _resume(frame: dict[str, Any], max_bytes: int) -> None:
         raise ValidationError("'resume' needs 'after': the last seq you have", code="invalid_resume")
 
 
+def _email(frame: dict[str, Any], max_bytes: int) -> None:
+    address = frame.get("address")
+    if not isinstance(address, str) or not address.strip() or len(address) > 320:
+        raise ValidationError("'email' needs 'address': an email address", code="invalid_email")
+
+
 def _nothing(frame: dict[str, Any], max_bytes: int) -> None:
     return None
 
@@ -76,6 +82,7 @@ CHECKS: dict[str, Callable[[dict[str, Any], int], None]] = {
     "resume": _resume,
     "feedback": _feedback,
     "typing": _nothing,
+    "email": _email,
 }
 FRAME_TYPES = tuple(CHECKS)
 

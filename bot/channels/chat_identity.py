@@ -57,6 +57,7 @@ class ChatIdentity:
     vip: bool = False
     context: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     lang: str | None = None
+    name: str | None = None  # the shop's name for a signed-in customer (`name`, only with a valid `sig`)
 
     @property
     def key(self) -> Who:
@@ -97,6 +98,8 @@ def identity_from_query(q: Mapping[str, str], settings: Settings) -> ChatIdentit
         vip_sig = q.get("vip_sig", "")
         vip = bool(vip_sig) and hmac.compare_digest(sign_user(f"vip:{user}", key), vip_sig.lower())
     lang = q.get("lang", "").lower()
+    # A display name counts only for a customer the shop signed in: it greets them and names them to agents.
+    name = " ".join((q.get("name") or "").split())[:200] if any(e.verified for e in evidence) else ""
     return ChatIdentity(
-        tuple(evidence), verified_email, vip, context, lang if LANG_RE.fullmatch(lang) else None
+        tuple(evidence), verified_email, vip, context, lang if LANG_RE.fullmatch(lang) else None, name or None
     )

@@ -18,7 +18,8 @@ from aiohttp import WSMsgType, web
 from bot.channels.chat_frames import check_frame, echo_id, shown
 from bot.channels.chat_identity import ChatIdentity
 from bot.channels.chat_output import OrderedSocket
-from bot.dialogue import Dialogue
+from bot.channels.email_links import mask_email, valid_email
+from bot.dialogue import AlreadyRated, Dialogue
 from config import KundresaError, Settings, ValidationError, safe_json
 from router import conversations as convs
 from router.service import Router
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from bot.channels.webchat import RateLimiter, WebChatChannel
 
 log = logging.getLogger("kundresa.webchat")
-LIMITED = ("message", "choose", "human", "feedback")  # frame types that count against the rate limit
+LIMITED = ("message", "choose", "human", "feedback", "email")  # frame types that count against the rate limit
 TYPING_EVERY = 2.0  # seconds between the customer's typing hints one socket passes on to agents
 
 
@@ -35,7 +36,8 @@ class ChatSession:
     # Thousands of idle sockets are normal (bench/idle_sockets.py): slots keep each one small.
     __slots__ = (
         "_looked", "_resume_at", "_resume_tokens", "_typing_at", "channel", "complete", "context",
-        "dialogue", "identity", "known_customer", "lang", "out", "queued", "router", "settings", "ws",
+        "dialogue", "identity", "known_customer", "lang", "out", "queued", "router", "settings",
+        "wants_status", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -62,6 +64,7 @@ class ChatSession:
         # a way to make the server read and send thousands (per socket: a new socket costs its own limit).
         self._resume_tokens = float(settings.chat.resume_burst)
         self._resume_at = time.monotonic()
+        self.wants_status = False  # query `status=1`: `status` frames (chat_status.py)
 
     @property
     def conversation_id(self) -> int | None:
@@ -100,7 +103,7 @@ class ChatSession:
             return conv_id
         ident = self.identity
         _, conv_id = await self.router.identify(
-            list(ident.evidence), email=ident.email, vip=ident.vip or None
+            list(ident.evidence), email=ident.email, name=ident.name, vip=ident.vip or None
         )
         self.complete = self.known_customer = True
         # Its latest seq now: a merge may have folded another conversation in (that history is the
@@ -160,6 +163,7 @@ class ChatSession:
             "resume": self.on_resume,
             "feedback": self.on_feedback,
             "typing": self.on_typing,
+            "email": self.on_email,
         }.get(kind_ if isinstance(kind_, str) else "")
         if handler is None:
             await self.error("unknown_type", f"unknown frame type {shown(kind_)}")
@@ -175,7 +179,7 @@ class ChatSession:
                 return
         try:
             check_frame(kind_, frame, self.settings.chat.max_message_bytes)  # before any row is written
-            if kind_ in ("choose", "human", "feedback", "csat"):
+            if kind_ in ("choose", "human", "feedback", "csat", "email"):
                 await self.here()
             await handler(frame)
         except KundresaError as exc:
@@ -223,9 +227,14 @@ class ChatSession:
         except BaseException:
             self.dialogue.discard(prefetched)
             raise
-        await self.dialogue.respond(inbound, prefetched, self.lang)
+        await self._after(await self.dialogue.respond(inbound, prefetched, self.lang))
         if inbound.owner == "bot" and not inbound.duplicate:
             self.dialogue.metrics.observe("turn", time.perf_counter() - began)
+
+    async def _after(self, frames: list[dict[str, Any]]) -> None:
+        """After a turn that handed the conversation over: the customer sees the queue at once."""
+        if any(f.get("type") == "handoff" for f in frames):
+            await self.channel.board.send(self.conversation_id)
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         """The customer is writing: agent consoles show it (bus topic `typing`, never stored). Only for a
@@ -242,13 +251,24 @@ class ChatSession:
         await self.dialogue.choose(await self.ensure(), str(frame["article"]))
 
     async def on_human(self, frame: dict[str, Any]) -> None:
-        await self.dialogue.human(await self.ensure())
+        await self._after(await self.dialogue.human(await self.ensure(), self.lang))
 
     async def on_feedback(self, frame: dict[str, Any]) -> None:
-        await self.dialogue.feedback(await self.ensure(), bool(frame["helpful"]))
+        frames = await self.dialogue.feedback(await self.ensure(), bool(frame["helpful"]), self.lang)
+        await self._after(frames)
 
     async def on_csat(self, frame: dict[str, Any]) -> None:
-        await self.dialogue.csat(await self.ensure(), int(frame["score"]))
+        try:
+            await self.dialogue.csat(await self.ensure(), int(frame["score"]), self.lang)
+        except AlreadyRated as rated:  # the stored score stands: the widget shows the card as rated
+            await self.error(rated.code, rated.message, ticket=rated.ticket, score=rated.score)
+
+    async def on_email(self, frame: dict[str, Any]) -> None:
+        """The customer leaves an address for the reply, should they have left when a person answers."""
+        address = valid_email(frame.get("address"))
+        conv_id = await self.ensure()
+        await self.dialogue.leave_email(conv_id, address, mask_email(address) or "", self.lang or "sv")
+        await self.channel.board.send(conv_id)
 
     async def on_resume(self, frame: dict[str, Any]) -> None:
         after = int(frame["after"])
@@ -259,7 +279,11 @@ class ChatSession:
         if conv_id is None:  # nobody known: nothing to replay, and nothing is written
             if after != 0:
                 raise ValidationError("resume 'after' must be between 0 and 0", code="invalid_resume")
+            if self.wants_status:
+                await self.channel.board.send(None, self.out)  # the limits, for a new visitor
             return
         rows, complete = await self.channel.history(conv_id, after)
         if conv_id == self.conversation_id:
             await self.out.replay(after, rows, complete)
+            if self.wants_status:
+                await self.channel.board.send(conv_id, self.out)

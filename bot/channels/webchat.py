@@ -14,9 +14,11 @@ import contextlib
 import logging
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy import update
 
 from bot.channels.chat_events import new_session
 from bot.channels.chat_identity import (
@@ -30,6 +32,8 @@ from bot.channels.chat_identity import (
 from bot.channels.chat_lookup import Lookups
 from bot.channels.chat_output import OrderedSocket
 from bot.channels.chat_session import ChatSession
+from bot.channels.chat_status import StatusBoard
+from bot.channels.email_links import ReopenLinks
 from bot.channels.sequencer import Frame
 from bot.db_errors import MESSAGE as DATABASE_UNAVAILABLE
 from bot.db_errors import database_unavailable
@@ -37,6 +41,7 @@ from bot.dialogue import Dialogue
 from bot.http.client_ip import client_ip, proxy_networks
 from bot.logs import CONVERSATION_ID
 from config import Settings, ValidationError
+from knowledge.db import utcnow
 from router import conversations as convs
 from router.lookup import Who
 from router.models import Conversation
@@ -119,6 +124,8 @@ class WebChatChannel:
         self.proxies = proxy_networks(trusted_proxies or [])
         self.router: Router | None = None
         self._lookups: Lookups | None = None
+        self.board = StatusBoard(self)  # `status` frames: the queue, the wait, who has the ticket
+        self._away: set[asyncio.Task[None]] = set()
 
     def attach(self, router: Router) -> None:
         """Follow the router's event bus (once; the first socket does it)."""
@@ -126,6 +133,8 @@ class WebChatChannel:
             self.router = router
             self._lookups = Lookups(router.sessions)
             router.bus.subscribe("conversation", self.on_event)
+            router.bus.subscribe("tickets", self.board.on_event)
+            router.bus.subscribe("agents", self.board.on_event)
 
     def lookups(self) -> Lookups:
         assert self._lookups is not None, "attach(router) first"
@@ -170,11 +179,15 @@ class WebChatChannel:
                 waiting.remove(session)
             if not waiting:
                 del self._unbound[key]
+        self.board.subscribers.discard(session.out)
         conv = session.out.conversation_id
         if conv is not None and conv in self.sockets:
             self.sockets[conv].discard(session.out)
             if not self.sockets[conv]:
                 del self.sockets[conv]
+                status = self.board.sent.pop(conv, None)
+                if status and status.get("reply_email") and status.get("queue"):
+                    self._mark_away(conv)  # replies may go by email once they have been away a while
         if session.queued is not None and not session.queued.done():
             session.queued.cancel()
         await session.out.close()
@@ -207,6 +220,23 @@ class WebChatChannel:
                     await out.hold(seq, echo)  # this socket's own message: its ack goes there
                 else:
                     await out.offer(seq, echo)
+
+    def _mark_away(self, conversation_id: int) -> None:
+        async def mark() -> None:
+            assert self.router is not None
+            try:
+                async with self.router.sessions() as session, session.begin():
+                    await session.execute(
+                        update(Conversation)
+                        .where(Conversation.id == conversation_id, Conversation.away_since.is_(None))
+                        .values(away_since=utcnow())
+                    )
+            except Exception:
+                log.warning("could not mark conversation %s away", conversation_id, exc_info=True)
+
+        task = asyncio.get_running_loop().create_task(mark())
+        self._away.add(task)
+        task.add_done_callback(self._away.discard)
 
     def online(self, conversation_id: int) -> bool:
         return any(not out.closed for out in self.sockets.get(conversation_id, ()))
@@ -243,6 +273,23 @@ class WebChatChannel:
                 await session.ws.close(code=code, message=message)
         if self._lookups is not None:
             await self._lookups.close()
+        await self.board.close()
+        for task in list(self._away):
+            with contextlib.suppress(Exception):
+                await task
+
+
+def _reopen(query: Mapping[str, str], settings: Settings) -> tuple[Mapping[str, str], ValidationError | None]:
+    """A `reopen` token (the link in a reply email) names the visitor whose conversation to open: the
+    socket speaks for that visitor. A bad or expired token is reported and otherwise ignored."""
+    token = query.get("reopen")
+    if not token:
+        return query, None
+    try:
+        found = ReopenLinks(settings).verify(token)
+    except ValidationError as exc:
+        return query, exc
+    return {**query, "visitor": found.visitor}, None
 
 
 def _echo(seq: int, data: dict[str, Any]) -> Frame:
@@ -269,15 +316,21 @@ async def chat_handler(
         await ws.send_json({"type": "error", "code": "rate_limited", "message": message, "seq": 0})
         await ws.close(code=4429)
         return ws
+    query, reopen_error = _reopen(request.query, settings)
     try:
-        identity: ChatIdentity = identity_from_query(request.query, settings)
+        identity: ChatIdentity = identity_from_query(query, settings)
     except Refused as refused:
         await ws.send_json({"type": "error", "code": refused.code, "message": refused.message, "seq": 0})
         await ws.close(code=refused.close_code)
         return ws
     channel.attach(router)
     session = new_session(request, ws, channel, router, dialogue, settings, identity)  # + shop events
+    session.wants_status = request.query.get("status") == "1"
     channel.open(session)  # nothing is written: the conversation is looked up, read-only, in the background
+    if reopen_error is not None:  # the link is bad or old: the widget stays with its own conversation
+        await session.error(reopen_error.code, reopen_error.message)
+    elif query is not request.query:
+        await session.out.ephemeral({"type": "reopened", "visitor": query["visitor"], "seq": 0})
     try:
         async for msg in ws:
             if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):

@@ -4,7 +4,11 @@
  *   <script src="https://support.example/widget.js" data-lang="sv"
  *           data-context='{"step":"payment","order_id":"NH-1","amount":1847,"currency":"SEK"}'></script>
  *
- * Data attributes: server, user, email, sig, email-sig, vip-sig, lang (sv|en), open ("true"), context (JSON), color (CSS colour).
+ * Data attributes: server, user, name, email, sig, email-sig, vip-sig, lang (sv|en), open ("true"), context (JSON), color (CSS colour);
+ * the launcher: position ("right" | "left"), offset-x, offset-y (px from the corner), offset-y-mobile (px, at ≤ 480 px
+ * wide: e.g. above a sticky checkout bar), hide-on-steps (comma-separated page context steps where it is hidden).
+ * The same as a config object: `window.Kundresa = {launcher: {position, offsetX, offsetY, offsetYMobile, hideOnSteps}}`.
+ * A page opened from a reply email's link (`?kundresa_reopen=TOKEN`) opens that conversation.
  * Protocol: SPEC.md, "Web chat (customer side)". Only global: window.Kundresa.
  * Before load a shop may set `window.Kundresa = {context: {...}}` or queue calls in `window.Kundresa._q`
  * (e.g. `[["setContext", {...}], ["open"]]`).
@@ -45,6 +49,7 @@
   const cfg = {
     server: serverBase(),
     user: data('user'),
+    name: data('name'), // shown to a signed-in customer ("Hej Anna") and to agents; only with `sig`
     email: data('email'),
     sig: data('sig'),
     emailSig: data('email-sig'),
@@ -52,7 +57,43 @@
     lang: /^en/i.test(data('lang')) ? 'en' : 'sv',
     open: data('open') === 'true',
     color: data('color'),
+    launcher: launcherConfig(),
   };
+
+  function launcherConfig() {
+    const given = (pre && pre.launcher && typeof pre.launcher === 'object') ? pre.launcher : {};
+    const px = (v, dflt) => {
+      const n = Number(v);
+      return v !== '' && v != null && Number.isFinite(n) && n >= 0 && n <= 2000 ? n : dflt;
+    };
+    const steps = given.hideOnSteps != null ? given.hideOnSteps : data('hide-on-steps');
+    const x = px(given.offsetX != null ? given.offsetX : data('offset-x'), 20);
+    const y = px(given.offsetY != null ? given.offsetY : data('offset-y'), 20);
+    return {
+      left: String(given.position || data('position')).toLowerCase() === 'left',
+      x, y,
+      yMobile: px(given.offsetYMobile != null ? given.offsetYMobile : data('offset-y-mobile'), y),
+      hideOnSteps: (Array.isArray(steps) ? steps : String(steps || '').split(','))
+        .map((v) => String(v).trim()).filter(Boolean),
+    };
+  }
+
+  /** A reply email's link: `?kundresa_reopen=TOKEN` (or in the hash) reopens that conversation here. */
+  function takeReopenToken() {
+    let token = '';
+    try {
+      const url = new URL(location.href);
+      const hash = new URLSearchParams(url.hash.replace(/^#/, ''));
+      token = url.searchParams.get('kundresa_reopen') || hash.get('kundresa_reopen') || '';
+      if (token) {
+        url.searchParams.delete('kundresa_reopen');
+        hash.delete('kundresa_reopen');
+        url.hash = hash.toString();
+        history.replaceState(history.state, '', url.href);
+      }
+    } catch { /* no URL support: no reopening */ }
+    return /^[A-Za-z0-9_.-]{10,600}$/.test(token) ? token : '';
+  }
 
   const TEXT = {
     sv: {
@@ -69,6 +110,28 @@
       sorry: 'Tack! Skriv gärna frågan på ett annat sätt, eller prata med en person.',
       error: 'Något gick fel. Försök igen om en stund.', welcome: 'Hej! Hur kan vi hjälpa dig? Ställ din fråga här, så svarar vi direkt – eller prata med en person.',
       unread: (n) => `${n} olästa meddelanden`, via: (c) => `via ${c}`,
+      readMore: 'Läs mer', readLess: 'Visa mindre', article: 'Artikel',
+      waiting: 'Väntar på kundtjänst', withAgent: (a) => `${a} från kundtjänst`,
+      queue: (p, m) => (p <= 1 ? `Du är näst på tur – beräknad väntetid cirka ${m} min.` : `Du är nummer ${p} i kön – beräknad väntetid cirka ${m} min.`),
+      nobody: 'Ingen i kundtjänsten är tillgänglig just nu. Din fråga ligger kvar och en person svarar här så snart någon är på plats.',
+      agentHere: (a) => `${a} har ditt ärende och svarar dig här.`,
+      joined: (a) => `${a} har anslutit`, resolved: 'Ärendet är avslutat',
+      emailOffer: 'Vill du få svaret via e-post om du hinner gå?', emailLabel: 'Din e-postadress', emailSave: 'Skicka svaret hit',
+      emailSaved: (e) => `Om du har gått när vi svarar skickar vi svaret till ${e}.`,
+      welcomeBack: (n) => `Hej ${n}, välkommen tillbaka! Vad kan vi hjälpa dig med?`,
+      openTicket: (id) => `Ditt ärende #${id} är fortfarande öppet – en person svarar dig här.`,
+      tooLong: (n) => `Meddelandet är för långt. Korta det med ungefär ${n} tecken (å, ä, ö och emoji räknas som flera).`,
+      nearLimit: (n) => `${n} tecken kvar`,
+      errors: {
+        too_large: 'Meddelandet är för långt. Korta det och skicka igen – texten finns kvar i rutan.',
+        rate_limited: 'Du skickar väldigt många meddelanden. Vänta en liten stund och försök igen.',
+        database_unavailable: 'Vi har tillfälliga problem. Meddelandet skickas igen automatiskt.',
+        invalid_email: 'Det ser inte ut som en e-postadress. Kontrollera och försök igen.',
+        invalid_link: 'Länken fungerar inte. Ställ din fråga här, så hjälper vi dig.',
+        link_expired: 'Länken har gått ut. Ställ din fråga här, så hjälper vi dig.',
+        no_csat_pending: 'Det finns inget avslutat ärende att betygsätta än.',
+        unknown_article: 'Den artikeln finns inte längre.',
+      },
     },
     en: {
       title: 'Support', tagline: 'We usually reply right away', launcherOpen: 'Open the support chat',
@@ -84,6 +147,28 @@
       sorry: 'Thanks! Try asking in another way, or talk to a person.',
       error: 'Something went wrong. Please try again shortly.', welcome: 'Hi! How can we help? Ask your question here and we answer right away – or talk to a person.',
       unread: (n) => `${n} unread messages`, via: (c) => `via ${c}`,
+      readMore: 'Read more', readLess: 'Show less', article: 'Article',
+      waiting: 'Waiting for support', withAgent: (a) => `${a} from support`,
+      queue: (p, m) => (p <= 1 ? `You are next – expected wait about ${m} min.` : `You are number ${p} in the queue – expected wait about ${m} min.`),
+      nobody: 'No one in our support team is available right now. Your question stays with us and a person will answer here as soon as someone is in.',
+      agentHere: (a) => `${a} has your question and will answer you here.`,
+      joined: (a) => `${a} joined`, resolved: 'The conversation is resolved',
+      emailOffer: 'Want the answer by email in case you have left?', emailLabel: 'Your email address', emailSave: 'Send the answer here',
+      emailSaved: (e) => `If you have left when we answer, we will send the reply to ${e}.`,
+      welcomeBack: (n) => `Hi ${n}, welcome back! How can we help?`,
+      openTicket: (id) => `Your ticket #${id} is still open – a person will answer you here.`,
+      tooLong: (n) => `The message is too long. Shorten it by about ${n} characters (å, ä, ö and emoji count as several).`,
+      nearLimit: (n) => `${n} characters left`,
+      errors: {
+        too_large: 'The message is too long. Shorten it and send again – your text is still in the box.',
+        rate_limited: 'You are sending a lot of messages. Wait a moment and try again.',
+        database_unavailable: 'We are having temporary problems. The message will be sent again automatically.',
+        invalid_email: 'That does not look like an email address. Please check it and try again.',
+        invalid_link: 'The link does not work. Ask your question here and we will help you.',
+        link_expired: 'The link has expired. Ask your question here and we will help you.',
+        no_csat_pending: 'There is no resolved conversation to rate yet.',
+        unknown_article: 'That article no longer exists.',
+      },
     },
   };
   const t = TEXT[cfg.lang];
@@ -104,7 +189,13 @@
   const MAX_CACHE = 80;
   const MAX_AHEAD = 500;
   const GAP_RESUME_MS = 1500; // a gap still open after this: ask the server to resume from it
-  const MAX_TEXT = 4000;
+  // The server's limit, counted the same way (UTF-8 bytes of the text as typed); its `status` frame says
+  // the configured one. README "Web chat protocol".
+  const DEFAULT_MAX_BYTES = 4096;
+  const utf8 = typeof TextEncoder === 'function' ? new TextEncoder() : null;
+  const byteLength = (text) => (utf8 ? utf8.encode(text).length : unescape(encodeURIComponent(text)).length);
+  // Codes of errors that sending again cannot fix: the message is taken back into the composer.
+  const PERMANENT = new Set(['too_large', 'invalid_message']);
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -149,6 +240,9 @@
     unread: 0,
     attempt: 0,
     socket: null,
+    info: null, // the server's latest `status` frame: owner, queue, reply email, limits
+    returning: null, // the open ticket a returning customer had when the page loaded
+    reopen: '', // a reply email's link token, until the server has taken it
     get pending() { return this.transcript.filter((i) => i.kind === 'message' && i.status === 'pending'); },
   };
 
@@ -167,12 +261,21 @@
       typeof e[0] === 'number' && typeof e[1] === 'number' && e[0] > state.lastSeq && shown.has(e[0])));
   }
   initIdentity();
+  state.reopen = takeReopenToken();
+  if (state.reopen) { // another conversation (or this one on a new device): the server replays it from the start
+    for (const k of [KEYS.transcript, KEYS.seq, KEYS.ahead]) store.del(k);
+    state.transcript = [];
+    state.lastSeq = 0;
+    state.ahead.clear();
+    cfg.open = true;
+  }
   if (pre && pre.context && typeof pre.context === 'object') Object.assign(state.context, pre.context);
 
   function saveTranscript() {
     const items = state.transcript.slice(-MAX_CACHE);
     state.transcript = items;
-    store.set(KEYS.transcript, JSON.stringify(items));
+    // A message that failed is shown until it is retried, but not kept: after a reload it is gone.
+    store.set(KEYS.transcript, JSON.stringify(items.filter((i) => !(i.kind === 'message' && i.status === 'failed'))));
   }
   /** A stored frame with this seq has been shown (or was ours): move lastSeq over every seq now accounted
    * for. `prev` says the seqs between it and `seq` hold nothing for us; without it, that is `seq - 1`. */
@@ -389,14 +492,17 @@
 .kundresa-root :focus-visible{outline:3px solid #2b6fd6;outline-offset:2px}
 .kundresa-root .kundresa-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap;border:0}
 .kundresa-icon{width:24px;height:24px;display:block}
-#kundresa-launcher{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border:0;border-radius:50%;padding:0;display:flex;align-items:center;
+#kundresa-launcher{position:fixed;right:var(--kundresa-x,20px);bottom:var(--kundresa-y,20px);width:60px;height:60px;border:0;border-radius:50%;padding:0;display:flex;align-items:center;
   justify-content:center;background:var(--kundresa-accent);color:var(--kundresa-accent-text);box-shadow:0 6px 20px rgba(0,0,0,.22);transition:transform .15s ease}
 #kundresa-launcher:hover{transform:scale(1.05)}
 #kundresa-launcher .kundresa-icon{width:28px;height:28px}
 .kundresa-badge{position:absolute;top:-2px;right:-2px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#d4351c;color:#fff;
   font:700 12px/22px system-ui,sans-serif;text-align:center;border:2px solid #fff}
 .kundresa-badge[hidden]{display:none}
-#kundresa-panel{position:fixed;right:20px;bottom:92px;width:380px;height:min(620px,calc(100vh - 112px));display:flex;flex-direction:column;
+.kundresa-left #kundresa-launcher{left:var(--kundresa-x,20px);right:auto}
+.kundresa-root.kundresa-launcher-off:not(.kundresa-is-open) #kundresa-launcher{display:none}
+#kundresa-panel{position:fixed;right:var(--kundresa-x,20px);bottom:calc(var(--kundresa-y,20px) + 72px);width:380px;
+  height:min(620px,calc(100vh - var(--kundresa-y,20px) - 92px));display:flex;flex-direction:column;
   background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 12px 48px rgba(0,0,0,.25);border:1px solid rgba(0,0,0,.08);animation:kundresa-in .18s ease-out}
 #kundresa-panel[hidden]{display:none}
 @keyframes kundresa-in{from{opacity:0;transform:translateY(12px)}to{opacity:1;transform:none}}
@@ -470,9 +576,31 @@
 #kundresa-input:focus-visible{outline:3px solid #2b6fd6;outline-offset:0;border-color:#2b6fd6}
 #kundresa-send{width:44px;height:44px;flex:none;border:0;border-radius:12px;padding:0;display:flex;align-items:center;justify-content:center;
   background:var(--kundresa-accent);color:var(--kundresa-accent-text)}
+.kundresa-left #kundresa-panel{left:var(--kundresa-x,20px);right:auto}
+.kundresa-time{margin-left:6px;font-size:11.5px;color:#7a848b;font-variant-numeric:tabular-nums}
+.kundresa-msg--me .kundresa-meta{text-align:right}
+.kundresa-card{margin:-2px 0 8px;padding:8px 10px;border-radius:10px;background:#f0f5f3;border:1px solid #d5e4dd;display:flex;gap:8px;align-items:center}
+.kundresa-card .kundresa-article{margin:0;font-size:13.5px;text-transform:none;letter-spacing:0;color:#173f31}
+.kundresa-card-kind{font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.04em;color:#59636b}
+.kundresa-more{display:inline-block;margin-top:6px;border:0;background:none;padding:2px 0;color:var(--kundresa-accent);font-weight:600;font-size:13.5px;text-decoration:underline}
+.kundresa-divider{display:flex;align-items:center;gap:10px;width:100%;font-size:12px;font-weight:600;color:#59636b;margin:4px 0}
+.kundresa-divider::before,.kundresa-divider::after{content:"";flex:1;height:1px;background:#cfd5d9}
+.kundresa-msg--wide{align-self:stretch;max-width:100%;align-items:center}
+.kundresa-queue{margin:0 0 8px;padding:8px 10px;border-radius:10px;background:#e6f2ec;color:#173f31;font-size:13px}
+.kundresa-queue[hidden],.kundresa-email[hidden],.kundresa-hint[hidden],#kundresa-human[hidden]{display:none}
+.kundresa-queue[data-nobody=true]{background:#fff4e0;color:#5c3d00}
+.kundresa-email{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px;align-items:center}
+.kundresa-email p{margin:0;width:100%}
+.kundresa-email input{flex:1;min-width:150px;height:36px;padding:6px 9px;border:1px solid #c5ccd1;border-radius:8px;font:inherit;font-size:14px;color:#1d2327;background:#fff}
+.kundresa-email button{height:36px;padding:0 12px;border:0;border-radius:8px;background:var(--kundresa-accent);color:var(--kundresa-accent-text);font-weight:600;font-size:13.5px}
+.kundresa-hint{margin:6px 2px 0;font-size:12.5px;color:#59636b}
+.kundresa-hint[data-over=true]{color:#a52714;font-weight:600}
+#kundresa-input[aria-invalid=true]{border-color:#d4351c}
 @media (max-width:480px){
+  #kundresa-launcher{bottom:var(--kundresa-y-m,var(--kundresa-y,20px))}
   #kundresa-panel{inset:0;right:0;bottom:0;width:100%;height:100%;height:100dvh;max-height:none;border-radius:0;border:0}
   .kundresa-root.kundresa-is-open #kundresa-launcher{display:none}
+  .kundresa-left #kundresa-panel{left:0;right:0}
   #kundresa-input{font-size:16px}
 }
 @media (prefers-reduced-motion:reduce){.kundresa-root *{animation:none!important;transition:none!important}}
@@ -494,6 +622,10 @@
     const root = ui.root = el('div', 'kundresa-root');
     root.dataset.status = state.status;
     if (cfg.color && window.CSS && CSS.supports('color', cfg.color)) root.style.setProperty('--kundresa-accent', cfg.color);
+    root.style.setProperty('--kundresa-x', `${cfg.launcher.x}px`);
+    root.style.setProperty('--kundresa-y', `${cfg.launcher.y}px`);
+    root.style.setProperty('--kundresa-y-m', `${cfg.launcher.yMobile}px`);
+    if (cfg.launcher.left) root.classList.add('kundresa-left');
 
     const launcher = ui.launcher = button('', null, t.launcherOpen);
     launcher.id = 'kundresa-launcher';
@@ -547,6 +679,36 @@
     scroll.append(ui.welcome, list, typing);
 
     const footer = el('div', 'kundresa-footer');
+    // While a person has the conversation: the place in the queue and the wait (or that nobody is in),
+    // and the offer to get the reply by email.
+    const queue = ui.queue = el('div', 'kundresa-queue');
+    queue.hidden = true;
+    queue.setAttribute('role', 'status');
+    ui.queueText = el('p', 'kundresa-p');
+    const emailForm = ui.emailForm = el('form', 'kundresa-email');
+    emailForm.hidden = true;
+    emailForm.noValidate = true;
+    const emailId = 'kundresa-email-input';
+    const emailLabel = el('label', null, t.emailOffer);
+    emailLabel.htmlFor = emailId;
+    const emailP = el('p');
+    emailP.append(emailLabel);
+    const emailInput = ui.emailInput = el('input');
+    emailInput.id = emailId;
+    emailInput.type = 'email';
+    emailInput.autocomplete = 'email';
+    emailInput.placeholder = t.emailLabel;
+    emailInput.setAttribute('aria-label', t.emailLabel);
+    const emailSave = button('', t.emailSave);
+    emailSave.type = 'submit';
+    emailForm.append(emailP, emailInput, emailSave);
+    emailForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const address = emailInput.value.trim();
+      if (!address) return;
+      queueFrame({ type: 'email', address });
+    });
+    queue.append(ui.queueText, emailForm);
     const human = ui.human = button('', t.human);
     human.id = 'kundresa-human';
     human.addEventListener('click', requestHuman);
@@ -557,7 +719,7 @@
     const input = ui.input = el('textarea');
     input.id = 'kundresa-input';
     input.rows = 1;
-    input.maxLength = MAX_TEXT;
+    input.maxLength = DEFAULT_MAX_BYTES; // characters never outnumber bytes: the byte check below is the real one
     input.placeholder = t.placeholder;
     input.setAttribute('enterkeyhint', 'send');
     input.addEventListener('keydown', (e) => {
@@ -566,7 +728,7 @@
         submit();
       }
     });
-    input.addEventListener('input', autosize);
+    input.addEventListener('input', () => { autosize(); checkLength(); });
     // Agents see "the customer is typing" (the server passes it on only while a person has the chat).
     let typingSent = 0;
     input.addEventListener('input', () => {
@@ -578,7 +740,12 @@
     send.append(icon(ICON_SEND));
     form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
     form.append(label, input, send);
-    footer.append(human, form);
+    const hint = ui.hint = el('p', 'kundresa-hint');
+    hint.id = 'kundresa-hint';
+    hint.hidden = true;
+    hint.setAttribute('aria-live', 'polite');
+    input.setAttribute('aria-describedby', hint.id);
+    footer.append(queue, human, form, hint);
 
     panel.append(header, scroll, footer);
     root.append(panel, launcher);
@@ -587,6 +754,49 @@
     for (const item of state.transcript) renderItem(item, false);
     refreshFeedbackRows();
     updateWelcome();
+    updateLauncher();
+  }
+
+  /** The shop hides the launcher on chosen steps (`hide-on-steps`), e.g. where it would cover "Buy". */
+  function updateLauncher() {
+    if (!ui.root) return;
+    const step = state.context && state.context.step != null ? String(state.context.step) : '';
+    ui.root.classList.toggle('kundresa-launcher-off', !!step && cfg.launcher.hideOnSteps.includes(step));
+  }
+
+  function maxBytes() {
+    const n = state.info && Number(state.info.max_message_bytes);
+    return n && Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_BYTES;
+  }
+
+  /** How many characters too long `text` is (0: it fits), counted as the server counts: UTF-8 bytes. */
+  function overflow(text) {
+    const limit = maxBytes();
+    if (byteLength(text) <= limit) return 0;
+    let bytes = 0;
+    let fits = 0;
+    const chars = Array.from(text);
+    for (const ch of chars) {
+      bytes += byteLength(ch);
+      if (bytes > limit) break;
+      fits += 1;
+    }
+    return chars.length - fits;
+  }
+
+  /** Under the composer: how much room is left near the limit, and a clear error over it. */
+  function checkLength() {
+    if (!ui.input) return true;
+    const text = ui.input.value;
+    const over = overflow(text);
+    const left = maxBytes() - byteLength(text);
+    ui.hint.dataset.over = String(over > 0);
+    ui.input.setAttribute('aria-invalid', String(over > 0));
+    if (over > 0) ui.hint.textContent = t.tooLong(over);
+    else if (left < 200) ui.hint.textContent = t.nearLimit(left);
+    else ui.hint.textContent = '';
+    ui.hint.hidden = !ui.hint.textContent;
+    return over === 0;
   }
 
   function autosize() {
@@ -598,14 +808,28 @@
   function submit() {
     const text = ui.input.value;
     if (!text.trim()) return;
+    if (!checkLength()) { // over the limit: nothing is sent, the text stays to be shortened
+      ui.input.focus();
+      return;
+    }
     sendText(text);
     ui.input.value = '';
     autosize();
+    checkLength();
     ui.input.focus();
   }
 
   function updateWelcome() {
-    if (ui.welcome) ui.welcome.hidden = state.transcript.length > 0 || ui.list.childElementCount > 0;
+    if (!ui.welcome) return;
+    // A returning customer the shop signed in is greeted by name, and told about an open ticket.
+    const info = state.info || {};
+    const name = info.customer && info.customer.name ? String(info.customer.name) : '';
+    const open = state.returning;
+    const personal = !!(name || open != null);
+    const lines = [name ? t.welcomeBack(name) : t.welcome];
+    if (open != null) lines.push(t.openTicket(open));
+    ui.welcome.textContent = lines.join(' ');
+    ui.welcome.hidden = !personal && (state.transcript.length > 0 || ui.list.childElementCount > 0);
   }
 
   function nearBottom() {
@@ -620,7 +844,55 @@
     state.status = status;
     if (!ui.root) return;
     ui.root.dataset.status = status;
-    ui.stateText.textContent = status === 'idle' ? t.tagline : t[status];
+    const info = state.info;
+    let text = status === 'idle' ? t.tagline : t[status];
+    if (status === 'online' && info && info.owner === 'agent') {
+      text = info.queue && info.queue.agent ? t.withAgent(info.queue.agent) : t.waiting;
+    }
+    ui.stateText.textContent = text;
+  }
+
+  /** The server's `status` frame: who has the conversation, the queue, the wait, the reply email. */
+  function applyStatus(f) {
+    const before = state.info;
+    // An open ticket found when the page loads (a returning customer) is mentioned in the greeting;
+    // one opened during this visit is not.
+    if (!before) state.returning = f.queue && f.queue.ticket != null ? f.queue.ticket : null;
+    else if (!f.queue) state.returning = null;
+    state.info = {
+      owner: f.owner === 'agent' ? 'agent' : 'bot',
+      queue: f.queue && typeof f.queue === 'object' ? f.queue : null,
+      customer: f.customer && typeof f.customer === 'object' ? f.customer : null,
+      reply_email: f.reply_email ? str(f.reply_email) : '',
+      email_replies: !!f.email_replies,
+      max_message_bytes: f.max_message_bytes,
+    };
+    const info = state.info;
+    const q = info.queue;
+    const agent = q && q.agent ? str(q.agent) : '';
+    // "Agnes joined", once per person (a second device, or a reload, does not repeat it).
+    const joinedBefore = state.transcript.filter((i) => i.kind === 'joined').pop();
+    if (agent && (!joinedBefore || joinedBefore.agent !== agent || joinedBefore.ticket !== q.ticket)) {
+      addItem({ kind: 'joined', agent, ticket: q.ticket, at: new Date().toISOString() });
+    }
+    if (!ui.root) return;
+    setStatus(state.status);
+    // A person has it: "talk to a person" is no longer offered.
+    ui.human.hidden = info.owner === 'agent';
+    if (info.owner === 'agent' && q) {
+      let text;
+      if (agent) text = t.agentHere(agent);
+      else if (q.wait_minutes != null && q.position != null) text = t.queue(q.position, q.wait_minutes);
+      else text = t.nobody;
+      ui.queueText.textContent = info.reply_email ? `${text} ${t.emailSaved(info.reply_email)}` : text;
+      ui.queue.dataset.nobody = String(!agent && q.wait_minutes == null);
+      ui.queue.hidden = false;
+      ui.emailForm.hidden = !info.email_replies || !!info.reply_email || !!agent;
+    } else {
+      ui.queue.hidden = true;
+    }
+    if (!before || before.max_message_bytes !== info.max_message_bytes) checkLength();
+    updateWelcome();
   }
 
   function setUnread(n) {
@@ -659,12 +931,44 @@
     return row;
   }
 
+  /** "14:05" (with the full date and time as its title), or null when the item has no time. */
+  function stamp(item) {
+    if (!item.at) return null;
+    const d = new Date(item.at);
+    if (Number.isNaN(d.getTime())) return null;
+    const node = el('time', 'kundresa-time', d.toLocaleTimeString(cfg.lang === 'en' ? 'en-GB' : 'sv-SE', { hour: '2-digit', minute: '2-digit' }));
+    node.dateTime = d.toISOString();
+    node.title = d.toLocaleString(cfg.lang === 'en' ? 'en-GB' : 'sv-SE');
+    return node;
+  }
+  function withStamp(row, item) {
+    const time = stamp(item);
+    if (time) {
+      const meta = el('div', 'kundresa-meta kundresa-stamp');
+      meta.append(time);
+      row.append(meta);
+    }
+    return row;
+  }
+
+  /** An answer's short form: its first paragraph (a list or heading first: up to the first paragraph
+   * break), or null when the whole answer is that short already. */
+  function summaryOf(text) {
+    const blocks = String(text || '').replace(/\r\n?/g, '\n').split(/\n\s*\n/).map((b) => b.trim()).filter(Boolean);
+    if (blocks.length < 2) return null;
+    let first = blocks[0];
+    if (/^#{1,6}\s/.test(first) && blocks.length > 2) first = blocks[1]; // a heading alone says little
+    return first.length < String(text).trim().length - 40 ? first : null;
+  }
+
   const RENDER = {
     message(item) {
       if (item.author && item.author !== 'customer') {
         const row = shell('message', 'them', t.agent);
-        row.append(el('div', 'kundresa-bubble', item.text));
-        return row;
+        const bubble = el('div', 'kundresa-bubble');
+        bubble.append(renderMarkdown(item.text));
+        row.append(bubble);
+        return withStamp(row, item);
       }
       const row = shell('message', 'me', t.you);
       if (item.id) row.dataset.id = item.id;
@@ -672,19 +976,41 @@
       return row;
     },
     answer(item) {
+      // Reads like an answer: the article as a card, its first paragraph, and "Read more" for the rest.
       const row = shell('answer', 'them', t.bot);
       if (item.article && item.article.slug) row.dataset.article = item.article.slug;
       if (item.confidence != null) row.dataset.confidence = String(item.confidence);
       const bubble = el('div', 'kundresa-bubble');
       if (item.article && item.article.title) {
+        const card = el('div', 'kundresa-card');
         const h = el('div', 'kundresa-article', item.article.title);
         h.setAttribute('role', 'heading');
         h.setAttribute('aria-level', '3');
-        bubble.append(h);
+        card.append(el('span', 'kundresa-card-kind', t.article), h);
+        bubble.append(card);
       }
-      bubble.append(renderMarkdown(item.text));
+      const summary = summaryOf(item.text);
+      const body = el('div', 'kundresa-answer-body');
+      const show = (full) => {
+        body.textContent = '';
+        body.append(renderMarkdown(full || !summary ? item.text : summary));
+      };
+      show(!!item.expanded);
+      bubble.append(body);
+      if (summary) {
+        const more = button('kundresa-more', item.expanded ? t.readLess : t.readMore);
+        more.setAttribute('aria-expanded', String(!!item.expanded));
+        more.addEventListener('click', () => {
+          item.expanded = !item.expanded;
+          saveTranscript();
+          show(item.expanded);
+          more.textContent = item.expanded ? t.readLess : t.readMore;
+          more.setAttribute('aria-expanded', String(item.expanded));
+        });
+        bubble.append(more);
+      }
       row.append(bubble);
-      return row;
+      return withStamp(row, item);
     },
     clarify(item) {
       const row = shell('clarify', 'them', t.bot);
@@ -717,11 +1043,22 @@
     agent_message(item) {
       const row = shell('agent_message', 'them');
       row.append(el('div', 'kundresa-author', item.agent ? `${item.agent} · ${t.agent}` : t.agent));
-      row.append(el('div', 'kundresa-bubble', item.text));
+      const bubble = el('div', 'kundresa-bubble'); // Markdown, like the bot's answers
+      bubble.append(renderMarkdown(item.text));
+      row.append(bubble);
+      return withStamp(row, item);
+    },
+    joined(item) {
+      const row = shell('joined', 'wide', t.system);
+      row.classList.add('kundresa-msg--system');
+      row.append(el('div', 'kundresa-divider', t.joined(item.agent || t.agent)));
       return row;
     },
     csat_request(item) {
-      const row = shell('csat_request', 'them', t.bot);
+      // A divider marks the end of the person's part, then the rating card.
+      const row = shell('csat_request', 'wide', t.bot);
+      row.append(el('div', 'kundresa-divider', t.resolved));
+      if (item.ticket != null) row.dataset.ticket = String(item.ticket);
       const bubble = el('div', 'kundresa-bubble');
       bubble.append(el('p', 'kundresa-p', item.text || t.csat));
       const scale = el('div', 'kundresa-scale');
@@ -759,7 +1096,7 @@
     if (!render || !ui.list) return null;
     const stick = !live || nearBottom() || item.kind === 'message';
     const row = render(item);
-    if (item.seq != null) row.dataset.seq = String(item.seq);
+    if (item.seq != null && item.kind !== 'joined') row.dataset.seq = String(item.seq); // joined: a place only
     nodes.set(item, row);
     const next = before && nodes.get(before);
     if (next && next.parentNode === ui.list) ui.list.insertBefore(row, next);
@@ -793,6 +1130,8 @@
       });
       meta.append(`${t.failed} `, retry);
     } else if (item.channel && item.channel !== 'web') meta.textContent = t.via(item.channel);
+    const time = item.status === 'sent' || !item.status ? stamp(item) : null;
+    if (time) meta.append(time);
     meta.hidden = !meta.textContent;
   }
 
@@ -813,9 +1152,16 @@
       }
     }
   }
+  /** The choice made, without words of its own: the server's one reply (thanks, or the handoff) speaks. */
   function feedbackDone(helpful) {
-    const done = el('div', 'kundresa-feedback', helpful ? t.thanks : t.sorry);
+    const done = el('div', 'kundresa-feedback');
     done.dataset.done = 'true';
+    const b = button('kundresa-fb', null, helpful ? t.yes : t.no);
+    b.append(icon(helpful ? ICON_UP : ICON_DOWN));
+    b.disabled = true;
+    b.setAttribute('aria-pressed', 'true');
+    b.dataset.helpful = String(helpful);
+    done.append(b);
     return done;
   }
   function feedbackRow(item) {
@@ -857,6 +1203,14 @@
 
   function rate(item, score) {
     if (item.score) return;
+    const stick = nearBottom();
+    markRated(item, score);
+    if (stick) scrollToBottom(); // the thanks under the card stays in sight
+    queueFrame({ type: 'csat', score });
+    if (ui.input) ui.input.focus();
+  }
+  /** A rating card shows as rated: clicked here, or rated before (another device; the server says so). */
+  function markRated(item, score) {
     item.score = score;
     saveTranscript();
     const row = nodes.get(item);
@@ -867,8 +1221,10 @@
       }
       row.querySelector('.kundresa-meta').textContent = t.csatThanks;
     }
-    queueFrame({ type: 'csat', score });
-    if (ui.input) ui.input.focus();
+  }
+  function ratingCard(ticket) {
+    const cards = state.transcript.filter((i) => i.kind === 'csat_request');
+    return cards.reverse().find((i) => ticket != null && i.ticket === ticket) || cards[0];
   }
 
   function requestHuman() {
@@ -884,9 +1240,9 @@
   }
 
   function sendText(text) {
-    const clean = String(text == null ? '' : text).slice(0, MAX_TEXT);
-    if (!clean.trim()) return null;
-    const item = { kind: 'message', id: newClientId(), text: clean, status: 'pending' };
+    const clean = String(text == null ? '' : text);
+    if (!clean.trim() || overflow(clean) > 0) return null;
+    const item = { kind: 'message', id: newClientId(), text: clean, status: 'pending', at: new Date().toISOString() };
     state.transcript.push(item);
     saveTranscript();
     renderItem(item, true);
@@ -907,8 +1263,11 @@
   let contextTimer = 0;
 
   function wsUrl() {
-    const params = new URLSearchParams({ visitor: state.visitor, lang: cfg.lang });
+    // status=1: the server keeps us told of the queue (README "Web chat protocol").
+    const params = new URLSearchParams({ visitor: state.visitor, lang: cfg.lang, status: '1' });
+    if (state.reopen) params.set('reopen', state.reopen);
     if (cfg.user) params.set('user', cfg.user);
+    if (cfg.user && cfg.name) params.set('name', cfg.name);
     if (cfg.email) params.set('email', cfg.email);
     if (cfg.sig) params.set('sig', cfg.sig);
     if (cfg.emailSig) params.set('email_sig', cfg.emailSig);
@@ -1030,7 +1389,7 @@
     }
     // `typing` and `error` are about this moment and are not stored: their seq is the latest one the
     // socket has had, never a frame of their own.
-    const ephemeral = f.type === 'typing' || f.type === 'error';
+    const ephemeral = f.type === 'typing' || f.type === 'error' || f.type === 'status' || f.type === 'reopened';
     if (seq != null && !ephemeral) {
       const shown = seq <= state.lastSeq || state.ahead.has(seq);
       if (!shown) show(f, seq);
@@ -1046,6 +1405,16 @@
       case 'typing':
         showTyping(f.who);
         return;
+      case 'status':
+        applyStatus(f);
+        return;
+      case 'reopened': // a reply email's link: from now on this browser is that conversation's visitor
+        state.reopen = '';
+        if (typeof f.visitor === 'string' && f.visitor) {
+          state.visitor = f.visitor;
+          store.set(KEYS.visitor, f.visitor);
+        }
+        return;
       case 'message': {
         const mine = findMessage(f.id);
         if (mine) { // our own message echoed back (a resume, or another tab's socket): it is stored
@@ -1058,10 +1427,10 @@
           }
           return;
         }
-        return addItem({ kind: 'message', id: f.id, text: str(f.text), author: f.author, channel: f.channel, status: 'sent', seq });
+        return addItem({ kind: 'message', id: f.id, text: str(f.text), author: f.author, channel: f.channel, status: 'sent', seq, at: atOf(f) });
       }
       case 'answer':
-        return addItem({ kind: 'answer', text: str(f.text), article: articleOf(f.article), confidence: f.confidence, seq });
+        return addItem({ kind: 'answer', text: str(f.text), article: articleOf(f.article), confidence: f.confidence, seq, at: atOf(f) });
       case 'clarify':
         return addItem({
           kind: 'clarify', text: f.text ? str(f.text) : undefined, seq,
@@ -1069,13 +1438,29 @@
         });
       case 'handoff':
         releaseHuman();
-        return addItem({ kind: 'handoff', ticket: f.ticket, text: f.text ? str(f.text) : undefined, seq });
-      case 'agent_message':
-        return addItem({ kind: 'agent_message', text: str(f.text), agent: f.agent ? str(f.agent) : '', seq });
+        if (ui.human && !state.info) ui.human.hidden = true; // an older server sends no status: a person has it now
+        return addItem({ kind: 'handoff', ticket: f.ticket, text: f.text ? str(f.text) : undefined, seq, at: atOf(f) });
+      case 'agent_message': {
+        const agent = f.agent ? str(f.agent) : '';
+        // Replayed history (another device, a cleared cache) has no live status: the person's first reply
+        // says who joined.
+        if (agent && seq != null && !state.transcript.some((i) => i.kind === 'joined' && i.agent === agent)) {
+          addItem({ kind: 'joined', agent, seq: seq - 0.5, at: atOf(f) });
+        }
+        return addItem({ kind: 'agent_message', text: str(f.text), agent, seq, at: atOf(f) });
+      }
       case 'csat_request':
-        return addItem({ kind: 'csat_request', text: f.text ? str(f.text) : undefined, seq });
+        if (ui.human && !state.info) ui.human.hidden = false;
+        return addItem({ kind: 'csat_request', ticket: f.ticket, text: f.text ? str(f.text) : undefined, seq, at: atOf(f) });
       case 'notice':
-        return addItem({ kind: 'notice', text: str(f.text), seq });
+        if (f.csat && typeof f.csat === 'object') { // the thanks for a rating: the card itself says it
+          const card = ratingCard(f.csat.ticket);
+          if (card) {
+            if (!card.score) markRated(card, Number(f.csat.score));
+            return;
+          }
+        }
+        return addItem({ kind: 'notice', text: str(f.text), seq, at: atOf(f) });
       case 'error': { // shown, not cached: errors are about this moment
         releaseHuman();
         if (f.code === 'invalid_resume' && (state.lastSeq > 0 || state.ahead.size)) {
@@ -1085,13 +1470,24 @@
           sendFrame({ type: 'resume', after: 0 });
           return;
         }
+        if (f.code === 'invalid_link' || f.code === 'link_expired') state.reopen = '';
+        if (f.code === 'already_rated') { // rated before (another device): the stored score stands
+          const card = ratingCard(typeof f.ticket === 'number' ? f.ticket : null);
+          if (card) markRated(card, Number(f.score) || card.score);
+          return;
+        }
         const item = findMessage(f.id);
         if (item && item.status === 'pending') {
-          item.status = 'failed';
-          updateCustomerStatus(item);
-          saveTranscript();
+          if (PERMANENT.has(f.code)) takeBack(item);
+          else {
+            item.status = 'failed';
+            updateCustomerStatus(item);
+            saveTranscript();
+          }
         }
-        renderItem({ kind: 'error', code: f.code, message: f.message ? str(f.message) : '', seq }, true);
+        // In the widget's language, whatever the server's words; not kept in the transcript.
+        const known = t.errors[f.code];
+        renderItem({ kind: 'error', code: f.code, message: known || t.error, seq }, true);
         return;
       }
       default:
@@ -1100,6 +1496,21 @@
   }
 
   const str = (v) => (v == null ? '' : String(v));
+  const atOf = (f) => (typeof f.at === 'string' ? f.at : new Date().toISOString());
+
+  /** A message the server refused for good: out of the transcript, its text back in the composer. */
+  function takeBack(item) {
+    const i = state.transcript.indexOf(item);
+    if (i >= 0) state.transcript.splice(i, 1);
+    saveTranscript();
+    const row = nodes.get(item);
+    if (row) row.remove();
+    if (ui.input && !ui.input.value.trim()) {
+      ui.input.value = item.text;
+      autosize();
+      checkLength();
+    }
+  }
   function articleOf(a) {
     if (!a || typeof a !== 'object' || !a.slug) return null;
     return { slug: String(a.slug), title: str(a.title || a.slug) };
@@ -1155,6 +1566,7 @@
       else state.context[k] = v;
     }
     // The context travels in the socket URL: reconnect (and resume) so the server sees the new page.
+    updateLauncher();
     if (state.socket && JSON.stringify(state.context) !== before) {
       clearTimeout(contextTimer);
       contextTimer = setTimeout(() => {
@@ -1172,6 +1584,8 @@
     clearStorage();
     if (cfg.user) store.set(KEYS.user, cfg.user);
     outbox.length = 0;
+    state.info = null;
+    state.returning = null;
     initIdentity();
     if (ui.list) {
       ui.list.textContent = '';

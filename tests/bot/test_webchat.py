@@ -548,6 +548,7 @@ async def test_reconnect_and_resume_replays_exactly_what_came_after(app_client: 
     ws = await connect(app_client, visitor)
     replay = await exchange(ws, {"type": "resume", "after": answer1["seq"]})
     assert [f["seq"] for f in replay] == [ack2["seq"], answer2["seq"]]
+    assert replay[0].pop("at")  # when it was stored (the widget's timestamps)
     assert replay[0] == {
         "type": "message",
         "author": "customer",
@@ -862,19 +863,31 @@ async def test_swedish_question_about_swish(app_client: Client) -> None:
     await ws.close()
 
 
-async def test_bot_stays_silent_while_an_agent_owns_the_conversation(app_client: Client) -> None:
+async def test_bot_only_acknowledges_while_an_agent_owns_the_conversation(app_client: Client) -> None:
     visitor = new_visitor()
     ws = await connect(app_client, visitor)
     only(await exchange(ws, {"type": "human"}), "handoff")
     conv = await conversation_of(app_client, visitor)
     assert conv.owner == "agent"
     before = await messages(app_client, conv.id)
-    for text in (ANSWERABLE, "hej", "tack!", AMBIGUOUS):
+    # The first message after the handoff is acknowledged ("a person answers here"), never answered.
+    _, frames = await ask(ws, ANSWERABLE)
+    assert [(f["type"], f.get("ack")) for f in frames] == [("notice", "waiting")], frames
+    assert "person" in frames[0]["text"]
+    for text in ("hej", "tack!", AMBIGUOUS):
         _, frames = await ask(ws, text)
-        assert frames == [], frames  # only the ack
+        assert frames == [], frames  # only the ack: once is enough until a person speaks
+    _, frames = await ask(ws, "jag vill prata med en människa")
+    assert [f["type"] for f in frames] == ["notice"], frames  # asking again is acknowledged too
     after = await messages(app_client, conv.id)
     new = after[len(before) :]
-    assert [(m.direction, m.author_kind) for m in new] == [("in", "customer")] * 4
+    assert [(m.direction, m.author_kind) for m in new] == [
+        ("in", "customer"),
+        ("out", "bot"),
+        *[("in", "customer")] * 3,
+        ("in", "customer"),
+        ("out", "bot"),
+    ]
     await ws.close()
 
 
@@ -915,7 +928,8 @@ async def test_prefetched_search_is_dropped_when_a_person_owns_the_conversation(
         assert only(frames, "answer")["article"]["slug"] == ANSWERABLE_SLUG
         only(await exchange(ws, {"type": "human"}), "handoff")
         _, frames = await ask(ws, "Hallå? Jag väntar fortfarande.")
-        assert frames == []  # the bot stays silent: a person owns the conversation
+        # A person owns the conversation: the bot only acknowledges, it does not answer
+        assert [f["type"] for f in frames] == ["notice"], frames
         assert len(started) == 2 and all(t.done() for t in started)
         assert not started[0].cancelled() and started[0].result().best is not None
         await ws.close()

@@ -1,7 +1,7 @@
 """audit_log (who read or changed personal data) and erased_stats (anonymous counts of erased conversations)
 
-Revision ID: 0005_privacy_audit
-Revises: 0006_shop_events
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 12:00:00.000000
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import knowledge.db
 
 
-revision = '0005_privacy_audit'
-down_revision = '0006_shop_events'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Drop what nothing uses: processed_events (Slack deduplication is inbox_items, 0004), feedback.comment
 
-Revision ID: 0009
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 07:00:00.000000
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import knowledge.db
 
 
-revision = '0009'
+revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None

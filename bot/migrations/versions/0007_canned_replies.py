@@ -1,7 +1,7 @@
 """canned_replies: agents' saved reply snippets; tickets.transferred_from_id: who gave a ticket away
 
-Revision ID: 0008_canned_replies
-Revises: 0007_install_secrets
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-10 10:00:00.000000
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import knowledge.db
 
 
-revision = '0008_canned_replies'
-down_revision = '0007_install_secrets'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """install_secrets: secrets generated once per installation (demo mode), shared by every process
 
-Revision ID: 0007_install_secrets
-Revises: 0009
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-10 10:00:00.000000
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import knowledge.db
 
 
-revision = '0007_install_secrets'
-down_revision = '0009'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

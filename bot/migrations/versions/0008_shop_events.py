@@ -1,7 +1,7 @@
 """shop_events, proactive_rules, proactive_offers: shop events on the customer's timeline and proactive help
 
-Revision ID: 0006_shop_events
-Revises: 0008_canned_replies (the brief said 0004; 0009 is this branch's head)
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 06:39:19.911005
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import knowledge.db
 
 
-revision = '0006_shop_events'
-down_revision = '0008_canned_replies'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
