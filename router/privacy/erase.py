@@ -29,6 +29,8 @@ from router.models import (
     InboxItem,
     Message,
     OutboxEvent,
+    ProactiveOffer,
+    ShopEvent,
     Ticket,
 )
 from router.privacy import audit
@@ -167,6 +169,9 @@ async def erase_customer(
         threads = await slack_threads(session, subject, inbox)
         outbox = await related_rows(session, OutboxEvent, subject)
         learned = await erase_learned(session, subject, keep_as, dry_run=dry_run)
+        count_events = await session.scalar(
+            select(func.count(ShopEvent.id)).where(ShopEvent.customer_id.in_(subject.customer_ids))
+        )
         count_messages = await session.scalar(
             select(func.count(Message.id)).where(Message.conversation_id.in_(subject.conversation_ids))
         )
@@ -178,6 +183,7 @@ async def erase_customer(
             "messages": int(count_messages or 0),
             "tickets": len(subject.ticket_ids),
             "gap_questions": len(subject.gap_ids),
+            "shop_events": int(count_events or 0),
             "learned_examples_removed": learned["removed"],
             "learned_examples_kept": learned["kept"],
             "articles_changed": learned["articles"],
@@ -202,6 +208,10 @@ async def erase_customer(
             )
         )
         await session.execute(delete(ChannelIdentity).where(ChannelIdentity.customer_id.in_(ids)))
+        # Shop events hold order numbers, amounts and page contexts: gone with the customer (explicitly,
+        # not left to a foreign key's cascade).
+        await session.execute(delete(ProactiveOffer).where(ProactiveOffer.customer_id.in_(ids)))
+        await session.execute(delete(ShopEvent).where(ShopEvent.customer_id.in_(ids)))
         # Other customers merged into these and then unmerged point here no more.
         await session.execute(
             update(Customer).where(Customer.merged_into_id.in_(ids)).values(merged_into_id=None)

@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from knowledge.db import utcnow
 from knowledge.models import Article, ExampleQuestion, GapQuestion
 from router.conversations import message_json
-from router.models import Conversation, Feedback, IdentityMerge, InboxItem, Message, Ticket
+from router.models import (
+    Conversation,
+    Feedback,
+    IdentityMerge,
+    InboxItem,
+    Message,
+    ProactiveOffer,
+    ShopEvent,
+    Ticket,
+)
 from router.privacy.scan import related_rows
 from router.privacy.subject import Subject, load_subject
 from router.tickets import ticket_json
@@ -115,6 +124,36 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
         }
         for r in await related_rows(session, InboxItem, subject)
     ]
+    shop_events = [
+        {
+            "id": e.id,
+            "conversation_id": e.conversation_id,
+            "name": e.name,
+            "reason": e.reason,
+            "source": e.source,
+            "data": e.data,
+            "page_context": e.context,
+            "at": _iso(e.created_at),
+        }
+        for e in await session.scalars(
+            select(ShopEvent).where(ShopEvent.customer_id.in_(ids)).order_by(ShopEvent.id)
+        )
+    ]
+    offers = [
+        {
+            "id": o.id,
+            "rule": o.rule_key,
+            "conversation_id": o.conversation_id,
+            "event_id": o.event_id,
+            "held_out": o.held_out,
+            "opened_at": _iso(o.opened_at),
+            "dismissed_at": _iso(o.dismissed_at),
+            "at": _iso(o.created_at),
+        }
+        for o in await session.scalars(
+            select(ProactiveOffer).where(ProactiveOffer.customer_id.in_(ids)).order_by(ProactiveOffer.id)
+        )
+    ]
     root = subject.customers[0]
     return {
         "format": FORMAT,
@@ -150,6 +189,8 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
         "learned_examples": await learned_examples(session, subject),
         "identity_merges": merges,
         "events": events,
+        "shop_events": shop_events,
+        "proactive_offers": offers,
         "counts": {
             "conversations": len(conversations),
             "messages": message_count,

@@ -103,6 +103,9 @@ async def make_customer(client: Any, slack: ThreadedSlack, admin_headers: dict[s
         "context": json.dumps({"step": "payment", "order_id": ORDER, "amount": 1847, "currency": "SEK"}),
     }
     ws = await client.ws_connect("/ws/chat", params=params)
+    # The shop's page tells of a declined card (a shop event: order number and amount on the timeline).
+    failed = {"reason": "card_declined", "order_id": ORDER, "amount": 1847, "currency": "SEK"}
+    await ws.send_json({"type": "event", "name": "payment_failed", "data": failed})
     await ws.send_json({"type": "message", "id": "c-1", "text": WEB_TEXT})
     handoff = await frames_until(ws, "handoff")
     ticket_id = int(handoff["ticket"])
@@ -160,12 +163,15 @@ async def test_export_then_erase_leaves_no_trace(
     assert WEB_TEXT in [g["text"] for g in data["gap_questions"]]
     assert [(e["article"], e["text"]) for e in data["learned_examples"]] == [(ARTICLE, WEB_TEXT)]
     assert any(c.get("order_id") == ORDER for c in data["page_contexts"])
+    assert [(e["name"], e["reason"], e["data"]["order_id"]) for e in data["shop_events"]] == [
+        ("payment_failed", "card_declined", ORDER)
+    ]
 
     # A dry run changes nothing and says what would go.
     resp = await client.delete(f"/api/customers/{cid}", json={"dry_run": True}, headers=admin_headers)
     dry = await resp.json()
     assert resp.status == 200 and dry["dry_run"] is True and dry["learned_examples_removed"] == 1
-    assert dry["messages"] >= 6 and dry["tickets"] == 1
+    assert dry["messages"] >= 6 and dry["tickets"] == 1 and dry["shop_events"] == 1
     async with sessions() as session:
         assert await session.get(Customer, cid) is not None
 
