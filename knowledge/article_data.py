@@ -76,6 +76,13 @@ class ArticleData:
             raise ValidationError("tags must be a list of strings")
         if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
             raise ValidationError("questions must be a list of strings")
+        texts = [("title", title), ("body", body)]
+        texts += [("tags", t) for t in tags] + [("questions", q) for q in questions]
+        for name, text in texts:
+            if "\x00" in text:  # PostgreSQL cannot store it: refused alike on every database
+                raise ValidationError(
+                    f"{name} contains a NUL character (\\u0000); remove it", code="invalid_text"
+                )
         if translation_of is not None and not valid_slug(translation_of):
             raise ValidationError(
                 "translation_of must be the slug of the article this one is a language version of, or empty"

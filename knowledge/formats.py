@@ -258,7 +258,8 @@ def _read_jsonl(path: Path) -> list[ArticleData]:
         if not raw.strip():
             continue
         try:
-            # Bounded: depth, numbers, lone surrogates. NUL is kept: article files round-trip exactly.
+            # Bounded: depth, numbers, lone surrogates. NUL passes here and is refused by ArticleData with
+            # the field named (the same message for every format).
             obj = safe_json.loads(raw, what="this line", allow_nul=True)
         except ValidationError as e:
             problem = e.message

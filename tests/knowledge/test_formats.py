@@ -45,7 +45,7 @@ def tricky() -> list[ArticleData]:
             slug="emoji_crlf",
             title="🎉 Grattis åäö ÅÄÖ",
             lang="en-GB",
-            body="🎉 emoji\r\nCRLF line\rlone CR\u2028line sep\u0085nel\ufeffbom\x0bvt\x00nul",
+            body="🎉 emoji\r\nCRLF line\rlone CR\u2028line sep\u0085nel\ufeffbom\x0bvt",
             questions=["😀?", "  spaced question  ", "tab\tquestion", "new\nline"],
         ),
         ArticleData(slug="multiline-title", title='multi\nline\n---\n"title"\r\n', body=""),
@@ -375,3 +375,12 @@ def test_write_rejects_invalid_articles_before_writing(tmp_path: Path) -> None:
         write_articles([ArticleData(slug="a", title="\ud800")], tmp_path / "z.jsonl")
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
     assert not (tmp_path / "z.jsonl").exists()
+
+
+def test_a_nul_character_is_refused_on_every_database() -> None:
+    """PostgreSQL cannot store NUL in text; SQLite can: refused alike, with the field named."""
+    for field, value in (("body", "a\x00b"), ("title", "T\x00"), ("questions", ["q\x00"])):
+        data = {"slug": "nul", "title": "T", field: value}
+        with pytest.raises(ValidationError, match=field) as info:
+            ArticleData.from_dict(data)
+        assert info.value.code == "invalid_text"
