@@ -97,6 +97,8 @@ def _keep_as(pairs: list[str]) -> dict[int, str]:
 
 
 def cmd_customer_erase(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.knowledge_sync import TOPIC as KNOWLEDGE_TOPIC
+    from router.pg_events import is_postgres, notify_once
     from router.privacy import audit
     from router.privacy.erase import erase_customer
 
@@ -111,7 +113,7 @@ def cmd_customer_erase(settings: Settings, args: argparse.Namespace) -> int:
     async def main() -> dict[str, Any]:
         async with _sessions(settings) as sessions:
             customer_id = await _customer(sessions, args)
-            return await erase_customer(
+            report = await erase_customer(
                 sessions,
                 customer_id,
                 actor=audit.cli_actor(),
@@ -119,15 +121,20 @@ def cmd_customer_erase(settings: Settings, args: argparse.Namespace) -> int:
                 channels=_channels(settings),
                 dry_run=args.dry_run,
             )
+            changed = [] if args.dry_run else list(report["articles_changed"])
+            if changed and is_postgres(settings.database.url):
+                # Running servers reindex those articles now (bot/knowledge_sync.py follows the topic).
+                await notify_once(sessions.kw["bind"], KNOWLEDGE_TOPIC, {"origin": "cli", "slugs": changed})
+            elif changed:
+                print(
+                    "examples were removed from " + ", ".join(changed) + ": a running server (SQLite) "
+                    "picks this up when those articles are next saved or at restart; the HTTP API updates "
+                    "it at once",
+                    file=sys.stderr,
+                )
+            return report
 
-    report = asyncio.run(main())
-    _print(report)
-    if not args.dry_run and report["articles_changed"]:
-        print(
-            "examples were removed from " + ", ".join(report["articles_changed"]) + ": running servers pick "
-            "this up when those articles are next saved or at restart (the HTTP API updates them at once)",
-            file=sys.stderr,
-        )
+    _print(asyncio.run(main()))
     return 0
 
 

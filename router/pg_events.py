@@ -40,6 +40,7 @@ from aiohttp import web
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from config import TooLargeError
 from knowledge.db import utcnow
 from router.models import Message, OutboxEvent
 from router.service import Router
@@ -65,6 +66,18 @@ def connect_kwargs(engine: AsyncEngine) -> dict[str, Any]:
     """`asyncpg.connect` arguments for the engine's database (SQLAlchemy-only options dropped)."""
     _, params = engine.dialect.create_connect_args(engine.url)
     return {k: v for k, v in params.items() if k in _CONNECT_PARAMS}
+
+
+async def notify_once(engine: AsyncEngine, topic: str, data: dict[str, Any], channel: str = CHANNEL) -> None:
+    """One event to every running process's bus, from a process without a bridge (a CLI command); small
+    events only (under NOTIFY's payload limit)."""
+    payload = json.dumps({"o": uuid.uuid4().hex, "n": 1, "t": topic, "d": data}, separators=(",", ":"))
+    if len(payload.encode("utf-8")) >= MAX_PAYLOAD:
+        raise TooLargeError(f"event too large for NOTIFY ({len(payload)} bytes)")
+    async with engine.connect() as conn:
+        notify = text("SELECT pg_notify(:channel, :payload)")
+        await conn.execute(notify, {"channel": channel, "payload": payload})
+        await conn.commit()
 
 
 class PgEventBridge:

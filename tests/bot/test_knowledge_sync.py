@@ -74,3 +74,33 @@ async def test_an_article_saved_through_one_process_is_found_through_the_other(
         return await _top(b, admin_b) != "gift-wrap"
 
     await _until(b_forgot_it)
+
+
+async def test_a_change_announced_by_a_process_without_a_bridge_reaches_a_running_server(
+    aiohttp_client: Any, pg_kb_db_url: str
+) -> None:
+    """`kundresa customer erase` (a CLI process) changes articles in the database and announces the slugs
+    with `notify_once`: a running server reindexes them without a restart."""
+    from sqlalchemy import select
+
+    from bot.app import create_app
+    from bot.app_keys import ENGINE
+    from bot.knowledge_sync import TOPIC
+    from knowledge.models import Article, ExampleQuestion
+    from router.pg_events import notify_once
+
+    a = await aiohttp_client(create_app(_settings(pg_kb_db_url)))
+    admin = await _admin(a.app, "ada")
+    article = {"slug": "gift-wrap", "title": "Gift wrapping", "lang": "en", "body": "Paper and ribbons."}
+    assert (await a.post("/api/articles", json=article, headers=admin)).status == 201
+    assert await _top(a, admin) != "gift-wrap"
+    async with a.app[SESSIONS]() as session, session.begin():  # as another process would write it
+        article_id = await session.scalar(select(Article.id).where(Article.slug == "gift-wrap"))
+        session.add(ExampleQuestion(article_id=article_id, text=QUESTION, source="admin"))
+    assert await _top(a, admin) != "gift-wrap"  # the index does not know yet
+    await notify_once(a.app[ENGINE], TOPIC, {"origin": "cli", "slugs": ["gift-wrap"]})
+
+    async def found() -> bool:
+        return await _top(a, admin) == "gift-wrap"
+
+    await _until(found)
