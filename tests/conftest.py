@@ -147,6 +147,19 @@ async def pg_db_url(pg_cluster: Any) -> Any:
         await pg_cluster.drop_database(name)
 
 
+@pytest.fixture(autouse=True)
+def _forget_finished_apps() -> Any:
+    """aiohttp caches each app's middleware chain in a module-level LRU of 1,024 (`_cached_build_middleware`,
+    keyed by the app): in one server process that is one app, but a test worker builds hundreds, and each
+    cached app keeps its knowledge index and model state alive (a worker grew past 9 GB and was killed)."""
+    yield
+    from aiohttp import web_app
+
+    cache = getattr(web_app, "_cached_build_middleware", None)
+    if cache is not None:
+        cache.cache_clear()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Any:
     """A teardown that hangs shows its pending asyncio tasks (tests/hang_report.py)."""
