@@ -829,7 +829,7 @@
     offer.setAttribute('aria-label', t.offerLabel);
     offer.setAttribute('lang', cfg.lang);
     offer.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape') { e.preventDefault(); dismissOffer(state.offer, true); }
+      if (e.key === 'Escape') { e.preventDefault(); dismissOffer(pendingOffer()); }
     });
     // Announced (politely) when it appears; the bubble itself never takes the focus from the checkout.
     ui.offerLive = el('div', 'kundresa-sr');
@@ -1802,6 +1802,7 @@
     if (state.socket && JSON.stringify(state.context) !== before) {
       clearTimeout(contextTimer);
       contextTimer = setTimeout(() => {
+        contextTimer = 0;
         if (!state.socket) return;
         disconnect();
         connect();
@@ -1824,6 +1825,12 @@
     const payload = detail && typeof detail === 'object' && !Array.isArray(detail) ? detail : {};
     if (name !== 'checkout_idle') watchIdle(); // the shop saying something happened is progress
     lastEventAt = Date.now();
+    if (contextTimer) { // a new context is on its way: the event belongs to it, so send it on the new socket
+      clearTimeout(contextTimer);
+      contextTimer = 0;
+      disconnect();
+      connect();
+    }
     queueFrame({ type: 'event', name, data: payload }); // before any conversation is fine: stored on the customer
     return true;
   }

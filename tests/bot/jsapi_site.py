@@ -31,11 +31,11 @@ class Site:
     def __init__(self, url: str, app: web.Application) -> None:
         self.url, self.app = url, app
 
-    async def customer_of(self, visitor: str) -> int | None:
+    async def customer_of(self, visitor: str, kind: str = "web_visitor") -> int | None:
         async with self.app[SESSIONS]() as session:
             return await session.scalar(
                 select(ChannelIdentity.customer_id).where(
-                    ChannelIdentity.kind == "web_visitor", ChannelIdentity.external_id == visitor
+                    ChannelIdentity.kind == kind, ChannelIdentity.external_id == visitor
                 )
             )
 
