@@ -281,3 +281,32 @@ async def test_the_example_page_signs_two_demo_users_in_demo_mode_only(site: Sit
         assert errors == []
     finally:
         await context.close()
+
+
+async def test_a_set_user_queued_in_the_snippet_keeps_the_conversation_over_reloads(
+    site: Site, browser: Any
+) -> None:
+    errors: list[str] = []
+    context, page = await new_page(browser, DESKTOP, errors)
+    user = {"id": "u-bo", "sig": sign_user("u-bo", IDENTITY_SECRET), "name": "Bo"}
+    # As a shop's page does on every page view: the snippet, then `Kundresa.setUser` before the widget loads.
+    await context.add_init_script(f"window.Kundresa = {{q: [['setUser', {json.dumps(user)}]]}};")
+    try:
+        await page.goto(f"{site.url}/demo/api", timeout=UI_MS)
+        await page.locator("#kundresa-launcher").wait_for(timeout=UI_MS)
+        await page.evaluate("() => Kundresa.open()")
+        await page.fill("#kundresa-input", "Bo här, en fråga om frakt")
+        await page.keyboard.press("Enter")
+        await page.locator(".kundresa-msg[data-kind=message][data-status=sent]").wait_for(timeout=UI_MS)
+        assert await until(lambda: site.customer_of("u-bo", kind="web_user"))
+        visitor = await visitor_of(page)
+        await page.reload()
+        await page.locator("#kundresa-launcher").wait_for(timeout=UI_MS)
+        # The same browser's storage, not wiped as another user's would be (and shown without a round trip).
+        assert await visitor_of(page) == visitor
+        await page.evaluate("() => Kundresa.open()")
+        assert "Bo här, en fråga om frakt" in await page.locator("#kundresa-messages").inner_text()
+        assert await page.evaluate("() => localStorage.getItem('kundresa.user')") == "u-bo"
+        assert errors == []
+    finally:
+        await context.close()

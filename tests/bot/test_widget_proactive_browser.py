@@ -176,3 +176,30 @@ async def test_checkout_idle_is_sent_once_after_quiet_seconds_and_not_while_the_
         assert errors == []
     finally:
         await context.close()
+
+
+async def test_each_demo_button_offers_its_rules_help_in_english_on_a_phone(site: Site, browser: Any) -> None:
+    errors: list[str] = []
+    context, page = await new_page(browser, PHONE, errors)
+    try:
+        await page.goto(f"{site.url}/demo/checkout?lang=en", timeout=UI_MS)
+        await page.locator("#kundresa-launcher").wait_for(timeout=UI_MS)
+        seen = []
+        for button, title in [
+            ("Card declined", "Card declined – here is how to fix it"),
+            ("Swish times out", "Trouble with Swish – here is what to do"),
+            ("Invoice rejected", "Invoice not approved – other ways to pay"),
+        ]:
+            await page.get_by_role("button", name=button).click()
+            bubble = page.locator(f"{BUBBLE}:has-text('{title}')")
+            await bubble.wait_for(timeout=UI_MS)
+            seen.append(title)
+            await bubble.get_by_role("button", name="No thanks, close").click()
+        visitor = await visitor_of(page)
+        offers = await site.offers_of(visitor)
+        assert [o.rule_key for o in offers] == ["card-declined", "swish-problem", "invoice-rejected"]
+        events = await site.events_of(visitor)
+        assert [e.reason for e in events] == ["card_declined", "swish_timeout", "invoice_rejected"]
+        assert errors == []
+    finally:
+        await context.close()
