@@ -332,11 +332,19 @@
   }
   if (pre && pre.context && typeof pre.context === 'object') Object.assign(state.context, pre.context);
 
+  function mayBeSensitive(text) {
+    return typeof text === 'string' && (text.normalize('NFKC').match(/\d/g) || []).length >= 10;
+  }
+
   function saveTranscript() {
     const items = state.transcript.slice(-MAX_CACHE);
     state.transcript = items;
-    // A message that failed is shown until it is retried, but not kept: after a reload it is gone.
-    store.set(KEYS.transcript, JSON.stringify(items.filter((i) => !(i.kind === 'message' && i.status === 'failed'))));
+    // A message that failed is shown until it is retried, but not kept: after a reload it is gone. Nor is
+    // one not yet acknowledged that holds ten digits or more (a card number, a personnummer): the server
+    // masks it, and storage only ever gets the form the ack carries.
+    const kept = items.filter((i) => !(i.kind === 'message' &&
+      (i.status === 'failed' || (i.status === 'pending' && mayBeSensitive(i.text)))));
+    store.set(KEYS.transcript, JSON.stringify(kept));
   }
   /** A stored frame with this seq has been shown (or was ours): move lastSeq over every seq now accounted
    * for. `prev` says the seqs between it and `seq` hold nothing for us; without it, that is `seq - 1`. */
