@@ -38,6 +38,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # Public: pages and scripts (their APIs are guarded), health, the customer's chat socket.
     ("GET", "/widget.js"): PUBLIC_200,
     ("GET", "/demo/checkout"): PUBLIC_200,
+    ("GET", "/demo/api"): PUBLIC_200,
     ("GET", "/healthz"): PUBLIC_200,
     ("GET", "/readyz"): PUBLIC_200,
     ("GET", "/favicon.ico"): PUBLIC_200,

@@ -1,4 +1,4 @@
-"""Static pages: the embeddable widget, the demo checkout page and the favicon.
+"""Static pages: the embeddable widget, the demo checkout page, the JavaScript API example and the favicon.
 
 `/widget.js` and the icons are served by `router.assets.Asset`: gzip, `ETag`/`Last-Modified` and 304, a
 year's cache for versioned URLs (`?v=<hash>`, what our pages link) and a short, revalidated one for the
@@ -7,10 +7,13 @@ unversioned `/widget.js` that shops embed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from aiohttp import web
 
+from bot.app_keys import SETTINGS
+from bot.channels.chat_identity import sign_user
 from router.assets import Asset
 
 __all__ = ["add_routes"]
@@ -33,12 +36,18 @@ async def asset(request: web.Request) -> web.Response:
     return found.respond(request, headers)  # the widget: shops load it from their own origin
 
 
-async def demo_checkout(request: web.Request) -> web.Response:
+# Demo pages: URL -> file in bot/static.
+PAGES = {"/demo/checkout": "checkout.html", "/demo/api": "api-example.html"}
+
+
+async def demo_page(request: web.Request) -> web.Response:
     assets = request.app[ASSETS]
-    html = (STATIC / "checkout.html").read_text(encoding="utf-8")
+    html = (STATIC / PAGES[request.path]).read_text(encoding="utf-8")
     # Versioned URLs: the browser keeps them a year, and a new deploy's page asks for the new file.
     html = html.replace('src="/widget.js"', f'src="{assets["/widget.js"].url}"')
     html = html.replace('href="/favicon.svg"', f'href="{assets["/favicon.svg"].url}"')
+    if request.path == "/demo/api":
+        html = html.replace('id="demo-users">[]<', f'id="demo-users">{_demo_users(request)}<')
     return web.Response(
         text=html,
         content_type="text/html",
@@ -46,8 +55,32 @@ async def demo_checkout(request: web.Request) -> web.Response:
     )
 
 
+# Two made-up customers the API example signs in and out (demo mode only: outside it the shop's server signs).
+DEMO_USERS = (("demo-anna", "Anna Lindqvist", "anna@example.com"), ("demo-bo", "Bo Ek", "bo@example.com"))
+
+
+def _demo_users(request: web.Request) -> str:
+    settings = request.app[SETTINGS]
+    secret = settings.chat.identity_secret
+    if not settings.demo or secret is None:
+        return "[]"
+    key = secret.get_secret_value()
+    users = [
+        {
+            "id": uid,
+            "sig": sign_user(uid, key),
+            "name": name,
+            "email": email,
+            "email_sig": sign_user(email, key),
+        }
+        for uid, name, email in DEMO_USERS
+    ]
+    return json.dumps(users).replace("<", "\\u003c")
+
+
 def add_routes(app: web.Application) -> None:
     app[ASSETS] = _assets()
     for route in app[ASSETS]:
         app.router.add_get(route, asset)
-    app.router.add_get("/demo/checkout", demo_checkout)
+    for route in PAGES:
+        app.router.add_get(route, demo_page)

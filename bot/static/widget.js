@@ -9,9 +9,13 @@
  * wide: e.g. above a sticky checkout bar), hide-on-steps (comma-separated page context steps where it is hidden).
  * The same as a config object: `window.Kundresa = {launcher: {position, offsetX, offsetY, offsetYMobile, hideOnSteps}}`.
  * A page opened from a reply email's link (`?kundresa_reopen=TOKEN`) opens that conversation.
+ * idle-seconds: on a page whose context says `step: payment`, this long without progress sends `checkout_idle`
+ * once (default 60; 0: never).
  * Protocol: SPEC.md, "Web chat (customer side)". Only global: window.Kundresa.
- * Before load a shop may set `window.Kundresa = {context: {...}}` or queue calls in `window.Kundresa._q`
- * (e.g. `[["setContext", {...}], ["open"]]`).
+ * Before load a shop may set `window.Kundresa = {context: {...}}` or queue calls in `window.Kundresa.q`
+ * (or `_q`; e.g. `[["track", "payment_failed", {reason: "card_declined"}], ["on", "answer", fn]]`): they are
+ * replayed on load. The API (README "JavaScript API"): track, on/off, open/close, send, setUser/logout,
+ * setLocale, setContext, showLauncher/hideLauncher, setLauncher, human, reset.
  */
 (() => {
   'use strict';
@@ -57,15 +61,24 @@
     lang: /^en/i.test(data('lang')) ? 'en' : 'sv',
     open: data('open') === 'true',
     color: data('color'),
+    idleSeconds: idleSeconds(),
     launcher: launcherConfig(),
   };
 
+  function idleSeconds() {
+    const given = data('idle-seconds');
+    const n = Number(given);
+    return given !== '' && Number.isFinite(n) && n >= 0 && n <= 86400 ? n : 60;
+  }
+
+  /** A launcher offset in px (0–2000), or `dflt`. */
+  function px(v, dflt) {
+    const n = Number(v);
+    return v !== '' && v != null && Number.isFinite(n) && n >= 0 && n <= 2000 ? n : dflt;
+  }
+
   function launcherConfig() {
     const given = (pre && pre.launcher && typeof pre.launcher === 'object') ? pre.launcher : {};
-    const px = (v, dflt) => {
-      const n = Number(v);
-      return v !== '' && v != null && Number.isFinite(n) && n >= 0 && n <= 2000 ? n : dflt;
-    };
     const steps = given.hideOnSteps != null ? given.hideOnSteps : data('hide-on-steps');
     const x = px(given.offsetX != null ? given.offsetX : data('offset-x'), 20);
     const y = px(given.offsetY != null ? given.offsetY : data('offset-y'), 20);
@@ -132,6 +145,8 @@
         no_csat_pending: 'Det finns inget avslutat ärende att betygsätta än.',
         unknown_article: 'Den artikeln finns inte längre.',
       },
+      offerLabel: 'Hjälp från kundtjänst', offerShow: 'Visa hur', offerDismiss: 'Nej tack, stäng',
+      offerNew: (title) => `Kundtjänst: ${title}`,
     },
     en: {
       title: 'Support', tagline: 'We usually reply right away', launcherOpen: 'Open the support chat',
@@ -169,9 +184,11 @@
         no_csat_pending: 'There is no resolved conversation to rate yet.',
         unknown_article: 'That article no longer exists.',
       },
+      offerLabel: 'Help from support', offerShow: 'Show me', offerDismiss: 'No thanks, close',
+      offerNew: (title) => `Support: ${title}`,
     },
   };
-  const t = TEXT[cfg.lang];
+  let t = TEXT[cfg.lang]; // setLocale switches it
 
   /* ------------------------------------------------------------------ storage */
 
@@ -207,6 +224,17 @@
   }
   const newClientId = () => `c-${uuid().replace(/-/g, '').slice(0, 20)}`;
 
+  // A `setUser` (or `logout`) queued before load decides who this page's customer is before the check below,
+  // so a shop that signs its customer in from the snippet on every page keeps their conversation.
+  (() => {
+    const queue = pre && (pre._q || pre.q);
+    if (!Array.isArray(queue)) return;
+    for (const entry of queue) {
+      const call = entry && typeof entry === 'object' && typeof entry.length === 'number' ? Array.from(entry) : [];
+      if (call[0] === 'logout') cfg.user = '';
+      if (call[0] === 'setUser' && call[1] && typeof call[1] === 'object') cfg.user = String(call[1].id || '').trim();
+    }
+  })();
   // Another signed-in user on this browser (or a sign-out) must not see the previous user's conversation.
   const storedUser = store.get(KEYS.user) || '';
   if (storedUser && storedUser !== cfg.user) clearStorage();
@@ -243,8 +271,41 @@
     info: null, // the server's latest `status` frame: owner, queue, reply email, limits
     returning: null, // the open ticket a returning customer had when the page loaded
     reopen: '', // a reply email's link token, until the server has taken it
+    statusFrame: null, // the latest `status` frame as sent (re-applied when the language changes)
+    launcherHidden: false, // Kundresa.hideLauncher()
     get pending() { return this.transcript.filter((i) => i.kind === 'message' && i.status === 'pending'); },
   };
+
+  /* ------------------------------------------------------------------ events for the shop's page */
+
+  // Kundresa.on(name, fn): what happens in the chat, for the shop's own analytics or UI. README "JavaScript API".
+  const EVENTS = new Set(['ready', 'open', 'close', 'message', 'answer', 'handoff', 'agent_message', 'unread', 'offer']);
+  const listeners = new Map(); // name -> [fn]
+  function on(name, fn) {
+    if (!EVENTS.has(name) || typeof fn !== 'function') return api;
+    if (!listeners.has(name)) listeners.set(name, []);
+    listeners.get(name).push(fn);
+    if (name === 'ready' && ready) setTimeout(() => call(fn, {}), 0); // late listeners still hear it
+    return api;
+  }
+  function off(name, fn) {
+    const list = listeners.get(name);
+    if (!list) return api;
+    if (fn === undefined) listeners.delete(name);
+    else {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    }
+    return api;
+  }
+  function call(fn, detail) {
+    try { fn(detail); } catch (err) { // a shop's listener that throws must not break the chat
+      if (window.console) console.error('Kundresa listener:', err);
+    }
+  }
+  function emit(name, detail) {
+    for (const fn of (listeners.get(name) || []).slice()) call(fn, detail || {});
+  }
 
   function initIdentity() {
     state.visitor = store.get(KEYS.visitor) || '';
@@ -271,11 +332,19 @@
   }
   if (pre && pre.context && typeof pre.context === 'object') Object.assign(state.context, pre.context);
 
+  function mayBeSensitive(text) {
+    return typeof text === 'string' && (text.normalize('NFKC').match(/\d/g) || []).length >= 10;
+  }
+
   function saveTranscript() {
     const items = state.transcript.slice(-MAX_CACHE);
     state.transcript = items;
-    // A message that failed is shown until it is retried, but not kept: after a reload it is gone.
-    store.set(KEYS.transcript, JSON.stringify(items.filter((i) => !(i.kind === 'message' && i.status === 'failed'))));
+    // A message that failed is shown until it is retried, but not kept: after a reload it is gone. Nor is
+    // one not yet acknowledged that holds ten digits or more (a card number, a personnummer): the server
+    // masks it, and storage only ever gets the form the ack carries.
+    const kept = items.filter((i) => !(i.kind === 'message' &&
+      (i.status === 'failed' || (i.status === 'pending' && mayBeSensitive(i.text)))));
+    store.set(KEYS.transcript, JSON.stringify(kept));
   }
   /** A stored frame with this seq has been shown (or was ours): move lastSeq over every seq now accounted
    * for. `prev` says the seqs between it and `seq` hold nothing for us; without it, that is `seq - 1`. */
@@ -581,7 +650,7 @@
 .kundresa-msg--me .kundresa-meta{text-align:right}
 .kundresa-card{margin:-2px 0 8px;padding:8px 10px;border-radius:10px;background:#f0f5f3;border:1px solid #d5e4dd;display:flex;gap:8px;align-items:center}
 .kundresa-card .kundresa-article{margin:0;font-size:13.5px;text-transform:none;letter-spacing:0;color:#173f31}
-.kundresa-card-kind{font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.04em;color:#59636b}
+.kundresa-card-kind{flex:none;font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.04em;color:#59636b}
 .kundresa-more{display:inline-block;margin-top:6px;border:0;background:none;padding:2px 0;color:var(--kundresa-accent);font-weight:600;font-size:13.5px;text-decoration:underline}
 .kundresa-divider{display:flex;align-items:center;gap:10px;width:100%;font-size:12px;font-weight:600;color:#59636b;margin:4px 0}
 .kundresa-divider::before,.kundresa-divider::after{content:"";flex:1;height:1px;background:#cfd5d9}
@@ -596,8 +665,22 @@
 .kundresa-hint{margin:6px 2px 0;font-size:12.5px;color:#59636b}
 .kundresa-hint[data-over=true]{color:#a52714;font-weight:600}
 #kundresa-input[aria-invalid=true]{border-color:#d4351c}
+.kundresa-offer{position:fixed;right:var(--kundresa-x,20px);bottom:calc(var(--kundresa-y,20px) + 74px);display:flex;align-items:flex-start;
+  width:max-content;max-width:min(320px,calc(100vw - var(--kundresa-x,20px) - 12px));background:#fff;color:#1d2327;border-radius:14px 14px 4px 14px;
+  border:1px solid rgba(0,0,0,.1);box-shadow:0 8px 28px rgba(0,0,0,.22);animation:kundresa-in .2s ease-out}
+.kundresa-offer[hidden]{display:none}
+.kundresa-left .kundresa-offer{left:var(--kundresa-x,20px);right:auto;border-radius:14px 14px 14px 4px}
+.kundresa-offer-main{flex:1;min-width:0;display:flex;flex-direction:column;gap:2px;border:0;background:none;padding:12px 4px 12px 14px;text-align:left;border-radius:14px 0 0 14px}
+.kundresa-offer-title{font-weight:700;font-size:15px;line-height:1.3}
+.kundresa-offer-text{font-size:13.5px;color:#3b4349}
+.kundresa-offer-cta{margin-top:4px;font-size:13.5px;font-weight:700;color:var(--kundresa-accent);text-decoration:underline}
+.kundresa-offer-main:hover .kundresa-offer-cta{text-decoration-thickness:2px}
+.kundresa-offer-close{flex:none;width:40px;height:40px;margin:4px 4px 0 0;border:0;border-radius:10px;background:none;color:#59636b;display:flex;align-items:center;justify-content:center;padding:0}
+.kundresa-offer-close:hover{background:#eef0f2;color:#1d2327}
+.kundresa-offer-close .kundresa-icon{width:18px;height:18px}
 @media (max-width:480px){
   #kundresa-launcher{bottom:var(--kundresa-y-m,var(--kundresa-y,20px))}
+  .kundresa-offer{bottom:calc(var(--kundresa-y-m,var(--kundresa-y,20px)) + 74px)}
   #kundresa-panel{inset:0;right:0;bottom:0;width:100%;height:100%;height:100dvh;max-height:none;border-radius:0;border:0}
   .kundresa-root.kundresa-is-open #kundresa-launcher{display:none}
   .kundresa-left #kundresa-panel{left:0;right:0}
@@ -614,18 +697,17 @@
   let typingTimer = 0;
 
   function buildUi() {
-    const style = el('style', 'kundresa-style');
-    if (script && script.nonce) style.nonce = script.nonce;
-    style.textContent = STYLES;
-    document.head.append(style);
+    if (!ui.style) { // once: setLocale builds the rest again
+      const style = ui.style = el('style', 'kundresa-style');
+      if (script && script.nonce) style.nonce = script.nonce;
+      style.textContent = STYLES;
+      document.head.append(style);
+    }
 
     const root = ui.root = el('div', 'kundresa-root');
     root.dataset.status = state.status;
     if (cfg.color && window.CSS && CSS.supports('color', cfg.color)) root.style.setProperty('--kundresa-accent', cfg.color);
-    root.style.setProperty('--kundresa-x', `${cfg.launcher.x}px`);
-    root.style.setProperty('--kundresa-y', `${cfg.launcher.y}px`);
-    root.style.setProperty('--kundresa-y-m', `${cfg.launcher.yMobile}px`);
-    if (cfg.launcher.left) root.classList.add('kundresa-left');
+    applyLauncher();
 
     const launcher = ui.launcher = button('', null, t.launcherOpen);
     launcher.id = 'kundresa-launcher';
@@ -748,20 +830,119 @@
     footer.append(queue, human, form, hint);
 
     panel.append(header, scroll, footer);
-    root.append(panel, launcher);
+    // The proactive bubble sits before the launcher: Tab reaches it first, next to what it points at.
+    const offer = ui.offer = el('div', 'kundresa-offer');
+    offer.hidden = true;
+    offer.setAttribute('role', 'group');
+    offer.setAttribute('aria-label', t.offerLabel);
+    offer.setAttribute('lang', cfg.lang);
+    offer.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') { e.preventDefault(); dismissOffer(pendingOffer()); }
+    });
+    // Announced (politely) when it appears; the bubble itself never takes the focus from the checkout.
+    ui.offerLive = el('div', 'kundresa-sr');
+    ui.offerLive.setAttribute('aria-live', 'polite');
+    root.append(panel, offer, ui.offerLive, launcher);
     document.body.append(root);
 
     for (const item of state.transcript) renderItem(item, false);
     refreshFeedbackRows();
     updateWelcome();
     updateLauncher();
+    updateOffer();
   }
 
-  /** The shop hides the launcher on chosen steps (`hide-on-steps`), e.g. where it would cover "Buy". */
+  /** Position and offsets (data attributes, the config object or `Kundresa.setLauncher`). */
+  function applyLauncher() {
+    if (!ui.root) return;
+    ui.root.style.setProperty('--kundresa-x', `${cfg.launcher.x}px`);
+    ui.root.style.setProperty('--kundresa-y', `${cfg.launcher.y}px`);
+    ui.root.style.setProperty('--kundresa-y-m', `${cfg.launcher.yMobile}px`);
+    ui.root.classList.toggle('kundresa-left', cfg.launcher.left);
+  }
+
+  /** The shop hides the launcher on chosen steps (`hide-on-steps`), e.g. where it would cover "Buy", or
+   * everywhere with `Kundresa.hideLauncher()`. */
   function updateLauncher() {
     if (!ui.root) return;
     const step = state.context && state.context.step != null ? String(state.context.step) : '';
-    ui.root.classList.toggle('kundresa-launcher-off', !!step && cfg.launcher.hideOnSteps.includes(step));
+    const off = state.launcherHidden || (!!step && cfg.launcher.hideOnSteps.includes(step));
+    ui.root.classList.toggle('kundresa-launcher-off', off);
+    updateOffer();
+  }
+
+  /* ------------------------------------------------------------------ the proactive bubble */
+
+  const OFFER_MS = 30 * 60 * 1000; // an offer older than this (a replay on a new device) is not popped up again
+
+  /** The newest offer, while the customer has neither opened, dismissed nor seen it in the open panel. */
+  function pendingOffer() {
+    const offers = state.transcript.filter((i) => i.kind === 'proactive');
+    const last = offers[offers.length - 1];
+    if (!last || last.handled || last.seen) return null;
+    const at = Date.parse(last.at);
+    return Number.isFinite(at) && Date.now() - at > OFFER_MS ? null : last;
+  }
+  const offerDetail = (item, action) => ({
+    offer: item.offer, rule: item.rule, title: item.title, article: item.article || null, action,
+  });
+
+  /** The bubble by the launcher: shown for a pending offer while the panel is closed and the launcher shown. */
+  function updateOffer() {
+    if (!ui.offer) return;
+    const item = pendingOffer();
+    if (!item || state.open || ui.root.classList.contains('kundresa-launcher-off')) {
+      ui.offer.hidden = true;
+      ui.offer.textContent = '';
+      delete ui.offer.dataset.offer;
+      return;
+    }
+    if (ui.offer.dataset.offer === String(item.offer)) return;
+    ui.offer.textContent = '';
+    ui.offer.dataset.offer = String(item.offer);
+    const main = button('kundresa-offer-main');
+    main.append(el('strong', 'kundresa-offer-title', item.title || item.text));
+    if (item.title && item.text) main.append(el('span', 'kundresa-offer-text', item.text));
+    main.append(el('span', 'kundresa-offer-cta', t.offerShow));
+    main.addEventListener('click', () => openOffer(item));
+    const x = button('kundresa-offer-close', null, t.offerDismiss);
+    x.append(icon(ICON_CLOSE, true));
+    x.addEventListener('click', () => dismissOffer(item));
+    ui.offer.append(main, x);
+    ui.offer.hidden = false;
+    ui.offerLive.textContent = t.offerNew(item.title || item.text);
+  }
+
+  /** Open: the server answers with the article (or the message), shown in the panel as any answer. */
+  function openOffer(item) {
+    if (!item || item.handled === 'opened') return;
+    item.handled = 'opened';
+    saveTranscript();
+    refreshOfferRow(item);
+    queueFrame({ type: 'offer_opened', offer: item.offer });
+    emit('offer', offerDetail(item, 'opened'));
+    open();
+  }
+
+  function dismissOffer(item) {
+    if (!item || item.handled) return;
+    const hadFocus = ui.offer && ui.offer.contains(document.activeElement);
+    item.handled = 'dismissed';
+    saveTranscript();
+    refreshOfferRow(item);
+    queueFrame({ type: 'offer_dismissed', offer: item.offer });
+    emit('offer', offerDetail(item, 'dismissed'));
+    updateOffer();
+    if (hadFocus && !ui.root.classList.contains('kundresa-launcher-off')) ui.launcher.focus();
+  }
+
+  /** Once opened, the offer's "Show me" gives way to the answer that follows it. */
+  function refreshOfferRow(item) {
+    const b = nodes.get(item)?.querySelector('.kundresa-offer-show');
+    if (b && item.handled === 'opened') {
+      if (b === document.activeElement && ui.input) ui.input.focus({ preventScroll: true });
+      b.parentNode.remove();
+    }
   }
 
   function maxBytes() {
@@ -855,6 +1036,7 @@
   /** The server's `status` frame: who has the conversation, the queue, the wait, the reply email. */
   function applyStatus(f) {
     const before = state.info;
+    state.statusFrame = f;
     // An open ticket found when the page loads (a returning customer) is mentioned in the greeting;
     // one opened during this visit is not.
     if (!before) state.returning = f.queue && f.queue.ticket != null ? f.queue.ticket : null;
@@ -896,6 +1078,7 @@
   }
 
   function setUnread(n) {
+    if (n !== state.unread) emit('unread', { count: n });
     state.unread = n;
     if (!ui.badge) return;
     ui.badge.hidden = n === 0;
@@ -1089,6 +1272,25 @@
     notice(item) {
       return systemRow('notice', item.text || '');
     },
+    proactive(item) {
+      // The offer in the panel too: what the bubble said, and "Show me" until it has been opened.
+      const row = shell('proactive', 'them', t.agent);
+      row.dataset.offer = String(item.offer);
+      const bubble = el('div', 'kundresa-bubble');
+      const md = el('div', 'kundresa-md');
+      if (item.title) md.append(el('p', 'kundresa-p kundresa-mdh', item.title));
+      if (item.text) md.append(el('p', 'kundresa-p', item.text));
+      bubble.append(md);
+      if (item.article) {
+        const b = button('kundresa-option kundresa-offer-show', t.offerShow);
+        b.addEventListener('click', () => openOffer(item));
+        const group = el('div', 'kundresa-options');
+        group.append(b);
+        bubble.append(group);
+      }
+      row.append(bubble);
+      return withStamp(row, item);
+    },
   };
 
   function renderItem(item, live, before) {
@@ -1098,6 +1300,7 @@
     const row = render(item);
     if (item.seq != null && item.kind !== 'joined') row.dataset.seq = String(item.seq); // joined: a place only
     nodes.set(item, row);
+    if (item.kind === 'proactive') refreshOfferRow(item);
     const next = before && nodes.get(before);
     if (next && next.parentNode === ui.list) ui.list.insertBefore(row, next);
     else ui.list.append(row);
@@ -1247,6 +1450,7 @@
     saveTranscript();
     renderItem(item, true);
     transmit(item);
+    emit('message', { id: item.id, text: clean });
     return item.id;
   }
 
@@ -1429,8 +1633,23 @@
         }
         return addItem({ kind: 'message', id: f.id, text: str(f.text), author: f.author, channel: f.channel, status: 'sent', seq, at: atOf(f) });
       }
-      case 'answer':
-        return addItem({ kind: 'answer', text: str(f.text), article: articleOf(f.article), confidence: f.confidence, seq, at: atOf(f) });
+      case 'answer': {
+        const item = { kind: 'answer', text: str(f.text), article: articleOf(f.article), confidence: f.confidence, seq, at: atOf(f) };
+        addItem(item);
+        emit('answer', { text: item.text, article: item.article, confidence: item.confidence ?? null });
+        return;
+      }
+      case 'proactive': {
+        if (f.offer == null) return;
+        const item = {
+          kind: 'proactive', offer: f.offer, rule: str(f.rule), title: str(f.title), text: str(f.text),
+          article: articleOf(f.article), seq, at: atOf(f), seen: state.open || undefined,
+        };
+        addItem(item);
+        updateOffer();
+        emit('offer', offerDetail(item, 'shown'));
+        return;
+      }
       case 'clarify':
         return addItem({
           kind: 'clarify', text: f.text ? str(f.text) : undefined, seq,
@@ -1439,7 +1658,9 @@
       case 'handoff':
         releaseHuman();
         if (ui.human && !state.info) ui.human.hidden = true; // an older server sends no status: a person has it now
-        return addItem({ kind: 'handoff', ticket: f.ticket, text: f.text ? str(f.text) : undefined, seq, at: atOf(f) });
+        addItem({ kind: 'handoff', ticket: f.ticket, text: f.text ? str(f.text) : undefined, seq, at: atOf(f) });
+        emit('handoff', { ticket: f.ticket ?? null });
+        return;
       case 'agent_message': {
         const agent = f.agent ? str(f.agent) : '';
         // Replayed history (another device, a cleared cache) has no live status: the person's first reply
@@ -1447,7 +1668,9 @@
         if (agent && seq != null && !state.transcript.some((i) => i.kind === 'joined' && i.agent === agent)) {
           addItem({ kind: 'joined', agent, seq: seq - 0.5, at: atOf(f) });
         }
-        return addItem({ kind: 'agent_message', text: str(f.text), agent, seq, at: atOf(f) });
+        addItem({ kind: 'agent_message', text: str(f.text), agent, seq, at: atOf(f) });
+        emit('agent_message', { text: str(f.text), agent });
+        return;
       }
       case 'csat_request':
         if (ui.human && !state.info) ui.human.hidden = false;
@@ -1471,6 +1694,12 @@
           return;
         }
         if (f.code === 'invalid_link' || f.code === 'link_expired') state.reopen = '';
+        // An event the shop's page sent wrong (or too many of them) is for its developer, not the customer.
+        if (EVENT_ERRORS.has(f.code) || (Date.now() - lastEventAt < 3000 && !state.pending.length &&
+            (f.code === 'rate_limited' || f.code === 'too_large'))) {
+          if (window.console) console.warn(`Kundresa: ${f.code}: ${str(f.message)}`);
+          return;
+        }
         if (f.code === 'already_rated') { // rated before (another device): the stored score stands
           const card = ratingCard(typeof f.ticket === 'number' ? f.ticket : null);
           if (card) markRated(card, Number(f.score) || card.score);
@@ -1535,26 +1764,36 @@
   function open(options) {
     const focus = !options || options.focus !== false;
     whenReady(() => {
+      const was = state.open;
       state.open = true;
       ui.panel.hidden = false;
       ui.root.classList.add('kundresa-is-open');
       ui.launcher.setAttribute('aria-expanded', 'true');
       setUnread(0);
+      const offer = pendingOffer(); // shown in the panel now: no bubble for it after the panel closes
+      if (offer) {
+        offer.seen = true;
+        saveTranscript();
+      }
+      updateOffer();
       connect();
       scrollToBottom();
       if (focus) ui.input.focus({ preventScroll: true });
+      if (!was) emit('open');
     });
   }
 
   function close() {
     whenReady(() => {
       const hadFocus = ui.panel.contains(document.activeElement);
+      const was = state.open;
       state.open = false;
       ui.panel.hidden = true;
       ui.root.classList.remove('kundresa-is-open');
       ui.launcher.setAttribute('aria-expanded', 'false');
       setUnread(state.unread);
       if (hadFocus) ui.launcher.focus();
+      if (was) emit('close');
     });
   }
 
@@ -1567,14 +1806,140 @@
     }
     // The context travels in the socket URL: reconnect (and resume) so the server sees the new page.
     updateLauncher();
+    if (JSON.stringify(state.context) !== before) watchIdle(); // a new step (or data) is progress
     if (state.socket && JSON.stringify(state.context) !== before) {
       clearTimeout(contextTimer);
       contextTimer = setTimeout(() => {
+        contextTimer = 0;
         if (!state.socket) return;
         disconnect();
         connect();
       }, 50);
     }
+  }
+
+  /* ------------------------------------------------------------------ shop events */
+
+  const EVENT_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/; // router/shop_events/catalog.py NAME_RE
+  const EVENT_ERRORS = new Set(['invalid_event', 'invalid_reason', 'unknown_offer']);
+  let lastEventAt = 0;
+
+  /** `Kundresa.track(name, data)`: an event on the customer's timeline (and maybe a proactive offer). */
+  function track(name, detail) {
+    if (typeof name !== 'string' || !EVENT_NAME.test(name)) {
+      if (window.console) console.warn('Kundresa.track: an event name is a lower-case letter, then up to 63 of a-z 0-9 _ . : -');
+      return false;
+    }
+    const payload = detail && typeof detail === 'object' && !Array.isArray(detail) ? detail : {};
+    if (name !== 'checkout_idle') watchIdle(); // the shop saying something happened is progress
+    lastEventAt = Date.now();
+    if (contextTimer) { // a new context is on its way: the event belongs to it, so send it on the new socket
+      clearTimeout(contextTimer);
+      contextTimer = 0;
+      disconnect();
+      connect();
+    }
+    queueFrame({ type: 'event', name, data: payload }); // before any conversation is fine: stored on the customer
+    return true;
+  }
+
+  /** `checkout_idle`: this long on a payment step without progress (a new context, an event, a field filled
+   * in on the page), sent once per page. */
+  let idleTimer = 0;
+  let idleSent = false;
+  function watchIdle() {
+    clearTimeout(idleTimer);
+    const step = state.context && state.context.step != null ? String(state.context.step) : '';
+    if (idleSent || !(cfg.idleSeconds > 0) || step !== 'payment') return;
+    idleTimer = setTimeout(() => {
+      idleSent = true;
+      track('checkout_idle', { seconds: cfg.idleSeconds });
+    }, cfg.idleSeconds * 1000);
+  }
+  function watchPageProgress() {
+    const progress = (e) => { if (!ui.root || !ui.root.contains(e.target)) watchIdle(); };
+    for (const type of ['input', 'change', 'submit']) document.addEventListener(type, progress, true);
+  }
+
+  /* ------------------------------------------------------------------ identity, language, launcher */
+
+  const str0 = (v) => (v == null ? '' : String(v).trim());
+
+  /** Sign in (or switch user) without a reload: the socket reconnects with the new identity. The same
+   * person's anonymous chat is kept (the server folds it into the signed-in customer); another user's is not. */
+  function setUser(user) {
+    const u = user && typeof user === 'object' ? user : {};
+    const id = str0(u.id);
+    const before = cfg.user;
+    const next = {
+      user: id, sig: str0(u.sig), email: str0(u.email), emailSig: str0(u.email_sig || u.emailSig),
+      name: str0(u.name), vipSig: str0(u.vip_sig || u.vipSig),
+    };
+    const same = Object.keys(next).every((k) => cfg[k] === next[k]);
+    Object.assign(cfg, next);
+    if (same && id) { store.set(KEYS.user, id); return; } // e.g. the snippet's call on every page
+    if (!id) { logout(); return; }
+    if (before && before !== id) { reset(); return; } // someone else: nothing of the previous user's
+    store.set(KEYS.user, id);
+    state.info = null;
+    state.statusFrame = null;
+    updateWelcome();
+    reconnect();
+  }
+
+  /** Sign out: forget the stored conversation and chat on as a new anonymous visitor. */
+  function logout() {
+    Object.assign(cfg, { user: '', sig: '', email: '', emailSig: '', name: '', vipSig: '' });
+    reset();
+  }
+
+  function reconnect() {
+    if (!state.socket && state.status === 'idle') return; // not connected yet: the next connect uses it
+    disconnect();
+    connect();
+  }
+
+  /** `sv` or `en`: the widget's texts at once, and the server's (the socket reconnects with `lang`). */
+  function setLocale(lang) {
+    const next = /^en/i.test(str0(lang)) ? 'en' : /^sv/i.test(str0(lang)) ? 'sv' : '';
+    if (!next || next === cfg.lang) return;
+    cfg.lang = next;
+    t = TEXT[next];
+    whenReady(() => {
+      const focused = ui.root.contains(document.activeElement) ? document.activeElement.id : '';
+      const draft = ui.input.value;
+      ui.root.remove();
+      buildUi();
+      ui.input.value = draft;
+      if (state.open) {
+        ui.panel.hidden = false;
+        ui.root.classList.add('kundresa-is-open');
+        ui.launcher.setAttribute('aria-expanded', 'true');
+      }
+      setStatus(state.status);
+      if (state.statusFrame) applyStatus(state.statusFrame);
+      setUnread(state.unread);
+      const again = focused && document.getElementById(focused);
+      if (again) again.focus({ preventScroll: true });
+    });
+    reconnect();
+  }
+
+  /** `{position: 'left'|'right', offsetX, offsetY, offsetYMobile, hideOnSteps}`; what is left out stays. */
+  function setLauncher(options) {
+    const o = options && typeof options === 'object' ? options : {};
+    const l = cfg.launcher;
+    if (o.position != null) l.left = String(o.position).toLowerCase() === 'left';
+    const sameY = l.yMobile === l.y;
+    l.x = px(o.offsetX, l.x);
+    l.y = px(o.offsetY, l.y);
+    l.yMobile = px(o.offsetYMobile, sameY ? l.y : l.yMobile);
+    if (Array.isArray(o.hideOnSteps)) l.hideOnSteps = o.hideOnSteps.map((v) => String(v).trim()).filter(Boolean);
+    whenReady(() => { applyLauncher(); updateLauncher(); });
+  }
+  function showLauncher(visible = true) {
+    state.launcherHidden = !visible;
+    whenReady(updateLauncher);
   }
 
   /** Forget this browser's conversation (e.g. when the shop signs the customer out). */
@@ -1585,12 +1950,17 @@
     if (cfg.user) store.set(KEYS.user, cfg.user);
     outbox.length = 0;
     state.info = null;
+    state.statusFrame = null;
     state.returning = null;
+    state.attempt = 0;
     initIdentity();
     if (ui.list) {
       ui.list.textContent = '';
+      ui.queue.hidden = true;
+      ui.human.hidden = false;
       updateWelcome();
       hideTyping();
+      updateOffer();
     }
     setUnread(0);
     setStatus('idle');
@@ -1609,6 +1979,8 @@
     ready = true;
     setStatus(state.status);
     readyQueue.splice(0).forEach((fn) => fn());
+    watchPageProgress();
+    watchIdle();
     // Reconnect at once when the network or the tab comes back.
     window.addEventListener('online', () => { if (!state.socket && state.status === 'offline') connect(); });
     document.addEventListener('visibilitychange', () => {
@@ -1617,6 +1989,7 @@
     // Connect at load only when there is a conversation to resume (or the panel opens); otherwise on first use.
     if (cfg.open) open({ focus: false });
     else if (state.lastSeq > 0 || state.transcript.length) connect();
+    emit('ready', { lang: cfg.lang, open: state.open });
   }
 
   const api = {
@@ -1624,18 +1997,33 @@
     open: () => open(),
     close,
     send: (text) => sendText(text),
+    track,
+    on,
+    off,
+    setUser,
+    logout,
+    setLocale,
     setContext,
+    setLauncher,
+    showLauncher: () => showLauncher(true),
+    hideLauncher: () => showLauncher(false),
     human: () => whenReady(requestHuman),
     reset,
+    get lang() { return cfg.lang; },
+    get isOpen() { return state.open; },
     _state: state,
   };
   window.Kundresa = api;
 
+  // Calls queued by the snippet before this loaded (`Kundresa.q`), in order; `arguments` objects work too.
   const queued = pre && (pre._q || pre.q);
   if (Array.isArray(queued)) {
-    for (const call of queued) {
-      const [method, ...args] = Array.isArray(call) ? call : [call];
-      if (typeof api[method] === 'function' && method !== 'reset') api[method](...args);
+    for (const entry of queued) {
+      const [method, ...args] = entry && typeof entry === 'object' && typeof entry.length === 'number'
+        ? Array.from(entry) : [entry];
+      if (typeof api[method] === 'function' && method !== 'reset') {
+        try { api[method](...args); } catch (err) { if (window.console) console.error('Kundresa:', err); }
+      }
     }
   }
 

@@ -34,7 +34,9 @@ class ScriptedChat:
         await ws.prepare(request)
         self.ws = ws
         async for msg in ws:
-            await self.received.put(msg.json())
+            frame = msg.json()
+            if frame.get("type") != "typing":  # the agent console's hint while the customer writes
+                await self.received.put(frame)
         return ws
 
     async def send(self, *frames: dict[str, Any]) -> None:

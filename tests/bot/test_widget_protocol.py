@@ -150,7 +150,7 @@ def test_the_widgets_texts_exist_in_swedish_and_english() -> None:
     source = (Path(__file__).resolve().parents[2] / "bot" / "static" / "widget.js").read_text(
         encoding="utf-8"
     )
-    table = source[source.index("const TEXT = {") : source.index("const t = TEXT[cfg.lang];")]
+    table = source[source.index("const TEXT = {") : source.index("t = TEXT[cfg.lang];")]  # let: setLocale
     sv, en = table[table.index("sv: {") : table.index("en: {")], table[table.index("en: {") :]
     key = re.compile(r"(?:^|[\s,{])([a-zA-Z_]\w*):\s*(?=['`(\[{])", re.M)
     assert set(key.findall(sv)) - {"sv"} == set(key.findall(en)) - {"en"}
