@@ -4,6 +4,8 @@ ridge, and whether the English MiniLM fused with e5 helps (for English questions
     .venv/bin/python bench/tune_ensemble.py demo       # demo KB, dev half
     .venv/bin/python bench/tune_ensemble.py banking77  # 10-shot articles, asked 10 *other* training rows
     .venv/bin/python bench/tune_ensemble.py clinc150   # full training rows, asked the validation split
+    .venv/bin/python bench/tune_ensemble.py demo --normalise   # sms-Swedish written out first (a loser)
+    .venv/bin/python bench/tune_ensemble.py demo --eval        # the real eval path: calibration, decision
 
 Only dev/validation rows are read: the demo test half, BANKING77 test.csv and CLINC150's test split never.
 Vectors are cached under /tmp/kundresa-lab (per model, by text) so that repeated runs cost seconds.
@@ -17,10 +19,12 @@ import hashlib
 import itertools
 import json
 import random
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +35,7 @@ from config import ModelSettings
 from knowledge import head as head_module
 from knowledge.evaluation import SEED, EvalCase, _articles, auroc
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
-from knowledge.text import detect_lang, text_hash
+from knowledge.text import detect_lang, guess_lang, text_hash
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
@@ -138,13 +142,117 @@ def load(dataset: str) -> tuple[list[IndexedArticle], list[EvalCase], list[str]]
     return arts, cases, [a.slug for a in arts]
 
 
+# Swedish as customers type it: sms abbreviations and spoken forms, each mapped to the written word
+# (general usage, not words picked from any eval set). Only unambiguous forms: "far" (father), "ar"
+# (year/hectare) and "dar" (där/dagar) are left alone.
+_TYPED_SV = {
+    "e": "är",
+    "o": "och",
+    "pa": "på",
+    "nar": "när",
+    "gar": "går",
+    "fa": "få",
+    "manga": "många",
+    "hander": "händer",
+    "nån": "någon",
+    "nåt": "något",
+    "nåra": "några",
+    "nan": "någon",
+    "nat": "något",
+    "ngn": "någon",
+    "ngt": "något",
+    "ngra": "några",
+    "mkt": "mycket",
+    "tbx": "tillbaka",
+    "tbka": "tillbaka",
+    "dom": "de",
+    "ba": "bara",
+    "iaf": "i alla fall",
+    "asap": "så snart som möjligt",
+    "funkar": "fungerar",
+    "funka": "fungera",
+    "funkade": "fungerade",
+    "funkat": "fungerat",
+}
+_TYPED_EN = {"pls": "please", "plz": "please", "thx": "thanks", "u": "you", "ur": "your", "r": "are"}
+_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def normalise_typing(text: str) -> str:
+    """A question with sms-style Swedish (and a few English) abbreviations written out, for the model
+    and the lexical signals: "funkar inte" → "fungerar inte", "e det" → "är det", "tbx" → "tillbaka".
+    English forms apply only when the question is not Swedish, Swedish ones only when it is not English."""
+    lang = guess_lang(text)
+    table = {**(_TYPED_SV if lang != "en" else {}), **(_TYPED_EN if lang != "sv" else {})}
+
+    def swap(m: re.Match[str]) -> str:
+        word = m.group(0)
+        return table.get(word.lower(), word)
+
+    return _TOKEN.sub(swap, text)
+
+
+class _LabEmbedder:
+    """The cached vectors behind the interface `run_eval` uses."""
+
+    def __init__(self, model: str) -> None:
+        self.model, self.prefixes, self.dim = model, _prefixes(model), 384
+
+    async def encode(self, texts: Sequence[str]) -> np.ndarray:
+        v = _encode(self.model, list(texts))
+        return np.stack([v[t] for t in texts])
+
+
+class _LabStore:
+    def __init__(self, model: str) -> None:
+        self.embedder = _LabEmbedder(model)
+
+    async def vectors_for(self, texts: Sequence[str], tick: object = None) -> dict[str, np.ndarray]:
+        v = _encode(self.embedder.model, list(texts))
+        return {text_hash(t): v[t] for t in texts}
+
+
+def eval_path(arts: list[IndexedArticle], cases: list[EvalCase]) -> None:
+    """Shipped settings through `run_eval` (index, calibration, decision): the MiniLM weight for English
+    questions, and the answer/clarify confidences."""
+    import asyncio
+
+    from config import load_settings
+    from knowledge.evaluation import run_eval
+
+    keys = ("top1_accuracy", "auroc", "answer_rate", "answered_accuracy", "in_scope_accuracy")
+    keys += ("handoff_recall", "in_scope_accuracy_at_80_recall")
+    print("method " + " ".join(keys))
+    base = load_settings(environ={}).search
+    runs: list[tuple[str, dict[str, object], bool]] = [("e5", {}, False)]
+    runs += [(f"e5 + MiniLM for English {w}", {"english_weight": w}, True) for w in (0.2, 0.3, 0.5)]
+    runs += [
+        (f"e5, answer {a} clarify {c}", {"answer_confidence": a, "clarify_confidence": c}, False)
+        for a, c in ((0.5, 0.3), (0.6, 0.35), (0.8, 0.5))
+    ]
+    runs += [("e5, uncalibrated", {"calibrate": False}, False)]
+    for name, update, second in runs:
+        store: Any = _LabStore("e5")
+        two: Any = _LabStore("minilm") if second else None
+        report, _ = asyncio.run(run_eval(arts, cases, store, base.model_copy(update=update), second=two))
+        cells = " ".join("-" if report[k] is None else f"{report[k]:.4f}" for k in keys)  # type: ignore[str-format]
+        print(f"  {name:32s} {cells}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("dataset", choices=["demo", "banking77", "clinc150"])
     ap.add_argument("--ridge", type=float, nargs="*", default=[0.1])
     ap.add_argument("--grid", action="store_true", help="the e5 weight grid")
+    ap.add_argument("--normalise", action="store_true", help="questions through normalise_typing first")
+    ap.add_argument("--eval", action="store_true", help="the real eval path (see eval_path)")
     args = ap.parse_args()
     arts, cases, groups = load(args.dataset)
+    if args.normalise:
+        cases = [EvalCase(normalise_typing(c.question), c.expected) for c in cases]
+    if args.eval:
+        eval_path(arts, cases)
+        return
     gid = {g: i for i, g in enumerate(dict.fromkeys(groups))}
     art_group = np.array([gid[g] for g in groups])
     slug_i = {a.slug: i for i, a in enumerate(arts)}
