@@ -77,10 +77,17 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _knowledge(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     embedder = Embedder(settings.model)
+    # English questions' second model (model.english; knowledge/ensemble.py): one worker of its own.
+    english = settings.model.english
+    second = (
+        Embedder(settings.model.model_copy(update={"name": english, "processes": 1})) if english else None
+    )
     began = time.monotonic()
     await embedder.start()
+    if second is not None:
+        await second.start()
     model_seconds = time.monotonic() - began
-    kb = KnowledgeBase(app[SESSIONS], embedder, settings.search)
+    kb = KnowledgeBase(app[SESSIONS], embedder, settings.search, second)
     app[EMBEDDER] = embedder
     app[KB] = kb
     loaded = False
@@ -100,6 +107,8 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
     yield
     await kb.close()
     await embedder.close()
+    if second is not None:
+        await second.close()
 
 
 async def _router(app: web.Application) -> AsyncIterator[None]:

@@ -37,12 +37,20 @@ async def _knowledge(settings: Settings) -> AsyncIterator[Any]:
     engine = create_engine(settings.database)
     # Batch commands have no event loop to protect: the model runs in this process (starts faster).
     embedder = Embedder(settings.model.model_copy(update={"worker": "thread"}))
+    english = settings.model.english
+    second = (
+        Embedder(settings.model.model_copy(update={"name": english, "worker": "thread"})) if english else None
+    )
     try:
         await upgrade(engine)
         await embedder.start()
-        yield KnowledgeBase(create_sessionmaker(engine), embedder, settings.search)
+        if second is not None:
+            await second.start()
+        yield KnowledgeBase(create_sessionmaker(engine), embedder, settings.search, second)
     finally:
         await embedder.close()
+        if second is not None:
+            await second.close()
         await engine.dispose()
 
 
@@ -258,11 +266,15 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
                     bar.close()
                 return {"dataset": args.dataset, "shots": args.shots, "methods": rows}
             if not args.tuned:
-                report, _ = await ev.run_eval(articles, cases, kb.store, settings.search, progress)
+                report, _ = await ev.run_eval(
+                    articles, cases, kb.store, settings.search, progress, second=kb.second_store
+                )
                 report["model"] = kb.embedder.model_id
             else:
                 async with tuned_store(settings, kb.sessions, articles) as (store, tuning):
-                    report, _ = await ev.run_eval(articles, cases, store, settings.search, progress)
+                    report, _ = await ev.run_eval(
+                        articles, cases, store, settings.search, progress, second=kb.second_store
+                    )
                     report["model"] = store.embedder.model_id
                     report["tuning"] = {k: v for k, v in tuning.to_json().items() if k != "path"}
             for bar in bars.values():

@@ -8,7 +8,7 @@ runs the whole evaluation path — index, calibration, decision — so the figur
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ class Method:
     model: str
     search: dict[str, Any] = field(default_factory=dict)  # overrides of the configured [search]
     tuned: bool = False
+    english: str | None = None  # the English questions' second model; None: as configured (model.english)
 
 
 METHODS = (
@@ -41,7 +42,9 @@ METHODS = (
     Method(
         "e5: + passages + BM25", "e5-small", {**_QUESTIONS_ONLY, "passage_weight": 1.0, "lexical_weight": 0.1}
     ),
-    Method("e5: fused (default: + classifier head)", "e5-small"),
+    Method("e5: fused (+ classifier head)", "e5-small", english=""),
+    Method("e5: fused + MiniLM for English questions", "e5-small", english="bundled"),
+    Method("configured default", "e5-small"),
     Method("e5: fused, uncalibrated confidence", "e5-small", {"calibrate": False}),
     Method("e5: fused, fine-tuned (kb tune)", "e5-small", tuned=True),
 )
@@ -95,11 +98,17 @@ async def compare(
                 "search": settings.search.model_copy(update=method.search),
             }
         )
+        english = settings.model.english if method.english is None else method.english
         opened: Any = tuned_store(s, sessions, list(articles)) if method.tuned else _store(s, sessions)
-        async with opened as entered:
+        async with AsyncExitStack() as stack:
+            entered = await stack.enter_async_context(opened)
             store = entered[0] if method.tuned else entered
             cache = None if method.tuned else vectors.setdefault(method.model, {})
-            report, _ = await run_eval(articles, cases, store, s.search, progress, cache)
+            second = None
+            if english:
+                two = s.model_copy(update={"model": s.model.model_copy(update={"name": english})})
+                second = await stack.enter_async_context(_store(two, sessions))
+            report, _ = await run_eval(articles, cases, store, s.search, progress, cache, second)
         rows.append({"method": method.name, "model": store.embedder.model_id, **report})
     return rows
 

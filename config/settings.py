@@ -93,6 +93,10 @@ class ModelSettings(BaseModel):
     # Where tuned models are kept; empty: the SQLite database's folder, or cache_dir for PostgreSQL and
     # in-memory databases (filled in by Settings).
     tuned_dir: str = ""
+    # A second model for English questions (knowledge/ensemble.py), e.g. "bundled" (the English MiniLM):
+    # its score is added with search.english_weight when a question is recognisably English. Empty: off.
+    # It costs a second encode of each English question and a worker process of its own.
+    english: str = ""
 
     def cache_path(self) -> Path:
         if self.cache_dir:
@@ -134,6 +138,8 @@ class SearchSettings(BaseModel):
     passage_weight: float = 1.0
     char_weight: float = 0.05
     head_weight: float = 0.2
+    # How much the second model's opinion counts for English questions (with model.english set).
+    english_weight: float = 0.3
     max_results: int = 5
     languages: dict[str, LanguageTuning] = Field(default_factory=dict)
 

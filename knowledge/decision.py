@@ -49,9 +49,7 @@ def confidence_of(ranked: list[ScoredArticle], calibration: Calibration | None) 
     if calibration is None:
         return ranked[0].score
     top = ranked[0]
-    second = ranked[1].score if len(ranked) > 1 else float("-inf")
-    x = features((top.score, top.dense, top.passage, top.lexical, top.chars), second)
-    return calibration.confidence(x)
+    return calibration.confidence(features(top.score, top.dense, top.passage))
 
 
 def decide(

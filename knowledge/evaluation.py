@@ -17,6 +17,7 @@ from config import ImportFormatError, SearchSettings, ValidationError
 from knowledge.calibration import calibrate, out_of_scope_questions
 from knowledge.decision import SearchResult, decide
 from knowledge.embedding_store import EmbeddingStore
+from knowledge.ensemble import SECOND_FUSION, aligned, second_scores, wants_second
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
 from knowledge.text import detect_lang, text_hash
 from knowledge.translations import is_hit
@@ -112,6 +113,12 @@ def auroc(positive: Sequence[float], negative: Sequence[float]) -> float | None:
     return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+async def _second_index(articles: Sequence[IndexedArticle], store: EmbeddingStore) -> SearchIndex:
+    prefixes = store.embedder.prefixes
+    vectors = await store.vectors_for(list(dict.fromkeys(SearchIndex.texts_of(articles, prefixes))))
+    return SearchIndex.build(list(articles), vectors, store.embedder.dim, SECOND_FUSION, prefixes)
+
+
 def metrics(cases: Sequence[EvalCase], results: Sequence[SearchResult], seconds: float) -> dict[str, object]:
     n = len(cases)
     in_scope = [(c, r) for c, r in zip(cases, results, strict=True) if c.expected is not None]
@@ -162,11 +169,14 @@ async def run_eval(
     settings: SearchSettings,
     progress: Callable[[str, int, int], None] | None = None,
     question_vectors: dict[str, np.ndarray] | None = None,
+    second: EmbeddingStore | None = None,
 ) -> tuple[dict[str, object], list[SearchResult]]:
     """Index `articles`, ask every case, and score the decisions. `question_vectors`: a cache of the
     cases' vectors (by text) shared by several runs with one model (`eval --compare`); kept in memory,
-    never in the database's embedding cache."""
+    never in the database's embedding cache. `second`: the English questions' second model
+    (knowledge/ensemble.py), as the server uses it."""
     started = time.perf_counter()
+    second_index = await _second_index(articles, second) if second is not None else None
     prefixes = store.embedder.prefixes
     texts = SearchIndex.texts_of(articles, prefixes)
     unique = list(dict.fromkeys(texts))
@@ -202,10 +212,19 @@ async def run_eval(
             todo = [t for t in dict.fromkeys(texts) if t not in question_vectors]
             question_vectors.update(zip(todo, await store.embedder.encode(todo), strict=True))
             vecs = np.stack([question_vectors[t] for t in texts])
+        english = [c for c in chunk if second_index is not None and wants_second(c.question)]
+        extras: dict[str, np.ndarray] = {}
+        if english and second is not None and second_index is not None:
+            qs = list(dict.fromkeys(second.embedder.prefixes.query + c.question for c in english))
+            for text, v in zip(qs, await second.embedder.encode(qs), strict=True):
+                extras[text] = aligned(
+                    index, second_index, second_scores(second_index, v), settings.english_weight
+                )
         for case, vec in zip(chunk, vecs, strict=True):
             tuned = settings.for_lang(detect_lang(case.question))
             fusion = Fusion.of(tuned)
-            ranked = index.score(vec, case.question, limit=settings.max_results, fusion=fusion)
+            extra = extras.get(second.embedder.prefixes.query + case.question) if second else None
+            ranked = index.score(vec, case.question, limit=settings.max_results, fusion=fusion, extra=extra)
             results.append(decide(case.question, ranked, tuned, calibration))
         if progress:
             progress("asking questions", len(results), len(cases))

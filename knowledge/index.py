@@ -346,15 +346,19 @@ class SearchIndex:
         fusion: Fusion | None = None,
         dense: np.ndarray | None = None,
         lexical: tuple[np.ndarray, np.ndarray] | None = None,
+        extra: np.ndarray | None = None,
     ) -> list[ScoredArticle]:
         """The best articles for a question; `dense` is `self.matrix @ query_vec` and `lexical`
-        `self.lexical.scores(query_text)`, if known already."""
+        `self.lexical.scores(query_text)`, if known already; `extra`: a score per article to add (a
+        second model's opinion, knowledge/ensemble.py)."""
         if not self.units:
             return []
         dense_units = self.matrix @ query_vec if dense is None else dense
         f = fusion or self.fusion
         head = self.head.scores(query_vec) if f.head_weight else None
         best, per, unit_score = self.signals(query_text, dense_units, f, head=head, lexical=lexical)
+        if extra is not None:
+            best = best + extra
         allowed = np.ones(len(self.articles), dtype=bool)
         if not include_drafts:
             allowed &= self._published

@@ -19,6 +19,7 @@ from knowledge.calibration import Calibration, calibrate, out_of_scope_questions
 from knowledge.decision import SearchResult, decide
 from knowledge.embedder import Embedder
 from knowledge.embedding_store import EmbeddingStore
+from knowledge.ensemble import SECOND_FUSION, aligned, second_scores, wants_second
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
 from knowledge.models import GapQuestion
 from knowledge.text import detect_lang, guess_lang, text_hash
@@ -52,13 +53,19 @@ class KnowledgeBase:
         sessions: async_sessionmaker[AsyncSession],
         embedder: Embedder,
         settings: SearchSettings,
+        second: Embedder | None = None,
     ) -> None:
+        """`second`: the model whose opinion English questions also get (`model.english`,
+        knowledge/ensemble.py); it keeps an index of its own over the same articles."""
         self.sessions = sessions
         self.embedder = embedder
         self.settings = settings
         self.store = EmbeddingStore(sessions, embedder)
         self.fusion = Fusion.of(settings)
         self.index = SearchIndex([], 0, self.fusion, embedder.prefixes)
+        self.second = second
+        self.second_store = EmbeddingStore(sessions, second) if second is not None else None
+        self.second_index = SearchIndex([], 0, SECOND_FUSION, second.prefixes) if second else None
         self._rebuild = asyncio.Lock()
         self.calibration: Calibration | None = None
         self._calibrating: asyncio.Task[None] | None = None
@@ -139,6 +146,12 @@ class KnowledgeBase:
         self.index = await loop.run_in_executor(
             None, SearchIndex.build, list(articles), vectors, self.embedder.dim, self.fusion, prefixes
         )
+        if self.second is not None and self.second_store is not None:
+            p2 = self.second.prefixes
+            vectors = await self.second_store.vectors_for(SearchIndex.texts_of(articles, p2))
+            self.second_index = await loop.run_in_executor(
+                None, SearchIndex.build, list(articles), vectors, self.second.dim, SECOND_FUSION, p2
+            )
 
     async def reindex(self, slugs: Sequence[str], progress: Callable[[int], None] | None = None) -> None:
         """Bring these articles' part of the index up to date (changed, new or deleted), leaving every
@@ -155,6 +168,13 @@ class KnowledgeBase:
                 index = SearchIndex([], self.embedder.dim, self.fusion, self.embedder.prefixes)
             loop = asyncio.get_running_loop()
             self.index = await loop.run_in_executor(None, index.replace, gone, fresh, vectors)
+            if self.second is not None and self.second_store is not None and self.second_index is not None:
+                second = self.second_index
+                if not second.dim:
+                    second = SearchIndex([], self.second.dim, SECOND_FUSION, self.second.prefixes)
+                texts = SearchIndex.texts_of(fresh, self.second.prefixes)
+                vectors = await self.second_store.vectors_for(texts)
+                self.second_index = await loop.run_in_executor(None, second.replace, gone, fresh, vectors)
         self._recalibrate_soon()
 
     def on_change(self, listener: ChangeListener) -> Callable[[], None]:
@@ -194,17 +214,25 @@ class KnowledgeBase:
             if len(index)
             else None
         )
+        # An English question asks the second model at the same time (its own worker).
+        second = (
+            asyncio.ensure_future(self._second_opinion(question))
+            if self.second is not None and len(index) and wants_second(question)
+            else None
+        )
         try:
             vec, dense = await self.embedder.encode_projected(
                 self.embedder.prefixes.query + question, index.matrix if len(index) else None
             )
         except BaseException:  # cancelled or failed: don't wait for the thread, nor leave its error unseen
-            if lexical is not None:
-                lexical.add_done_callback(_retrieved)
+            for pending in (lexical, second):
+                if pending is not None:
+                    pending.add_done_callback(_retrieved)
             raise
         words_and_chars = await lexical if lexical is not None else None
+        extra = await second if second is not None else None
         if index is not self.index:  # rebuilt meanwhile: its matrix and units differ
-            dense = words_and_chars = None
+            dense = words_and_chars = extra = None
         return self.rank(
             question,
             vec,
@@ -213,11 +241,37 @@ class KnowledgeBase:
             limit=limit,
             dense=dense,
             lexical=words_and_chars,
+            extra=extra,
         )
+
+    async def _second_opinions(self, questions: list[str]) -> list[np.ndarray | None]:
+        """`_second_opinion` of each question (None for those not English), in one encode call."""
+        second, second_index, index = self.second, self.second_index, self.index
+        out: list[np.ndarray | None] = [None] * len(questions)
+        asked = [i for i, q in enumerate(questions) if wants_second(q)]
+        if second is None or second_index is None or not len(second_index) or not asked:
+            return out
+        vecs = await second.encode([second.prefixes.query + questions[i] for i in asked])
+        for i, vec in zip(asked, vecs, strict=True):
+            scores = second_scores(second_index, vec)
+            out[i] = aligned(index, second_index, scores, self.settings.english_weight)
+        return out
+
+    async def _second_opinion(self, question: str) -> np.ndarray | None:
+        """The second model's per-article score for an English question, in the index's order."""
+        second, second_index, index = self.second, self.second_index, self.index
+        if second is None or second_index is None or not len(second_index):
+            return None
+        vec = await second.encode_one(second.prefixes.query + question)
+        return aligned(index, second_index, second_scores(second_index, vec), self.settings.english_weight)
 
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
         vecs = await self.embedder.encode([self.embedder.prefixes.query + q for q in questions])
-        return [self.rank(q, v, include_drafts=include_drafts) for q, v in zip(questions, vecs, strict=True)]
+        extras = await self._second_opinions(questions)
+        return [
+            self.rank(q, v, include_drafts=include_drafts, extra=x)
+            for q, v, x in zip(questions, vecs, extras, strict=True)
+        ]
 
     def rank(
         self,
@@ -229,9 +283,10 @@ class KnowledgeBase:
         limit: int | None = None,
         dense: np.ndarray | None = None,
         lexical: tuple[np.ndarray, np.ndarray] | None = None,
+        extra: np.ndarray | None = None,
     ) -> SearchResult:
         """`dense`: the index matrix times `vec`, and `lexical` the index's lexical scores of the question,
-        when computed already (by `search`)."""
+        when computed already (by `search`); `extra`: the second model's opinion (`_second_opinion`)."""
         tuned = self.settings.for_lang(detect_lang(question))
         ranked = self.index.score(
             vec,
@@ -241,6 +296,7 @@ class KnowledgeBase:
             include_drafts=include_drafts,
             limit=2 * (limit or self.settings.max_results),  # room for language versions of one article
             fusion=Fusion.of(tuned),
+            extra=extra if extra is not None and len(extra) == len(self.index) else None,
         )
         ranked = distinct_groups(ranked, limit or self.settings.max_results)
         result = decide(question, ranked, tuned, self.calibration)

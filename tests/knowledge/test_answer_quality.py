@@ -28,9 +28,10 @@ SHARED = REPO.parent / "shared" / "data"
 QUESTIONS = REPO / "bench" / "data" / "demo_questions.jsonl"
 B77_SUBSET = 400  # BANKING77 test rows (fixed sample): the full 3,080 take too long for `make test`
 
-# (top-1, AUROC) measured on this code; dtype -> figures.
+# (top-1, AUROC) measured on this code; dtype -> figures. bfloat16's demo AUROC re-measured after the
+# calibration's features changed (issue 11: 0.9555 -> 0.9591); float32's is from before (not re-measured).
 RECORDED = {
-    "demo_test": {"bfloat16": (0.8444, 0.9555), "float32": (0.8444, 0.9553)},
+    "demo_test": {"bfloat16": (0.8444, 0.9591), "float32": (0.8444, 0.9553)},
     "banking77_10shot_subset": {"bfloat16": (0.805, None), "float32": (0.8025, None)},
 }
 SLACK = 0.01

@@ -30,7 +30,9 @@ PARAPHRASES = HERE / "data" / "demo_paraphrases.jsonl"
 #   sv 19/23 = 0.826 (in scope 16/20 top-1; out of scope 3/3 handed off)
 #   en 17/23 = 0.739 (in scope 14/20 top-1; out of scope 3/3 handed off)
 # (the English MiniLM with BM25 before it: 0.565 and 0.565). Each floor allows one case to regress.
-FLOORS = {"sv": 0.78, "en": 0.69}
+# Re-measured at issue 11's calibration change (same day): sv 19/23, en 19/23 (in scope 16/20): en's
+# floor raised to allow one regression from there.
+FLOORS = {"sv": 0.78, "en": 0.78}
 OOS_HANDOFF_FLOOR = 5 / 6  # of the six out-of-scope paraphrases, measured 6/6
 
 
