@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from config import NotFoundError, ValidationError
 from router import analytics, privacy_api
-from router import tickets as tk
-from router.assignment import load_of
+from router.assignment import loads_of
 from router.auth import create_user
-from router.models import ROLES, Customer, IdentityMerge, Ticket, User
+from router.models import ROLES, Customer, IdentityMerge, User
 from router.privacy import audit
 from router.web import ROUTER, SESSIONS, path_id, read_object, requires, user_of
 
@@ -126,19 +125,10 @@ def _capacity(value: Any) -> int | None:
     return value
 
 
-async def _loads(session: Any) -> dict[int, int]:
-    rows = await session.execute(
-        select(Ticket.assignee_id, func.count(Ticket.id))
-        .where(Ticket.assignee_id.is_not(None), Ticket.status.in_(tk.OPEN_STATUSES))
-        .group_by(Ticket.assignee_id)
-    )
-    return {int(uid): int(n) for uid, n in rows}
-
-
 @requires("admin")
 async def list_users(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
-        loads = await _loads(session)
+        loads = await loads_of(session)
         rows = await session.scalars(select(User).order_by(User.id))
         items = [user_json(u, loads.get(u.id, 0)) for u in rows]
     return web.json_response({"users": items, "count": len(items)})
@@ -184,7 +174,7 @@ async def patch_user(request: web.Request) -> web.Response:
         user = await session.get(User, user_id)
         if user is None:  # deleted by another request since the change above
             raise NotFoundError(f"no user {user_id}")
-        data = user_json(user, await load_of(session, user_id))
+        data = user_json(user, (await loads_of(session, [user_id])).get(user_id, 0))
     return web.json_response(data)
 
 
