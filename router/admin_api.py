@@ -11,6 +11,7 @@ from aiohttp import web
 from sqlalchemy import or_, select
 
 from config import NotFoundError, ValidationError
+from knowledge.db import iso
 from router import analytics, privacy_api
 from router.assignment import loads_of
 from router.auth import create_user
@@ -19,14 +20,6 @@ from router.privacy import audit
 from router.web import ROUTER, SESSIONS, path_id, read_object, requires, user_of
 
 MAX_CAPACITY = 1000
-
-
-def _id(request: web.Request, what: str) -> int:
-    return path_id(request, what)
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 async def _customer(session: Any, customer_id: int) -> Customer:
@@ -43,8 +36,8 @@ def merge_json(record: IdentityMerge) -> dict[str, Any]:
         "target_customer_id": record.target_customer_id,
         "evidence": record.evidence,
         "moved": record.moved,
-        "created_at": _iso(record.created_at),
-        "undone_at": _iso(record.undone_at),
+        "created_at": iso(record.created_at),
+        "undone_at": iso(record.undone_at),
     }
 
 
@@ -56,8 +49,8 @@ def user_json(user: User, load: int | None = None) -> dict[str, Any]:
         "team": user.team,
         "capacity": user.capacity,
         "presence": user.presence,
-        "last_assigned_at": _iso(user.last_assigned_at),
-        "created_at": _iso(user.created_at),
+        "last_assigned_at": iso(user.last_assigned_at),
+        "created_at": iso(user.created_at),
     }
     if load is not None:
         data["active_tickets"] = load
@@ -68,7 +61,7 @@ def user_json(user: User, load: int | None = None) -> dict[str, Any]:
 @requires("admin")
 async def set_vip(request: web.Request) -> web.Response:
     """Set or clear the VIP flag; the customer's queued and active tickets are re-prioritised."""
-    customer_id = _id(request, "customer")
+    customer_id = path_id(request, "customer")
     body = await read_object(request)
     vip = body.get("vip")
     if not isinstance(vip, bool):
@@ -82,7 +75,7 @@ async def set_vip(request: web.Request) -> web.Response:
 @requires("admin")
 async def list_merges(request: web.Request) -> web.Response:
     """Merges this customer took part in (as source or target), newest first."""
-    customer_id = _id(request, "customer")
+    customer_id = path_id(request, "customer")
     async with request.app[SESSIONS]() as session:
         await _customer(session, customer_id)
         rows = await session.scalars(
@@ -101,7 +94,7 @@ async def list_merges(request: web.Request) -> web.Response:
 
 @requires("admin")
 async def undo(request: web.Request) -> web.Response:
-    record = await request.app[ROUTER].undo_merge(_id(request, "merge"))
+    record = await request.app[ROUTER].undo_merge(path_id(request, "merge"))
     details = {"source": record.source_customer_id, "target": record.target_customer_id}
     who = audit.by(user_of(request))
     await audit.log(request.app[SESSIONS], who, "merge.undo", "merge", record.id, details)
@@ -154,7 +147,7 @@ async def add_user(request: web.Request) -> web.Response:
 @requires("admin")
 async def patch_user(request: web.Request) -> web.Response:
     """Change an agent's team and/or capacity; a freed-up agent gets queued tickets at once."""
-    user_id = _id(request, "user")
+    user_id = path_id(request, "user")
     body = await read_object(request)
     unknown = set(body) - {"team", "capacity"}
     if unknown:

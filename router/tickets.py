@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import ConflictError, NotFoundError, RoutingSettings
-from knowledge.db import utcnow
+from knowledge.db import iso, utcnow
 from router.models import TICKET_STATUSES, Conversation, Customer, Ticket
 
 __all__ = [
@@ -181,9 +181,6 @@ async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
 
 
 def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value is not None else None
-
     return {
         "id": ticket.id,
         "conversation_id": ticket.conversation_id,

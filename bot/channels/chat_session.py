@@ -147,12 +147,9 @@ class ChatSession:
             await self.error("too_large", f"frame over {4 * limit + 1024} bytes")
             return
         try:
-            frame = safe_json.loads(raw, what="frame")
-        except ValidationError as exc:  # too deep, huge numbers, NUL, lone surrogates, not JSON
+            frame = safe_json.loads_object(raw, what="frame", code="invalid_json")
+        except ValidationError as exc:  # too deep, huge numbers, NUL, lone surrogates, not an object
             await self.error(exc.code, exc.message)
-            return
-        if not isinstance(frame, dict):
-            await self.error("invalid_json", "every frame must be a JSON object")
             return
         kind_ = frame.get("type")
         handler = {

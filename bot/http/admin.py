@@ -41,18 +41,13 @@ from knowledge import ArticleData
 from knowledge import repository as repo
 from knowledge.formats import read_articles, write_articles
 from knowledge.models import Article
+from router.assets import Asset, add_assets, page
 from router.models import Feedback, Message, Ticket
 from router.privacy import audit
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 IMPORT_MAX_BYTES = 32 * 1024 * 1024  # an upload (all files together, a zip's contents included)
 MAX_FILES = 5000
-HEADERS = {
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -67,33 +62,12 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 # -- pages ----------------------------------------------------------------------------------------------
-def _file(name: str, content_type: str, csp: str | None = None) -> web.Response:
-    resp = web.Response(
-        body=(STATIC / name).read_bytes(), content_type=content_type, charset="utf-8", headers=HEADERS
-    )
-    if csp:
-        resp.headers["Content-Security-Policy"] = csp
-    return resp
-
-
 async def admin_page(request: web.Request) -> web.Response:
-    return _file("admin.html", "text/html", CSP)
+    return page(request, STATIC / "admin.html", CSP)
 
 
 async def admin_slash(request: web.Request) -> web.Response:
     raise web.HTTPFound(request.path.rstrip("/") or "/")
-
-
-async def admin_script(request: web.Request) -> web.Response:
-    return _file("admin.js", "application/javascript")
-
-
-async def audit_script(request: web.Request) -> web.Response:
-    return _file("admin-audit.js", "application/javascript")  # the Audit view (issue 17)
-
-
-async def markdown_script(request: web.Request) -> web.Response:
-    return _file("markdown.js", "application/javascript")
 
 
 # -- config ---------------------------------------------------------------------------------------------
@@ -440,9 +414,13 @@ async def article_health(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/admin", admin_page)
     app.router.add_get("/admin/", admin_slash)
-    app.router.add_get("/admin/admin.js", admin_script)
-    app.router.add_get("/admin/markdown.js", markdown_script)
-    app.router.add_get("/admin/admin-audit.js", audit_script)
+    js = "application/javascript"
+    add_assets(
+        app,
+        Asset(STATIC / "admin.js", "/admin/admin.js", js),
+        Asset(STATIC / "markdown.js", "/admin/markdown.js", js),
+        Asset(STATIC / "admin-audit.js", "/admin/admin-audit.js", js),  # the Audit view (issue 17)
+    )
     app.router.add_get("/api/admin/config", admin_config)
     app.router.add_post("/api/articles/import", import_articles)
     app.router.add_get("/api/articles/export", export_articles)

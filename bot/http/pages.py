@@ -11,43 +11,33 @@ from pathlib import Path
 
 from aiohttp import web
 
-from router.assets import Asset
+from router.assets import Asset, add_assets, page
 
 __all__ = ["add_routes"]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-ASSETS = web.AppKey("static_assets", dict[str, Asset])
 
 
-def _assets() -> dict[str, Asset]:
-    return {
-        "/widget.js": Asset(STATIC / "widget.js", "/widget.js", "application/javascript"),
-        "/favicon.ico": Asset(STATIC / "favicon.ico", "/favicon.ico", "image/x-icon", charset=None),
-        "/favicon.svg": Asset(STATIC / "favicon.svg", "/favicon.svg", "image/svg+xml", charset=None),
-    }
-
-
-async def asset(request: web.Request) -> web.Response:
-    found = request.app[ASSETS][request.path]
-    headers = {"Access-Control-Allow-Origin": "*"} if request.path == "/widget.js" else {}
-    return found.respond(request, headers)  # the widget: shops load it from their own origin
+def _assets() -> list[Asset]:
+    return [
+        # shops load the widget from their own origin
+        Asset(
+            STATIC / "widget.js",
+            "/widget.js",
+            "application/javascript",
+            headers={"Access-Control-Allow-Origin": "*"},
+        ),
+        Asset(STATIC / "favicon.ico", "/favicon.ico", "image/x-icon", charset=None),
+        Asset(STATIC / "favicon.svg", "/favicon.svg", "image/svg+xml", charset=None),
+    ]
 
 
 async def demo_checkout(request: web.Request) -> web.Response:
-    assets = request.app[ASSETS]
-    html = (STATIC / "checkout.html").read_text(encoding="utf-8")
     # Versioned URLs: the browser keeps them a year, and a new deploy's page asks for the new file.
-    html = html.replace('src="/widget.js"', f'src="{assets["/widget.js"].url}"')
-    html = html.replace('href="/favicon.svg"', f'href="{assets["/favicon.svg"].url}"')
-    return web.Response(
-        text=html,
-        content_type="text/html",
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-    )
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}  # shown in frames too
+    return page(request, STATIC / "checkout.html", headers=headers)
 
 
 def add_routes(app: web.Application) -> None:
-    app[ASSETS] = _assets()
-    for route in app[ASSETS]:
-        app.router.add_get(route, asset)
+    add_assets(app, *_assets())
     app.router.add_get("/demo/checkout", demo_checkout)
