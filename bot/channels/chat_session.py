@@ -25,7 +25,8 @@ from router import conversations as convs
 from router.service import Router
 
 if TYPE_CHECKING:
-    from bot.channels.webchat import RateLimiter, WebChatChannel
+    from bot.channels.chat_limits import RateLimiter
+    from bot.channels.webchat import WebChatChannel
 
 log = logging.getLogger("kundresa.webchat")
 LIMITED = ("message", "choose", "human", "feedback", "email")  # frame types that count against the rate limit
