@@ -47,9 +47,7 @@ async def loads_of(session: AsyncSession, user_ids: Iterable[int] | None = None)
 
 
 async def lock_agent(session: AsyncSession, user_id: int) -> User | None:
-    return await session.scalar(
-        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
-    )
+    return await session.get(User, user_id, with_for_update=True, populate_existing=True)
 
 
 async def _lock_online_agents(session: AsyncSession) -> list[User]:

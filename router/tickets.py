@@ -89,12 +89,7 @@ async def get(session: AsyncSession, ticket_id: int) -> Ticket:
 async def lock(session: AsyncSession, ticket_id: int) -> Ticket:
     """The ticket, row-locked until the transaction ends (`FOR UPDATE`; SQLite's single writer already
     serialises). `populate_existing`: a copy this session read before is refreshed, not trusted."""
-    ticket = await session.scalar(
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    ticket = await session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
     if ticket is None:
         raise NotFoundError(f"no ticket {ticket_id}")
     return ticket
