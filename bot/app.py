@@ -29,7 +29,6 @@ from bot.db_errors import database_unavailable, db_unavailable_middleware, socke
 from bot.dialogue import Dialogue
 from bot.drain import CHAT_SOCKET, Drain
 from bot.http import admin, articles, health, pages, proactive, search
-from bot.http.common import error_middleware
 from bot.knowledge_sync import share_knowledge_changes
 from bot.logs import request_id_middleware
 from bot.metrics import Metrics
@@ -50,6 +49,7 @@ from router.install_secrets import fill_demo_secrets
 from router.pg_events import is_postgres, pg_events_ctx
 from router.service import Router
 from router.token_guard import TOKEN_GUARD, TokenGuard
+from router.web import error_middleware
 
 log = logging.getLogger("kundresa")
 DEMO_KB = Path(__file__).resolve().parent.parent / "knowledge" / "demo"

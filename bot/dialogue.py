@@ -173,11 +173,13 @@ class Dialogue:
         if action.feedback is not None and state.get("last_answer"):
             await self.router.record_feedback(conv_id, state["last_answer"], action.feedback)
             if action.feedback is False and state.get("last_question"):
-                await self.kb.record_gap(state["last_question"], "not_helpful", conv_id)
-        sent.extend(await self._act(conv_id, turn, action, lang))
+                await self.kb.record_gap(state["last_question"], "not_helpful", conv_id, inbound.channel)
+        sent.extend(await self._act(conv_id, turn, action, lang, inbound.channel))
         return sent
 
-    async def _act(self, conv_id: int, turn: Turn, action: Action, lang: str) -> list[dict[str, Any]]:
+    async def _act(
+        self, conv_id: int, turn: Turn, action: Action, lang: str, channel: str | None
+    ) -> list[dict[str, Any]]:
         state = turn.state
         result = turn.search
         self.metrics.decision(action.kind, lang)
@@ -201,7 +203,7 @@ class Dialogue:
                 "options": [article_ref(a) for a in result.options],
             }
             return [await self._send(conv_id, frame, bot_state=state)]
-        return await self.hand_off(conv_id, turn, action, lang)
+        return await self.hand_off(conv_id, turn, action, lang, channel)
 
     async def answer_with(
         self, conv_id: int, article: Any, confidence: float, question: str, state: dict[str, Any]
@@ -217,7 +219,10 @@ class Dialogue:
         }
         return await self._send(conv_id, frame, bot_state=state)
 
-    async def hand_off(self, conv_id: int, turn: Turn, action: Action, lang: str) -> list[dict[str, Any]]:
+    async def hand_off(
+        self, conv_id: int, turn: Turn, action: Action, lang: str, channel: str | None
+    ) -> list[dict[str, Any]]:
+        """Open (or reopen) a ticket; an unanswered question is a gap, noted with its `channel`."""
         question = unanswered_question(turn, action)
         self.metrics.handoff(action.reason)
         result = turn.search
@@ -229,7 +234,7 @@ class Dialogue:
             conv_id, reason=action.reason, question=question, attempts=attempts, tags=tags
         )
         if question and action.reason in ("no_answer", "clarify_failed", "frustrated"):
-            await self.kb.record_gap(question, action.reason, conv_id)
+            await self.kb.record_gap(question, action.reason, conv_id, channel)
         return [await self.announce_handoff(conv_id, ticket, new, lang)]
 
     async def announce_handoff(self, conv_id: int, ticket: Any, new: bool, lang: str) -> dict[str, Any]:
@@ -308,7 +313,8 @@ class Dialogue:
                 )
             ]
         turn = Turn("", Signals(True, False, False, False, False), None, state)
-        return await self.hand_off(conv_id, turn, Action("handoff", reason="asked_for_human"), lang)
+        action = Action("handoff", reason="asked_for_human")
+        return await self.hand_off(conv_id, turn, action, lang, conv.last_channel if conv else None)
 
     @turn
     async def feedback(self, conv_id: int, helpful: bool, lang: str | None = None) -> list[dict[str, Any]]:
@@ -320,9 +326,10 @@ class Dialogue:
         lang = lang or state.get("lang", "sv")
         if not helpful and conv is not None and conv.owner == "bot":
             if state.get("last_question"):
-                await self.kb.record_gap(state["last_question"], "not_helpful", conv_id)
+                await self.kb.record_gap(state["last_question"], "not_helpful", conv_id, conv.last_channel)
             turn = Turn("", Signals(False, False, True, False, False), None, state)
-            return await self.hand_off(conv_id, turn, Action("handoff", reason="not_helpful"), lang)
+            action = Action("handoff", reason="not_helpful")
+            return await self.hand_off(conv_id, turn, action, lang, conv.last_channel)
         frame = {"type": "notice", "text": say("feedback_thanks", lang), "feedback": helpful}
         return [await self._send(conv_id, frame, bot_state=state)]
 

@@ -9,6 +9,7 @@ from config.errors import (
     PermissionDeniedError,
     TooLargeError,
     UnauthorizedError,
+    UnavailableError,
     ValidationError,
 )
 from config.settings import (
@@ -46,6 +47,7 @@ __all__ = [
     "SlackSettings",
     "TooLargeError",
     "UnauthorizedError",
+    "UnavailableError",
     "ValidationError",
     "load_settings",
 ]

@@ -11,6 +11,7 @@ __all__ = [
     "PermissionDeniedError",
     "TooLargeError",
     "UnauthorizedError",
+    "UnavailableError",
     "ValidationError",
 ]
 
@@ -73,3 +74,10 @@ class UnauthorizedError(KundresaError):
 class PermissionDeniedError(KundresaError):
     code = "forbidden"
     status = 403
+
+
+class UnavailableError(KundresaError):
+    """A part the request needs is not running (not started yet, or shutting down): try again later."""
+
+    code = "unavailable"
+    status = 503

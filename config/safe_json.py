@@ -19,7 +19,7 @@ from typing import Any
 
 from config.errors import ValidationError
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "check_text", "loads", "nesting_too_deep"]
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "check_text", "loads", "loads_object", "nesting_too_deep"]
 
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 40  # no id, seq or score is longer; Python's own limit (4,300) is a ValueError, not ours
@@ -124,4 +124,14 @@ def loads(
     except (ValueError, RecursionError) as exc:  # belt and braces: whatever else the parser refuses
         raise ValidationError(f"{what} is not valid JSON", code="invalid_json") from exc
     _check_strings(value, what, allow_nul)
+    return value
+
+
+def loads_object(
+    raw: str | bytes, *, what: str = "request body", code: str = "invalid_request"
+) -> dict[str, Any]:
+    """`loads`, refusing anything but a JSON object (`ValidationError` with `code`)."""
+    value = loads(raw, what=what)
+    if not isinstance(value, dict):
+        raise ValidationError(f"{what} must be a JSON object", code=code)
     return value

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -466,7 +465,3 @@ def load_settings(
             os.environ.clear()
             os.environ.update(saved)
     return settings
-
-
-def random_token() -> str:
-    return secrets.token_urlsafe(32)

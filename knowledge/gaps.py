@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,8 +36,10 @@ from sqlalchemy import select, update
 
 from config import ValidationError
 from knowledge import repository as repo
+from knowledge.db import iso
 from knowledge.models import GapQuestion
 from knowledge.text import detect_lang, fold, passages, text_hash, tokenize
+from knowledge.text import words as plain_words
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeBase
@@ -62,14 +63,13 @@ class GapItem:
     created_at: datetime
 
 
-_WORD = re.compile(r"[0-9]+|[^\W\d_]+", re.UNICODE)
 MIN_PREFIX = 4  # "garanti" ~ "garantin", "monter" ~ "montering", "krypto" ~ "kryptovaluta"
 
 
 def _words(text: str) -> list[frozenset[str]]:
     """Content words of a text, each as its forms: Swedish and English stems and the folded word."""
     out: dict[frozenset[str], None] = {}
-    for word in _WORD.findall(text.lower()):
+    for word in plain_words(text):
         stems = tokenize(word)
         if stems:  # a stopword has none
             out[frozenset({*stems, fold(word)})] = None
@@ -209,10 +209,6 @@ def _background(kb: KnowledgeBase) -> list[str]:
     return out
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat()
-
-
 async def gap_groups(
     kb: KnowledgeBase, *, since: datetime | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
@@ -243,15 +239,15 @@ async def gap_groups(
                 "representative": group[0].text,
                 "ids": [i.id for i in group],
                 "reasons": dict(Counter(i.reason for i in group)),
-                "first_seen": _iso(min(times)),
-                "last_seen": _iso(max(times)),
+                "first_seen": iso(min(times)),
+                "last_seen": iso(max(times)),
                 "examples": [
                     {
                         "id": i.id,
                         "text": i.text,
                         "reason": i.reason,
                         "channel": i.channel,
-                        "created_at": _iso(i.created_at),
+                        "created_at": iso(i.created_at),
                     }
                     for i in group[:MAX_EXAMPLES]
                 ],

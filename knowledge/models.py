@@ -10,9 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knowledge.db import Base, utcnow
 
-ARTICLE_STATUSES = ("draft", "published")
-QUESTION_SOURCES = ("admin", "resolved_ticket", "gap")
-
 
 class Article(Base):
     __tablename__ = "articles"
@@ -60,7 +57,7 @@ class ExampleQuestion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(32), default="admin")
+    source: Mapped[str] = mapped_column(String(32), default="admin")  # admin | resolved_ticket | gap
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -17,12 +17,6 @@ from knowledge.index import IndexedArticle
 from knowledge.models import Article, ArticleVersion, ExampleQuestion
 
 Change = Literal["created", "updated", "unchanged"]
-
-
-@dataclass
-class QuestionInfo:
-    text: str
-    source: str
 
 
 def to_data(article: Article) -> ArticleData:

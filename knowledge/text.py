@@ -40,6 +40,11 @@ def _stems(word: str) -> tuple[str, ...]:
     return (sv,) if sv == en else (sv, en)
 
 
+def words(text: str) -> list[str]:
+    """The lowercased words of a text: runs of letters, and runs of digits (no stemming, stopwords kept)."""
+    return _WORD.findall(text.lower())
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercased words, stopwords dropped, each stemmed as Swedish and as English (both kept)."""
     out: list[str] = []

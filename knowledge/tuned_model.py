@@ -77,14 +77,14 @@ def models_dir(settings: ModelSettings) -> Path | None:
 
 
 def read_pointer(models: Path) -> Pointer | None:
-    """The current pointer; None when there is none. Raises ValueError when it is unreadable."""
+    """The current pointer; None when there is none. Raises `ConfigError` when it is unreadable."""
     file = models / POINTER
     try:
         raw = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ValueError(f"{file}: {exc}") from exc
+        raise ConfigError(f"{file}: {exc}") from exc
     try:
         data = json.loads(raw)
         return Pointer(
@@ -94,7 +94,7 @@ def read_pointer(models: Path) -> Pointer | None:
             created_at=str(data["created_at"]),
         )
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{file} is not a tuned-model pointer ({type(exc).__name__}: {exc})") from exc
+        raise ConfigError(f"{file} is not a tuned-model pointer ({type(exc).__name__}: {exc})") from exc
 
 
 def write_pointer(models: Path, pointer: Pointer) -> None:
@@ -125,7 +125,7 @@ def find_tuned(settings: ModelSettings, base_id: str) -> TunedModel | None:
         return None
     try:
         pointer = read_pointer(models)
-    except ValueError as exc:
+    except ConfigError as exc:
         log.warning("ignoring the tuned model: %s; using the base model (run `kundresa kb tune` again)", exc)
         return None
     if pointer is None:
@@ -185,7 +185,7 @@ def publish(
     )
     try:
         previous = read_pointer(models)
-    except ValueError:
+    except ConfigError:
         previous = None
     write_pointer(models, pointer)
     _prune(models, keep={name, previous.path if previous else name})

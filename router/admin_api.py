@@ -8,26 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from config import NotFoundError, ValidationError
+from knowledge.db import iso
 from router import analytics, privacy_api
-from router import tickets as tk
-from router.assignment import load_of
+from router.assignment import loads_of
 from router.auth import create_user
-from router.models import ROLES, Customer, IdentityMerge, Ticket, User
+from router.models import ROLES, Customer, IdentityMerge, User
 from router.privacy import audit
 from router.web import ROUTER, SESSIONS, path_id, read_object, requires, user_of
 
 MAX_CAPACITY = 1000
-
-
-def _id(request: web.Request, what: str) -> int:
-    return path_id(request, what)
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 async def _customer(session: Any, customer_id: int) -> Customer:
@@ -44,8 +36,8 @@ def merge_json(record: IdentityMerge) -> dict[str, Any]:
         "target_customer_id": record.target_customer_id,
         "evidence": record.evidence,
         "moved": record.moved,
-        "created_at": _iso(record.created_at),
-        "undone_at": _iso(record.undone_at),
+        "created_at": iso(record.created_at),
+        "undone_at": iso(record.undone_at),
     }
 
 
@@ -57,8 +49,8 @@ def user_json(user: User, load: int | None = None) -> dict[str, Any]:
         "team": user.team,
         "capacity": user.capacity,
         "presence": user.presence,
-        "last_assigned_at": _iso(user.last_assigned_at),
-        "created_at": _iso(user.created_at),
+        "last_assigned_at": iso(user.last_assigned_at),
+        "created_at": iso(user.created_at),
     }
     if load is not None:
         data["active_tickets"] = load
@@ -69,7 +61,7 @@ def user_json(user: User, load: int | None = None) -> dict[str, Any]:
 @requires("admin")
 async def set_vip(request: web.Request) -> web.Response:
     """Set or clear the VIP flag; the customer's queued and active tickets are re-prioritised."""
-    customer_id = _id(request, "customer")
+    customer_id = path_id(request, "customer")
     body = await read_object(request)
     vip = body.get("vip")
     if not isinstance(vip, bool):
@@ -83,7 +75,7 @@ async def set_vip(request: web.Request) -> web.Response:
 @requires("admin")
 async def list_merges(request: web.Request) -> web.Response:
     """Merges this customer took part in (as source or target), newest first."""
-    customer_id = _id(request, "customer")
+    customer_id = path_id(request, "customer")
     async with request.app[SESSIONS]() as session:
         await _customer(session, customer_id)
         rows = await session.scalars(
@@ -102,7 +94,7 @@ async def list_merges(request: web.Request) -> web.Response:
 
 @requires("admin")
 async def undo(request: web.Request) -> web.Response:
-    record = await request.app[ROUTER].undo_merge(_id(request, "merge"))
+    record = await request.app[ROUTER].undo_merge(path_id(request, "merge"))
     details = {"source": record.source_customer_id, "target": record.target_customer_id}
     who = audit.by(user_of(request))
     await audit.log(request.app[SESSIONS], who, "merge.undo", "merge", record.id, details)
@@ -126,19 +118,10 @@ def _capacity(value: Any) -> int | None:
     return value
 
 
-async def _loads(session: Any) -> dict[int, int]:
-    rows = await session.execute(
-        select(Ticket.assignee_id, func.count(Ticket.id))
-        .where(Ticket.assignee_id.is_not(None), Ticket.status.in_(tk.OPEN_STATUSES))
-        .group_by(Ticket.assignee_id)
-    )
-    return {int(uid): int(n) for uid, n in rows}
-
-
 @requires("admin")
 async def list_users(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
-        loads = await _loads(session)
+        loads = await loads_of(session)
         rows = await session.scalars(select(User).order_by(User.id))
         items = [user_json(u, loads.get(u.id, 0)) for u in rows]
     return web.json_response({"users": items, "count": len(items)})
@@ -164,7 +147,7 @@ async def add_user(request: web.Request) -> web.Response:
 @requires("admin")
 async def patch_user(request: web.Request) -> web.Response:
     """Change an agent's team and/or capacity; a freed-up agent gets queued tickets at once."""
-    user_id = _id(request, "user")
+    user_id = path_id(request, "user")
     body = await read_object(request)
     unknown = set(body) - {"team", "capacity"}
     if unknown:
@@ -184,7 +167,7 @@ async def patch_user(request: web.Request) -> web.Response:
         user = await session.get(User, user_id)
         if user is None:  # deleted by another request since the change above
             raise NotFoundError(f"no user {user_id}")
-        data = user_json(user, await load_of(session, user_id))
+        data = user_json(user, (await loads_of(session, [user_id])).get(user_id, 0))
     return web.json_response(data)
 
 

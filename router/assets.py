@@ -1,5 +1,8 @@
 """Static files served compressed and cacheable: gzip, `ETag` / `Last-Modified` and 304, versioned URLs.
 
+Every static file of the app is an `Asset` registered with `add_assets` (one handler serves them all); the
+HTML pages that load them (`page`) are never cached and link each asset by its versioned URL.
+
 A file is read (and gzipped) once per change on disk: each request costs a `stat`, so an edited file is
 served at once in development. Its version is a hash of its bytes: pages link `/widget.js?v=<version>`,
 which browsers may keep for a year (`immutable`: a new version is a new URL); the unversioned URL (what
@@ -11,18 +14,36 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 from aiohttp import web
 
-__all__ = ["LONG_CACHE", "SHORT_CACHE", "Asset", "accepts_gzip"]
+__all__ = [
+    "ASSETS",
+    "LONG_CACHE",
+    "PAGE_HEADERS",
+    "SHORT_CACHE",
+    "Asset",
+    "accepts_gzip",
+    "add_assets",
+    "page",
+]
 
 LONG_CACHE = "public, max-age=31536000, immutable"
 SHORT_CACHE = "public, max-age=300, must-revalidate"
 MIN_GZIP_BYTES = 256  # smaller files gain less than the header costs
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",  # a page names the current versions of its scripts
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+_LINK = re.compile(r'\b(src|href)="(/?[A-Za-z0-9._/-]+)"')
 
 
 @dataclass(frozen=True)
@@ -38,9 +59,17 @@ class _Loaded:
 class Asset:
     """One static file. `respond(request)` answers a GET/HEAD for it; `url` is its versioned URL."""
 
-    def __init__(self, path: Path, route: str, content_type: str, charset: str | None = "utf-8") -> None:
+    def __init__(
+        self,
+        path: Path,
+        route: str,
+        content_type: str,
+        charset: str | None = "utf-8",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.path, self.route = path, route
         self.content_type, self.charset = content_type, charset
+        self.headers = dict(headers or {})  # sent with every answer (e.g. CORS for the widget)
         self._loaded: _Loaded | None = None
 
     def _load(self) -> _Loaded:
@@ -77,6 +106,7 @@ class Asset:
         use_gzip = loaded.gzipped is not None and accepts_gzip(request.headers.get("Accept-Encoding", ""))
         etag = f'"{loaded.version}-gzip"' if use_gzip else f'"{loaded.version}"'
         out = {
+            **self.headers,
             **(headers or {}),
             "Cache-Control": LONG_CACHE if versioned else SHORT_CACHE,
             "ETag": etag,
@@ -91,6 +121,42 @@ class Asset:
             out["Content-Encoding"] = "gzip"
         body = loaded.gzipped if use_gzip and loaded.gzipped is not None else loaded.body
         return web.Response(body=body, content_type=self.content_type, charset=self.charset, headers=out)
+
+
+ASSETS = web.AppKey("static_assets", dict[str, Asset])  # route -> asset, every static file of the app
+
+
+def add_assets(app: web.Application, *assets: Asset) -> None:
+    """Serve these files at their routes (GET and HEAD)."""
+    known = app.get(ASSETS)
+    if known is None:
+        known = app[ASSETS] = {}
+    for asset in assets:
+        known[asset.route] = asset
+        app.router.add_get(asset.route, _serve)
+
+
+async def _serve(request: web.Request) -> web.Response:
+    return request.app[ASSETS][request.path].respond(request)
+
+
+def page(
+    request: web.Request, path: Path, csp: str | None = None, headers: Mapping[str, str] = PAGE_HEADERS
+) -> web.Response:
+    """An HTML page whose links to the app's assets (`src="…"`, `href="…"`, absolute or relative to the
+    root) carry their version, so a browser may keep them a year and still gets a deploy's new files.
+    A relative link stays relative (the consoles work under a mount prefix)."""
+    assets = request.app.get(ASSETS, {})
+
+    def versioned(match: re.Match[str]) -> str:
+        asset = assets.get("/" + match.group(2).lstrip("/"))
+        if asset is None:
+            return match.group(0)
+        return f'{match.group(1)}="{match.group(2)}?v={asset.version}"'
+
+    html = _LINK.sub(versioned, path.read_text(encoding="utf-8"))
+    out = {**headers, **({"Content-Security-Policy": csp} if csp else {})}
+    return web.Response(text=html, content_type="text/html", headers=out)
 
 
 def _not_modified(request: web.Request, loaded: _Loaded) -> bool:

@@ -25,34 +25,29 @@ from knowledge.db import utcnow
 from router import tickets as tk
 from router.models import Ticket, User
 
-__all__ = ["assign", "capacity_of", "dispatch", "load_of", "loads_of", "lock_agent", "next_queued"]
+__all__ = ["assign", "capacity_of", "dispatch", "loads_of", "lock_agent", "next_queued"]
 
 
 def capacity_of(user: User, routing: RoutingSettings) -> int:
     return user.capacity if user.capacity is not None else routing.default_capacity
 
 
-async def loads_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, int]:
-    """Active tickets per agent (absent: none)."""
-    ids = list(user_ids)
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Ticket.assignee_id, func.count())
-        .where(Ticket.assignee_id.in_(ids), Ticket.status.in_(tk.OPEN_STATUSES))
-        .group_by(Ticket.assignee_id)
-    )
+async def loads_of(session: AsyncSession, user_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Active tickets per agent, of these agents or (None) of every agent; absent: none."""
+    query = select(Ticket.assignee_id, func.count()).where(Ticket.status.in_(tk.OPEN_STATUSES))
+    if user_ids is None:
+        query = query.where(Ticket.assignee_id.is_not(None))
+    else:
+        ids = list(user_ids)
+        if not ids:
+            return {}
+        query = query.where(Ticket.assignee_id.in_(ids))
+    rows = await session.execute(query.group_by(Ticket.assignee_id))
     return {int(uid): int(n) for uid, n in rows if uid is not None}
 
 
-async def load_of(session: AsyncSession, user_id: int) -> int:
-    return (await loads_of(session, [user_id])).get(user_id, 0)
-
-
 async def lock_agent(session: AsyncSession, user_id: int) -> User | None:
-    return await session.scalar(
-        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
-    )
+    return await session.get(User, user_id, with_for_update=True, populate_existing=True)
 
 
 async def _lock_online_agents(session: AsyncSession) -> list[User]:

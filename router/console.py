@@ -30,12 +30,13 @@ from sqlalchemy import select
 
 from config import KundresaError, ValidationError, safe_json
 from router import tickets as tk
+from router.assets import Asset, add_assets, page
 from router.auth import check_role
 from router.conversations import message_json
 from router.history import display_name
 from router.models import Customer, Message, Ticket, User
 from router.token_guard import authenticate_request
-from router.web import BUS, ROUTER, SESSIONS, SETTINGS, bearer
+from router.web import BUS, MAX_ID, ROUTER, SESSIONS, SETTINGS, bearer
 
 log = logging.getLogger("kundresa.console")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -45,23 +46,8 @@ QUEUE_LIMIT = 1000  # events waiting for one console; past this the console is c
 # writes); more than these are dropped without a reply, so a buggy client cannot flood customers.
 TYPING_PER_TICKET_SECONDS = 1.0
 TYPING_PER_SECOND = 5  # over all tickets, counting bad ticket ids too: each costs a lookup
-MAX_TICKET_ID = 2**31 - 1
 AUTH_SECONDS = 10.0  # how long a new console socket may take to send its `auth` frame
-HEADERS = {
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
-
-
-def _file(name: str, content_type: str, csp: str | None = None) -> web.Response:
-    resp = web.Response(
-        body=(STATIC / name).read_bytes(), content_type=content_type, charset="utf-8", headers=HEADERS
-    )
-    if csp:
-        resp.headers["Content-Security-Policy"] = csp
-    return resp
+JS = "application/javascript"
 
 
 async def agent_page(request: web.Request) -> web.Response:
@@ -70,16 +56,7 @@ async def agent_page(request: web.Request) -> web.Response:
         "connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'none'"
     )
-    return _file("agent.html", "text/html", csp)
-
-
-async def agent_script(request: web.Request) -> web.Response:
-    return _file("agent.js", "application/javascript")
-
-
-async def console_common_script(request: web.Request) -> web.Response:
-    """The helpers both consoles load before their own script (this one and bot's /admin)."""
-    return _file("console-common.js", "application/javascript")
+    return page(request, STATIC / "agent.html", csp)
 
 
 # -- JSON views ---------------------------------------------------------------------------------------
@@ -186,12 +163,9 @@ class ConsoleSocket:
     async def handle(self, raw: str) -> None:
         """One text frame from the console (other than the "ping" keep-alive)."""
         try:
-            frame = safe_json.loads(raw, what="frame")
-        except ValidationError as exc:  # too deep, huge numbers, NUL, lone surrogates, not JSON
+            frame = safe_json.loads_object(raw, what="frame", code="invalid_json")
+        except ValidationError as exc:  # too deep, huge numbers, NUL, lone surrogates, not an object
             await self.error(exc.code, exc.message)
-            return
-        if not isinstance(frame, dict):
-            await self.error("invalid_json", "every frame must be a JSON object")
             return
         kind = frame.get("type")
         if kind != "typing":
@@ -218,11 +192,7 @@ class ConsoleSocket:
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         ticket_id = frame.get("ticket")
-        if (
-            not isinstance(ticket_id, int)
-            or isinstance(ticket_id, bool)
-            or not 0 < ticket_id <= MAX_TICKET_ID
-        ):
+        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or not 0 < ticket_id <= MAX_ID:
             await self.error("invalid_ticket", "'typing' needs 'ticket': a ticket id")
             return
         if not self.typing_allowed(ticket_id):
@@ -380,7 +350,11 @@ def add_routes(app: web.Application) -> None:
     app[CONSOLES] = weakref.WeakSet()
     app.on_shutdown.append(_close_consoles)
     app.router.add_get("/agent", agent_page)
-    app.router.add_get("/agent/agent.js", agent_script)
-    app.router.add_get("/console-common.js", console_common_script)
+    add_assets(
+        app,
+        Asset(STATIC / "agent.js", "/agent/agent.js", JS),
+        # the helpers both consoles load before their own script (this one and bot's /admin)
+        Asset(STATIC / "console-common.js", "/console-common.js", JS),
+    )
     app.router.add_get("/agent/ws", agent_ws)
     app.router.add_get("/api/console/mode", console_mode)

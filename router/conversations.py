@@ -58,12 +58,7 @@ async def current_conversation(session: AsyncSession, customer_id: int) -> Conve
 
 async def lock(session: AsyncSession, conversation_id: int) -> Conversation:
     """The conversation, row-locked until the transaction ends: the lock `take_seq` takes too."""
-    conv = await session.scalar(
-        select(Conversation)
-        .where(Conversation.id == conversation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    conv = await session.get(Conversation, conversation_id, with_for_update=True, populate_existing=True)
     if conv is None:
         raise NotFoundError(f"conversation {conversation_id} not found", code="conversation_not_found")
     return conv

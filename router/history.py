@@ -9,16 +9,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge.db import iso
 from router import tickets as tk
 from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket
 
 __all__ = ["MAX_ITEMS", "customer_history", "display_name"]
 
 MAX_ITEMS = 50
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 async def display_name(session: AsyncSession, customer: Customer) -> str | None:
@@ -83,8 +80,8 @@ async def customer_history(session: AsyncSession, customer: Customer) -> dict[st
         "conversations": [
             {
                 "id": conv.id,
-                "created_at": _iso(conv.created_at),
-                "last_message_at": _iso(last),
+                "created_at": iso(conv.created_at),
+                "last_message_at": iso(last),
                 "messages": int(n or 0),
                 "channel": conv.last_channel,
             }
@@ -112,5 +109,5 @@ async def customer_history(session: AsyncSession, customer: Customer) -> dict[st
         ],
         "csat_average": round(statistics.fmean(scores), 2) if scores else None,
         "csat_count": len(scores),
-        "last_contact": _iso(last_contact),
+        "last_contact": iso(last_contact),
     }

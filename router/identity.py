@@ -187,12 +187,7 @@ async def undo_merge(session: AsyncSession, merge_id: int) -> IdentityMerge:
     message its old conversation and seq (the seqs it left behind stay unused: nobody reuses a seq).
     NotFoundError for an unknown merge, ConflictError for one undone already (another admin, another
     process: the merge's row is locked first)."""
-    record = await session.scalar(
-        select(IdentityMerge)
-        .where(IdentityMerge.id == merge_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    record = await session.get(IdentityMerge, merge_id, with_for_update=True, populate_existing=True)
     if record is None:
         raise NotFoundError(f"no merge {merge_id}")
     if record.undone_at is not None:

@@ -40,7 +40,7 @@ from aiohttp import web
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from config import TooLargeError
+from config import TooLargeError, UnavailableError
 from knowledge.db import utcnow
 from router.models import Message, OutboxEvent
 from router.service import Router
@@ -115,7 +115,7 @@ class PgEventBridge:
             await asyncio.wait_for(self._listening.wait(), START_SECONDS)
         except TimeoutError:
             await self.close()
-            raise RuntimeError(f"could not LISTEN on {self.channel} within {START_SECONDS} s") from None
+            raise UnavailableError(f"could not LISTEN on {self.channel} within {START_SECONDS} s") from None
         self._detach = self.router.bus.bridge(self.forward)
 
     async def close(self, drain_seconds: float = 2.0) -> None:

@@ -30,16 +30,9 @@ from router.privacy.export import export_customer
 from router.privacy.logs import drop_query_strings
 from router.privacy.retention import anything_to_do, retention_task, run_retention
 from router.privacy.subject import find_customer_id
-from router.web import CHANNELS, ENGINE, KB, SESSIONS, SETTINGS, read_json, requires, user_of
+from router.web import CHANNELS, ENGINE, KB, SESSIONS, SETTINGS, path_id, read_json, requires, user_of
 
 RETENTION_TASK = web.AppKey("retention_task", asyncio.Task[None])
-
-
-def _customer_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError as exc:
-        raise ValidationError("customer id must be a number") from exc
 
 
 def prefixes_of(app: web.Application) -> list[str]:
@@ -53,7 +46,7 @@ def prefixes_of(app: web.Application) -> list[str]:
 
 @requires("admin")
 async def export(request: web.Request) -> web.Response:
-    customer_id = _customer_id(request)
+    customer_id = path_id(request, "customer")
     async with request.app[SESSIONS]() as session:
         customer_id = await find_customer_id(session, customer_id=customer_id)
         data = await export_customer(session, customer_id)
@@ -97,7 +90,7 @@ def _keep_as(body: dict[str, Any]) -> dict[int, Any]:
 
 @requires("admin")
 async def erase(request: web.Request) -> web.Response:
-    customer_id = _customer_id(request)
+    customer_id = path_id(request, "customer")
     body: Any = {}
     if request.can_read_body:
         body = await read_json(request)

@@ -39,6 +39,7 @@ class Inbound:
     mask: MaskResult
     owner: str  # bot | agent
     bot_state: dict[str, Any]
+    channel: str | None = None  # the channel it came by (None: not known, e.g. crash recovery)
 
 
 class Router:
@@ -109,7 +110,14 @@ class Router:
                 state = await convs.state_of(session, conversation_id)
                 assert existing is not None
                 return Inbound(
-                    conversation_id, existing.seq, existing.text, True, mask, state.owner, state.bot_state
+                    conversation_id,
+                    existing.seq,
+                    existing.text,
+                    True,
+                    mask,
+                    state.owner,
+                    state.bot_state,
+                    channel,
                 )
             if row.owner == "agent":
                 await self.tickets.customer_wrote(await write.session(), conversation_id)
@@ -126,7 +134,14 @@ class Router:
                 context=dict(context or row.context or {}),
             )
             inbound = Inbound(
-                conversation_id, row.seq, mask.text, False, mask, row.owner, dict(row.bot_state or {})
+                conversation_id,
+                row.seq,
+                mask.text,
+                False,
+                mask,
+                row.owner,
+                dict(row.bot_state or {}),
+                channel,
             )
         await self.bus.publish(
             "conversation",

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import ConflictError, NotFoundError, RoutingSettings
-from knowledge.db import utcnow
+from knowledge.db import iso, utcnow
 from router.models import TICKET_STATUSES, Conversation, Customer, Ticket
 
 __all__ = [
@@ -89,12 +89,7 @@ async def get(session: AsyncSession, ticket_id: int) -> Ticket:
 async def lock(session: AsyncSession, ticket_id: int) -> Ticket:
     """The ticket, row-locked until the transaction ends (`FOR UPDATE`; SQLite's single writer already
     serialises). `populate_existing`: a copy this session read before is refreshed, not trusted."""
-    ticket = await session.scalar(
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    ticket = await session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
     if ticket is None:
         raise NotFoundError(f"no ticket {ticket_id}")
     return ticket
@@ -181,9 +176,6 @@ async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
 
 
 def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value is not None else None
-
     return {
         "id": ticket.id,
         "conversation_id": ticket.conversation_id,

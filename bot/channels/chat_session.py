@@ -25,7 +25,8 @@ from router import conversations as convs
 from router.service import Router
 
 if TYPE_CHECKING:
-    from bot.channels.webchat import RateLimiter, WebChatChannel
+    from bot.channels.chat_limits import RateLimiter
+    from bot.channels.webchat import WebChatChannel
 
 log = logging.getLogger("kundresa.webchat")
 LIMITED = ("message", "choose", "human", "feedback", "email")  # frame types that count against the rate limit
@@ -147,12 +148,9 @@ class ChatSession:
             await self.error("too_large", f"frame over {4 * limit + 1024} bytes")
             return
         try:
-            frame = safe_json.loads(raw, what="frame")
-        except ValidationError as exc:  # too deep, huge numbers, NUL, lone surrogates, not JSON
+            frame = safe_json.loads_object(raw, what="frame", code="invalid_json")
+        except ValidationError as exc:  # too deep, huge numbers, NUL, lone surrogates, not an object
             await self.error(exc.code, exc.message)
-            return
-        if not isinstance(frame, dict):
-            await self.error("invalid_json", "every frame must be a JSON object")
             return
         kind_ = frame.get("type")
         handler = {

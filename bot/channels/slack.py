@@ -24,9 +24,10 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.app_keys import CHANNELS, DIALOGUE, KB, ROUTER, SETTINGS
 from bot.channels.slack_agents import FROM_SLACK, SlackAgents
-from bot.channels.slack_customers import SlackCustomers, render_frame
+from bot.channels.slack_customers import SlackCustomers
 from bot.channels.slack_directory import SlackDirectory, SlackUser, build_client
 from bot.channels.slack_intake import build_bolt_app, register_listeners, slack_events
+from bot.channels.slack_text import render_frame
 from bot.channels.slack_work import SlackWork, is_bot_message
 from bot.dialogue import Dialogue
 from config import ConfigError, Settings

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.slack_directory import classify_slack
+from config import UnavailableError, ValidationError
 from router.inbox import InboxStore, Job
 from router.inbox_worker import InboxWorker, RetryPolicy
 
@@ -82,13 +83,13 @@ class SlackWork:
     @property
     def store(self) -> InboxStore:
         if self._store is None:
-            raise RuntimeError("Slack work is stored only between SlackIntegration.start() and close()")
+            raise UnavailableError("Slack work is stored only between SlackIntegration.start() and close()")
         return self._store
 
     @property
     def worker(self) -> InboxWorker:
         if self._worker is None:
-            raise RuntimeError("the Slack worker runs only between SlackIntegration.start() and close()")
+            raise UnavailableError("the Slack worker runs only between SlackIntegration.start() and close()")
         return self._worker
 
     # -- storing -----------------------------------------------------------------------------------------
@@ -169,7 +170,9 @@ class SlackWork:
             }
             handler = handlers.get(str(payload.get("handler")))
             if handler is None:
-                raise ValueError(f"unknown Slack action handler {payload.get('handler')!r}")
+                raise ValidationError(
+                    f"unknown Slack action handler {payload.get('handler')!r}", code="unknown_slack_work"
+                )
             await handler(dict(payload["body"]))
         elif job.kind == "command":
             await core.agents.on_command(payload)
@@ -180,4 +183,7 @@ class SlackWork:
         elif job.kind == "conversation":
             await core.agents.on_conversation(payload)
         else:
-            raise ValueError(f"unknown Slack work kind {job.kind!r} (stored by a newer version?)")
+            raise ValidationError(
+                f"unknown Slack work kind {job.kind!r} (stored by a newer version?)",
+                code="unknown_slack_work",
+            )

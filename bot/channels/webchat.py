@@ -3,7 +3,8 @@
 - `chat_identity`: who a socket speaks for (visitor id, shop-signed user, email, VIP) and its page context;
 - `chat_session`: one socket's frames, handed to the router and the dialogue; rows written lazily;
 - `chat_output` and `sequencer`: one socket's frames out, strictly in `seq` order;
-- here: the rate limits, the channel (which sockets belong to which conversation, and what reaches them
+- `chat_limits`: the rate limits;
+- here: the channel (which sockets belong to which conversation, and what reaches them
   from the router and the event bus) and the aiohttp handler.
 """
 
@@ -12,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +29,7 @@ from bot.channels.chat_identity import (
     parse_context,
     sign_user,
 )
+from bot.channels.chat_limits import RateLimiter, RateLimits
 from bot.channels.chat_lookup import Lookups
 from bot.channels.chat_output import OrderedSocket
 from bot.channels.chat_session import ChatSession
@@ -38,11 +39,11 @@ from bot.channels.sequencer import Frame
 from bot.db_errors import MESSAGE as DATABASE_UNAVAILABLE
 from bot.db_errors import database_unavailable
 from bot.dialogue import Dialogue
-from bot.http.client_ip import client_ip, proxy_networks
 from bot.logs import CONVERSATION_ID
 from config import Settings, ValidationError
 from knowledge.db import utcnow
 from router import conversations as convs
+from router.client_ip import client_ip, proxy_networks
 from router.lookup import Who
 from router.models import Conversation
 from router.service import Router
@@ -50,8 +51,6 @@ from router.service import Router
 __all__ = [
     "CONTEXT_KEYS",
     "ChatSession",
-    "RateLimiter",
-    "RateLimits",
     "WebChatChannel",
     "chat_handler",
     "parse_context",
@@ -61,47 +60,6 @@ __all__ = [
 log = logging.getLogger("kundresa.webchat")
 EPHEMERAL = frozenset({"typing", "error"})  # frames that are not stored: they carry the latest seq
 HISTORY_LIMIT = 500  # frames one resume (or gap fill) reads at most; the client resumes again for more
-
-
-class RateLimiter:
-    """At most `per_minute` messages in any 60 s window."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.times: deque[float] = deque()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        while self.times and now - self.times[0] > 60:
-            self.times.popleft()
-        if len(self.times) >= self.per_minute:
-            return False
-        self.times.append(now)
-        return True
-
-
-class RateLimits:
-    """A `RateLimiter` per key (a conversation, a client address), forgetting keys idle for a minute."""
-
-    def __init__(self) -> None:
-        self._limiters: dict[Any, RateLimiter] = {}
-
-    def get(self, key: Any, per_minute: int) -> RateLimiter:
-        limiter = self._limiters.get(key)
-        if limiter is None or limiter.per_minute != per_minute:
-            if len(self._limiters) > 10_000:  # a full minute's history is all an idle one holds
-                now = time.monotonic()
-                idle = [k for k, lim in self._limiters.items() if not lim.times or now - lim.times[-1] > 60]
-                for key_ in idle:
-                    del self._limiters[key_]
-            limiter = self._limiters[key] = RateLimiter(per_minute)
-        return limiter
-
-    def move(self, old: Any, new: Any) -> None:
-        """`old`'s budget is `new`'s from now on (a visitor's first message made their conversation)."""
-        limiter = self._limiters.pop(old, None)
-        if limiter is not None and new not in self._limiters:
-            self._limiters[new] = limiter
 
 
 class WebChatChannel:

@@ -1,4 +1,5 @@
-"""Admin API for articles: list, create, read, update (a version per change), delete, history."""
+"""Admin API for articles: list, create, read, update (a version per change), delete, history, and
+adding or removing one example question (`DELETE …/questions` `{"text": …}`: a new version)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.app_keys import KB, SESSIONS
-from bot.http.common import path_id, read_object, requires, user_of
-from config import ValidationError
+from config import NotFoundError, ValidationError
 from knowledge import ArticleData
+from knowledge import repository as repo
 from router.privacy import audit
+from router.web import path_id, read_object, requires, user_of
 
 # What GET returns besides the article itself; a client may PUT back what it got.
 READ_ONLY = ("version", "created_at", "updated_at", "question_sources", "translations")
@@ -95,6 +97,30 @@ async def add_question(request: web.Request) -> web.Response:
     return web.json_response({"added": added}, status=201 if added else 200)
 
 
+@requires("admin")
+async def delete_question(request: web.Request) -> web.Response:
+    """Remove one example question; the article gets a new version, the others keep their source."""
+    slug = request.match_info["slug"]
+    text: Any = request.query.get("text")
+    if text is None:
+        text = (await read_object(request)).get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError("'text' (the example question to remove) is required")
+    text = text.strip()
+    kb = request.app[KB]
+    async with kb.sessions() as session, session.begin():
+        article = await repo.get(session, slug)
+        data = repo.to_data(article)
+        if text not in data.questions:
+            raise NotFoundError(f"article {slug!r} has no example question {text!r}")
+        data.questions = [q for q in data.questions if q != text]
+        article, _ = await repo.upsert(session, data, author=user_of(request).name)
+        result = await repo.describe(session, article)
+        audit.add(session, audit.by(user_of(request)), "article.question_delete", "article", slug)
+    await kb.changed([slug])
+    return web.json_response({"removed": text, "article": result})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/articles", list_articles)
     app.router.add_post("/api/articles", create_article)
@@ -104,3 +130,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/articles/{slug}/versions", article_versions)
     app.router.add_post("/api/articles/{slug}/versions/{version}/restore", restore_version)
     app.router.add_post("/api/articles/{slug}/questions", add_question)
+    app.router.add_delete("/api/articles/{slug}/questions", delete_question)

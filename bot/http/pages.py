@@ -14,26 +14,25 @@ from aiohttp import web
 
 from bot.app_keys import SETTINGS
 from bot.channels.chat_identity import sign_user
-from router.assets import Asset
+from router.assets import Asset, add_assets, page
 
 __all__ = ["add_routes"]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-ASSETS = web.AppKey("static_assets", dict[str, Asset])
 
 
-def _assets() -> dict[str, Asset]:
-    return {
-        "/widget.js": Asset(STATIC / "widget.js", "/widget.js", "application/javascript"),
-        "/favicon.ico": Asset(STATIC / "favicon.ico", "/favicon.ico", "image/x-icon", charset=None),
-        "/favicon.svg": Asset(STATIC / "favicon.svg", "/favicon.svg", "image/svg+xml", charset=None),
-    }
-
-
-async def asset(request: web.Request) -> web.Response:
-    found = request.app[ASSETS][request.path]
-    headers = {"Access-Control-Allow-Origin": "*"} if request.path == "/widget.js" else {}
-    return found.respond(request, headers)  # the widget: shops load it from their own origin
+def _assets() -> list[Asset]:
+    return [
+        # shops load the widget from their own origin
+        Asset(
+            STATIC / "widget.js",
+            "/widget.js",
+            "application/javascript",
+            headers={"Access-Control-Allow-Origin": "*"},
+        ),
+        Asset(STATIC / "favicon.ico", "/favicon.ico", "image/x-icon", charset=None),
+        Asset(STATIC / "favicon.svg", "/favicon.svg", "image/svg+xml", charset=None),
+    ]
 
 
 # Demo pages: URL -> file in bot/static.
@@ -41,18 +40,14 @@ PAGES = {"/demo/checkout": "checkout.html", "/demo/api": "api-example.html"}
 
 
 async def demo_page(request: web.Request) -> web.Response:
-    assets = request.app[ASSETS]
-    html = (STATIC / PAGES[request.path]).read_text(encoding="utf-8")
     # Versioned URLs: the browser keeps them a year, and a new deploy's page asks for the new file.
-    html = html.replace('src="/widget.js"', f'src="{assets["/widget.js"].url}"')
-    html = html.replace('href="/favicon.svg"', f'href="{assets["/favicon.svg"].url}"')
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}  # shown in frames too
+    response = page(request, STATIC / PAGES[request.path], headers=headers)
     if request.path == "/demo/api":
-        html = html.replace('id="demo-users">[]<', f'id="demo-users">{_demo_users(request)}<')
-    return web.Response(
-        text=html,
-        content_type="text/html",
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-    )
+        assert response.text is not None
+        users = f'id="demo-users">{_demo_users(request)}<'
+        response.text = response.text.replace('id="demo-users">[]<', users)
+    return response
 
 
 # Two made-up customers the API example signs in and out (demo mode only: outside it the shop's server signs).
@@ -79,8 +74,6 @@ def _demo_users(request: web.Request) -> str:
 
 
 def add_routes(app: web.Application) -> None:
-    app[ASSETS] = _assets()
-    for route in app[ASSETS]:
-        app.router.add_get(route, asset)
+    add_assets(app, *_assets())
     for route in PAGES:
         app.router.add_get(route, demo_page)

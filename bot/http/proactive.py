@@ -5,24 +5,19 @@ and the link from offers to the chat sockets (`bot.channels.chat_events.follow_s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
 from bot.app_keys import BUS, WEBCHAT
 from bot.channels.chat_events import follow_shop_events
-from bot.http.admin import _file
 from router import insights
+from router.assets import Asset, add_assets
 from router.shop_events import http as shop_http
 
 __all__ = ["add_routes"]
 
-
-async def rules_script(request: web.Request) -> web.Response:
-    return _file("admin-rules.js", "application/javascript")
-
-
-async def insights_script(request: web.Request) -> web.Response:
-    return _file("admin-insights.js", "application/javascript")
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 async def _follow(app: web.Application) -> AsyncIterator[None]:
@@ -35,5 +30,8 @@ def add_routes(app: web.Application) -> None:
     shop_http.add_routes(app)
     app.cleanup_ctx.append(_follow)
     insights.add_routes(app)
-    app.router.add_get("/admin/admin-rules.js", rules_script)
-    app.router.add_get("/admin/admin-insights.js", insights_script)
+    add_assets(
+        app,
+        Asset(STATIC / "admin-rules.js", "/admin/admin-rules.js", "application/javascript"),
+        Asset(STATIC / "admin-insights.js", "/admin/admin-insights.js", "application/javascript"),
+    )

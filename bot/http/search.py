@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.app_keys import KB
-from bot.http.common import requires
 from config import ValidationError
+from router.web import requires
 
 
 @requires("agent")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.db import utcnow
+from knowledge.db import iso, utcnow
 from knowledge.models import Article, ExampleQuestion, GapQuestion
 from router.conversations import message_json
 from router.models import (
@@ -27,10 +27,6 @@ from router.tickets import ticket_json
 
 FORMAT = "kundresa.customer-export/1"
 LEARNED_SOURCES = ("resolved_ticket", "gap")
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 async def learned_examples(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
@@ -62,13 +58,13 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
         for m in messages:
             if m.context:
                 contexts.append(
-                    {"conversation_id": conv.id, "seq": m.seq, "at": _iso(m.created_at), **m.context}
+                    {"conversation_id": conv.id, "seq": m.seq, "at": iso(m.created_at), **m.context}
                 )
         conversations.append(
             {
                 "id": conv.id,
-                "created_at": _iso(conv.created_at),
-                "updated_at": _iso(conv.updated_at),
+                "created_at": iso(conv.created_at),
+                "updated_at": iso(conv.updated_at),
                 "last_channel": conv.last_channel,
                 "context": conv.context,
                 "messages": [message_json(m) for m in messages],
@@ -86,14 +82,14 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             "conversation_id": f.conversation_id,
             "article": f.article_slug,
             "helpful": f.helpful,
-            "at": _iso(f.created_at),
+            "at": iso(f.created_at),
         }
         for f in await session.scalars(
             select(Feedback).where(Feedback.conversation_id.in_(conv_ids)).order_by(Feedback.id)
         )
     ]
     gaps = [
-        {"id": g.id, "text": g.text, "reason": g.reason, "channel": g.channel, "at": _iso(g.created_at)}
+        {"id": g.id, "text": g.text, "reason": g.reason, "channel": g.channel, "at": iso(g.created_at)}
         for g in await session.scalars(
             select(GapQuestion).where(GapQuestion.id.in_(subject.gap_ids)).order_by(GapQuestion.id)
         )
@@ -105,8 +101,8 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             "source_customer_id": r.source_customer_id,
             "target_customer_id": r.target_customer_id,
             "evidence": r.evidence,
-            "at": _iso(r.created_at),
-            "undone_at": _iso(r.undone_at),
+            "at": iso(r.created_at),
+            "undone_at": iso(r.undone_at),
         }
         for r in await session.scalars(
             select(IdentityMerge)
@@ -119,7 +115,7 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             "source": r.source,
             "kind": r.kind,
             "status": r.status,
-            "at": _iso(r.created_at),
+            "at": iso(r.created_at),
             "payload": r.payload,
         }
         for r in await related_rows(session, InboxItem, subject)
@@ -133,7 +129,7 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             "source": e.source,
             "data": e.data,
             "page_context": e.context,
-            "at": _iso(e.created_at),
+            "at": iso(e.created_at),
         }
         for e in await session.scalars(
             select(ShopEvent).where(ShopEvent.customer_id.in_(ids)).order_by(ShopEvent.id)
@@ -146,9 +142,9 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             "conversation_id": o.conversation_id,
             "event_id": o.event_id,
             "held_out": o.held_out,
-            "opened_at": _iso(o.opened_at),
-            "dismissed_at": _iso(o.dismissed_at),
-            "at": _iso(o.created_at),
+            "opened_at": iso(o.opened_at),
+            "dismissed_at": iso(o.dismissed_at),
+            "at": iso(o.created_at),
         }
         for o in await session.scalars(
             select(ProactiveOffer).where(ProactiveOffer.customer_id.in_(ids)).order_by(ProactiveOffer.id)
@@ -163,9 +159,9 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             "name": root.name,
             "email": root.email,
             "vip": root.vip,
-            "created_at": _iso(root.created_at),
+            "created_at": iso(root.created_at),
             "merged_customers": [
-                {"id": c.id, "name": c.name, "email": c.email, "created_at": _iso(c.created_at)}
+                {"id": c.id, "name": c.name, "email": c.email, "created_at": iso(c.created_at)}
                 for c in subject.customers[1:]
             ],
         },
@@ -175,8 +171,8 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
                 "kind": i.kind,
                 "external_id": i.external_id,
                 "verified": i.verified,
-                "created_at": _iso(i.created_at),
-                "last_seen_at": _iso(i.last_seen_at),
+                "created_at": iso(i.created_at),
+                "last_seen_at": iso(i.last_seen_at),
             }
             for i in subject.identities
         ],

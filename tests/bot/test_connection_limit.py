@@ -12,13 +12,12 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.app_keys import SESSIONS
-from bot.channels import webchat
-from bot.http.client_ip import client_ip, proxy_networks
+from bot.channels import chat_limits
 from config import ConfigError, Settings
+from router.client_ip import client_ip, proxy_networks
 from router.models import Customer
 
 TIMEOUT = 20
-
 
 
 async def _open(client: TestClient, headers: dict[str, str] | None = None) -> Any:
@@ -68,8 +67,8 @@ async def test_a_fourth_new_socket_in_a_minute_is_refused_and_makes_no_customer(
         assert await _customers(client) == before + 3
         await _greeted(sockets[0])  # the open ones stay usable
         # A minute later the address may connect again.
-        real = webchat.time.monotonic
-        monkeypatch.setattr(webchat.time, "monotonic", lambda: real() + 61)
+        real = chat_limits.time.monotonic
+        monkeypatch.setattr(chat_limits.time, "monotonic", lambda: real() + 61)
         again = await _open(client)
         await _greeted(again)
         for ws in [*sockets, again]:

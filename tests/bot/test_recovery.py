@@ -20,8 +20,9 @@ from sqlalchemy import select, update
 from bot.app import DRAIN
 from bot.app_keys import DIALOGUE, ENGINE, ROUTER, SESSIONS
 from bot.migrate import upgrade
-from bot.recovery import Recovery, find_unanswered
+from bot.recovery import Recovery
 from bot.startup_lock import startup_lock
+from bot.unanswered import find_unanswered
 from config import Settings
 from knowledge.db import create_engine, utcnow
 from router.identity import Evidence

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.app_keys import SESSIONS
-from bot.channels import webchat
+from bot.channels import chat_limits
 from bot.channels.webchat import sign_user
 from config import Settings, load_settings
 from router.models import ChannelIdentity, Conversation, Customer, Feedback, Message, Ticket
@@ -497,14 +497,14 @@ async def test_flood_is_rate_limited_per_conversation(
         replay = await exchange(ws, {"type": "resume", "after": before[-2].seq})
         assert [f["seq"] for f in replay] == [before[-1].seq]
         # A minute later the same socket is answered again.
-        real = webchat.time.monotonic
+        real = chat_limits.time.monotonic
 
         class LaterClock:
             @staticmethod
             def monotonic() -> float:
                 return real() + 61
 
-        monkeypatch.setattr(webchat, "time", LaterClock)
+        monkeypatch.setattr(chat_limits, "time", LaterClock)
         _, frames = await ask(ws, ANSWERABLE)
         assert only(frames, "answer")["article"]["slug"] == ANSWERABLE_SLUG
         await ws.close()
@@ -904,7 +904,7 @@ async def test_demo_checkout_page_embeds_the_widget(app_client: Client) -> None:
     assert resp.status == 200
     assert resp.content_type == "text/html"
     body = await resp.text()
-    assert '<script src="/widget.js?v=' in body  # versioned: long-cached (tests/bot/test_static_assets.py)
+    assert '<script src="/widget.js?v=' in body  # versioned: long-cached (tests/router/test_assets.py)
     assert "data-context=" in body
 
 

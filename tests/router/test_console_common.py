@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from router.assets import LONG_CACHE, SHORT_CACHE
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = '<script src="console-common.js" defer></script>'
+SCRIPT = re.compile(r'<script src="console-common\.js\?v=([0-9a-f]{16})" defer></script>')
 
 
 async def test_common_script_is_served(app_client: Any) -> None:
@@ -16,8 +19,9 @@ async def test_common_script_is_served(app_client: Any) -> None:
     assert resp.status == 200
     assert resp.content_type == "application/javascript"
     assert resp.charset == "utf-8"
-    assert resp.headers["Cache-Control"] == "no-cache"
+    assert resp.headers["Cache-Control"] == SHORT_CACHE  # unversioned: revalidated with its ETag
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["ETag"]
     js = await resp.text()
     assert "window.KundresaConsole" in js
     assert "innerHTML" not in js
@@ -27,10 +31,17 @@ async def test_common_script_is_served(app_client: Any) -> None:
 async def test_both_pages_load_it_before_their_own_script(app_client: Any, page: str, own: str) -> None:
     resp = await app_client.get(page)
     assert resp.status == 200
+    assert resp.headers["Cache-Control"] == "no-cache"  # the page names the current versions
     html = await resp.text()
-    assert html.count(SCRIPT) == 1, page
+    found = SCRIPT.findall(html)
+    assert len(found) == 1, page
     # Relative to the page, so it works under a mount prefix too; deferred scripts run in order.
-    assert html.index(SCRIPT) < html.index(f'<script src="{own}" defer></script>')
+    mine = re.search(rf'<script src="{re.escape(own)}\?v=[0-9a-f]{{16}}" defer></script>', html)
+    assert mine is not None, own
+    first = SCRIPT.search(html)
+    assert first is not None and first.start() < mine.start()
+    versioned = await app_client.get(f"/console-common.js?v={found[0]}")
+    assert versioned.status == 200 and versioned.headers["Cache-Control"] == LONG_CACHE
 
 
 @pytest.mark.parametrize("path", ["bot/static/admin.js", "router/static/agent.js"])

@@ -23,7 +23,6 @@ from router.auth import create_user
 DEMO_KB = Path(__file__).resolve().parent.parent.parent / "knowledge" / "demo"
 
 
-
 def article(slug: str, **fields: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "slug": slug,
@@ -479,3 +478,50 @@ async def test_edit_is_searchable_immediately(
     assert body["articles"][0]["slug"] == "delbetalning-en", before  # the English version of it
     assert body["articles"][0]["matched"] == question
     assert body["decision"] in ("answer", "clarify")  # Klarna and Swish: the Swish article is close too
+
+
+# -- example questions ----------------------------------------------------------------------------------
+async def test_delete_an_example_question(app_client: Any, admin_headers: dict[str, str]) -> None:
+    from bot.app_keys import KB
+
+    slug = "swish-betalning"
+    kb = app_client.app[KB]
+    await kb.add_question(slug, "Swish från ett löst ärende?", source="resolved_ticket")
+    await kb.add_question(slug, "Ta bort mig?")
+    article = await (await app_client.get(f"/api/articles/{slug}", headers=admin_headers)).json()
+    version = article["version"]
+
+    resp = await app_client.delete(
+        f"/api/articles/{slug}/questions", json={"text": "  Ta bort mig?  "}, headers=admin_headers
+    )
+    assert resp.status == 200
+    data = await resp.json()
+    assert data["removed"] == "Ta bort mig?"
+    after = data["article"]
+    assert "Ta bort mig?" not in after["questions"]
+    assert after["version"] == version + 1
+    assert after["questions"] == [q for q in article["questions"] if q != "Ta bort mig?"]
+    sources = {q["text"]: q["source"] for q in after["question_sources"]}
+    assert sources["Swish från ett löst ärende?"] == "resolved_ticket"  # the others keep their source
+
+    versions = await (await app_client.get(f"/api/articles/{slug}/versions", headers=admin_headers)).json()
+    assert versions["versions"][-1]["version"] == version + 1
+
+    resp = await app_client.delete(
+        f"/api/articles/{slug}/questions",
+        params={"text": "Swish från ett löst ärende?"},
+        headers=admin_headers,
+    )
+    assert resp.status == 200
+    assert (await resp.json())["article"]["version"] == version + 2
+
+    missing = await app_client.delete(
+        f"/api/articles/{slug}/questions", json={"text": "Finns inte"}, headers=admin_headers
+    )
+    assert missing.status == 404
+    empty = await app_client.delete(
+        f"/api/articles/{slug}/questions", json={"text": " "}, headers=admin_headers
+    )
+    assert empty.status == 400
+    nope = await app_client.delete("/api/articles/nope/questions", json={"text": "x"}, headers=admin_headers)
+    assert nope.status == 404
