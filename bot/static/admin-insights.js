@@ -180,37 +180,8 @@
     render();
   }
 
-  function show() {
-    for (const tab of $('admin-tabs').querySelectorAll('[role=tab]')) {
-      tab.setAttribute('aria-selected', String(tab.id === `tab-${VIEW}`));
-      tab.tabIndex = tab.id === `tab-${VIEW}` ? 0 : -1;
-    }
-    for (const v of $('admin-main').querySelectorAll(':scope > .view')) v.hidden = v.id !== `view-${VIEW}`;
-    try { history.replaceState(null, '', `#${VIEW}`); } catch { /* sandboxed */ }
-    render();
-    load();
-  }
-
   function init() {
-    const tab = el('button', null, t().tab);
-    Object.assign(tab, { type: 'button', id: `tab-${VIEW}`, tabIndex: -1 });
-    tab.setAttribute('role', 'tab');
-    tab.setAttribute('aria-controls', `view-${VIEW}`);
-    tab.setAttribute('aria-selected', 'false');
-    tab.dataset.view = VIEW;
-    tab.addEventListener('click', show);
-    $('admin-tabs').append(tab);
-    const view = el('section', 'view');
-    Object.assign(view, { id: `view-${VIEW}`, hidden: true });
-    view.setAttribute('role', 'tabpanel');
-    view.setAttribute('aria-labelledby', `tab-${VIEW}`);
-    $('admin-main').append(view);
-    $('admin-tabs').addEventListener('click', (e) => {
-      const other = e.target.closest('[role=tab]');
-      if (other && other !== tab) { view.hidden = true; tab.setAttribute('aria-selected', 'false'); tab.tabIndex = -1; }
-    });
-    $('admin-lang').addEventListener('click', () => setTimeout(() => { $(`tab-${VIEW}`).textContent = t().tab; if (!view.hidden) render(); }, 0));
-    if (location.hash === `#${VIEW}`) setTimeout(() => { if (!$('admin-app').hidden) show(); }, 300);
+    KC.tabView({ tabs: 'admin-tabs', main: 'admin-main', lang: 'admin-lang', app: 'admin-app' }, VIEW, () => t().tab, () => { render(); load(); }, render);
   }
 
   KC.ready(init);

@@ -177,6 +177,45 @@
     else init();
   }
 
+  /* ------------------------------------------------------------------ a tab of one's own */
+
+  // For a script that adds a tab and its panel to a page whose other tabs another script runs. `ids`:
+  // { tabs, main, lang, app } (the tab list, where panels go, the language button, the logged-in app);
+  // `name` makes #tab-NAME / #view-NAME; `label()` the tab's text now; `onShow()` runs when the tab is
+  // chosen, `onLanguage()` after a language switch while it is shown. Returns the panel.
+  function tabView(ids, name, label, onShow, onLanguage) {
+    const tab = el('button', null, label());
+    Object.assign(tab, { type: 'button', id: `tab-${name}`, tabIndex: -1 });
+    tab.setAttribute('role', 'tab');
+    tab.setAttribute('aria-controls', `view-${name}`);
+    tab.setAttribute('aria-selected', 'false');
+    tab.dataset.view = name;
+    const view = el('section', 'view');
+    Object.assign(view, { id: `view-${name}`, hidden: true });
+    view.setAttribute('role', 'tabpanel');
+    view.setAttribute('aria-labelledby', `tab-${name}`);
+    const show = () => {
+      for (const other of $(ids.tabs).querySelectorAll('[role=tab]')) {
+        other.setAttribute('aria-selected', String(other === tab));
+        other.tabIndex = other === tab ? 0 : -1;
+      }
+      for (const v of $(ids.main).querySelectorAll(':scope > .view')) v.hidden = v !== view;
+      try { history.replaceState(null, '', `#${name}`); } catch { /* sandboxed */ }
+      onShow();
+    };
+    tab.addEventListener('click', show);
+    $(ids.tabs).append(tab);
+    $(ids.main).append(view);
+    // Another tab (the page's own script shows its view): this one hides.
+    $(ids.tabs).addEventListener('click', (e) => {
+      const other = e.target.closest('[role=tab]');
+      if (other && other !== tab) { view.hidden = true; tab.setAttribute('aria-selected', 'false'); tab.tabIndex = -1; }
+    });
+    $(ids.lang).addEventListener('click', () => setTimeout(() => { tab.textContent = label(); if (!view.hidden) onLanguage(); }, 0));
+    if (location.hash === `#${name}`) setTimeout(() => { if (!$(ids.app).hidden) show(); }, 300);
+    return view;
+  }
+
   /* ------------------------------------------------------------------ demo mode */
 
   const DEMO_TEXT = {
@@ -200,6 +239,6 @@
 
   window.KundresaConsole = Object.freeze({
     $, store, el, showError, announce, basePath, savedLang, switchLang, applyTexts,
-    ApiError, apiError, client, checkToken, showLogin, ready,
+    ApiError, apiError, client, checkToken, showLogin, ready, tabView,
   });
 })();
