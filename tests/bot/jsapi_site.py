@@ -1,5 +1,5 @@
 """The real app on a copy of the demo database, served on a loopback port for the widget's browser tests
-(JavaScript API, proactive bubble); a chromium launched the closed-network way; small page helpers."""
+(JavaScript API, proactive bubble); small page helpers."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.app_keys import SESSIONS
 from router.models import ChannelIdentity, ProactiveOffer, ShopEvent
-from tests.browser import ARGS, CHROMIUM
 from tests.settings_for import settings_for
 
 UI_MS = 20_000
@@ -84,18 +83,6 @@ async def serve(demo_db: Path, db: Path, **overrides: Any) -> AsyncIterator[Site
         yield Site(f"http://127.0.0.1:{port}", app)
     finally:
         await runner.cleanup()
-
-
-@contextlib.asynccontextmanager
-async def chromium() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def new_page(browser: Any, viewport: dict[str, int], errors: list[str]) -> tuple[Any, Any]:

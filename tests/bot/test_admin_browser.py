@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from config import load_settings
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import chromium, needs_chromium
 
 WAIT = 60_000  # ms; the machine may be loaded
 
@@ -85,13 +85,8 @@ async def tokens(server: tuple[str, web.Application]) -> dict[str, str]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
-    playwright = pytest.importorskip("playwright.async_api")
-    async with playwright.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def new_page(browser: Any, problems: list[str] | None = None) -> Any:

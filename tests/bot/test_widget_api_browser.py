@@ -23,13 +23,12 @@ from tests.bot.jsapi_site import (
     PHONE,
     UI_MS,
     Site,
-    chromium,
     new_page,
     serve,
     until,
     visitor_of,
 )
-from tests.browser import needs_chromium
+from tests.browser import chromium, needs_chromium
 
 # The first test also waits for the session's demo database (embedding it takes minutes on a busy machine).
 pytestmark = [
@@ -48,9 +47,8 @@ async def site(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
-    pytest.importorskip("playwright.async_api")
-    async with chromium() as b:
-        yield b
+    async with chromium() as launched:
+        yield launched
 
 
 async def logged(page: Any) -> list[tuple[str, Any]]:

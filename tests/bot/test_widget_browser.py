@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from config import load_settings
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import chromium, needs_chromium
 
 ANSWER_MS = 90_000  # the first answer may take a while on a loaded 2-core machine
 UI_MS = 20_000
@@ -49,13 +49,8 @@ async def base_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[st
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
-    playwright = pytest.importorskip("playwright.async_api")
-    async with playwright.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def open_widget(page: Any) -> None:

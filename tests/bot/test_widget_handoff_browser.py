@@ -23,7 +23,7 @@ from config import load_settings
 from router.auth import create_user
 from router.models import ChannelIdentity, Conversation, Ticket
 from tests.bot.smtp_sink import Sink, free_port, smtp_sink
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import chromium, needs_chromium
 
 ANSWER_MS = 90_000
 UI_MS = 20_000
@@ -92,13 +92,8 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
-    playwright = pytest.importorskip("playwright.async_api")
-    async with playwright.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def new_page(

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from config import load_settings
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import chromium, needs_chromium
 
 UI_MS = 20_000
 CARD = "4111 1111 1111 1111"
@@ -57,13 +57,8 @@ async def base_url(tmp_path_factory: pytest.TempPathFactory, demo_db_file: Path)
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
-    playwright = pytest.importorskip("playwright.async_api")
-    async with playwright.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as launched:
+        yield launched
 
 
 def has_card(text: str) -> bool:

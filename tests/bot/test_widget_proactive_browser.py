@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.bot.jsapi_site import DESKTOP, PHONE, UI_MS, Site, chromium, new_page, serve, until, visitor_of
-from tests.browser import needs_chromium
+from tests.bot.jsapi_site import DESKTOP, PHONE, UI_MS, Site, new_page, serve, until, visitor_of
+from tests.browser import chromium, needs_chromium
 
 # The first test also waits for the session's demo database (embedding it takes minutes on a busy machine).
 pytestmark = [
@@ -35,9 +35,8 @@ async def site(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
-    pytest.importorskip("playwright.async_api")
-    async with chromium() as b:
-        yield b
+    async with chromium() as launched:
+        yield launched
 
 
 def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:

@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.app import create_app
 from config import load_settings
 from router.privacy import audit
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import chromium, needs_chromium
 
 WAIT = 60_000
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
@@ -52,13 +52,8 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
-    playwright = pytest.importorskip("playwright.async_api")
-    async with playwright.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def test_audit_view(server: tuple[str, web.Application, str], browser: Any) -> None:
