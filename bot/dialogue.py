@@ -250,8 +250,8 @@ class Dialogue:
             text = say("handoff_assigned", lang, agent=waiting.agent)
         elif waiting is not None and waiting.wait_minutes is not None and waiting.position is not None:
             text = say("handoff", lang, position=waiting.position, minutes=waiting.wait_minutes)
-        else:
-            text = say("handoff_nobody", lang)
+        else:  # the email offer only where the widget can take an address
+            text = say("handoff_nobody_email" if self.settings.email.enabled else "handoff_nobody", lang)
         frame: dict[str, Any] = {"type": "handoff", "ticket": ticket.id, "text": text}
         if waiting is not None:
             frame["queue"] = waiting.to_json()

@@ -19,6 +19,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "handoff_assigned": "Jag kopplar dig till {agent} i kundtjänsten, som svarar dig här i chatten.",
         "handoff_nobody": (
             "Jag har lämnat din fråga till kundtjänsten, men ingen är tillgänglig just nu. En person "
+            "svarar dig här så snart någon är på plats."
+        ),
+        # When replies by email are on ([email]): the widget then offers the field.
+        "handoff_nobody_email": (
+            "Jag har lämnat din fråga till kundtjänsten, men ingen är tillgänglig just nu. En person "
             "svarar dig här så snart någon är på plats. Lämna gärna din e-postadress, så får du svaret "
             "där om du hunnit gå."
         ),
@@ -51,6 +56,10 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "handoff_assigned": "I'm passing you to {agent} in our support team, who will answer you here.",
         "handoff_nobody": (
+            "I have passed your question to our support team, but no one is available right now. A "
+            "person will answer you here as soon as someone is in."
+        ),
+        "handoff_nobody_email": (
             "I have passed your question to our support team, but no one is available right now. A "
             "person will answer you here as soon as someone is in. Leave your email address if you "
             "like, and you will get the answer there if you have left."

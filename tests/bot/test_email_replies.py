@@ -121,6 +121,7 @@ async def test_a_reply_to_a_customer_who_left_reaches_them_by_email_and_the_link
     assert status["owner"] == "agent" and status["queue"]["ticket"] == handoff["ticket"]
     assert status["queue"]["agents_online"] == 0 and status["queue"]["wait_minutes"] is None
     assert "ingen är tillgänglig just nu" in handoff["text"]  # honest: nobody is online
+    assert "e-postadress" in handoff["text"]  # replies by email are on: the address is asked for
 
     await ws.send_json({"type": "email", "address": "inte en adress"})
     error = (await frames_until(ws, "error"))[-1]

@@ -55,8 +55,10 @@ async def test_status_is_opt_in_and_tells_the_queue_honestly(app_client: Any) ->
     assert first["owner"] == "bot" and first["queue"] is None and first["max_message_bytes"] == 4096
     await ws.send_json({"type": "human"})
     handoff = (await until(ws, "handoff"))[-1]
+    # No [email] configured: nobody is online, and no address is asked for that could never be used.
+    assert "ingen är tillgänglig" in handoff["text"] and "e-post" not in handoff["text"]
     status = (await until(ws, "status"))[-1]
-    assert status["owner"] == "agent"
+    assert status["owner"] == "agent" and status["email_replies"] is False
     queue = status["queue"]
     assert queue["ticket"] == handoff["ticket"] and queue["agents_online"] == 0
     assert queue["wait_minutes"] is None  # nobody online: no figure, where it used to promise 5 minutes
