@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from config import NotFoundError, UnauthorizedError, ValidationError
@@ -27,7 +27,7 @@ from knowledge import KnowledgeBase
 from knowledge.db import utcnow
 from knowledge.translations import group_of, published_versions
 from router.identity import Evidence, resolve_customer
-from router.models import Conversation, Message, ProactiveOffer, ShopEvent
+from router.models import Conversation, Customer, Message, ProactiveOffer, ShopEvent
 from router.service import Router
 from router.shop_events.catalog import EventIn
 from router.shop_events.rules import effective_rules, held_out, matches
@@ -115,8 +115,11 @@ class ShopEvents:
         """Let the first rule that matches and may act, act (one offer per event at most)."""
         if not self.settings.proactive.enabled:
             return None
-        async with self._customer_locks[customer_id]:
-            async with self.router.sessions() as session:
+        async with self._customer_locks[customer_id]:  # this process; the row lock below: all of them
+            async with self.router.sessions() as session, session.begin():
+                # One decision per customer at a time across processes: the offer is reserved before the
+                # lock goes, so a second event through another process sees this rule as done.
+                await session.get(Customer, customer_id, with_for_update=True, populate_existing=True)
                 rules = [
                     r for r in await effective_rules(session, self.settings) if matches(r, _as_in(event))
                 ]
@@ -127,16 +130,23 @@ class ShopEvents:
                     return None
                 rule, conv = chosen
                 conv_lang = (conv.bot_state or {}).get("lang") if conv is not None else None
-            lang = lang or conv_lang or "sv"
-            if held_out(customer_id, self.settings.proactive.holdout_share):
-                await self._add_offer(
-                    rule["key"], customer_id, conv.id if conv else None, event.id, held=True
+                held = held_out(customer_id, self.settings.proactive.holdout_share)
+                content = None if held else self._content(rule, lang or conv_lang or "sv")
+                if not held and content is None:
+                    return None
+                offer = ProactiveOffer(
+                    rule_key=rule["key"],
+                    customer_id=customer_id,
+                    conversation_id=conv.id if conv else None,
+                    event_id=event.id,
+                    held_out=held,
                 )
-                return {"held_out": True, "rule": rule["key"]}
-            content = self._content(rule, lang)
+                session.add(offer)
+                await session.flush()
+                offer_id = offer.id
             if content is None:
-                return None
-            return await self._send(rule["key"], customer_id, event.id, evidence, email, content)
+                return {"held_out": True, "rule": rule["key"]}
+            return await self._send(offer_id, evidence, email, content)
 
     async def _eligible(
         self, session: Any, customer_id: int, rules: list[dict[str, Any]]
@@ -195,34 +205,15 @@ class ShopEvents:
         version = published_versions(articles).get((group_of(found), lang), found)
         return {"slug": version.slug, "title": version.title}
 
-    async def _add_offer(
-        self, key: str, customer_id: int, conv_id: int | None, event_id: int, *, held: bool
-    ) -> int:
-        async with self.router.sessions() as session, session.begin():
-            row = ProactiveOffer(
-                rule_key=key,
-                customer_id=customer_id,
-                conversation_id=conv_id,
-                event_id=event_id,
-                held_out=held,
-            )
-            session.add(row)
-            await session.flush()
-            return row.id
-
     async def _send(
-        self,
-        key: str,
-        customer_id: int,
-        event_id: int,
-        evidence: list[Evidence],
-        email: str | None,
-        content: dict[str, Any],
+        self, offer_id: int, evidence: list[Evidence], email: str | None, content: dict[str, Any]
     ) -> dict[str, Any]:
+        """Send the reserved offer `offer_id` to the customer's conversation (made now if there is none)."""
         _, conv_id = await self.router.identify(evidence, email=email) if evidence else (None, None)
         if conv_id is None:
+            async with self.router.sessions() as session, session.begin():  # never shown: not counted
+                await session.execute(delete(ProactiveOffer).where(ProactiveOffer.id == offer_id))
             raise ValidationError("no identity to reach the customer with", code="unknown_customer")
-        offer_id = await self._add_offer(key, customer_id, conv_id, event_id, held=False)
         identities = [[e.kind, e.external_id] for e in evidence]
         conv = await self.router.conversation(conv_id)
         head = conv.next_seq - 1 if conv is not None else 0  # sockets joining now get what follows
@@ -235,7 +226,7 @@ class ShopEvents:
         async with self.router.sessions() as session, session.begin():
             row = await session.get(ProactiveOffer, offer_id)
             if row is not None:
-                row.seq = int(stored["seq"])
+                row.conversation_id, row.seq = conv_id, int(stored["seq"])
         return stored
 
     # -- the widget's answer to an offer -------------------------------------------------------------------

@@ -47,3 +47,37 @@ async def test_an_event_posted_to_one_process_reaches_a_widget_on_the_other(
         again = await client.post("/api/events", data=raw, headers=headers)
         assert again.status == 401 and (await again.json())["error"]["code"] == "replayed"
     await ws.close()
+
+
+async def test_one_rule_offers_once_when_two_processes_get_the_events_at_once(
+    aiohttp_client: Any, pg_kb_db_url: str
+) -> None:
+    """Failed payments for one customer posted to both processes at the same instant (a retrying shop,
+    the widget and the server both telling): the rule offers once; the customer row lock decides."""
+    from sqlalchemy import select
+
+    from bot.app_keys import SESSIONS
+    from router.models import ProactiveOffer
+
+    settings = settings_for(
+        pg_kb_db_url,
+        proactive={"events_secret": EVENTS_SECRET, "holdout_share": 0.0, "quiet_minutes": 0},
+    )
+    a = await aiohttp_client(create_app(settings))
+    b = await aiohttp_client(create_app(settings))
+    user = new_id("u")
+    ws = await connect(a, user=user, sig=sign_user(user, "test-identity-secret"), lang="sv")
+    await until_sentinel(ws)  # the customer exists before the events race
+
+    async def post(client: Any, i: int) -> int:
+        body = {"name": "payment_failed", "reason": "card_declined", "user": user, "data": {"try": i}}
+        raw, headers = signed(body)
+        resp = await client.post("/api/events", data=raw, headers=headers)
+        return resp.status
+
+    statuses = await asyncio.gather(*(post(a if i % 2 else b, i) for i in range(10)))
+    assert all(status in (200, 201) for status in statuses), statuses
+    async with a.app[SESSIONS]() as session:
+        offers = list(await session.scalars(select(ProactiveOffer.rule_key)))  # this test's own database
+    assert offers == ["card-declined"], offers
+    await ws.close()
