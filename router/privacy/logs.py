@@ -39,8 +39,9 @@ class RedactQueryValues(logging.Filter):
         return True
 
 
-def drop_query_strings(logger_names: Iterable[str] = ("aiohttp.access", "kundresa.access")) -> None:
-    """Install the filter once per logger (the app calls this on start; a second call changes nothing)."""
+def drop_query_strings(logger_names: Iterable[str] = ("aiohttp.access",)) -> None:
+    """Install the filter once per logger (the app calls this on start; a second call changes nothing).
+    Not on `kundresa.access`: `bot.logs.AccessLogger` writes its lines redacted already."""
     for name in logger_names:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactQueryValues) for f in logger.filters):
