@@ -30,11 +30,11 @@ browser:
 	  else echo "chromium missing and not root: browser tests will skip" >&2; fi; fi
 
 lint: install
-	$(BIN)/ruff check bot router knowledge config tests bench
-	$(BIN)/mypy bot router knowledge config
+	$(BIN)/ruff check bot router knowledge infra config tests bench
+	$(BIN)/mypy bot router knowledge infra config
 
 test: install browser
-	$(BIN)/ruff check bot router knowledge config tests bench
+	$(BIN)/ruff check bot router knowledge infra config tests bench
 	@# pytest exits 5 when it collects nothing: that is a failure, not a pass.
 	@# Two workers, each taking whole modules (module-scoped servers and browsers stay in one worker).
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS); rc=$$?; \

@@ -292,7 +292,8 @@ class Probes:
 
 
 def install_probes(app: Any) -> Probes:
-    from bot.app_keys import DIALOGUE, EMBEDDER, KB, ROUTER
+    from bot.app_keys import DIALOGUE, EMBEDDER
+    from router.web import KB, ROUTER
 
     probes = Probes()
     router, kb, embedder, dialogue = app[ROUTER], app[KB], app[EMBEDDER], app[DIALOGUE]
@@ -788,10 +789,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.app_keys import EMBEDDER, KB
+    from bot.app_keys import EMBEDDER
     from bot.texts import TEXTS
     from config import load_settings
     from knowledge import Embedder
+    from router.web import KB
 
     articles, tests = load_banking77(Path(args.data))
     quiet = frozenset(t["card_warning"] for t in TEXTS.values())

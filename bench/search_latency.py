@@ -358,10 +358,10 @@ def _bar_iter(items: list[Query], desc: str) -> Any:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from bot.migrate import upgrade
     from config import DatabaseSettings, load_settings
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
     from knowledge import Embedder, KnowledgeBase
-    from knowledge.db import create_engine, create_sessionmaker
 
     intents, queries, warmup_pool = load_data(Path(args.data))
     articles = build_articles(intents, args.articles)

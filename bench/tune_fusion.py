@@ -58,8 +58,8 @@ GRID = {
 
 
 async def thresholds(model: str, search: SearchSettings, cases: list[EvalCase]) -> None:
-    from bot.migrate import upgrade
-    from knowledge.db import create_engine, create_sessionmaker
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
     from knowledge.embedding_store import EmbeddingStore
     from knowledge.evaluation import run_eval
 

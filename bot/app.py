@@ -10,35 +10,24 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app_keys import (
-    BUS,
-    CHANNELS,
-    DIALOGUE,
-    EMBEDDER,
-    ENGINE,
-    KB,
-    METRICS,
-    ROUTER,
-    SESSIONS,
-    SETTINGS,
-    WEBCHAT,
-)
+from bot.app_keys import DIALOGUE, EMBEDDER, METRICS, WEBCHAT
 from bot.app_metrics import metrics_ctx, register_readers
 from bot.channels.webchat import WebChatChannel, chat_handler
-from bot.db_errors import database_unavailable, db_unavailable_middleware, socket_database_unavailable
 from bot.dialogue import Dialogue
 from bot.drain import CHAT_SOCKET, Drain
 from bot.http import admin, articles, health, pages, proactive, search
 from bot.knowledge_sync import share_knowledge_changes
 from bot.logs import request_id_middleware
 from bot.metrics import Metrics
-from bot.migrate import upgrade
 from bot.recovery import Recovery
-from bot.startup_lock import startup_lock
 from config import Settings
 from config.settings import check_secrets
+from infra.app_keys import ENGINE, SESSIONS, SETTINGS
+from infra.db import create_engine, create_sessionmaker
+from infra.db_errors import database_unavailable, db_unavailable_middleware, socket_database_unavailable
+from infra.migrate import upgrade
+from infra.startup_lock import startup_lock
 from knowledge import Embedder, KnowledgeBase
-from knowledge.db import create_engine, create_sessionmaker
 from knowledge.formats import read_articles
 from router import admin_api as router_admin
 from router import api as router_api
@@ -49,7 +38,7 @@ from router.install_secrets import fill_demo_secrets
 from router.pg_events import is_postgres, pg_events_ctx
 from router.service import Router
 from router.token_guard import TOKEN_GUARD, TokenGuard
-from router.web import error_middleware
+from router.web import BUS, CHANNELS, KB, ROUTER, error_middleware
 
 log = logging.getLogger("kundresa")
 DEMO_KB = Path(__file__).resolve().parent.parent / "knowledge" / "demo"

@@ -1,6 +1,6 @@
-"""Typed application state keys: everything the app holds is opened and closed in `cleanup_ctx`.
+"""The bot's typed application state keys; opened and closed in `cleanup_ctx`.
 
-The keys the router's handlers need live in `router.web`; the bot adds its own here.
+App-wide keys (settings, engine, sessions) live in `infra.app_keys`, the router's in `router.web`.
 """
 
 from __future__ import annotations
@@ -11,21 +11,8 @@ from bot.channels.webchat import WebChatChannel
 from bot.dialogue import Dialogue
 from bot.metrics import Metrics
 from knowledge import Embedder
-from router.web import BUS, CHANNELS, ENGINE, KB, ROUTER, SESSIONS, SETTINGS
 
-__all__ = [
-    "BUS",
-    "CHANNELS",
-    "DIALOGUE",
-    "EMBEDDER",
-    "ENGINE",
-    "KB",
-    "METRICS",
-    "ROUTER",
-    "SESSIONS",
-    "SETTINGS",
-    "WEBCHAT",
-]
+__all__ = ["DIALOGUE", "EMBEDDER", "METRICS", "WEBCHAT"]
 
 EMBEDDER = web.AppKey("embedder", Embedder)
 METRICS = web.AppKey("metrics", Metrics)

@@ -11,10 +11,12 @@ from aiohttp import web
 from prometheus_client import GCCollector, PlatformCollector, ProcessCollector
 from sqlalchemy import func, select
 
-from bot.app_keys import BUS, DIALOGUE, EMBEDDER, METRICS, SESSIONS, WEBCHAT
+from bot.app_keys import DIALOGUE, EMBEDDER, METRICS, WEBCHAT
 from bot.metrics import Metrics
+from infra.app_keys import SESSIONS
 from router.console import CONSOLES
 from router.models import TICKET_STATUSES, Ticket
+from router.web import BUS
 
 __all__ = ["metrics_ctx", "refresh", "register_readers"]
 

@@ -30,9 +30,9 @@ def _progress(desc: str, total: int | None = None) -> Any:
 @asynccontextmanager
 async def _knowledge(settings: Settings) -> AsyncIterator[Any]:
     """A KnowledgeBase on the configured database (migrated), closed afterwards."""
-    from bot.migrate import upgrade
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
     from knowledge import Embedder, KnowledgeBase
-    from knowledge.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database)
     # Batch commands have no event loop to protect: the model runs in this process (starts faster).
@@ -80,7 +80,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.migrate import upgrade_sync
+    from infra.migrate import upgrade_sync
 
     upgrade_sync(settings)
     print(f"database at {settings.database.url.split('@')[-1]} is up to date", file=sys.stderr)
@@ -144,9 +144,9 @@ def cmd_kb_search(settings: Settings, args: argparse.Namespace) -> int:
 # -- kb tune, eval --tuned ------------------------------------------------------------------------------
 async def published_articles(settings: Settings) -> list[Any]:
     """The knowledge base's published articles (learned questions included), read without the model."""
-    from bot.migrate import upgrade
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
     from knowledge import repository as repo
-    from knowledge.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database)
     try:
@@ -297,8 +297,8 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.migrate import upgrade
-    from knowledge.db import create_engine, create_sessionmaker
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
     from router.auth import create_user
     from router.privacy import audit
 

@@ -15,8 +15,8 @@ from config import Settings, ValidationError
 
 @asynccontextmanager
 async def _sessions(settings: Settings) -> AsyncIterator[Any]:
-    from bot.migrate import upgrade
-    from knowledge.db import create_engine, create_sessionmaker
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
 
     engine = create_engine(settings.database)
     try:

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.dialogue import Dialogue
 from bot.unanswered import Pending, find_unannounced, find_unanswered
 from config.settings import RecoverySettings
-from knowledge.db import APPLICATION_NAME, utcnow
+from infra.db import APPLICATION_NAME, utcnow
 from router.conversations import ConversationLocks
 from router.masking import MaskResult
 from router.models import Ticket

@@ -35,8 +35,8 @@ import numpy as np
 from sqlalchemy import select, update
 
 from config import ValidationError
+from infra.db import iso
 from knowledge import repository as repo
-from knowledge.db import iso
 from knowledge.models import GapQuestion
 from knowledge.text import detect_lang, fold, passages, text_hash, tokenize
 from knowledge.text import words as plain_words

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from config import ConflictError, NotFoundError, ValidationError
+from infra.db import utcnow
 from knowledge.article_data import ArticleData
-from knowledge.db import utcnow
 from knowledge.index import IndexedArticle
 from knowledge.models import Article, ArticleVersion, ExampleQuestion
 

@@ -11,13 +11,14 @@ from aiohttp import web
 from sqlalchemy import or_, select
 
 from config import NotFoundError, ValidationError
-from knowledge.db import iso
+from infra.app_keys import SESSIONS
+from infra.db import iso
 from router import analytics, privacy_api
 from router.assignment import loads_of
 from router.auth import create_user
 from router.models import ROLES, Customer, IdentityMerge, User
 from router.privacy import audit
-from router.web import ROUTER, SESSIONS, path_id, read_object, requires, user_of
+from router.web import ROUTER, path_id, read_object, requires, user_of
 
 MAX_CAPACITY = 1000
 

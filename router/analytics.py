@@ -27,12 +27,13 @@ from aiohttp import web
 from sqlalchemy import select
 
 from config import ValidationError
+from infra.app_keys import SESSIONS, SETTINGS
 from knowledge.gaps import gap_groups, mark_handled
 from router.models import Message, Ticket
 from router.privacy import audit
 from router.privacy.aggregates import add_erased
 from router.shop_events.outcomes import rule_outcomes
-from router.web import KB, MAX_ID, SESSIONS, SETTINGS, read_object, requires, user_of
+from router.web import KB, MAX_ID, read_object, requires, user_of
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366

@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from config import NotFoundError, ValidationError
+from infra.app_keys import SESSIONS, SETTINGS
 from router import canned
 from router import tickets as tk
 from router.assignment import loads_of
@@ -21,7 +22,7 @@ from router.conversations import message_json
 from router.history import customer_history, display_name
 from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket, User
 from router.shop_events.store import events_for_timeline
-from router.web import KB, ROUTER, SESSIONS, SETTINGS, path_id, read_object, requires, user_of
+from router.web import KB, ROUTER, path_id, read_object, requires, user_of
 
 
 def _ticket_id(request: web.Request) -> int:

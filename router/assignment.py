@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import RoutingSettings
-from knowledge.db import utcnow
+from infra.db import utcnow
 from router import tickets as tk
 from router.models import Ticket, User
 

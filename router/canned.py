@@ -13,10 +13,11 @@ from aiohttp import web
 from sqlalchemy import select
 
 from config import NotFoundError, PermissionDeniedError, ValidationError
-from knowledge.db import utcnow
+from infra.app_keys import SESSIONS
+from infra.db import utcnow
 from router.auth import ROLE_RANK
 from router.models import CannedReply, User
-from router.web import SESSIONS, path_id, read_object, requires, user_of
+from router.web import path_id, read_object, requires, user_of
 
 __all__ = ["MAX_BODY", "MAX_TITLE", "add_routes", "canned_json"]
 

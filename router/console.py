@@ -29,6 +29,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
 from config import KundresaError, ValidationError, safe_json
+from infra.app_keys import SESSIONS, SETTINGS
 from router import tickets as tk
 from router.assets import Asset, add_assets, page
 from router.auth import check_role
@@ -36,7 +37,7 @@ from router.conversations import message_json
 from router.history import display_name
 from router.models import Customer, Message, Ticket, User
 from router.token_guard import authenticate_request
-from router.web import BUS, MAX_ID, ROUTER, SESSIONS, SETTINGS, bearer
+from router.web import BUS, MAX_ID, ROUTER, bearer
 
 log = logging.getLogger("kundresa.console")
 STATIC = Path(__file__).resolve().parent / "static"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.db import iso
+from infra.db import iso
 from router import tickets as tk
 from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket
 

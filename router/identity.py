@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import ConflictError, NotFoundError
-from knowledge.db import utcnow
+from infra.db import utcnow
 from router.models import ChannelIdentity, Conversation, Customer, IdentityMerge, Message, Ticket
 from router.tickets import sync_owner
 

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from knowledge.db import utcnow
+from infra.db import utcnow
 from router.models import InboxItem
 
 PENDING, DONE, FAILED = "pending", "done", "failed"

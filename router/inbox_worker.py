@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from knowledge.db import utcnow
+from infra.db import utcnow
 from router.inbox import InboxStore, Job
 
 log = logging.getLogger("kundresa.inbox")

@@ -29,6 +29,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from config import Settings
+from infra.app_keys import SESSIONS, SETTINGS
 from knowledge import KnowledgeBase
 from knowledge.models import GapQuestion
 from knowledge.translations import group_of
@@ -37,7 +38,7 @@ from router.insights_groups import Question, group_json, group_questions
 from router.models import Conversation, Feedback, Message, ProactiveOffer, ShopEvent, Ticket
 from router.shop_events.catalog import PAYMENT_FAILED
 from router.shop_events.rules import effective_rules
-from router.web import KB, SESSIONS, SETTINGS, requires
+from router.web import KB, requires
 
 __all__ = ["add_routes", "compute_insights"]
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config import ConfigError, Settings
-from knowledge.db import Base, utcnow
+from infra.db import Base, utcnow
 
 __all__ = ["InstallSecret", "fill_demo_secrets", "stored_secret"]
 

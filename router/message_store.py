@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from config import NotFoundError
-from knowledge.db import utcnow
+from infra.db import utcnow
 from router.models import Conversation, Message
 
 __all__ = ["MessageWrite", "insert_message", "message_write", "take_seq"]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from knowledge.db import Base, utcnow
+from infra.db import Base, utcnow
 
 TICKET_STATUSES = ("open", "assigned", "waiting_customer", "resolved", "closed")
 ROLES = ("agent", "admin")

@@ -41,10 +41,11 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import TooLargeError, UnavailableError
-from knowledge.db import utcnow
+from infra.app_keys import ENGINE
+from infra.db import utcnow
 from router.models import Message, OutboxEvent
 from router.service import Router
-from router.web import ENGINE, ROUTER
+from router.web import ROUTER
 
 log = logging.getLogger("kundresa.events.pg")
 

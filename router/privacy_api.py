@@ -24,13 +24,14 @@ from typing import Any
 from aiohttp import web
 
 from config import ValidationError
+from infra.app_keys import ENGINE, SESSIONS, SETTINGS
 from router.privacy import audit
 from router.privacy.erase import erase_customer
 from router.privacy.export import export_customer
 from router.privacy.logs import drop_query_strings
 from router.privacy.retention import anything_to_do, retention_task, run_retention
 from router.privacy.subject import find_customer_id
-from router.web import CHANNELS, ENGINE, KB, SESSIONS, SETTINGS, path_id, read_json, requires, user_of
+from router.web import CHANNELS, KB, path_id, read_json, requires, user_of
 
 RETENTION_TASK = web.AppKey("retention_task", asyncio.Task[None])
 

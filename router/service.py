@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import Settings, ValidationError
-from knowledge.db import utcnow
+from infra.db import utcnow
 from router import conversations as convs
 from router.channel import ChannelRegistry
 from router.conversations import ConversationLocks

@@ -26,8 +26,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import ConflictError, NotFoundError, RoutingSettings, Settings, ValidationError
+from infra.db import utcnow
 from knowledge import KnowledgeBase
-from knowledge.db import utcnow
 from knowledge.gaps import settle_conversation
 from router import conversations as convs
 from router import tickets as tk

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import ConflictError, NotFoundError, RoutingSettings
-from knowledge.db import iso, utcnow
+from infra.db import iso, utcnow
 from router.models import TICKET_STATUSES, Conversation, Customer, Ticket
 
 __all__ = [

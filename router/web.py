@@ -9,9 +9,9 @@ from functools import wraps
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from config import NotFoundError, Settings, TooLargeError, ValidationError, safe_json
+from config import NotFoundError, TooLargeError, ValidationError, safe_json
+from infra.app_keys import SESSIONS, SETTINGS
 from knowledge import KnowledgeBase
 from router.auth import check_role
 from router.channel import ChannelRegistry
@@ -22,9 +22,6 @@ from router.models import User
 from router.service import Router
 from router.token_guard import authenticate_request
 
-SETTINGS = web.AppKey("settings", Settings)
-ENGINE = web.AppKey("engine", AsyncEngine)
-SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 KB = web.AppKey("knowledge_base", KnowledgeBase)
 CHANNELS = web.AppKey("channels", ChannelRegistry)
 BUS = web.AppKey("event_bus", EventBus)

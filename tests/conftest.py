@@ -90,7 +90,7 @@ async def app_client(aiohttp_client: Any, settings: Settings) -> Any:
 @pytest.fixture
 def make_user(app_client: Any) -> Callable[..., Any]:
     """Create a user in the app's database; returns its bearer token."""
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
 
     async def make(name: str, role: str, **kwargs: Any) -> str:

@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import inspect, text
 
 from bot.app import create_app
-from bot.app_keys import ENGINE, SESSIONS
 from config import Settings
+from infra.app_keys import ENGINE, SESSIONS
 from router.auth import create_user
 
 T = TypeVar("T")

@@ -94,8 +94,8 @@ async def web_customer(
 ) -> tuple[int, int]:
     """A web chat customer whose unanswerable `question` was handed off (ticket resolved into article
     `learn`'s example questions when given): (customer id, ticket id)."""
-    from bot.app_keys import SESSIONS
     from bot.channels.webchat import sign_user
+    from infra.app_keys import SESSIONS
     from router.models import Ticket
 
     params: dict[str, str] = {"visitor": f"v-{abs(hash((question, user, email)))}"}

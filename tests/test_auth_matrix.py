@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from config import Settings
+from infra.app_keys import SESSIONS
 from router.auth import create_user
 
 NONE, BAD, AGENT, ADMIN = "none", "bad", "agent", "admin"

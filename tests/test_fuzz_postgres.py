@@ -11,10 +11,11 @@ import pytest
 from live_app import LiveApp
 from sqlalchemy import select
 
-from bot.app_keys import ROUTER, SESSIONS
 from config import Settings, load_settings
+from infra.app_keys import SESSIONS
 from router.identity import Evidence
 from router.models import Message
+from router.web import ROUTER
 
 HOSTILE_FRAMES = [
     ('{"type":"message","id":"a","text":"hej \\u0000 då"}', "invalid_text"),

@@ -1,4 +1,4 @@
-"""The layers of docs/architecture.md: bot → router → knowledge → config; imports only point that way."""
+"""The layers of docs/architecture.md: bot → router → knowledge → infra → config; imports point that way."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["bot", "router", "knowledge", "config"]  # each may import those after it
+LAYERS = ["bot", "router", "knowledge", "infra", "config"]  # each may import those after it
 
 
 def _imports(path: Path) -> set[str]:

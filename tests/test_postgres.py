@@ -14,9 +14,9 @@ import pytest
 from settings_for import settings_for
 from sqlalchemy import func, inspect, select, text
 
-from bot.app_keys import BUS, ENGINE, SESSIONS
 from config import Settings
-from knowledge.db import create_engine, create_sessionmaker
+from infra.app_keys import ENGINE, SESSIONS
+from infra.db import create_engine, create_sessionmaker
 from knowledge.models import Article
 from router.auth import create_user
 from router.channel import ChannelRegistry
@@ -25,6 +25,7 @@ from router.identity import Evidence
 from router.models import Conversation, Message, Ticket
 from router.pg_events import MAX_PAYLOAD, PG_EVENTS, PgEventBridge
 from router.service import Router
+from router.web import BUS
 
 pytestmark = pytest.mark.postgres
 
@@ -60,7 +61,7 @@ async def _handoff(ws: Any, text_: str = QUESTION) -> int:
 
 
 async def test_migration_0002_keeps_existing_articles_on_postgres(pg_db_url: str) -> None:
-    from bot.migrate import upgrade
+    from infra.migrate import upgrade
 
     engine = create_engine(_settings(pg_db_url).database)
     try:
@@ -83,7 +84,7 @@ async def test_migration_0002_keeps_existing_articles_on_postgres(pg_db_url: str
 async def test_migration_0003_queue_indexes_on_postgres(pg_db_url: str) -> None:
     from alembic import command
 
-    from bot.migrate import alembic_config, upgrade
+    from infra.migrate import alembic_config, upgrade
 
     queue = {
         "ix_tickets_queue",
@@ -269,7 +270,7 @@ async def test_agent_reply_in_one_process_reaches_a_socket_held_by_another(
 @pytest.fixture
 async def two_routers(pg_db_url: str) -> AsyncIterator[list[Router]]:
     """Two `Router`s with engines, locks and buses of their own on one database: two processes' worth."""
-    from bot.migrate import upgrade
+    from infra.migrate import upgrade
 
     settings = _settings(pg_db_url)
     engines = [create_engine(settings.database) for _ in range(2)]

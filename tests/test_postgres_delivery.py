@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 
 from config import DatabaseSettings
-from knowledge.db import create_engine, create_sessionmaker
+from infra.db import create_engine, create_sessionmaker
 from router.auth import create_user
 from tests.browser import ARGS, CHROMIUM, needs_chromium
 

@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from settings_for import settings_for
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
+from infra.app_keys import SESSIONS
 from router.auth import create_user
 from router.pg_events import PG_EVENTS
 

@@ -11,9 +11,9 @@ import pytest
 from privacy_helpers import web_customer
 from sqlalchemy import select, text, update
 
-from bot.app_keys import ENGINE, SESSIONS
 from config import RetentionSettings, load_settings
-from knowledge.db import utcnow
+from infra.app_keys import ENGINE, SESSIONS
+from infra.db import utcnow
 from router.auth import create_user
 from router.models import AuditEntry, ChannelIdentity, Conversation, Customer, Message, Ticket
 from router.privacy.retention import LOCK_KEY, exclusive, run_retention

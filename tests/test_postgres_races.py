@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.webchat import sign_user
 from config import DatabaseSettings
-from knowledge.db import create_engine, create_sessionmaker
+from infra.db import create_engine, create_sessionmaker
 from router.auth import create_user
 from router.models import Conversation, Customer, IdentityMerge, Message, Ticket
 

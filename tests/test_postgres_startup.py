@@ -1,7 +1,7 @@
 """Start-up races on PostgreSQL: processes starting at the same instant.
 
 Two `kundresa serve` on an empty database: both migrate and both would import the demo knowledge base;
-under the advisory locks (bot/startup_lock.py) one does each step and the other waits, then finds it done.
+under the advisory locks (infra/startup_lock.py) one does each step and the other waits, then finds it done.
 Before, one crashed on `uq_articles_slug`. And two start-up recovery passes over the same unanswered
 messages: each is answered once.
 """
@@ -21,12 +21,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import create_app
-from bot.app_keys import DIALOGUE, ENGINE, ROUTER, SESSIONS
+from bot.app_keys import DIALOGUE
 from bot.recovery import Recovery
 from config.settings import RecoverySettings
+from infra.app_keys import ENGINE, SESSIONS
 from knowledge.models import Article
 from router.identity import Evidence
 from router.models import Message
+from router.web import ROUTER
 
 pytestmark = pytest.mark.postgres
 

@@ -25,12 +25,14 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app_keys import CHANNELS, SESSIONS, SETTINGS, WEBCHAT
+from bot.app_keys import WEBCHAT
 from bot.channels.email_links import ReopenLinks
 from bot.texts import lang_of, say
 from config import EmailSettings, Settings
-from knowledge.db import utcnow
+from infra.app_keys import SESSIONS, SETTINGS
+from infra.db import utcnow
 from router.models import ChannelIdentity, Conversation, Message, Ticket
+from router.web import CHANNELS
 
 if TYPE_CHECKING:
     from bot.channels.webchat import WebChatChannel

@@ -22,7 +22,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-from bot.app_keys import CHANNELS, DIALOGUE, KB, ROUTER, SETTINGS
+from bot.app_keys import DIALOGUE
 from bot.channels.slack_agents import FROM_SLACK, SlackAgents
 from bot.channels.slack_customers import SlackCustomers
 from bot.channels.slack_directory import SlackDirectory, SlackUser, build_client
@@ -31,8 +31,10 @@ from bot.channels.slack_text import render_frame
 from bot.channels.slack_work import SlackWork, is_bot_message
 from bot.dialogue import Dialogue
 from config import ConfigError, Settings
+from infra.app_keys import SETTINGS
 from knowledge import KnowledgeBase
 from router.service import Router
+from router.web import CHANNELS, KB, ROUTER
 
 log = logging.getLogger("kundresa.slack")
 TICKET_EVENTS = ("opened", "reopened", "claimed", "resolved", "transferred", "message")

@@ -36,12 +36,12 @@ from bot.channels.chat_session import ChatSession
 from bot.channels.chat_status import StatusBoard
 from bot.channels.email_links import ReopenLinks
 from bot.channels.sequencer import Frame
-from bot.db_errors import MESSAGE as DATABASE_UNAVAILABLE
-from bot.db_errors import database_unavailable
 from bot.dialogue import Dialogue
 from bot.logs import CONVERSATION_ID
 from config import Settings, ValidationError
-from knowledge.db import utcnow
+from infra.db import utcnow
+from infra.db_errors import MESSAGE as DATABASE_UNAVAILABLE
+from infra.db_errors import database_unavailable
 from router import conversations as convs
 from router.client_ip import client_ip, proxy_networks
 from router.lookup import Who

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app_keys import SETTINGS
 from bot.http import article_export, article_health, article_import
+from infra.app_keys import SETTINGS
 from router.assets import Asset, add_assets, page
 from router.web import requires, user_of
 

@@ -12,11 +12,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app_keys import KB
 from config import ValidationError
 from knowledge import ArticleData
 from knowledge.formats import write_articles
-from router.web import requires
+from router.web import KB, requires
 
 __all__ = ["add_routes"]
 

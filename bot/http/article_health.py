@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app_keys import SESSIONS
+from infra.app_keys import SESSIONS
 from knowledge.models import Article
 from router.models import Feedback, Message, Ticket
 from router.web import requires

@@ -20,13 +20,13 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.app_keys import KB, SESSIONS
 from config import TooLargeError, ValidationError
 from config.errors import ImportFormatError
+from infra.app_keys import SESSIONS
 from knowledge import ArticleData
 from knowledge.formats import read_articles
 from router.privacy import audit
-from router.web import requires, user_of
+from router.web import KB, requires, user_of
 
 __all__ = ["add_routes"]
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app_keys import KB, SESSIONS
 from config import NotFoundError, ValidationError
+from infra.app_keys import SESSIONS
 from knowledge import ArticleData
 from knowledge import repository as repo
 from router.privacy import audit
-from router.web import path_id, read_object, requires, user_of
+from router.web import KB, path_id, read_object, requires, user_of
 
 # What GET returns besides the article itself; a client may PUT back what it got.
 READ_ONLY = ("version", "created_at", "updated_at", "question_sources", "translations")

@@ -18,9 +18,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.app_keys import EMBEDDER, ENGINE, KB, METRICS
+from bot.app_keys import EMBEDDER, METRICS
 from bot.app_metrics import refresh
 from bot.metrics import CONTENT_TYPE
+from infra.app_keys import ENGINE
+from router.web import KB
 
 __all__ = ["add_routes", "checks"]
 

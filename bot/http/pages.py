@@ -12,8 +12,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app_keys import SETTINGS
 from bot.channels.chat_identity import sign_user
+from infra.app_keys import SETTINGS
 from router.assets import Asset, add_assets, page
 
 __all__ = ["add_routes"]

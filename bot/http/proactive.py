@@ -9,11 +9,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app_keys import BUS, WEBCHAT
+from bot.app_keys import WEBCHAT
 from bot.channels.chat_events import follow_shop_events
 from router import insights
 from router.assets import Asset, add_assets
 from router.shop_events import http as shop_http
+from router.web import BUS
 
 __all__ = ["add_routes"]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.app_keys import KB
 from config import ValidationError
-from router.web import requires
+from router.web import KB, requires
 
 
 @requires("agent")

@@ -6,7 +6,7 @@ feedback, gap questions, the embedding-cache rows of their texts, what the knowl
 them (`learned`) and queued work that mentions them (`scan`) are deleted. The audit entry is written in the
 same transaction. Afterwards the app's own Slack posts about them are deleted where Slack allows (the
 channel's `erase_posts`), the search index forgets the removed examples, and on SQLite the write-ahead log
-is checkpointed (deleted content is zeroed with `secure_delete`, see knowledge/db.py).
+is checkpointed (deleted content is zeroed with `secure_delete`, see infra/db.py).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.db import iso, utcnow
+from infra.db import iso, utcnow
 from knowledge.models import Article, ExampleQuestion, GapQuestion
 from router.conversations import message_json
 from router.models import (

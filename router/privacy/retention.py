@@ -26,7 +26,7 @@ from sqlalchemy import String, cast, delete, exists, false, func, not_, or_, sel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config import RetentionSettings
-from knowledge.db import utcnow
+from infra.db import utcnow
 from knowledge.models import GapQuestion
 from router.models import ChannelIdentity, Conversation, Customer, Message, Ticket
 from router.privacy import audit
@@ -35,7 +35,7 @@ from router.tickets import OPEN_STATUSES
 
 log = logging.getLogger("kundresa.privacy")
 KINDS = ("conversations", "messages", "customers", "tickets", "gap_questions")
-LOCK_KEY = (0x4B55_4E44 << 32) | zlib.crc32(b"retention")  # bot/startup_lock.py's key range
+LOCK_KEY = (0x4B55_4E44 << 32) | zlib.crc32(b"retention")  # infra/startup_lock.py's key range
 
 
 def _cutoff(now: datetime, days: int) -> datetime | None:

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from config import TooLargeError, ValidationError
+from infra.app_keys import SESSIONS, SETTINGS
 from router.analytics import date_range
 from router.identity import Evidence
 from router.masking import mask_value
@@ -20,7 +21,7 @@ from router.shop_events.outcomes import rule_outcomes
 from router.shop_events.rules import delete_rule, effective_rules, parse_rule, save_rule
 from router.shop_events.service import ShopEvents
 from router.shop_events.signing import verify_event
-from router.web import KB, ROUTER, SESSIONS, SETTINGS, error_response, read_object, requires, user_of
+from router.web import KB, ROUTER, error_response, read_object, requires, user_of
 
 __all__ = ["SHOP_EVENTS", "add_routes", "page_context"]
 

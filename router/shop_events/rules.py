@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import NotFoundError, Settings, ValidationError
 from config.settings import ProactiveRule as RuleSpec
-from knowledge.db import utcnow
+from infra.db import utcnow
 from router.models import ProactiveRule
 from router.shop_events.catalog import EventIn
 

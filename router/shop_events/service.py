@@ -23,8 +23,8 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from config import NotFoundError, UnauthorizedError, ValidationError
+from infra.db import utcnow
 from knowledge import KnowledgeBase
-from knowledge.db import utcnow
 from knowledge.translations import group_of, published_versions
 from router.identity import Evidence, resolve_customer
 from router.models import Conversation, Customer, Message, ProactiveOffer, ShopEvent

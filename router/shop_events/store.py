@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import Settings
-from knowledge.db import utcnow
+from infra.db import utcnow
 from router.models import Conversation, Customer, ShopEvent
 from router.shop_events.catalog import PAYMENT_FAILED, EventIn
 from router.shop_events.texts import event_line

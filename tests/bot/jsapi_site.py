@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
+from infra.app_keys import SESSIONS
 from router.models import ChannelIdentity, ProactiveOffer, ShopEvent
 from tests.settings_for import settings_for
 

@@ -72,7 +72,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def tokens(server: tuple[str, web.Application]) -> dict[str, str]:
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
 
     _, app = server
@@ -126,7 +126,7 @@ async def test_create_an_article_from_a_gap_publish_it_and_the_widget_answers(
 ) -> None:
     from playwright.async_api import expect
 
-    from bot.app_keys import KB
+    from router.web import KB
 
     base, app = server
     for question in GAP_QUESTIONS:
@@ -202,8 +202,8 @@ async def test_restore_an_old_version(
 ) -> None:
     from playwright.async_api import expect
 
-    from bot.app_keys import KB
     from knowledge import ArticleData
+    from router.web import KB
 
     base, app = server
     kb = app[KB]
@@ -299,8 +299,8 @@ async def test_script_in_an_article_runs_nowhere(
 ) -> None:
     from playwright.async_api import expect
 
-    from bot.app_keys import KB
     from knowledge import ArticleData
+    from router.web import KB
 
     base, app = server
     await app[KB].create(
@@ -390,7 +390,7 @@ async def test_link_an_english_version_and_try_a_question(
     English question in "try a question", whose confidence bar shows the two thresholds."""
     from playwright.async_api import expect
 
-    from bot.app_keys import KB
+    from router.web import KB
 
     base, app = server
     problems: list[str] = []

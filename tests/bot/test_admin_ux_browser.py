@@ -50,8 +50,9 @@ async def test_admin_asks_first_labels_thresholds_and_speaks_swedish(
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
-    from bot.app_keys import KB, SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
+    from router.web import KB
 
     base, app = server
     async with app[SESSIONS]() as session, session.begin():

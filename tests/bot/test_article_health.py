@@ -70,7 +70,7 @@ async def test_health_counts_shown_feedback_and_handoffs(
 @pytest.mark.postgres
 async def test_health_queries_on_postgres(aiohttp_client: Any, pg_db_url: str) -> None:
     """The JSON-path grouping of the health report on PostgreSQL (json, not jsonb, columns)."""
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
 
     settings = settings_for(str(pg_db_url), server={"load_demo_kb": False})

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from config import Settings
+from infra.app_keys import SESSIONS
 from knowledge.formats import read_articles
 from router.auth import create_user
 
@@ -482,7 +482,7 @@ async def test_edit_is_searchable_immediately(
 
 # -- example questions ----------------------------------------------------------------------------------
 async def test_delete_an_example_question(app_client: Any, admin_headers: dict[str, str]) -> None:
-    from bot.app_keys import KB
+    from router.web import KB
 
     slug = "swish-betalning"
     kb = app_client.app[KB]

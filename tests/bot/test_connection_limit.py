@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from bot.channels import chat_limits
 from config import ConfigError, Settings
+from infra.app_keys import SESSIONS
 from router.client_ip import client_ip, proxy_networks
 from router.models import Customer
 

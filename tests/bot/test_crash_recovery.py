@@ -146,7 +146,7 @@ def check_conversation(customer: Customer, messages: list[Message]) -> tuple[int
 
 async def all_answered(url: str, customers: list[Customer], wait: float) -> tuple[int, int]:
     """Wait (up to `wait` s) until every conversation passes `check_conversation`; totals."""
-    # A plain engine, not knowledge.db's: its connections must not look like a live Kundresa process.
+    # A plain engine, not infra.db's: its connections must not look like a live Kundresa process.
     engine = create_async_engine(url)
     deadline = time.monotonic() + wait
     try:

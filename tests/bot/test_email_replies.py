@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from bot.app_keys import ROUTER, SESSIONS
 from bot.channels.email import EMAIL_REPLIES
 from bot.channels.email_links import ReopenLinks, mask_email, valid_email
 from config import Settings, ValidationError
+from infra.app_keys import SESSIONS
 from router.auth import create_user
 from router.models import Conversation
+from router.web import ROUTER
 from tests.bot.smtp_sink import Sink, smtp_sink
 
 

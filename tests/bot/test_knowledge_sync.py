@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from settings_for import settings_for
 
-from bot.app_keys import SESSIONS
 from config import Settings
+from infra.app_keys import SESSIONS
 from router.auth import create_user
 
 pytestmark = pytest.mark.postgres
@@ -84,8 +84,8 @@ async def test_a_change_announced_by_a_process_without_a_bridge_reaches_a_runnin
     from sqlalchemy import select
 
     from bot.app import create_app
-    from bot.app_keys import ENGINE
     from bot.knowledge_sync import TOPIC
+    from infra.app_keys import ENGINE
     from knowledge.models import Article, ExampleQuestion
     from router.pg_events import notify_once
 

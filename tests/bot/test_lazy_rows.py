@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app_keys import ROUTER, SESSIONS
 from bot.channels.webchat import sign_user
 from config import Settings
+from infra.app_keys import SESSIONS
 from router.models import ChannelIdentity, Conversation, Customer, Message
+from router.web import ROUTER
 
 TIMEOUT = 30
 SECRET = "test-identity-secret"

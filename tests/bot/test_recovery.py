@@ -18,15 +18,17 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import DRAIN
-from bot.app_keys import DIALOGUE, ENGINE, ROUTER, SESSIONS
-from bot.migrate import upgrade
+from bot.app_keys import DIALOGUE
 from bot.recovery import Recovery
-from bot.startup_lock import startup_lock
 from bot.unanswered import find_unanswered
 from config import Settings
-from knowledge.db import create_engine, utcnow
+from infra.app_keys import ENGINE, SESSIONS
+from infra.db import create_engine, utcnow
+from infra.migrate import upgrade
+from infra.startup_lock import startup_lock
 from router.identity import Evidence
 from router.models import Conversation, Message
+from router.web import ROUTER
 
 ANSWERABLE = "hur lång är leveranstiden?"  # the demo knowledge base answers it
 TIMEOUT = 20

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS, SETTINGS
 from bot.channels.webchat import sign_user
 from config import Settings
+from infra.app_keys import SESSIONS, SETTINGS
 from router.identity import GUEST_KIND
 from router.install_secrets import InstallSecret
 from router.models import ChannelIdentity, Customer, IdentityMerge, Message

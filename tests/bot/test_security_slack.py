@@ -17,11 +17,11 @@ from fakes.slack_events import SECRET, dm, event_body, post_signed
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from bot.channels.slack import SLACK
 from bot.channels.slack_directory import SlackDirectory, SlackUser
 from bot.channels.webchat import sign_user
 from config import Settings
+from infra.app_keys import SESSIONS
 from router.models import ChannelIdentity, Customer, Message
 
 QUESTION = "Hur betalar jag med Swish?"

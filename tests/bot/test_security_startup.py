@@ -21,12 +21,12 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
-from bot.app_keys import KB
 from bot.channels.webchat import sign_user
 from bot.cli import main as cli_main
 from bot.logs import AccessLogger
 from config import ConfigError, Settings
 from knowledge.article_data import ArticleData
+from router.web import KB
 
 
 # -- refusing to start ---------------------------------------------------------------------------------------

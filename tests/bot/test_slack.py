@@ -19,10 +19,10 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from bot.channels.slack import SLACK, SlackIntegration
 from bot.channels.webchat import sign_user
 from config import ConfigError, Settings, load_settings
+from infra.app_keys import SESSIONS
 from router.models import ChannelIdentity, Message, Ticket, User
 
 AGENTS = "C_AGENTS"

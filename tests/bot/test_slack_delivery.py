@@ -21,10 +21,10 @@ from fakes.slack_events import DM, dm, event_body, post_signed
 from sqlalchemy import select, update
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from bot.channels.slack import SLACK
 from config import Settings
-from knowledge.db import utcnow
+from infra.app_keys import SESSIONS
+from infra.db import utcnow
 from router.models import InboxItem, Message
 
 AGENTS = "C_AGENTS"

@@ -13,9 +13,9 @@ from settings_for import settings_for
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from bot.channels.slack import SLACK
 from config import Settings
+from infra.app_keys import SESSIONS
 from router.models import InboxItem
 
 pytestmark = pytest.mark.postgres

@@ -9,7 +9,7 @@ import pytest
 
 from bot.channels.slack_work import SlackWork
 from config import KundresaError, UnavailableError, ValidationError
-from knowledge.db import utcnow
+from infra.db import utcnow
 from router.inbox import Job
 
 

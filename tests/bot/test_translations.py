@@ -18,9 +18,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from bot.app import create_app
-from bot.migrate import alembic_config, upgrade
 from config import Settings
-from knowledge.db import create_engine
+from infra.db import create_engine
+from infra.migrate import alembic_config, upgrade
 from knowledge.formats import read_articles
 
 QUESTION_EN = "Why was my card declined when I tried to pay?"
@@ -397,7 +397,7 @@ async def test_migration_of_an_existing_0001_database(
         assert conn.execute("SELECT slug, translation_of FROM articles").fetchall() == [("old", None)]
 
     client = await aiohttp_client(create_app(settings))  # the app starts on it and links a version
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
 
     async with client.app[SESSIONS]() as session, session.begin():

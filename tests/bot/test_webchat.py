@@ -20,10 +20,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from bot.channels import chat_limits
 from bot.channels.webchat import sign_user
 from config import Settings, load_settings
+from infra.app_keys import SESSIONS
 from router.models import ChannelIdentity, Conversation, Customer, Feedback, Message, Ticket
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

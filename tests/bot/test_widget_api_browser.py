@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.app_keys import ROUTER, SESSIONS, SETTINGS
 from bot.channels.chat_identity import sign_user
+from infra.app_keys import SESSIONS, SETTINGS
 from router.auth import create_user
 from router.models import Ticket
+from router.web import ROUTER
 from tests.bot.jsapi_site import (
     DESKTOP,
     IDENTITY_SECRET,

@@ -17,11 +17,12 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.app_keys import ROUTER, SESSIONS
 from bot.channels.webchat import sign_user
 from config import load_settings
+from infra.app_keys import SESSIONS
 from router.auth import create_user
 from router.models import ChannelIdentity, Conversation, Ticket
+from router.web import ROUTER
 from tests.bot.smtp_sink import Sink, free_port, smtp_sink
 from tests.browser import chromium, needs_chromium
 

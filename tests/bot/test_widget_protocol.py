@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app_keys import ROUTER, SESSIONS
 from bot.channels.webchat import sign_user
 from bot.texts import TEXTS
+from infra.app_keys import SESSIONS
 from router.auth import create_user
 from router.models import ChannelIdentity, Customer, Ticket
+from router.web import ROUTER
 
 SECRET = "test-identity-secret"
 ANSWERABLE = "hur lång är leveranstiden?"

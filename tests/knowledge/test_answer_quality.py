@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.migrate import upgrade
 from config import load_settings
+from infra.db import create_engine, create_sessionmaker
+from infra.migrate import upgrade
 from knowledge import Embedder
-from knowledge.db import create_engine, create_sessionmaker
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.evaluation import EvalCase, load_banking77, run_eval
 from knowledge.formats import read_articles

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.migrate import upgrade
 from config import Settings
+from infra.db import create_engine, create_sessionmaker
+from infra.migrate import upgrade
 from knowledge import ArticleData, Embedder, KnowledgeBase
-from knowledge.db import create_engine, create_sessionmaker
 from knowledge.ensemble import aligned, second_scores, wants_second
 from knowledge.index import Fusion, IndexedArticle, SearchIndex
 from knowledge.text import text_hash
@@ -124,7 +124,7 @@ async def test_the_app_opens_the_second_model_when_configured(
     """`model.english` in the app factory: the knowledge base gets the second model and its index, and an
     English customer question through the HTTP search is answered with the second opinion in the score."""
     from bot.app import create_app
-    from bot.app_keys import KB
+    from router.web import KB
 
     # the prepared demo database (e5's vectors cached): only the second model's are new
     settings = make_settings(model={"english": "bundled"})

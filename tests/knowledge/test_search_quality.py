@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.migrate import upgrade
 from config import load_settings
+from infra.db import create_engine, create_sessionmaker
+from infra.migrate import upgrade
 from knowledge import Embedder, KnowledgeBase, SearchResult
-from knowledge.db import create_engine, create_sessionmaker
 from knowledge.formats import read_articles
 
 HERE = Path(__file__).resolve().parent

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.migrate import upgrade
 from config import NotFoundError, SearchSettings, Settings, ValidationError
+from infra.db import create_engine, create_sessionmaker
+from infra.migrate import upgrade
 from knowledge import ArticleData, Embedder, KnowledgeBase, ScoredArticle, decide
-from knowledge.db import create_engine, create_sessionmaker
 from knowledge.index import IndexedArticle, SearchIndex, article_units
 
 OpenKB = Callable[[], Awaitable[KnowledgeBase]]

@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app_keys import ROUTER, SESSIONS
+from infra.app_keys import SESSIONS
 from router import tickets as tk
 from router.identity import Evidence, resolve_customer
 from router.models import ChannelIdentity, User
+from router.web import ROUTER
 
 
 async def test_vip_flag_reprioritises_open_tickets(

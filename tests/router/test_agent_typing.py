@@ -16,10 +16,11 @@ import pytest
 from fakes.slack_api import FakeSlackAPI
 from sqlalchemy import func, select
 
-from bot.app_keys import ROUTER, SESSIONS
 from bot.channels.slack import SLACK
 from config import Settings
+from infra.app_keys import SESSIONS
 from router.models import Conversation, Message, Ticket
+from router.web import ROUTER
 
 QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"
 BARRIER = {"type": "typing", "ticket": "not-an-id"}  # always answered at once, in order, with an error

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from bot.app_keys import KB
 from knowledge.gaps import GapItem, group_items
+from router.web import KB
 
 ANSWERABLE = "Kan man betala med swish?"  # an example question of the demo article swish-betalning
 UNANSWERABLE = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app_keys import SESSIONS
-from bot.migrate import upgrade
 from config import Settings
-from knowledge.db import create_engine, create_sessionmaker
+from infra.app_keys import SESSIONS
+from infra.db import create_engine, create_sessionmaker
+from infra.migrate import upgrade
 from router import tickets as tk
 from router.auth import create_user
 from router.channel import ChannelRegistry

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app_keys import BUS
+from router.web import BUS
 
 QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"
 

@@ -39,7 +39,7 @@ async def server(make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[
 
 
 async def _agent_token(app: web.Application) -> str:
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
 
     async with app[SESSIONS]() as session, session.begin():

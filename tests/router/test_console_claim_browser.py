@@ -37,10 +37,11 @@ async def server(make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[
 async def test_a_claim_someone_else_won_shows_the_409_message(server: tuple[str, web.Application]) -> None:
     from playwright.async_api import async_playwright, expect
 
-    from bot.app_keys import ROUTER, SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
     from router.identity import Evidence
     from router.models import Ticket
+    from router.web import ROUTER
 
     base, app = server
     async with app[SESSIONS]() as session, session.begin():

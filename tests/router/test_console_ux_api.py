@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app_keys import KB, SESSIONS
 from bot.channels.chat_identity import sign_user
+from infra.app_keys import SESSIONS
 from knowledge.models import GapQuestion
 from router.models import Ticket
+from router.web import KB
 
 QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"
 SECRET = "test-identity-secret"

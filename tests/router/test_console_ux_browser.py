@@ -53,7 +53,7 @@ async def server(make_settings: Callable[..., Settings]) -> AsyncIterator[tuple[
 
 
 async def _user(app: web.Application, name: str, role: str = "agent", **kw: Any) -> str:
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
 
     async with app[SESSIONS]() as session, session.begin():

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app_keys import SESSIONS
+from infra.app_keys import SESSIONS
 from router.models import Ticket
 
 QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"

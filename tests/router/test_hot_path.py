@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app_keys import ROUTER, SESSIONS
 from config import NotFoundError
+from infra.app_keys import SESSIONS
 from router import message_store as store
 from router.identity import Evidence
 from router.models import Conversation, Message, Ticket
+from router.web import ROUTER
 
 
 async def _exchange(router: Any, visitor: str) -> int:

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.migrate import upgrade
 from config import ConflictError, DatabaseSettings, NotFoundError
-from knowledge.db import create_engine, create_sessionmaker
+from infra.db import create_engine, create_sessionmaker
+from infra.migrate import upgrade
 from router import conversations as convs
 from router.identity import Evidence, resolve_customer, undo_merge
 from router.models import ChannelIdentity, Conversation, Customer, IdentityMerge, Ticket

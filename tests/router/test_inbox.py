@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import router.models  # noqa: F401  (registers the tables)
 from config import DatabaseSettings
-from knowledge.db import Base, create_engine, create_sessionmaker, utcnow
+from infra.db import Base, create_engine, create_sessionmaker, utcnow
 from router.inbox import InboxStore, Job
 from router.inbox_worker import InboxWorker, RetryPolicy, Verdict
 from router.models import InboxItem

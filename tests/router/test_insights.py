@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from shop_helpers import Client, copy_db, shop_settings
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
+from infra.app_keys import SESSIONS
 from knowledge.models import GapQuestion
 from router.auth import create_user
 from router.models import Conversation, Customer, Feedback, Message, ProactiveOffer, ShopEvent, Ticket

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.asyncio(loop_scop
 async def server(
     demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[str, web.Application, str]]:
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
 
     db = tmp_path_factory.mktemp("insights-browser") / "kundresa.db"
@@ -99,7 +99,7 @@ async def test_root_causes_view_turns_a_group_into_a_draft(
 ) -> None:
     from playwright.async_api import expect
 
-    from bot.app_keys import KB
+    from router.web import KB
 
     base, app, _ = server
     for question in SAME_NEED:

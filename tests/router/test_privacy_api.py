@@ -9,9 +9,10 @@ from typing import Any
 from privacy_helpers import web_customer
 from sqlalchemy import select
 
-from bot.app_keys import KB, SESSIONS
+from infra.app_keys import SESSIONS
 from knowledge.models import Article, ArticleVersion, ExampleQuestion
 from router.models import Customer
+from router.web import KB
 
 QUESTION = "Varför blinkar Quuxomaten rött när jag betalar?"  # the demo KB cannot answer it
 ARTICLE = "saker-betalning"

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.asyncio(loop_scop
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, web.Application, str]]:
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
     from router.auth import create_user
 
     db = tmp_path_factory.mktemp("audit-browser") / "kundresa.db"
@@ -59,7 +59,7 @@ async def browser() -> AsyncIterator[Any]:
 async def test_audit_view(server: tuple[str, web.Application, str], browser: Any) -> None:
     from playwright.async_api import expect
 
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
 
     base, app, token = server
     # 55 old entries (one with a hostile target), then real admin actions through the API.

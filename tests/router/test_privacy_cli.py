@@ -12,8 +12,8 @@ from privacy_helpers import web_customer
 from sqlalchemy import func, select, update
 
 from bot import cli
-from bot.app_keys import SESSIONS, SETTINGS
-from knowledge.db import utcnow
+from infra.app_keys import SESSIONS, SETTINGS
+from infra.db import utcnow
 from knowledge.models import GapQuestion
 from router.models import AuditEntry, Customer
 

@@ -20,14 +20,15 @@ from privacy_helpers import ThreadedSlack, found_in_files
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.app_keys import KB, SESSIONS
 from bot.channels.slack import SLACK
 from bot.channels.webchat import sign_user
 from config import Settings
+from infra.app_keys import SESSIONS
 from knowledge.models import ArticleVersion, EmbeddingCache, ExampleQuestion, GapQuestion
 from knowledge.text import text_hash
 from router.analytics import compute_stats
 from router.models import AuditEntry, Customer, InboxItem, Ticket
+from router.web import KB
 
 ID_SECRET = "test-identity-secret"
 AGENTS = "C_AGENTS"
@@ -245,6 +246,6 @@ def _today() -> tuple[Any, Any]:
 
 
 def _db_path(client: Any) -> Path:
-    from bot.app_keys import SETTINGS
+    from infra.app_keys import SETTINGS
 
     return Path(client.app[SETTINGS].database.url.split("///", 1)[1])

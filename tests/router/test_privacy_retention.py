@@ -11,9 +11,9 @@ from typing import Any
 from privacy_helpers import web_customer
 from sqlalchemy import func, select, update
 
-from bot.app_keys import ENGINE, SESSIONS
 from config import RetentionSettings
-from knowledge.db import utcnow
+from infra.app_keys import ENGINE, SESSIONS
+from infra.db import utcnow
 from knowledge.models import GapQuestion
 from router.analytics import compute_stats
 from router.models import AuditEntry, ChannelIdentity, Conversation, Customer, Message, Ticket

@@ -13,9 +13,9 @@ from alembic import command
 from sqlalchemy import event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.migrate import alembic_config, upgrade
 from config import Settings
-from knowledge.db import create_engine, create_sessionmaker
+from infra.db import create_engine, create_sessionmaker
+from infra.migrate import alembic_config, upgrade
 from router.auth import create_user
 from router.channel import ChannelRegistry
 from router.events import EventBus

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app_keys import SESSIONS
+from infra.app_keys import SESSIONS
 from router.models import Conversation, Message
 
 CARD = "4111 1111 1111 1111"

@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from config import Settings
+from infra.app_keys import SESSIONS
 from router.auth import create_user
 
 TIMEOUT = 30

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.migrate import upgrade
 from config import DatabaseSettings, load_settings
-from knowledge.db import create_engine
+from infra.db import create_engine
+from infra.migrate import upgrade
 from router.install_secrets import fill_demo_secrets, stored_secret
 
 
@@ -76,7 +76,7 @@ async def test_only_demo_mode_fills_in_and_a_configured_secret_wins(tmp_path: Pa
 def test_the_migration_downgrades(tmp_path: Path) -> None:
     from alembic import command
 
-    from bot.migrate import alembic_config
+    from infra.migrate import alembic_config
 
     url = f"sqlite+aiosqlite:///{tmp_path}/down.db"
 

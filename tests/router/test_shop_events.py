@@ -27,7 +27,7 @@ from shop_helpers import (
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS, SETTINGS
+from infra.app_keys import SESSIONS, SETTINGS
 from router.auth import create_user
 from router.models import ProactiveOffer, ShopEvent, Ticket
 from router.shop_events.rules import held_out

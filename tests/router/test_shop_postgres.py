@@ -56,7 +56,7 @@ async def test_one_rule_offers_once_when_two_processes_get_the_events_at_once(
     the widget and the server both telling): the rule offers once; the customer row lock decides."""
     from sqlalchemy import select
 
-    from bot.app_keys import SESSIONS
+    from infra.app_keys import SESSIONS
     from router.models import ProactiveOffer
 
     settings = settings_for(

@@ -10,8 +10,8 @@ from pydantic import SecretStr
 from shop_helpers import EVENTS_SECRET, connect, until_sentinel
 
 from bot.app import create_app
-from bot.app_keys import SESSIONS
 from config import Settings
+from infra.app_keys import SESSIONS
 from router.models import Customer, ProactiveOffer, ShopEvent
 
 NEW_RULE = {

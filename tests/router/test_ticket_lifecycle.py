@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app_keys import SESSIONS
 from bot.channels.webchat import sign_user
-from knowledge.db import utcnow
+from infra.app_keys import SESSIONS
+from infra.db import utcnow
 from router.models import Customer, Ticket
 
 SECRET = "test-identity-secret"

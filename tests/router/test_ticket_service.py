@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app_keys import ROUTER
 from config import ConflictError, NotFoundError, Settings, ValidationError
-from knowledge.db import create_engine, create_sessionmaker
+from infra.db import create_engine, create_sessionmaker
 from router import tickets as tk
 from router.auth import create_user
 from router.channel import ChannelRegistry
@@ -19,11 +18,12 @@ from router.events import EventBus
 from router.identity import Evidence, resolve_customer
 from router.models import Conversation, Message, Ticket
 from router.service import Router
+from router.web import ROUTER
 
 
 @pytest.fixture
 async def router(make_settings: Callable[..., Settings]) -> AsyncIterator[Router]:
-    from bot.migrate import upgrade
+    from infra.migrate import upgrade
 
     settings = make_settings(routing={"default_capacity": 5})
     engine = create_engine(settings.database)

@@ -6,7 +6,7 @@ Create Date: 2026-12-10 10:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import knowledge.db
+import infra.db
 
 
 revision = '0007'
@@ -21,8 +21,8 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_canned_replies_created_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_canned_replies'))
     )

@@ -6,7 +6,7 @@ Create Date: 2026-12-01 07:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import knowledge.db
+import infra.db
 
 
 revision = '0005'
@@ -28,7 +28,7 @@ def downgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
     sa.Column('event_id', sa.String(length=200), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_processed_events')),
     sa.UniqueConstraint('source', 'event_id', name=op.f('uq_processed_events_source'))
     )

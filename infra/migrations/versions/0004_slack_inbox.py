@@ -6,7 +6,7 @@ Create Date: 2026-12-01 10:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import knowledge.db
+import infra.db
 
 
 revision = '0004'
@@ -25,12 +25,12 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', knowledge.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('locked_by', sa.String(length=64), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_items')),
     sa.UniqueConstraint('source', 'event_id', name=op.f('uq_inbox_items_source'))
     )

@@ -6,7 +6,7 @@ Create Date: 2026-12-10 10:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import knowledge.db
+import infra.db
 
 
 revision = '0006'
@@ -19,7 +19,7 @@ def upgrade() -> None:
     op.create_table('install_secrets',
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('value', sa.String(length=200), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_install_secrets'))
     )
 

@@ -11,7 +11,7 @@ Create Date: 2026-12-01 07:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import knowledge.db
+import infra.db
 
 
 revision = '0010'
@@ -23,7 +23,7 @@ depends_on = None
 def upgrade() -> None:
     op.add_column('conversations', sa.Column('reply_email', sa.String(length=320), nullable=True))
     op.add_column(
-        'conversations', sa.Column('away_since', knowledge.db.UTCDateTime(timezone=True), nullable=True)
+        'conversations', sa.Column('away_since', infra.db.UTCDateTime(timezone=True), nullable=True)
     )
     op.add_column(
         'conversations',

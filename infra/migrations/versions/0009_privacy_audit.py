@@ -6,7 +6,7 @@ Create Date: 2026-12-01 12:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import knowledge.db
+import infra.db
 
 
 revision = '0009'
@@ -24,7 +24,7 @@ def upgrade() -> None:
     sa.Column('target_kind', sa.String(length=32), nullable=False),
     sa.Column('target_id', sa.String(length=200), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:

@@ -16,10 +16,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import knowledge.models  # noqa: F401  (registers tables)
+import router.install_secrets
 import router.models  # noqa: F401
-from bot.migrate import alembic_config, upgrade
 from config import DatabaseSettings
-from knowledge.db import Base, create_engine
+from infra.db import Base, create_engine
+from infra.migrate import alembic_config, upgrade
 
 SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
 # base → head, each revision once: the chain must be linear (two heads would mean two processes disagree).

@@ -7,13 +7,12 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import knowledge.models  # noqa: F401  (registers tables)
-import router.install_secrets  # registers install_secrets
-import router.models  # noqa: F401
 from config import DatabaseSettings
-from knowledge.db import Base, create_engine
+from infra.db import Base, create_engine
 
 config = context.config
+# Upgrades need no models; `target_metadata` is for comparisons (tests/infra/test_migrations.py):
+# whoever compares imports every package's models first, which registers their tables on `Base.metadata`.
 target_metadata = Base.metadata
 
 

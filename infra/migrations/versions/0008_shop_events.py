@@ -6,7 +6,7 @@ Create Date: 2026-12-01 06:39:19.911005
 """
 from alembic import op
 import sqlalchemy as sa
-import knowledge.db
+import infra.db
 
 
 revision = '0008'
@@ -21,8 +21,8 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('spec', sa.JSON(), nullable=False),
     sa.Column('updated_by', sa.String(length=200), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_proactive_rules')),
     sa.UniqueConstraint('key', name=op.f('uq_proactive_rules_key'))
     )
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('context', sa.JSON(), nullable=False),
     sa.Column('signature', sa.String(length=64), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_shop_events_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_events')),
     sa.UniqueConstraint('signature', name=op.f('uq_shop_events_signature'))
@@ -54,9 +54,9 @@ def upgrade() -> None:
     sa.Column('event_id', sa.Integer(), nullable=True),
     sa.Column('held_out', sa.Boolean(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=True),
-    sa.Column('opened_at', knowledge.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('dismissed_at', knowledge.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dismissed_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_proactive_offers_customer_id_customers'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['event_id'], ['shop_events.id'], name=op.f('fk_proactive_offers_event_id_shop_events'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_proactive_offers'))

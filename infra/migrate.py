@@ -9,9 +9,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.startup_lock import startup_lock
 from config import Settings
-from knowledge.db import create_engine
+from infra.db import create_engine
+from infra.startup_lock import startup_lock
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

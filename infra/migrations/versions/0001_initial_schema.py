@@ -6,7 +6,7 @@ Create Date: 2026-11-25 08:29:37.635478
 """
 from alembic import op
 import sqlalchemy as sa
-import knowledge.db
+import infra.db
 
 
 revision = '0001'
@@ -26,8 +26,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_articles')),
     sa.UniqueConstraint('slug', name=op.f('uq_articles_slug'))
     )
@@ -37,7 +37,7 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=320), nullable=True),
     sa.Column('vip', sa.Boolean(), nullable=False),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['merged_into_id'], ['customers.id'], name=op.f('fk_customers_merged_into_id_customers'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers'))
     )
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('text_hash', sa.String(length=64), nullable=False),
     sa.Column('dim', sa.Integer(), nullable=False),
     sa.Column('vector', sa.LargeBinary(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_embedding_cache'))
     )
     with op.batch_alter_table('embedding_cache', schema=None) as batch_op:
@@ -60,7 +60,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('topic', sa.String(length=64), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events'))
     )
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
     sa.Column('event_id', sa.String(length=200), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_processed_events')),
     sa.UniqueConstraint('source', 'event_id', name=op.f('uq_processed_events_source'))
     )
@@ -83,8 +83,8 @@ def upgrade() -> None:
     sa.Column('capacity', sa.Integer(), nullable=True),
     sa.Column('presence', sa.String(length=16), nullable=False),
     sa.Column('slack_user_id', sa.String(length=64), nullable=True),
-    sa.Column('last_assigned_at', knowledge.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_assigned_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('name', name=op.f('uq_users_name')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_users_token_hash'))
@@ -98,7 +98,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('snapshot', sa.JSON(), nullable=False),
     sa.Column('author', sa.String(length=200), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_article_versions_article_id_articles'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_article_versions')),
     sa.UniqueConstraint('article_id', 'version', name=op.f('uq_article_versions_article_id'))
@@ -112,8 +112,8 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('external_id', sa.String(length=320), nullable=False),
     sa.Column('verified', sa.Boolean(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_channel_identities_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_channel_identities')),
     sa.UniqueConstraint('kind', 'external_id', name=op.f('uq_channel_identities_kind'))
@@ -130,8 +130,8 @@ def upgrade() -> None:
     sa.Column('context', sa.JSON(), nullable=False),
     sa.Column('bot_state', sa.JSON(), nullable=False),
     sa.Column('next_seq', sa.Integer(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_conversations_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversations'))
     )
@@ -144,7 +144,7 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_example_questions_article_id_articles'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_example_questions'))
     )
@@ -159,7 +159,7 @@ def upgrade() -> None:
     sa.Column('conversation_id', sa.Integer(), nullable=True),
     sa.Column('article_id', sa.Integer(), nullable=True),
     sa.Column('handled', sa.Boolean(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_gap_questions_article_id_articles'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gap_questions'))
     )
@@ -172,8 +172,8 @@ def upgrade() -> None:
     sa.Column('target_customer_id', sa.Integer(), nullable=False),
     sa.Column('evidence', sa.String(length=200), nullable=False),
     sa.Column('moved', sa.JSON(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('undone_at', knowledge.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('undone_at', infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['source_customer_id'], ['customers.id'], name=op.f('fk_identity_merges_source_customer_id_customers'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['target_customer_id'], ['customers.id'], name=op.f('fk_identity_merges_target_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_merges'))
@@ -184,7 +184,7 @@ def upgrade() -> None:
     sa.Column('article_slug', sa.String(length=200), nullable=True),
     sa.Column('helpful', sa.Boolean(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_feedback_conversation_id_conversations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback'))
     )
@@ -206,7 +206,7 @@ def upgrade() -> None:
     sa.Column('internal', sa.Boolean(), nullable=False),
     sa.Column('client_id', sa.String(length=100), nullable=True),
     sa.Column('context', sa.JSON(), nullable=False),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_messages_conversation_id_conversations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
     sa.UniqueConstraint('conversation_id', 'seq', name=op.f('uq_messages_conversation_id'))
@@ -230,11 +230,11 @@ def upgrade() -> None:
     sa.Column('external_refs', sa.JSON(), nullable=False),
     sa.Column('resolved_article_slug', sa.String(length=200), nullable=True),
     sa.Column('csat', sa.Integer(), nullable=True),
-    sa.Column('created_at', knowledge.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('assigned_at', knowledge.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('first_response_at', knowledge.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('resolved_at', knowledge.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', knowledge.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('assigned_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_response_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_tickets_assignee_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_tickets_conversation_id_conversations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_tickets_customer_id_customers'), ondelete='CASCADE'),
