@@ -3,7 +3,7 @@
 Run: `.venv/bin/python bench/metrics_overhead.py [--turns 200000] [--json]`
 
 One web chat turn that the bot answers makes these calls into `bot.metrics` / `bot.logs` (see
-`bot/dialogue.py`, `bot/channels/chat_session.py`): the bus events of the message in and the answer out
+`bot/dialogue.py`, `bot/channels/webchat/inbound.py`): the bus events of the message in and the answer out
 (`Metrics.on_event`, through `EventBus.bridge`), five stage observations (store, search, decide, send,
 turn; three of them through `Metrics.timed`), one decision, one model batch, the conversation id set and
 reset (`bot.logs.conversation`) and the per-frame `CONVERSATION_ID.set`, and a disabled `log.debug`.

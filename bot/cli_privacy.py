@@ -39,12 +39,12 @@ class _SlackPosts:
     name = "slack"
 
     def __init__(self, settings: Settings) -> None:
-        from bot.channels.slack_directory import build_client
+        from bot.channels.slack.client import build_client
 
         self.client = build_client(settings.slack)
 
     async def erase_posts(self, threads: list[dict[str, str]]) -> dict[str, int]:
-        from bot.channels.slack_erase import erase_threads
+        from bot.channels.slack.erase import erase_threads
 
         return await erase_threads(self.client, threads)
 

@@ -276,7 +276,7 @@ class LoggingSettings(BaseModel):
 
 
 class EmailSettings(BaseModel):
-    """Replies by email (bot/channels/email.py) to a web chat customer who left an address and has left
+    """Replies by email (bot/channels/email/) to a web chat customer who left an address and has left
     the chat. On when `host` is set."""
 
     host: str = ""

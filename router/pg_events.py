@@ -13,8 +13,8 @@ A NOTIFY payload must stay under 8000 bytes. A bigger event about a message goes
 `text` (`"load"` names what was left out) and listeners read them from the message row; any other big event
 is written to `outbox_events` and only its id is notified. Notifications sent while a listener is
 reconnecting are lost to it; consoles get those on their next snapshot. A chat socket never misses them
-for long: it sends its conversation's frames strictly in seq order (`bot.channels.sequencer`), so the next
-frame that arrives shows the hole, which is then read from the database (as `resume` reads it).
+for long: it sends its conversation's frames strictly in seq order (`bot.channels.webchat.sequencer`), so
+the next frame that arrives shows the hole, which is then read from the database (as `resume` reads it).
 
 Order: a process delivers the frames it stores at once, and another process's a few milliseconds later
 (NOTIFY, then this bridge); the chat socket puts them back in seq order. That order is sound because seqs

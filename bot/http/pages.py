@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.channels.chat_identity import sign_user
+from bot.channels.webchat import sign_user
 from infra.app_keys import SETTINGS
 from router.assets import Asset, add_assets, page
 

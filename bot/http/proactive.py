@@ -1,6 +1,6 @@
 """Shop events and proactive help in the app: the router's routes (`router.shop_events.http`), the insights
 API (`router.insights`), the admin page's two scripts (`/admin/admin-rules.js`, `/admin/admin-insights.js`)
-and the link from offers to the chat sockets (`bot.channels.chat_events.follow_shop_events`)."""
+and the link from offers to the chat sockets (`bot.channels.webchat.shop_events.follow_shop_events`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app_keys import WEBCHAT
-from bot.channels.chat_events import follow_shop_events
+from bot.channels.webchat import follow_shop_events
 from router import insights
 from router.assets import Asset, add_assets
 from router.shop_events import http as shop_http

@@ -1,6 +1,6 @@
 """Signed server-to-server events: `POST /api/events` carries `X-Kundresa-Timestamp` (Unix seconds) and
 `X-Kundresa-Signature: sha256=<hex>`, HMAC-SHA256 with `proactive.events_secret` over
-`"<timestamp>." + raw body` (the style of the widget identity HMAC in `bot.channels.chat_identity`).
+`"<timestamp>." + raw body` (the style of the widget identity HMAC in `bot.channels.webchat.identity`).
 
 A timestamp further than `signature_tolerance_seconds` from now is refused, and a signature is accepted
 once (the stored event keeps it, unique): a captured request cannot be replayed, now or later.

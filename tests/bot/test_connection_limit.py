@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.channels import chat_limits
+from bot.channels.webchat import limits
 from config import ConfigError, Settings
 from infra.app_keys import SESSIONS
 from router.client_ip import client_ip, proxy_networks
@@ -67,8 +67,8 @@ async def test_a_fourth_new_socket_in_a_minute_is_refused_and_makes_no_customer(
         assert await _customers(client) == before + 3
         await _greeted(sockets[0])  # the open ones stay usable
         # A minute later the address may connect again.
-        real = chat_limits.time.monotonic
-        monkeypatch.setattr(chat_limits.time, "monotonic", lambda: real() + 61)
+        real = limits.time.monotonic
+        monkeypatch.setattr(limits.time, "monotonic", lambda: real() + 61)
         again = await _open(client)
         await _greeted(again)
         for ws in [*sockets, again]:

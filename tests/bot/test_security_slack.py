@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.channels.slack import SLACK
-from bot.channels.slack_directory import SlackDirectory, SlackUser
+from bot.channels.slack.identity import SlackDirectory, SlackUser
 from bot.channels.webchat import sign_user
 from config import Settings
 from infra.app_keys import SESSIONS

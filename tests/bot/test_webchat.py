@@ -20,8 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.channels import chat_limits
-from bot.channels.webchat import sign_user
+from bot.channels.webchat import limits, sign_user
 from config import Settings, load_settings
 from infra.app_keys import SESSIONS
 from router.models import ChannelIdentity, Conversation, Customer, Feedback, Message, Ticket
@@ -497,14 +496,14 @@ async def test_flood_is_rate_limited_per_conversation(
         replay = await exchange(ws, {"type": "resume", "after": before[-2].seq})
         assert [f["seq"] for f in replay] == [before[-1].seq]
         # A minute later the same socket is answered again.
-        real = chat_limits.time.monotonic
+        real = limits.time.monotonic
 
         class LaterClock:
             @staticmethod
             def monotonic() -> float:
                 return real() + 61
 
-        monkeypatch.setattr(chat_limits, "time", LaterClock)
+        monkeypatch.setattr(limits, "time", LaterClock)
         _, frames = await ask(ws, ANSWERABLE)
         assert only(frames, "answer")["article"]["slug"] == ANSWERABLE_SLUG
         await ws.close()

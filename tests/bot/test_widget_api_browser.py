@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.channels.chat_identity import sign_user
+from bot.channels.webchat import sign_user
 from infra.app_keys import SESSIONS, SETTINGS
 from router.auth import create_user
 from router.models import Ticket

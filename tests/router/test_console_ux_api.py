@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.channels.chat_identity import sign_user
+from bot.channels.webchat import sign_user
 from infra.app_keys import SESSIONS
 from knowledge.models import GapQuestion
 from router.models import Ticket

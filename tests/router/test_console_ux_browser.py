@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.channels.chat_identity import sign_user
+from bot.channels.webchat import sign_user
 from config import Settings
 from tests.browser import ARGS, CHROMIUM, needs_chromium
 

@@ -1,10 +1,7 @@
-"""The email channel: an agent's reply reaches a web chat customer who left an address and has left.
+"""When an agent's reply goes by email: `EmailReplies`, the poller.
 
-`EmailChannel` implements `router.channel.Channel`: `deliver(conversation_id, {"email", "lang", "link",
-"ticket"}, frame)` sends the frame's text as a plain-text + HTML email over SMTP (`aiosmtplib`, settings in
-`[email]`), with a signed link that reopens the same conversation in the widget. `EmailReplies` decides
-when: every `email.poll_seconds` it looks for conversations whose customer left an address and whose chat
-has been closed for `email.away_minutes`, and emails the agent replies stored since they left, once each
+Every `email.poll_seconds` it looks for conversations whose customer left an address and whose chat has
+been closed for `email.away_minutes`, and emails the agent replies stored since they left, once each
 (the conversation's `emailed_seq` is advanced before sending; a failed send puts it back).
 """
 
@@ -12,109 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import aiosmtplib
-from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app_keys import WEBCHAT
-from bot.channels.email_links import ReopenLinks
-from bot.texts import lang_of, say
-from config import EmailSettings, Settings
-from infra.app_keys import SESSIONS, SETTINGS
+from bot.channels.email.outbound import EmailChannel
+from bot.channels.webchat.email_links import ReopenLinks
+from config import Settings
 from infra.db import utcnow
 from router.models import ChannelIdentity, Conversation, Message, Ticket
-from router.web import CHANNELS
 
 if TYPE_CHECKING:
     from bot.channels.webchat import WebChatChannel
 
-__all__ = ["EmailChannel", "EmailReplies", "email_ctx"]
+__all__ = ["EmailReplies"]
 
 log = logging.getLogger("kundresa.email")
-QUOTE_STYLE = "border-left:3px solid #1f5f4a;margin:0;padding:0 12px"
-
-
-class EmailChannel:
-    """`Channel` over SMTP. Only agent replies (and notices) are worth an email; other frames are not."""
-
-    name = "email"
-
-    def __init__(self, settings: EmailSettings, link_hours: float) -> None:
-        self.settings = settings
-        self.link_hours = link_hours
-
-    async def deliver(self, conversation_id: int, address: dict[str, Any], frame: dict[str, Any]) -> bool:
-        to = str(address.get("email") or "")
-        text = str(frame.get("text") or "").strip()
-        if not to or not text or frame.get("type") not in ("agent_message", "notice"):
-            return False
-        message = self.compose(to, frame, address)
-        s = self.settings
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.host,
-                port=s.port,
-                username=s.username.get_secret_value() if s.username else None,
-                password=s.password.get_secret_value() if s.password else None,
-                use_tls=s.use_tls,
-                start_tls=s.starttls if not s.use_tls else False,
-                timeout=s.timeout_seconds,
-            )
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            log.warning("email to conversation %s failed: %s", conversation_id, exc)
-            return False
-        return True
-
-    def compose(self, to: str, frame: dict[str, Any], address: dict[str, Any]) -> EmailMessage:
-        lang = lang_of(address.get("lang"))
-        agent = str(frame.get("agent") or "")
-        link = str(address.get("link") or "")
-        ticket = address.get("ticket") or ""
-        text = str(frame.get("text") or "").strip()
-        hours = f"{self.link_hours:g}"
-        msg = EmailMessage()
-        msg["Subject"] = say("email_subject", lang, ticket=ticket)
-        msg["From"] = self.settings.from_address or f"kundresa@{self.settings.host}"
-        msg["To"] = to
-        msg["Message-ID"] = make_msgid(domain="kundresa")
-        signed = say("email_agent", lang, agent=agent) if agent else ""
-        lines = [say("email_intro", lang), "", text, ""]
-        if signed:
-            lines += [f"– {signed}", ""]
-        if link:
-            lines += [say("email_link", lang, hours=hours), link, ""]
-        lines += ["--", say("email_footer", lang)]
-        msg.set_content("\n".join(lines))
-        paragraphs = "".join(
-            f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n") if p.strip()
-        )
-        link_html = (
-            f"<p>{html.escape(say('email_link', lang, hours=hours))}<br>"
-            f'<a href="{html.escape(link, quote=True)}">{html.escape(link)}</a></p>'
-            if link
-            else ""
-        )
-        msg.add_alternative(
-            f'<!doctype html><html lang="{lang}"><body>'
-            f"<p>{html.escape(say('email_intro', lang))}</p>"
-            f'<blockquote style="{QUOTE_STYLE}">{paragraphs}</blockquote>'
-            + (f"<p>– {html.escape(signed)}</p>" if signed else "")
-            + link_html
-            + f'<p style="color:#666;font-size:12px">{html.escape(say("email_footer", lang))}</p>'
-            "</body></html>",
-            subtype="html",
-        )
-        return msg
 
 
 class EmailReplies:
@@ -175,7 +88,8 @@ class EmailReplies:
         return sent
 
     async def _send_replies(self, conv: Conversation) -> int:
-        assert conv.away_since is not None and conv.reply_email
+        if conv.away_since is None or not conv.reply_email:
+            return 0  # back, or no address: nothing goes by email (the sweep selects only these)
         async with self.sessions() as session:
             replies = list(
                 await session.scalars(
@@ -235,18 +149,3 @@ class EmailReplies:
                 .values(emailed_seq=new)
             )
         return bool(getattr(result, "rowcount", 0))
-
-
-EMAIL_REPLIES = web.AppKey("email_replies", EmailReplies)
-
-
-async def email_ctx(app: web.Application) -> AsyncIterator[None]:
-    """When `[email]` is configured: the email channel is registered and replies are watched for."""
-    settings = app[SETTINGS]
-    channel = EmailChannel(settings.email, settings.email.link_hours)
-    app[CHANNELS].register(channel)
-    replies = EmailReplies(app[SESSIONS], settings, channel, app[WEBCHAT])
-    replies.start()
-    app[EMAIL_REPLIES] = replies
-    yield
-    await replies.close()

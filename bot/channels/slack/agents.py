@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.slack_text import chunks, escape, to_plain
-from bot.channels.slack_ticket_post import TicketView, describe
-from bot.channels.slack_work import AGENTS_LANE
+from bot.channels.slack.text import chunks, escape, to_plain
+from bot.channels.slack.ticket_post import TicketView, describe
+from bot.channels.slack.work import AGENTS_LANE
 from config import ConflictError, KundresaError
 from router import tickets as tk
 from router.api import timeline_of as timeline_query  # the same cross-channel timeline as the HTTP API
@@ -28,7 +28,7 @@ from router.auth import create_user
 from router.models import ChannelIdentity, Conversation, Customer, Ticket, User
 
 if TYPE_CHECKING:
-    from bot.channels.slack import SlackIntegration
+    from bot.channels.slack.lifecycle import SlackIntegration
 
 log = logging.getLogger("kundresa.slack")
 
@@ -45,7 +45,7 @@ class SlackAgents:
         self.core = core
         self.channel = core.slack.agents_channel
         # Posts to the agents' channel go out one at a time, in the order their events happened: they are
-        # stored work of one lane (`slack_work.AGENTS_LANE`), done in order by whichever process is free.
+        # stored work of one lane (`work.AGENTS_LANE`), done in order by whichever process is free.
 
     # -- reading -----------------------------------------------------------------------------------------
     async def view(self, ticket_id: int) -> TicketView | None:

@@ -1,5 +1,5 @@
 """Slack for customers: direct messages and shared (Slack Connect) channels. How frames look there is
-`bot.channels.slack_text`."""
+`text.py`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.channels.slack_text import escape, to_plain
+from bot.channels.slack.text import escape, to_plain
 from config import KundresaError
 from router.identity import Evidence
 from router.models import Message
 from router.service import Inbound
 
 if TYPE_CHECKING:
-    from bot.channels.slack import SlackIntegration
+    from bot.channels.slack.lifecycle import SlackIntegration
 
 log = logging.getLogger("kundresa.slack")
 

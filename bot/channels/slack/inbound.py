@@ -1,4 +1,4 @@
-"""How Slack's requests come in: `POST /slack/events` (HTTP mode) or Socket Mode, into slack-bolt's app.
+"""The Slack channel's way in: `POST /slack/events` (HTTP mode) or Socket Mode, into slack-bolt's app.
 
 Every listener stores what Slack sent (`SlackWork`) and only then acknowledges it: bolt runs with
 `process_before_response`, so the HTTP answer (or the Socket Mode ack) goes out after the listener has
@@ -33,7 +33,7 @@ from config.settings import SlackSettings
 from router.web import error_response
 
 if TYPE_CHECKING:
-    from bot.channels.slack import SlackIntegration
+    from bot.channels.slack.lifecycle import SlackIntegration
 
 log = logging.getLogger("kundresa.slack")
 MAX_CLOCK_SKEW = 300  # seconds; Slack's advice: older requests may be replays
@@ -116,11 +116,8 @@ def signature_problem(secret: str, headers: Any, raw: bytes, now: float | None =
     return None
 
 
-async def slack_events(request: web.Request) -> web.Response:
+async def receive_events(request: web.Request, slack: SlackIntegration) -> web.Response:
     """`POST /slack/events`: signature first (401), then bolt stores what came and answers."""
-    from bot.channels.slack import SLACK  # the app key lives with the integration
-
-    slack = request.app[SLACK]
     if slack.slack.socket_mode:
         raise web.HTTPNotFound(reason="Slack runs in Socket Mode here")
     raw = await request.read()  # bounded by server.max_body_bytes

@@ -1,14 +1,15 @@
-"""The Slack channel: slack-bolt's `AsyncApp` inside Kundresa's aiohttp application, at least once.
+"""The Slack channel's life in the app: slack-bolt's `AsyncApp` inside Kundresa's aiohttp application.
 
-- HTTP mode: Slack posts to `POST /slack/events` (`slack_intake`: signature checked first, 401 otherwise).
+- HTTP mode: Slack posts to `POST /slack/events` (`inbound`: signature checked first, 401 otherwise).
 - Socket Mode (`slack.socket_mode = true`): bolt's `AsyncSocketModeHandler` on slack-sdk's aiohttp client.
 
-Both modes reach the same listeners, which store what came (`slack_work`, table `inbox_items`) and only
-then acknowledge it; a worker does the work afterwards and marks it done only when it is done, retrying
-what failed (Slack's API away, rate limits, the database away) with backoff. Replies to customers and posts
-in the agents' channel are stored work too, so a Slack outage delays them and loses none. A retried
-delivery of a stored event is acknowledged again and not done twice. Customers: `slack_customers`;
-agents: `slack_agents`; docs/slack.md tells the setup.
+Both modes reach the same listeners, which store what came (`work`, table `inbox_items`) and only then
+acknowledge it; a worker does the work afterwards and marks it done only when it is done, retrying what
+failed (Slack's API away, rate limits, the database away) with backoff. Replies to customers and posts in
+the agents' channel are stored work too, so a Slack outage delays them and loses none. A retried delivery
+of a stored event is acknowledged again and not done twice. Customers: `customers`; agents: `agents`;
+docs/slack.md tells the setup. Here: `SlackIntegration` (everything Slack in one process), its
+`cleanup_ctx` and `add_slack`.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.app_keys import DIALOGUE
-from bot.channels.slack_agents import FROM_SLACK, SlackAgents
-from bot.channels.slack_customers import SlackCustomers
-from bot.channels.slack_directory import SlackDirectory, SlackUser, build_client
-from bot.channels.slack_intake import build_bolt_app, register_listeners, slack_events
-from bot.channels.slack_text import render_frame
-from bot.channels.slack_work import SlackWork, is_bot_message
+from bot.channels.slack.agents import FROM_SLACK, SlackAgents
+from bot.channels.slack.client import build_client
+from bot.channels.slack.customers import SlackCustomers
+from bot.channels.slack.identity import SlackDirectory, SlackUser
+from bot.channels.slack.inbound import build_bolt_app, receive_events, register_listeners
+from bot.channels.slack.outbound import SlackChannel
+from bot.channels.slack.work import SlackWork, is_bot_message
 from bot.dialogue import Dialogue
 from config import ConfigError, Settings
 from infra.app_keys import SETTINGS
@@ -36,40 +38,10 @@ from knowledge import KnowledgeBase
 from router.service import Router
 from router.web import CHANNELS, KB, ROUTER
 
+__all__ = ["SLACK", "SlackIntegration", "add_slack", "slack_ctx", "slack_events"]
+
 log = logging.getLogger("kundresa.slack")
 TICKET_EVENTS = ("opened", "reopened", "claimed", "resolved", "transferred", "message")
-
-
-class SlackChannel:
-    """`router.channel.Channel` for Slack customers: a frame becomes a message in their thread, posted
-    by the worker (stored first, so a Slack outage delays it and it arrives once Slack is back)."""
-
-    name = "slack"
-
-    def __init__(self, work: SlackWork) -> None:
-        self.work = work
-
-    async def deliver(self, conversation_id: int, address: dict[str, Any], frame: dict[str, Any]) -> bool:
-        if frame.get("type") == "typing":
-            return False  # ephemeral "someone is writing": Slack shows a bot no such thing, never a message
-        channel = address.get("channel")
-        if not channel:
-            return False
-        message = render_frame(frame)
-        if message is None:
-            return True  # nothing a customer sees (an internal note)
-        args: dict[str, Any] = {"channel": channel, **message}
-        if address.get("thread_ts"):
-            args["thread_ts"] = address["thread_ts"]
-        seq = frame.get("seq")
-        await self.work.reply(conversation_id, int(seq) if isinstance(seq, int) else None, args)
-        return True
-
-    async def erase_posts(self, threads: list[dict[str, str]]) -> dict[str, int]:
-        """Delete the app's own posts in these threads (bot/channels/slack_erase.py)."""
-        from bot.channels.slack_erase import erase_threads
-
-        return await erase_threads(self.work.core.client, threads)
 
 
 class SlackIntegration:
@@ -99,7 +71,8 @@ class SlackIntegration:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def make_socket_handler(self) -> AsyncSocketModeHandler:
-        assert self.slack.app_token is not None
+        if self.slack.app_token is None:  # `add_slack` refuses Socket Mode without one
+            raise ConfigError("slack.socket_mode needs slack.app_token (an xapp-… app-level token)")
         return AsyncSocketModeHandler(
             self.bolt, app_token=self.slack.app_token.get_secret_value(), web_client=self.client
         )
@@ -201,6 +174,11 @@ class SlackIntegration:
 
 
 SLACK = web.AppKey("slack", SlackIntegration)
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    """`POST /slack/events`: signature first (401), then bolt stores what came and answers (`inbound`)."""
+    return await receive_events(request, request.app[SLACK])
 
 
 async def slack_ctx(app: web.Application) -> AsyncIterator[None]:

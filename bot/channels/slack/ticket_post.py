@@ -1,11 +1,11 @@
-"""A ticket as the agents' channel shows it: the post of `bot.channels.slack_agents` (the customer, the
+"""A ticket as the agents' channel shows it: the post of `agents.py` (the customer, the
 page context, what the bot tried, the whole cross-channel timeline) with its Claim and Resolve buttons."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.channels.slack_text import button, escape, section
+from bot.channels.slack.text import button, escape, section
 from router import tickets as tk
 from router.models import Customer, Ticket
 

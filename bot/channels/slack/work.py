@@ -24,13 +24,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.slack_directory import classify_slack
+from bot.channels.slack.client import classify_slack
 from config import UnavailableError, ValidationError
 from router.inbox import InboxStore, Job
 from router.inbox_worker import InboxWorker, RetryPolicy
 
 if TYPE_CHECKING:
-    from bot.channels.slack import SlackIntegration
+    from bot.channels.slack.lifecycle import SlackIntegration
 
 log = logging.getLogger("kundresa.slack")
 SOURCE = "slack"

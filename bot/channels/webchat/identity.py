@@ -1,5 +1,6 @@
 """Who a chat socket speaks for, read from its query string: the visitor id, the shop-signed user, email and
-VIP flag (hex HMAC-SHA256 with the shop's identity secret), and the page context. Pure: no database."""
+VIP flag (hex HMAC-SHA256 with the shop's identity secret), the page context, and the visitor a reopen link
+(`email_links.py`) names. Pure: no database."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.channels.webchat.email_links import ReopenLinks
 from config import Settings, ValidationError, safe_json
 from router.identity import Evidence
 from router.lookup import Who
@@ -103,3 +105,18 @@ def identity_from_query(q: Mapping[str, str], settings: Settings) -> ChatIdentit
     return ChatIdentity(
         tuple(evidence), verified_email, vip, context, lang if LANG_RE.fullmatch(lang) else None, name or None
     )
+
+
+def reopened(
+    query: Mapping[str, str], settings: Settings
+) -> tuple[Mapping[str, str], ValidationError | None]:
+    """A `reopen` token (the link in a reply email) names the visitor whose conversation to open: the
+    socket speaks for that visitor. A bad or expired token is reported and otherwise ignored."""
+    token = query.get("reopen")
+    if not token:
+        return query, None
+    try:
+        found = ReopenLinks(settings).verify(token)
+    except ValidationError as exc:
+        return query, exc
+    return {**query, "visitor": found.visitor}, None

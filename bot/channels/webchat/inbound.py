@@ -1,4 +1,5 @@
-"""One chat socket's session: parses frames, enforces limits, and hands valid ones to the router and dialogue.
+"""The web chat's way in: one socket's session parses its frames (checked in `frames.py`), enforces the limits
+and hands valid ones to the router and the dialogue.
 
 A socket opens without writing anything. Its conversation is looked up in the background (read-only,
 `router.lookup`), and the customer and conversation rows are written by the first action that needs them
@@ -15,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from bot.channels.chat_frames import check_frame, echo_id, shown
-from bot.channels.chat_identity import ChatIdentity
-from bot.channels.chat_output import OrderedSocket
-from bot.channels.email_links import mask_email, valid_email
+from bot.channels.webchat.email_links import mask_email, valid_email
+from bot.channels.webchat.frames import check_frame, echo_id, shown
+from bot.channels.webchat.identity import ChatIdentity
+from bot.channels.webchat.ordered_socket import OrderedSocket
 from bot.dialogue import AlreadyRated, Dialogue
 from config import KundresaError, Settings, ValidationError, safe_json
 from router import conversations as convs
 from router.service import Router
 
 if TYPE_CHECKING:
-    from bot.channels.chat_limits import RateLimiter
-    from bot.channels.webchat import WebChatChannel
+    from bot.channels.webchat.limits import RateLimiter
+    from bot.channels.webchat.outbound import WebChatChannel
 
 log = logging.getLogger("kundresa.webchat")
 LIMITED = ("message", "choose", "human", "feedback", "email")  # frame types that count against the rate limit
@@ -65,7 +66,7 @@ class ChatSession:
         # a way to make the server read and send thousands (per socket: a new socket costs its own limit).
         self._resume_tokens = float(settings.chat.resume_burst)
         self._resume_at = time.monotonic()
-        self.wants_status = False  # query `status=1`: `status` frames (chat_status.py)
+        self.wants_status = False  # query `status=1`: `status` frames (`status.py`)
 
     @property
     def conversation_id(self) -> int | None:
@@ -73,7 +74,7 @@ class ChatSession:
 
     # -- which conversation ------------------------------------------------------------------------------
     async def lookup_in_background(self) -> None:
-        """On open: the socket's customer, in the channel's next batch of look-ups (`chat_lookup`)."""
+        """On open: the socket's customer, in the channel's next batch of look-ups (`lookup.py`)."""
         try:
             await self.known(urgent=False)
         except Exception:  # the socket's first frame that needs it looks up again
@@ -152,7 +153,8 @@ class ChatSession:
         except ValidationError as exc:  # too deep, huge numbers, NUL, lone surrogates, not an object
             await self.error(exc.code, exc.message)
             return
-        kind_ = frame.get("type")
+        raw_kind = frame.get("type")
+        kind_ = raw_kind if isinstance(raw_kind, str) else ""  # "" is no frame type
         handler = {
             "message": self.on_message,
             "choose": self.on_choose,
@@ -162,11 +164,10 @@ class ChatSession:
             "feedback": self.on_feedback,
             "typing": self.on_typing,
             "email": self.on_email,
-        }.get(kind_ if isinstance(kind_, str) else "")
+        }.get(kind_)
         if handler is None:
-            await self.error("unknown_type", f"unknown frame type {shown(kind_)}")
+            await self.error("unknown_type", f"unknown frame type {shown(raw_kind)}")
             return
-        assert isinstance(kind_, str)
         if kind_ == "resume" and not self.resume_allowed():
             await self.error("rate_limited", "too many resume requests; wait a moment")
             return

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.channels.sequencer import Frame, Sequencer
+from bot.channels.webchat.sequencer import Frame, Sequencer
 
 log = logging.getLogger("kundresa.webchat")
 

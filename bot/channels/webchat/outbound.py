@@ -1,11 +1,8 @@
-"""The web chat channel: `/ws/chat` WebSockets speaking the protocol in SPEC.md (extensions: README).
+"""The web chat's way out: `WebChatChannel`, the `router.channel.Channel` for browsers.
 
-- `chat_identity`: who a socket speaks for (visitor id, shop-signed user, email, VIP) and its page context;
-- `chat_session`: one socket's frames, handed to the router and the dialogue; rows written lazily;
-- `chat_output` and `sequencer`: one socket's frames out, strictly in `seq` order;
-- `chat_limits`: the rate limits;
-- here: the channel (which sockets belong to which conversation, and what reaches them
-  from the router and the event bus) and the aiohttp handler.
+It knows which open sockets belong to which conversation and hands each of them what the router delivers
+and what the event bus announces; each socket's `OrderedSocket` (`ordered_socket.py`, `sequencer.py`) sends
+them strictly in `seq` order. Resume and gap fills read the stored frames through `rows` and `history`.
 """
 
 from __future__ import annotations
@@ -14,48 +11,28 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 from sqlalchemy import update
 
-from bot.channels.chat_events import new_session
-from bot.channels.chat_identity import (
-    CONTEXT_KEYS,
-    ChatIdentity,
-    Refused,
-    identity_from_query,
-    parse_context,
-    sign_user,
-)
-from bot.channels.chat_limits import RateLimiter, RateLimits
-from bot.channels.chat_lookup import Lookups
-from bot.channels.chat_output import OrderedSocket
-from bot.channels.chat_session import ChatSession
-from bot.channels.chat_status import StatusBoard
-from bot.channels.email_links import ReopenLinks
-from bot.channels.sequencer import Frame
-from bot.dialogue import Dialogue
-from bot.logs import CONVERSATION_ID
-from config import Settings, ValidationError
+from bot.channels.webchat.limits import RateLimiter, RateLimits
+from bot.channels.webchat.lookup import Lookups
+from bot.channels.webchat.sequencer import Frame
+from bot.channels.webchat.status import StatusBoard
+from config import UnavailableError, ValidationError
 from infra.db import utcnow
-from infra.db_errors import MESSAGE as DATABASE_UNAVAILABLE
-from infra.db_errors import database_unavailable
 from router import conversations as convs
 from router.client_ip import client_ip, proxy_networks
 from router.lookup import Who
 from router.models import Conversation
-from router.service import Router
 
-__all__ = [
-    "CONTEXT_KEYS",
-    "ChatSession",
-    "WebChatChannel",
-    "chat_handler",
-    "parse_context",
-    "sign_user",
-]
+if TYPE_CHECKING:
+    from bot.channels.webchat.inbound import ChatSession
+    from bot.channels.webchat.ordered_socket import OrderedSocket
+    from router.service import Router
+
+__all__ = ["WebChatChannel"]
 
 log = logging.getLogger("kundresa.webchat")
 EPHEMERAL = frozenset({"typing", "error"})  # frames that are not stored: they carry the latest seq
@@ -80,22 +57,34 @@ class WebChatChannel:
         self._limits = RateLimits()
         self._connections = RateLimits()
         self.proxies = proxy_networks(trusted_proxies or [])
-        self.router: Router | None = None
+        self._router: Router | None = None
         self._lookups: Lookups | None = None
         self.board = StatusBoard(self)  # `status` frames: the queue, the wait, who has the ticket
         self._away: set[asyncio.Task[None]] = set()
 
     def attach(self, router: Router) -> None:
         """Follow the router's event bus (once; the first socket does it)."""
-        if self.router is None:
-            self.router = router
+        if self._router is None:
+            self._router = router
             self._lookups = Lookups(router.sessions)
             router.bus.subscribe("conversation", self.on_event)
             router.bus.subscribe("tickets", self.board.on_event)
             router.bus.subscribe("agents", self.board.on_event)
 
+    @property
+    def attached(self) -> bool:
+        return self._router is not None
+
+    @property
+    def router(self) -> Router:
+        """The router this channel follows; there is none before the first socket `attach`es it."""
+        if self._router is None:
+            raise UnavailableError("the web chat is not attached to the router yet", code="webchat_detached")
+        return self._router
+
     def lookups(self) -> Lookups:
-        assert self._lookups is not None, "attach(router) first"
+        if self._lookups is None:
+            raise UnavailableError("the web chat is not attached to the router yet", code="webchat_detached")
         return self._lookups
 
     def limiter(self, key: Any, per_minute: int) -> RateLimiter:
@@ -180,10 +169,11 @@ class WebChatChannel:
                     await out.offer(seq, echo)
 
     def _mark_away(self, conversation_id: int) -> None:
+        router = self.router
+
         async def mark() -> None:
-            assert self.router is not None
             try:
-                async with self.router.sessions() as session, session.begin():
+                async with router.sessions() as session, session.begin():
                     await session.execute(
                         update(Conversation)
                         .where(Conversation.id == conversation_id, Conversation.away_since.is_(None))
@@ -202,14 +192,12 @@ class WebChatChannel:
     # -- the database ----------------------------------------------------------------------------------
     async def rows(self, conversation_id: int, after: int, upto: int) -> list[tuple[int, Frame]]:
         """Stored frames with seq in (after, upto] (not internal notes), as resume replays them."""
-        assert self.router is not None
         async with self.router.sessions() as session:
             found = await convs.messages_after(session, conversation_id, after, limit=HISTORY_LIMIT)
         return [(m.seq, convs.replay_frame(m)) for m in found if m.seq <= upto]
 
     async def history(self, conversation_id: int, after: int) -> tuple[list[tuple[int, Frame]], bool]:
         """What `resume` replays: the stored frames after `after`; and whether that is all of them."""
-        assert self.router is not None
         async with self.router.sessions() as session:
             conv = await session.get(Conversation, conversation_id)
             head = (conv.next_seq - 1) if conv is not None else 0
@@ -237,19 +225,6 @@ class WebChatChannel:
                 await task
 
 
-def _reopen(query: Mapping[str, str], settings: Settings) -> tuple[Mapping[str, str], ValidationError | None]:
-    """A `reopen` token (the link in a reply email) names the visitor whose conversation to open: the
-    socket speaks for that visitor. A bad or expired token is reported and otherwise ignored."""
-    token = query.get("reopen")
-    if not token:
-        return query, None
-    try:
-        found = ReopenLinks(settings).verify(token)
-    except ValidationError as exc:
-        return query, exc
-    return {**query, "visitor": found.visitor}, None
-
-
 def _echo(seq: int, data: dict[str, Any]) -> Frame:
     """A customer's message as the conversation's other sockets get it: as `resume` replays it."""
     return {
@@ -259,57 +234,3 @@ def _echo(seq: int, data: dict[str, Any]) -> Frame:
         "text": data["text"],
         "seq": seq,
     }
-
-
-async def chat_handler(
-    request: web.Request, channel: WebChatChannel, router: Router, dialogue: Dialogue, settings: Settings
-) -> web.WebSocketResponse:
-    # Frames up to an HTTP body's size are read and answered (`too_large` and the like) on an open
-    # socket; only a bigger one closes it, with 1009 ("message too big").
-    max_size = max(65536, 8 * settings.chat.max_message_bytes, settings.server.max_body_bytes)
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=max_size)
-    await ws.prepare(request)
-    if not channel.may_connect(request, settings.chat.connections_per_minute_per_ip):
-        message = "too many new chat connections from your network; try again in a minute"
-        await ws.send_json({"type": "error", "code": "rate_limited", "message": message, "seq": 0})
-        await ws.close(code=4429)
-        return ws
-    query, reopen_error = _reopen(request.query, settings)
-    try:
-        identity: ChatIdentity = identity_from_query(query, settings)
-    except Refused as refused:
-        await ws.send_json({"type": "error", "code": refused.code, "message": refused.message, "seq": 0})
-        await ws.close(code=refused.close_code)
-        return ws
-    channel.attach(router)
-    session = new_session(request, ws, channel, router, dialogue, settings, identity)  # + shop events
-    session.wants_status = request.query.get("status") == "1"
-    channel.open(session)  # nothing is written: the conversation is looked up, read-only, in the background
-    if reopen_error is not None:  # the link is bad or old: the widget stays with its own conversation
-        await session.error(reopen_error.code, reopen_error.message)
-    elif query is not request.query:
-        await session.out.ephemeral({"type": "reopened", "visitor": query["visitor"], "seq": 0})
-    try:
-        async for msg in ws:
-            if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                CONVERSATION_ID.set(session.conversation_id)  # on this frame's log lines (bot/logs.py)
-                try:
-                    await session.handle(msg.data, msg.type)
-                except ConnectionError:
-                    break
-                except Exception as exc:
-                    # A frame's failure is answered and the socket stays open (a RecursionError is a
-                    # RuntimeError too: it once closed the socket with 1000 and no reason).
-                    if ws.closed:
-                        break
-                    if database_unavailable(exc):  # nothing was stored or acknowledged: the client resends
-                        log.warning("database unavailable on a chat frame: %s", exc.__class__.__name__)
-                        await session.error("database_unavailable", DATABASE_UNAVAILABLE)
-                        continue
-                    log.exception("chat frame failed on conversation %s", session.conversation_id)
-                    await session.error("internal_error", "something went wrong on our side; try again")
-            elif msg.type == WSMsgType.ERROR:
-                break
-    finally:
-        await channel.closed(session)
-    return ws

@@ -2,7 +2,7 @@
 
 Stored frames reach a socket along several paths that race: the reply this process stored, a reply another
 process stored (PostgreSQL LISTEN/NOTIFY, `router.pg_events`), the socket's own acks, a gap filled from the
-database. `Sequencer` is the pure bookkeeping behind `bot.channels.chat_output.OrderedSocket`:
+database. `Sequencer` is the pure bookkeeping behind `ordered_socket.OrderedSocket`:
 
 - `cursor`: every seq up to here is settled for this socket (sent, or known not to be for it);
 - a frame for `cursor + 1` goes out at once, a later one waits (`gap()` says how far the database read
@@ -188,7 +188,8 @@ class Sequencer:
 
     def _release_later(self, out: list[Frame]) -> None:
         later = self._later
-        assert later is not None
+        if later is None:
+            return
         while later and (later[0][0] <= self.cursor or not self._pending):
             out.append({**later.pop(0)[1], "seq": self.mark})
         if not later:

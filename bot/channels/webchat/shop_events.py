@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from bot.channels.chat_identity import ChatIdentity
-from bot.channels.chat_session import ChatSession
+from bot.channels.webchat.identity import ChatIdentity
+from bot.channels.webchat.inbound import ChatSession
 from bot.dialogue import Dialogue
 from config import KundresaError, Settings, ValidationError
 from router.events import EventBus
@@ -28,7 +28,7 @@ from router.shop_events.http import SHOP_EVENTS
 from router.shop_events.service import TOPIC, ShopEvents
 
 if TYPE_CHECKING:
-    from bot.channels.webchat import WebChatChannel
+    from bot.channels.webchat.outbound import WebChatChannel
 
 __all__ = ["EventChatSession", "follow_shop_events", "new_session"]
 
@@ -50,13 +50,13 @@ def _ours(raw: Any) -> dict[str, Any] | None:
 class EventChatSession(ChatSession):
     __slots__ = ("shop",)
 
-    def __init__(self, *args: Any, shop: ShopEvents | None = None) -> None:
+    def __init__(self, *args: Any, shop: ShopEvents) -> None:
         super().__init__(*args)
         self.shop = shop
 
     async def handle(self, raw: Any, kind: WSMsgType) -> None:
         limit = 4 * self.settings.chat.max_message_bytes + 1024
-        frame = _ours(raw) if kind == WSMsgType.TEXT and self.shop is not None and len(raw) <= limit else None
+        frame = _ours(raw) if kind == WSMsgType.TEXT and len(raw) <= limit else None
         if frame is None:
             await super().handle(raw, kind)
             return
@@ -73,7 +73,6 @@ class EventChatSession(ChatSession):
             await self.error(exc.code, exc.message)
 
     async def on_event(self, frame: dict[str, Any]) -> None:
-        assert self.shop is not None
         event = parse_event(
             frame.get("name"), frame.get("data"), max_bytes=self.settings.proactive.max_data_bytes
         )
@@ -94,7 +93,6 @@ class EventChatSession(ChatSession):
         )
 
     async def on_offer(self, frame: dict[str, Any], action: str) -> None:
-        assert self.shop is not None
         await self.known()
         conv_id = self.conversation_id
         if conv_id is None:
@@ -121,6 +119,8 @@ def new_session(
 ) -> ChatSession:
     """The chat socket's session; with shop events when the app has them."""
     shop = request.app.get(SHOP_EVENTS)
+    if shop is None:
+        return ChatSession(ws, channel, router, dialogue, settings, identity)
     return EventChatSession(ws, channel, router, dialogue, settings, identity, shop=shop)
 
 

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from bot.channels.email_links import mask_email
-from bot.channels.sequencer import Frame
+from bot.channels.webchat.email_links import mask_email
+from bot.channels.webchat.sequencer import Frame
 from bot.queue_info import waiting_for
 from config import Settings
 from router.models import Conversation, Customer
 from router.service import Router
 
 if TYPE_CHECKING:
-    from bot.channels.webchat import WebChatChannel
+    from bot.channels.webchat.outbound import WebChatChannel
 
 log = logging.getLogger("kundresa.webchat")
 REFRESH_DELAY = 0.5  # seconds: a burst of ticket events (a dispatch, a busy console) is one refresh
@@ -85,9 +85,9 @@ class StatusBoard:
     async def send(self, conversation_id: int | None, out: Any = None) -> Frame | None:
         """Compute the status and send it: to `out` only (a socket that resumed), or to every socket of
         the conversation here when it changed."""
-        router = self.channel.router
-        if router is None:
+        if not self.channel.attached:
             return None
+        router = self.channel.router
         if out is None and not self._listeners(conversation_id):
             return None
         frame = await status_frame(router, router.settings, conversation_id)

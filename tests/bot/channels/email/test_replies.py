@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.channels.email import EMAIL_REPLIES
-from bot.channels.email_links import ReopenLinks, mask_email, valid_email
+from bot.channels.webchat.email_links import ReopenLinks, mask_email, valid_email
 from config import Settings, ValidationError
 from infra.app_keys import SESSIONS
 from router.auth import create_user

@@ -1,8 +1,8 @@
-"""`bot.channels.slack_text`: Slack mrkdwn in and out, and frames as Slack messages (no app)."""
+"""`bot.channels.slack.text`: Slack mrkdwn in and out, and frames as Slack messages (no app)."""
 
 from __future__ import annotations
 
-from bot.channels.slack_text import markdown_to_mrkdwn, render_frame, to_plain
+from bot.channels.slack.text import markdown_to_mrkdwn, render_frame, to_plain
 
 
 def test_slack_text_both_ways() -> None:

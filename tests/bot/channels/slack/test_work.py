@@ -1,4 +1,4 @@
-"""`bot.channels.slack_work.SlackWork` on its own: what it refuses, with errors of the one tree."""
+"""`bot.channels.slack.work.SlackWork` on its own: what it refuses, with errors of the one tree."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.slack_work import SlackWork
+from bot.channels.slack.work import SlackWork
 from config import KundresaError, UnavailableError, ValidationError
 from infra.db import utcnow
 from router.inbox import Job

@@ -1,4 +1,4 @@
-"""The order one chat socket's frames leave in (`bot.channels.sequencer`, `bot.channels.chat_output`).
+"""The order one chat socket's frames leave in (`bot.channels.webchat.sequencer`, `.ordered_socket`).
 
 Property tests: whatever order the stored frames of a conversation arrive in, and wherever gaps are filled
 from the "database", the socket gets every frame meant for it exactly once, in seq order, and each frame's
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels import chat_output
-from bot.channels.chat_output import OrderedSocket
-from bot.channels.sequencer import Frame, Sequencer
+from bot.channels.webchat import ordered_socket
+from bot.channels.webchat.ordered_socket import OrderedSocket
+from bot.channels.webchat.sequencer import Frame, Sequencer
 
 
 def frame(seq: int, kind: str = "agent_message") -> Frame:
@@ -180,7 +180,7 @@ async def test_concurrent_offers_leave_in_order_through_one_writer() -> None:
 
 
 async def test_a_frame_that_never_arrives_is_read_from_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(chat_output, "GAP_WAIT", 0.05)
+    monkeypatch.setattr(ordered_socket, "GAP_WAIT", 0.05)
     ws, rows = Socket(), Rows()
     out = OrderedSocket(ws, rows)  # type: ignore[arg-type]
     await out.bind(1, 0)
@@ -200,7 +200,7 @@ async def test_a_frame_that_never_arrives_is_read_from_the_database(monkeypatch:
 
 
 async def test_a_late_frame_within_the_wait_needs_no_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(chat_output, "GAP_WAIT", 0.2)
+    monkeypatch.setattr(ordered_socket, "GAP_WAIT", 0.2)
     ws, rows = Socket(), Rows()
     out = OrderedSocket(ws, rows)  # type: ignore[arg-type]
     await out.bind(1, 0)
