@@ -19,13 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.slack.text import chunks, escape, to_plain
-from bot.channels.slack.ticket_post import TicketView, describe
+from bot.channels.slack.ticket_post import TicketView, describe, read_view
 from bot.channels.slack.work import AGENTS_LANE
 from config import ConflictError, KundresaError
 from router import tickets as tk
-from router.api import timeline_of as timeline_query  # the same cross-channel timeline as the HTTP API
 from router.auth import create_user
-from router.models import ChannelIdentity, Conversation, Customer, Ticket, User
+from router.models import Ticket, User
 
 if TYPE_CHECKING:
     from bot.channels.slack.lifecycle import SlackIntegration
@@ -50,32 +49,7 @@ class SlackAgents:
     # -- reading -----------------------------------------------------------------------------------------
     async def view(self, ticket_id: int) -> TicketView | None:
         async with self.core.router.sessions() as session:
-            ticket = await session.get(Ticket, ticket_id)
-            if ticket is None:
-                return None
-            customer = await session.get(Customer, ticket.customer_id)
-            emails = list(
-                await session.scalars(
-                    select(ChannelIdentity.external_id).where(
-                        ChannelIdentity.customer_id == ticket.customer_id,
-                        ChannelIdentity.kind == "email",
-                        ChannelIdentity.verified.is_(True),
-                    )
-                )
-            )
-            view = TicketView(ticket, customer, emails)
-            conv = await session.get(Conversation, ticket.conversation_id)
-            view.channel_now = conv.last_channel if conv else None
-            if ticket.assignee_id is not None:
-                agent = await session.get(User, ticket.assignee_id)
-                view.assignee = agent.name if agent else None
-            view.assignee = view.assignee or "an agent"
-            view.timeline = await timeline_query(session, ticket.customer_id, self.core.settings)
-            view.shop_events = [m["text"] for m in view.timeline if m.get("kind") == "event"][-3:]
-            view.last_seq = max(
-                (m["seq"] for m in view.timeline if m["conversation_id"] == ticket.conversation_id), default=0
-            )
-            return view
+            return await read_view(session, ticket_id, self.core.settings)
 
     async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
         async with self.core.router.sessions() as session:

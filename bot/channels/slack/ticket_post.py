@@ -1,15 +1,21 @@
 """A ticket as the agents' channel shows it: the post of `agents.py` (the customer, the
-page context, what the bot tried, the whole cross-channel timeline) with its Claim and Resolve buttons."""
+page context, what the bot tried, the whole cross-channel timeline) with its Claim and Resolve buttons;
+`read_view` reads what it shows in one session."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.channels.slack.text import button, escape, section
-from router import tickets as tk
-from router.models import Customer, Ticket
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["TicketView", "clip", "describe", "timeline_lines"]
+from bot.channels.slack.text import button, escape, section
+from config import Settings
+from router import tickets as tk
+from router.api import timeline_of  # the same cross-channel timeline as the HTTP API
+from router.models import ChannelIdentity, Conversation, Customer, Ticket, User
+
+__all__ = ["TicketView", "clip", "describe", "read_view", "timeline_lines"]
 
 LABELS = {"customer": "Customer", "bot": "Bot", "system": "System"}
 
@@ -126,3 +132,33 @@ class TicketView:
         )
         text = f"{header}: {d['question'] or ''}\n" + "\n".join(shown)
         return text[:3900], blocks, rest
+
+
+async def read_view(session: AsyncSession, ticket_id: int, settings: Settings) -> TicketView | None:
+    """What the post of ticket `ticket_id` shows; None when there is no such ticket."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    customer = await session.get(Customer, ticket.customer_id)
+    emails = list(
+        await session.scalars(
+            select(ChannelIdentity.external_id).where(
+                ChannelIdentity.customer_id == ticket.customer_id,
+                ChannelIdentity.kind == "email",
+                ChannelIdentity.verified.is_(True),
+            )
+        )
+    )
+    view = TicketView(ticket, customer, emails)
+    conv = await session.get(Conversation, ticket.conversation_id)
+    view.channel_now = conv.last_channel if conv else None
+    if ticket.assignee_id is not None:
+        agent = await session.get(User, ticket.assignee_id)
+        view.assignee = agent.name if agent else None
+    view.assignee = view.assignee or "an agent"
+    view.timeline = await timeline_of(session, ticket.customer_id, settings)
+    view.shop_events = [m["text"] for m in view.timeline if m.get("kind") == "event"][-3:]
+    view.last_seq = max(
+        (m["seq"] for m in view.timeline if m["conversation_id"] == ticket.conversation_id), default=0
+    )
+    return view
