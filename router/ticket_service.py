@@ -17,7 +17,7 @@ A move the lifecycle does not allow, or a ticket another agent holds, is a `Conf
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, Protocol
@@ -34,10 +34,12 @@ from router import tickets as tk
 from router.assignment import assign, dispatch, lock_agent
 from router.conversations import ConversationLocks
 from router.events import EventBus
+from router.message_store import Also, MessageWrite
 from router.models import Conversation, Customer, Ticket, User
+from router.outgoing import Outgoing, store_outgoing
 from router.shop_events.store import recent_payment_failure
 
-__all__ = ["MAX_REPLY_CHARS", "Sender", "TicketService"]
+__all__ = ["MAX_REPLY_CHARS", "Announce", "Sender", "TicketService"]
 
 MAX_REPLY_CHARS = 10_000
 # Gap questions of a conversation settled by resolving its ticket with an article: those asked from this
@@ -46,7 +48,7 @@ GAP_MARGIN = timedelta(hours=1)
 
 
 class Sender(Protocol):
-    """Stores a frame in a conversation and delivers it (`Router.send`)."""
+    """Stores a frame in a conversation and delivers it (`Router.send`); delivers one stored already."""
 
     async def send(
         self,
@@ -57,8 +59,15 @@ class Sender(Protocol):
         author_id: int | None = None,
         text: str = "",
         internal: bool = False,
-        bot_state: dict[str, Any] | None = None,
+        also: Also | None = None,
     ) -> dict[str, Any]: ...
+
+    async def deliver_stored(self, out: Outgoing) -> None: ...
+
+
+# What tells the customer about their handoff, decided in the transaction that opens the ticket (it sees
+# the queue as the ticket joins it): the frame, and more writes of the caller's to store with it.
+Announce = Callable[[AsyncSession, Ticket, bool], Awaitable[tuple[dict[str, Any], Also | None]]]
 
 
 class TicketService:
@@ -89,8 +98,11 @@ class TicketService:
         question: str | None,
         attempts: list[dict[str, Any]],
         tags: list[list[str]],
-    ) -> tuple[Ticket, bool]:
-        """Open a ticket (or reopen one resolved within the window); the bot goes quiet. (ticket, new?)"""
+        announce: Announce | None = None,
+    ) -> tuple[Ticket, bool, dict[str, Any] | None]:
+        """Open a ticket (or reopen one resolved within the window); the bot goes quiet. `announce`: the
+        frame that tells the customer, stored in the same transaction. (ticket, new?, the stored frame)"""
+        out: Outgoing | None = None
         async with self.locks(conversation_id), self.sessions() as session, session.begin():
             conv = await convs.lock(session, conversation_id)
             ticket = await tk.open_ticket_for(session, conversation_id, locked=True)
@@ -129,9 +141,18 @@ class TicketService:
             await session.flush()
             await tk.sync_owner(session, conv)
             assigned = await dispatch(session, self.routing)
+            if announce is not None:
+                frame, also = await announce(session, ticket, new)
+                await session.flush()  # the owner change, before the frame's seq is taken beside it
+                write = MessageWrite(session=session)
+                out = await store_outgoing(write, conversation_id, frame)
+                if also is not None:
+                    await also(write)
         await self.bus.publish("tickets", {"event": "opened" if new else "reopened", "ticket_id": ticket.id})
         await self._publish_assigned(assigned, skip=ticket.id)
-        return ticket, new
+        if out is not None:
+            await self.sender.deliver_stored(out)
+        return ticket, new, out.frame if out is not None else None
 
     async def queue_position(self, ticket: Ticket) -> int:
         async with self.sessions() as session:

@@ -145,7 +145,8 @@ async def close_stale(session: AsyncSession, conversation_id: int, routing: Rout
 
 async def sync_owner(session: AsyncSession, conv: Conversation) -> None:
     """The one rule for a conversation's owner: a person owns it while it has an active ticket, the bot
-    otherwise. Handing back to the bot starts it afresh (it keeps only the customer's language)."""
+    otherwise. Each change is counted (`owner_changes`): handed back, the bot starts afresh (its store,
+    `bot/bot_state.py`, keeps only the customer's language of a state older than the change)."""
     active = await session.scalar(
         select(Ticket.id).where(Ticket.conversation_id == conv.id, Ticket.status.in_(OPEN_STATUSES)).limit(1)
     )
@@ -153,8 +154,7 @@ async def sync_owner(session: AsyncSession, conv: Conversation) -> None:
     if owner == conv.owner:
         return
     conv.owner = owner
-    if owner == "bot":
-        conv.bot_state = {"lang": (conv.bot_state or {}).get("lang", "sv")}
+    conv.owner_changes = (conv.owner_changes or 0) + 1
 
 
 async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
