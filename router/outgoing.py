@@ -5,12 +5,12 @@ in one transaction (`TicketService.handoff`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from infra.db import utcnow
-from router.message_store import MessageWrite
+from router.message_store import Also, MessageWrite
 
-__all__ = ["Outgoing", "store_outgoing"]
+__all__ = ["Outgoing", "Sender", "store_outgoing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +54,21 @@ async def store_outgoing(
     return Outgoing(
         conversation_id, stored, row.last_channel, dict(row.last_address or {}), author_kind, internal
     )
+
+
+class Sender(Protocol):
+    """Stores a frame in a conversation and delivers it (`Router.send`); delivers one stored already."""
+
+    async def send(
+        self,
+        conversation_id: int,
+        frame: dict[str, Any],
+        *,
+        author_kind: str = "bot",
+        author_id: int | None = None,
+        text: str = "",
+        internal: bool = False,
+        also: Also | None = None,
+    ) -> dict[str, Any]: ...
+
+    async def deliver_stored(self, out: Outgoing) -> None: ...
