@@ -302,7 +302,7 @@ def install_probes(app: Any) -> Probes:
     probes.wrap_async(router, "identify", "identify")
     probes.wrap_async(router.tickets, "handoff", "handoff")
     probes.wrap_async(kb, "search", "search")
-    probes.wrap_async(kb, "published", "article_body")
+    probes.wrap_async(dialogue.states, "load", "bot_state")  # the answer's body comes from the index
     probes.wrap_async(kb, "record_gap", "record_gap")
     probes.wrap_async(embedder, "encode_projected", "encode_one")
     probes.wrap_async(dialogue, "respond", "respond")
@@ -727,7 +727,7 @@ def breakdown(run: PhaseRun) -> dict[str, Any]:
     secs, counts, batches = p["seconds"], p["counts"], p["batches"]
     questions = counts.get("receive", 0)
     per_q = {}
-    for key in ("receive", "search", "encode_one", "model", "article_body", "send", "handoff", "respond"):
+    for key in ("receive", "search", "encode_one", "model", "bot_state", "send", "handoff", "respond"):
         if counts.get(key):
             per_q[key] = round(1000 * secs[key] / max(1, questions), 3)
     mean_ms = {k: round(1000 * secs[k] / counts[k], 2) for k in secs if counts.get(k)}
@@ -1004,7 +1004,7 @@ def _print_server(s: dict[str, Any]) -> None:
         ("receive (store message)", "receive"),
         ("kb.search", "search"),
         ("  encode_one (queue + model)", "encode_one"),
-        ("article body read", "article_body"),
+        ("bot state read", "bot_state"),
         ("send (store + deliver reply)", "send"),
         ("handoff (ticket)", "handoff"),
     ]

@@ -26,7 +26,8 @@ class Turn:
     text: str
     signals: Signals
     search: SearchResult | None
-    state: dict[str, Any] = field(default_factory=dict)  # bot_state from the conversation
+    state: dict[str, Any] = field(default_factory=dict)  # the bot's state (bot/bot_state.py)
+    lang: str = "sv"  # the customer's language, detected once per message
 
 
 def needs_search(signals: Signals, state: dict[str, Any] | None = None) -> bool:

@@ -43,7 +43,6 @@ from config.settings import RecoverySettings
 from infra.db import APPLICATION_NAME, utcnow
 from router.conversations import ConversationLocks
 from router.masking import MaskResult
-from router.models import Ticket
 from router.service import Inbound
 
 log = logging.getLogger("kundresa.recovery")
@@ -207,7 +206,6 @@ class Recovery:
                 # Stored masked: card numbers are gone, so no second card warning either.
                 mask=MaskResult(found.text, found.masked, ()),
                 owner="bot",
-                bot_state=found.bot_state,
             )
             frames = await self.dialogue.respond(inbound)
             self.answered += 1
@@ -219,12 +217,11 @@ class Recovery:
             found = await self._still(find_unannounced, ticket_id=ticket_id)
             if found is None:
                 return None
-            async with self.sessions() as session:
-                ticket = await session.get(Ticket, ticket_id)
-            assert ticket is not None
             lang = str(found.bot_state.get("lang") or "sv")
             with self.dialogue.turns.track():
-                frame = await self.dialogue.announce_handoff(conversation_id, ticket, True, lang)
+                frame = await self.dialogue.replies.announce_handoff(conversation_id, ticket_id, lang)
+            if frame is None:
+                return None
             self.answered += 1
             return [frame]
 

@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config import RoutingSettings
+from config import NotFoundError, RoutingSettings
 from infra.db import utcnow
 from router import tickets as tk
 from router.models import Ticket, User
@@ -46,8 +46,12 @@ async def loads_of(session: AsyncSession, user_ids: Iterable[int] | None = None)
     return {int(uid): int(n) for uid, n in rows if uid is not None}
 
 
-async def lock_agent(session: AsyncSession, user_id: int) -> User | None:
-    return await session.get(User, user_id, with_for_update=True, populate_existing=True)
+async def lock_agent(session: AsyncSession, user_id: int) -> User:
+    """The agent, row-locked until the transaction ends; NotFoundError (404) for an unknown user."""
+    agent = await session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if agent is None:
+        raise NotFoundError(f"no user {user_id}")
+    return agent
 
 
 async def _lock_online_agents(session: AsyncSession) -> list[User]:

@@ -19,8 +19,8 @@ __all__ = [
     "lock",
     "message_json",
     "messages_after",
+    "owner_of",
     "replay_frame",
-    "state_of",
 ]
 
 
@@ -71,12 +71,12 @@ async def client_message(session: AsyncSession, conversation_id: int, client_id:
     return (await session.execute(stmt)).first()
 
 
-async def state_of(session: AsyncSession, conversation_id: int) -> Any:
-    c = Conversation
-    row = (await session.execute(select(c.owner, c.bot_state).where(c.id == conversation_id))).first()
-    if row is None:
+async def owner_of(session: AsyncSession, conversation_id: int) -> str:
+    """Who answers the conversation now: `bot` or `agent`."""
+    owner = await session.scalar(select(Conversation.owner).where(Conversation.id == conversation_id))
+    if owner is None:
         raise NotFoundError(f"conversation {conversation_id} not found", code="conversation_not_found")
-    return row
+    return str(owner)
 
 
 async def messages_after(

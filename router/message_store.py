@@ -9,19 +9,19 @@ driver's connection, and the transaction is the driver's too (`message_write`).
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from config import NotFoundError
 from infra.db import utcnow
 from router.models import Conversation, Message
 
-__all__ = ["MessageWrite", "insert_message", "message_write", "take_seq"]
+__all__ = ["Also", "MessageWrite", "insert_message", "message_write", "take_seq"]
 
 _conversations: Table = Conversation.__table__  # type: ignore[assignment]
 _messages: Table = Message.__table__  # type: ignore[assignment]
@@ -49,12 +49,16 @@ def _take_seq_statement(changed: frozenset[str], resend_check: bool) -> Any:
         .where(*where)
         .values(**values)
         .returning(
-            (c.next_seq - 1).label("seq"), c.owner, c.bot_state, c.context, c.last_channel, c.last_address
+            (c.next_seq - 1).label("seq"), c.owner, c.context, c.last_channel, c.last_address
         )
     )
 
 
 _INSERT_MESSAGE = insert(_messages)
+
+# More writes of the caller's in the transaction that stores a message (`Router.send(also=…)`): state the
+# router does not own, such as the bot's, stored with the frame that goes with it.
+Also = Callable[["MessageWrite"], Awaitable[None]]
 
 
 class _SQLitePath:
@@ -63,7 +67,7 @@ class _SQLitePath:
     one. Values go through the columns' own type processors, so rows are the same as SQLAlchemy writes
     (tests/router/test_hot_path.py compares them)."""
 
-    RETURNED = ("owner", "bot_state", "context", "last_channel", "last_address")
+    RETURNED = ("owner", "context", "last_channel", "last_address")
     MESSAGE_COLUMNS = (
         "conversation_id", "seq", "channel", "direction", "author_kind", "author_id", "kind", "text",
         "payload", "masked", "internal", "client_id", "context", "created_at",
@@ -166,8 +170,9 @@ def _message_defaults(values: dict[str, Any]) -> dict[str, Any]:
 
 
 class MessageWrite:
-    """One transaction storing a message: `take_seq`, `insert_message` and, for the rare steps that need
-    the ORM (a resent message, a ticket to move), `session()` in the same transaction."""
+    """One transaction storing a message: `take_seq`, `insert_message`, the caller's own statements
+    (`execute`: e.g. the bot's state saved with its frame) and, for the rare steps that need the ORM (a
+    resent message, a ticket to move), `session()` in the same transaction."""
 
     def __init__(
         self,
@@ -195,6 +200,14 @@ class MessageWrite:
             await insert_message(await self.session(), **values)
         else:
             await self._path.insert(self._driver, _message_defaults(values))
+
+    async def execute(self, statement: Executable, params: dict[str, Any]) -> None:
+        """A Core statement of the caller's in this transaction (no ORM session on the SQLite path)."""
+        if self._path is None:
+            await (await self.session()).execute(statement, params)
+        else:
+            assert self._conn is not None
+            await self._conn.execute(statement, params)
 
     async def session(self) -> AsyncSession:
         """An ORM session in this transaction (on the SQLite path: bound to the same connection)."""
@@ -229,10 +242,14 @@ async def message_write(sessions: async_sessionmaker[AsyncSession]) -> AsyncIter
             yield write
             if write._session is not None:
                 await write._session.commit()  # commits the connection: the driver-level statements too
+            elif conn.in_transaction():  # `execute` ran a statement: SQLAlchemy's transaction, the same
+                await conn.commit()
             await driver.commit()
         except BaseException:
             if write._session is not None:
                 await write._session.rollback()
+            elif conn.in_transaction():
+                await conn.rollback()
             await driver.rollback()
             raise
         finally:

@@ -66,10 +66,14 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     owner: Mapped[str] = mapped_column(String(16), default="bot")  # bot | agent
+    # +1 each time the owner changes (`router.tickets.sync_owner`, migration 0011): the bot forgets a
+    # state it wrote before the conversation last changed hands (bot/bot_state.py).
+    owner_changes: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     last_channel: Mapped[str | None] = mapped_column(String(32))
     last_address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # channel's reply address
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # latest page context
-    bot_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the bot offered last
+    # The bot's memory (language, last answer, clarify options): read and written by the bot only.
+    bot_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     next_seq: Mapped[int] = mapped_column(default=1)
     # Set when a merge folded this conversation's messages into another (that one's id): the customer's
     # conversation is then the other one. No foreign key: adding one would copy the table on SQLite.

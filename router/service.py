@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import Settings, ValidationError
@@ -21,11 +21,14 @@ from router.conversations import ConversationLocks
 from router.events import EventBus
 from router.identity import Evidence, resolve_customer, undo_merge
 from router.masking import MaskResult, mask_sensitive, mask_value
-from router.message_store import message_write
+from router.message_store import Also, MessageWrite, message_write
 from router.models import Conversation, Feedback, IdentityMerge, Message
+from router.outgoing import Outgoing, store_outgoing
 from router.ticket_service import TicketService
 
 log = logging.getLogger("kundresa.router")
+
+_INSERT_FEEDBACK = insert(Feedback.__table__)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -38,7 +41,6 @@ class Inbound:
     duplicate: bool
     mask: MaskResult
     owner: str  # bot | agent
-    bot_state: dict[str, Any]
     channel: str | None = None  # the channel it came by (None: not known, e.g. crash recovery)
 
 
@@ -88,13 +90,14 @@ class Router:
         channel: str,
         address: dict[str, Any],
         text: str,
+        masked: MaskResult | None = None,
         client_id: str | None = None,
         context: dict[str, Any] | None = None,
     ) -> Inbound:
-        """Mask and store a customer message (before anything acknowledges it). The client's message id
-        and the page context are masked too: both are stored and shown (deterministic, so a resent id
-        still matches)."""
-        mask = mask_sensitive(text)
+        """Mask and store a customer message (before anything acknowledges it); `masked`: `text` masked
+        already, by a channel that searched it while it is stored. The client's message id and the page
+        context are masked too: both are stored and shown (deterministic, so a resent id still matches)."""
+        mask = masked if masked is not None else mask_sensitive(text)
         if client_id:
             client_id = str(mask_value(client_id))
         if context:
@@ -107,18 +110,9 @@ class Router:
             if row is None:  # sent before (a client retrying after a lost ack): answer as before
                 session = await write.session()
                 existing = await convs.client_message(session, conversation_id, str(client_id))
-                state = await convs.state_of(session, conversation_id)
+                owner = await convs.owner_of(session, conversation_id)
                 assert existing is not None
-                return Inbound(
-                    conversation_id,
-                    existing.seq,
-                    existing.text,
-                    True,
-                    mask,
-                    state.owner,
-                    state.bot_state,
-                    channel,
-                )
+                return Inbound(conversation_id, existing.seq, existing.text, True, mask, owner, channel)
             if row.owner == "agent":
                 await self.tickets.customer_wrote(await write.session(), conversation_id)
             await write.insert_message(
@@ -133,16 +127,7 @@ class Router:
                 client_id=client_id,
                 context=dict(context or row.context or {}),
             )
-            inbound = Inbound(
-                conversation_id,
-                row.seq,
-                mask.text,
-                False,
-                mask,
-                row.owner,
-                dict(row.bot_state or {}),
-                channel,
-            )
+            inbound = Inbound(conversation_id, row.seq, mask.text, False, mask, row.owner, channel)
         await self.bus.publish(
             "conversation",
             {
@@ -165,43 +150,36 @@ class Router:
         author_id: int | None = None,
         text: str = "",
         internal: bool = False,
-        bot_state: dict[str, Any] | None = None,
+        also: Also | None = None,
     ) -> dict[str, Any]:
-        """Store an outgoing frame with its seq, then deliver it on the customer's current channel."""
+        """Store an outgoing frame with its seq, then deliver it on the customer's current channel.
+        `also`: more writes of the caller's in the same transaction (the bot's state, feedback)."""
         async with self.lock(conversation_id), message_write(self.sessions) as write:
-            changes: dict[str, Any] = {} if bot_state is None else {"bot_state": bot_state}
-            row = await write.take_seq(conversation_id, **changes)
-            assert row is not None
-            # `at`: when it was stored (ISO 8601, UTC), for the customer's timestamps
-            stored = {**frame, "seq": row.seq, "at": utcnow().isoformat(timespec="seconds")}
-            channel_name, address = row.last_channel, dict(row.last_address or {})
-            await write.insert_message(
-                conversation_id=conversation_id,
-                seq=row.seq,
-                channel=channel_name or "web",
-                direction="out",
-                author_kind=author_kind,
-                author_id=author_id,
-                kind=frame["type"],
-                text=text or str(frame.get("text", "")),
-                payload=stored,
+            out = await store_outgoing(
+                write, conversation_id, frame, author_kind=author_kind, author_id=author_id, text=text,
                 internal=internal,
-            )
-        if not internal:
-            await self.deliver(conversation_id, channel_name, address, stored)
+            )  # fmt: skip
+            if also is not None:
+                await also(write)
+        await self.deliver_stored(out)
+        return out.frame
+
+    async def deliver_stored(self, out: Outgoing) -> None:
+        """After the frame's transaction committed: deliver it, and publish it on the bus."""
+        if not out.internal:
+            await self.deliver(out.conversation_id, out.channel, out.address, out.frame)
         await self.bus.publish(
             "conversation",
             {
-                "conversation_id": conversation_id,
-                "seq": stored["seq"],
-                "author": author_kind,
-                "frame": stored,
+                "conversation_id": out.conversation_id,
+                "seq": out.frame["seq"],
+                "author": out.author_kind,
+                "frame": out.frame,
                 # what another process needs to deliver it to the sockets it holds (router.pg_events)
-                "channel": channel_name,
-                "internal": internal,
+                "channel": out.channel,
+                "internal": out.internal,
             },
         )
-        return stored
 
     async def deliver(
         self, conversation_id: int, channel_name: str | None, address: dict[str, Any], frame: dict[str, Any]
@@ -257,9 +235,15 @@ class Router:
             )
             return list(reversed(list(rows)))
 
-    async def record_feedback(self, conversation_id: int, slug: str | None, helpful: bool) -> None:
-        async with self.sessions() as session, session.begin():
-            session.add(Feedback(conversation_id=conversation_id, article_slug=slug, helpful=helpful))
+    @staticmethod
+    def feedback(conversation_id: int, slug: str | None, helpful: bool) -> Also:
+        """👍/👎 on an article, stored in the transaction of the frame that answers it (`send(also=…)`)."""
+
+        async def record(write: MessageWrite) -> None:
+            values = {"conversation_id": conversation_id, "article_slug": slug, "helpful": helpful}
+            await write.execute(_INSERT_FEEDBACK, {**values, "created_at": utcnow()})
+
+        return record
 
     async def undo_merge(self, merge_id: int) -> IdentityMerge:
         """Split a merged customer back apart (`POST /api/merges/{id}/undo`); locks as `undo_merge` says."""

@@ -17,15 +17,14 @@ A move the lifecycle does not allow, or a ticket another agent holds, is a `Conf
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config import ConflictError, NotFoundError, RoutingSettings, Settings, ValidationError
+from config import ConflictError, RoutingSettings, Settings, ValidationError
 from infra.db import utcnow
 from knowledge import KnowledgeBase
 from knowledge.gaps import settle_conversation
@@ -34,31 +33,17 @@ from router import tickets as tk
 from router.assignment import assign, dispatch, lock_agent
 from router.conversations import ConversationLocks
 from router.events import EventBus
-from router.models import Conversation, Customer, Ticket, User
-from router.shop_events.store import recent_payment_failure
+from router.handoff import Announce, open_or_reopen
+from router.message_store import MessageWrite
+from router.models import Ticket, User
+from router.outgoing import Outgoing, Sender, store_outgoing
 
-__all__ = ["MAX_REPLY_CHARS", "Sender", "TicketService"]
+__all__ = ["MAX_REPLY_CHARS", "TicketService"]
 
 MAX_REPLY_CHARS = 10_000
 # Gap questions of a conversation settled by resolving its ticket with an article: those asked from this
 # long before the ticket opened (the questions that led to the handoff), not older unrelated ones.
 GAP_MARGIN = timedelta(hours=1)
-
-
-class Sender(Protocol):
-    """Stores a frame in a conversation and delivers it (`Router.send`)."""
-
-    async def send(
-        self,
-        conversation_id: int,
-        frame: dict[str, Any],
-        *,
-        author_kind: str = "bot",
-        author_id: int | None = None,
-        text: str = "",
-        internal: bool = False,
-        bot_state: dict[str, Any] | None = None,
-    ) -> dict[str, Any]: ...
 
 
 class TicketService:
@@ -89,49 +74,31 @@ class TicketService:
         question: str | None,
         attempts: list[dict[str, Any]],
         tags: list[list[str]],
-    ) -> tuple[Ticket, bool]:
-        """Open a ticket (or reopen one resolved within the window); the bot goes quiet. (ticket, new?)"""
+        announce: Announce | None = None,
+    ) -> tuple[Ticket, bool, dict[str, Any] | None]:
+        """Open a ticket (or reopen one resolved within the window); the bot goes quiet. `announce`: the
+        frame that tells the customer, stored in the same transaction. (ticket, new?, the stored frame)"""
+        out: Outgoing | None = None
         async with self.locks(conversation_id), self.sessions() as session, session.begin():
             conv = await convs.lock(session, conversation_id)
-            ticket = await tk.open_ticket_for(session, conversation_id, locked=True)
-            new = False
-            if ticket is None:
-                ticket = await tk.reopenable_ticket(session, conversation_id, self.routing)
-                if ticket is not None:
-                    tk.move(ticket, "assigned" if ticket.assignee_id else "open")
-                else:
-                    await tk.close_stale(session, conversation_id, self.routing)
-            if ticket is None:
-                customer = await session.get(Customer, conv.customer_id)
-                assert customer is not None
-                priority = tk.priority_for(customer, conv.context or {})
-                minutes = self.settings.proactive.payment_priority_minutes
-                if priority % tk.PRIORITY_VIP < tk.PRIORITY_PAYMENT and await recent_payment_failure(
-                    session, conv.customer_id, minutes
-                ):
-                    priority += tk.PRIORITY_PAYMENT  # a payment just failed: as urgent as the payment step
-                ticket = Ticket(
-                    conversation_id=conversation_id,
-                    customer_id=conv.customer_id,
-                    status="open",
-                    priority=priority,
-                    team=tk.team_for(tags, self.routing),
-                    reason=reason,
-                    question=question,
-                    bot_attempts=attempts,
-                    context=dict(conv.context or {}),
-                    external_refs={},
-                )
-                session.add(ticket)
-                new = True
-            elif question and not ticket.question:
-                ticket.question = question
+            ticket, new = await open_or_reopen(
+                session, conv, self.settings, reason=reason, question=question, attempts=attempts, tags=tags
+            )
             await session.flush()
             await tk.sync_owner(session, conv)
             assigned = await dispatch(session, self.routing)
+            if announce is not None:
+                frame, also = await announce(session, ticket, new)
+                await session.flush()  # the owner change, before the frame's seq is taken beside it
+                write = MessageWrite(session=session)
+                out = await store_outgoing(write, conversation_id, frame)
+                if also is not None:
+                    await also(write)
         await self.bus.publish("tickets", {"event": "opened" if new else "reopened", "ticket_id": ticket.id})
         await self._publish_assigned(assigned, skip=ticket.id)
-        return ticket, new
+        if out is not None:
+            await self.sender.deliver_stored(out)
+        return ticket, new, out.frame if out is not None else None
 
     async def queue_position(self, ticket: Ticket) -> int:
         async with self.sessions() as session:
@@ -152,7 +119,7 @@ class TicketService:
         nothing; a ticket another agent holds, or one no longer active, is a ConflictError (409)."""
         async with self.sessions() as session, session.begin():
             ticket = await tk.lock(session, ticket_id)
-            agent = await self._agent(session, user_id)
+            agent = await lock_agent(session, user_id)
             if ticket.status not in tk.OPEN_STATUSES:
                 raise ConflictError(
                     f"ticket {ticket_id} is {ticket.status}; only an active ticket can be claimed"
@@ -183,7 +150,7 @@ class TicketService:
             raise ValidationError(f"'text' is over {MAX_REPLY_CHARS} characters")
         async with self.sessions() as session, session.begin():
             ticket = await tk.lock(session, ticket_id)
-            agent = await self._agent(session, user_id)
+            agent = await lock_agent(session, user_id)
             if ticket.status == "closed":
                 raise ConflictError(f"ticket {ticket_id} is closed")
             if not internal:
@@ -224,7 +191,7 @@ class TicketService:
                 raise ValidationError(
                     f"no team {team!r}: pick one of the configured teams", code="unknown_team"
                 )
-            target = await self._agent(session, agent_id) if agent_id is not None else None
+            target = await lock_agent(session, agent_id) if agent_id is not None else None
             if target is not None and target.team not in (None, team):
                 raise ValidationError(
                     f"{target.name} is in team {target.team}, not {team}", code="agent_not_in_team"
@@ -251,7 +218,7 @@ class TicketService:
         `KnowledgeBase`) teaches the bot the question; the customer is asked for a rating."""
         if article and kb is not None:
             await kb.get(article)  # unknown article: NotFoundError before anything changes
-        async with self._ticket_in_conversation(ticket_id) as (session, ticket, conv):
+        async with tk.in_conversation(self.sessions, self.locks, ticket_id) as (session, ticket, conv):
             tk.move(ticket, "resolved")
             ticket.resolved_article_slug = article or None
             if ticket.assignee_id is None:
@@ -276,7 +243,7 @@ class TicketService:
 
     async def close(self, ticket_id: int) -> dict[str, Any]:
         """To `closed`, for good: the customer can no longer reopen it by writing again."""
-        async with self._ticket_in_conversation(ticket_id) as (session, ticket, conv):
+        async with tk.in_conversation(self.sessions, self.locks, ticket_id) as (session, ticket, conv):
             tk.move(ticket, "closed")
             await session.flush()
             await tk.sync_owner(session, conv)
@@ -290,42 +257,13 @@ class TicketService:
         """Store CSAT on the conversation's latest resolved ticket: (ticket id, its score, whether it was
         rated before — then the stored score stands and `score` is ignored), or None if none waits."""
         async with self.sessions() as session, session.begin():
-            ticket = await session.scalar(
-                select(Ticket)
-                .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(("resolved", "closed")))
-                .order_by(Ticket.id.desc())
-                .limit(1)
-                .with_for_update()
-            )
-            if ticket is None:
-                return None
-            if ticket.csat is not None:  # a second device, or a replayed card: the first rating stands
-                return ticket.id, ticket.csat, True
-            ticket.csat = score
-            return ticket.id, score, False
+            return await tk.rate(session, conversation_id, score)
 
     # -- the queue's inputs: priorities and agents ---------------------------------------------------
     async def set_vip(self, customer_id: int, vip: bool) -> dict[str, Any]:
         """Set or clear a customer's VIP flag; their active tickets are re-prioritised (and dispatched)."""
         async with self.sessions() as session, session.begin():
-            customer = await session.scalar(
-                select(Customer).where(Customer.id == customer_id).with_for_update()
-            )
-            if customer is None:
-                raise NotFoundError(f"no customer {customer_id}")
-            customer.vip = vip
-            tickets = await session.scalars(
-                select(Ticket)
-                .where(Ticket.customer_id == customer_id, Ticket.status.in_(tk.OPEN_STATUSES))
-                .order_by(Ticket.id)
-                .with_for_update()
-            )
-            changed = []
-            for ticket in tickets:
-                priority = tk.priority_for(customer, ticket.context or {})
-                if priority != ticket.priority:
-                    ticket.priority = priority
-                    changed.append(ticket.id)
+            changed = await tk.reprioritise(session, customer_id, vip)
             await session.flush()
             assigned = await dispatch(session, self.routing) if changed else []
         auto = {ticket_id for ticket_id, _agent in assigned}
@@ -342,7 +280,7 @@ class TicketService:
         # Committed before dispatching: dispatch locks every online agent in id order, and holding this
         # agent's row first would break that order (two agents going online at once could deadlock).
         async with self.sessions() as session, session.begin():
-            await self._agent(session, user_id)
+            await lock_agent(session, user_id)
             await session.execute(update(User).where(User.id == user_id).values(presence=presence))
         # Customers waiting in the queue are told the new wait (web chat `status` frames).
         await self.bus.publish("agents", {"event": "presence", "agent_id": user_id, "presence": presence})
@@ -356,32 +294,6 @@ class TicketService:
         return assigned
 
     # -- helpers ---------------------------------------------------------------------------------------
-    @asynccontextmanager
-    async def _ticket_in_conversation(
-        self, ticket_id: int
-    ) -> AsyncIterator[tuple[AsyncSession, Ticket, Conversation]]:
-        """A transaction holding the ticket's conversation (this process's lock and the row lock, as a
-        message write takes them), then the ticket. A merge may move the ticket to another conversation
-        between the first read and the locks: then again, with that one."""
-        async with self.sessions() as session:
-            conv_id = (await tk.get(session, ticket_id)).conversation_id
-        while True:
-            async with self.locks(conv_id), self.sessions() as session, session.begin():
-                conv = await convs.lock(session, conv_id)
-                ticket = await tk.lock(session, ticket_id)
-                if ticket.conversation_id == conv_id:
-                    yield session, ticket, conv
-                    return
-                moved_to = ticket.conversation_id
-            conv_id = moved_to
-
-    @staticmethod
-    async def _agent(session: AsyncSession, user_id: int) -> User:
-        agent = await lock_agent(session, user_id)
-        if agent is None:
-            raise NotFoundError(f"no user {user_id}")
-        return agent
-
     async def _publish_assigned(self, assigned: Iterable[tuple[int, int]], skip: int | None = None) -> None:
         for ticket_id, agent_id in assigned:
             if ticket_id != skip:

@@ -4,25 +4,31 @@ row-level queries the ticket service builds on. Nothing here commits; `router.ti
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import ConflictError, NotFoundError, RoutingSettings
 from infra.db import iso, utcnow
+from router import conversations as convs
+from router.conversations import ConversationLocks
 from router.models import TICKET_STATUSES, Conversation, Customer, Ticket
 
 __all__ = [
     "OPEN_STATUSES",
     "TICKET_STATUSES",
     "get",
+    "in_conversation",
     "lock",
     "move",
     "priority_for",
     "queue_position",
+    "rate",
+    "reprioritise",
     "sync_owner",
     "team_for",
     "ticket_json",
@@ -95,6 +101,26 @@ async def lock(session: AsyncSession, ticket_id: int) -> Ticket:
     return ticket
 
 
+@asynccontextmanager
+async def in_conversation(
+    sessions: async_sessionmaker[AsyncSession], locks: ConversationLocks, ticket_id: int
+) -> AsyncIterator[tuple[AsyncSession, Ticket, Conversation]]:
+    """A transaction holding the ticket's conversation (this process's lock and the row lock, as a
+    message write takes them), then the ticket. A merge may move the ticket to another conversation
+    between the first read and the locks: then again, with that one."""
+    async with sessions() as session:
+        conv_id = (await get(session, ticket_id)).conversation_id
+    while True:
+        async with locks(conv_id), sessions() as session, session.begin():
+            conv = await convs.lock(session, conv_id)
+            ticket = await lock(session, ticket_id)
+            if ticket.conversation_id == conv_id:
+                yield session, ticket, conv
+                return
+            moved_to = ticket.conversation_id
+        conv_id = moved_to
+
+
 async def open_ticket_for(
     session: AsyncSession, conversation_id: int, *, locked: bool = False
 ) -> Ticket | None:
@@ -145,7 +171,8 @@ async def close_stale(session: AsyncSession, conversation_id: int, routing: Rout
 
 async def sync_owner(session: AsyncSession, conv: Conversation) -> None:
     """The one rule for a conversation's owner: a person owns it while it has an active ticket, the bot
-    otherwise. Handing back to the bot starts it afresh (it keeps only the customer's language)."""
+    otherwise. Each change is counted (`owner_changes`): handed back, the bot starts afresh (its store,
+    `bot/bot_state.py`, keeps only the customer's language of a state older than the change)."""
     active = await session.scalar(
         select(Ticket.id).where(Ticket.conversation_id == conv.id, Ticket.status.in_(OPEN_STATUSES)).limit(1)
     )
@@ -153,8 +180,47 @@ async def sync_owner(session: AsyncSession, conv: Conversation) -> None:
     if owner == conv.owner:
         return
     conv.owner = owner
-    if owner == "bot":
-        conv.bot_state = {"lang": (conv.bot_state or {}).get("lang", "sv")}
+    conv.owner_changes = (conv.owner_changes or 0) + 1
+
+
+async def rate(session: AsyncSession, conversation_id: int, score: int) -> tuple[int, int, bool] | None:
+    """CSAT on the conversation's latest resolved ticket: (ticket id, its score, whether it was rated
+    before — then the stored score stands and `score` is ignored), or None if none waits."""
+    ticket = await session.scalar(
+        select(Ticket)
+        .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(("resolved", "closed")))
+        .order_by(Ticket.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if ticket is None:
+        return None
+    if ticket.csat is not None:  # a second device, or a replayed card: the first rating stands
+        return ticket.id, ticket.csat, True
+    ticket.csat = score
+    return ticket.id, score, False
+
+
+async def reprioritise(session: AsyncSession, customer_id: int, vip: bool) -> list[int]:
+    """Set or clear a customer's VIP flag (the customer, then their active tickets, locked): the ids of
+    the tickets whose priority changed."""
+    customer = await session.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
+    if customer is None:
+        raise NotFoundError(f"no customer {customer_id}")
+    customer.vip = vip
+    tickets = await session.scalars(
+        select(Ticket)
+        .where(Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.id)
+        .with_for_update()
+    )
+    changed = []
+    for ticket in tickets:
+        priority = priority_for(customer, ticket.context or {})
+        if priority != ticket.priority:
+            ticket.priority = priority
+            changed.append(ticket.id)
+    return changed
 
 
 async def queue_position(session: AsyncSession, ticket: Ticket) -> int:

@@ -71,7 +71,7 @@ async def test_a_start_answers_each_message_a_crash_left_unanswered_once(
     inbound = await app[ROUTER].receive(answered, channel="web", address={}, text=ANSWERABLE, client_id="c1")
     await app[DIALOGUE].respond(inbound)  # answered before the crash
     handed_off = await _stored_unanswered(app, "handed-off")
-    await app[DIALOGUE].human(handed_off)  # a person owns it: the bot stays out
+    await app[DIALOGUE].buttons.human(handed_off)  # a person owns it: the bot stays out
     # The customer's next message was answered live (on another process, or before this pass got here):
     # the first one still gets its own answer, since replies name the message they answer (`reply_to`).
     overtaken = await _stored_unanswered(app, "overtaken")

@@ -18,7 +18,7 @@ async def test_vip_flag_reprioritises_open_tickets(
 ) -> None:
     router = app_client.app[ROUTER]
     customer_id, conv_id = await router.identify([Evidence("web_visitor", "vip-1", False)])
-    ticket, _ = await router.tickets.handoff(
+    ticket, _, _ = await router.tickets.handoff(
         conv_id, reason="asked_for_human", question=None, attempts=[], tags=[]
     )
     assert ticket.priority == 0
@@ -88,7 +88,7 @@ async def test_users_create_list_patch(
     ).status == 200
     router = app_client.app[ROUTER]
     _, conv_id = await router.identify([Evidence("web_visitor", "pay-1", False)])
-    ticket, _ = await router.tickets.handoff(
+    ticket, _, _ = await router.tickets.handoff(
         conv_id, reason="no_answer", question="kortet nekas", attempts=[], tags=[["betalning"]]
     )
     assert ticket.team == "payments" and ticket.status == "open"

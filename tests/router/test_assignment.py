@@ -49,7 +49,7 @@ async def handoff(
     await router.receive(
         conv, channel="web", address={}, text="Jag behöver hjälp", context={"step": step} if step else None
     )
-    ticket, new = await router.tickets.handoff(
+    ticket, new, _ = await router.tickets.handoff(
         conv, reason="asked_for_human", question=None, attempts=[], tags=[list(t) for t in tags]
     )
     assert new

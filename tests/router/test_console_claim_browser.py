@@ -49,7 +49,7 @@ async def test_a_claim_someone_else_won_shows_the_409_message(server: tuple[str,
         bo, _ = await create_user(session, "bo", "agent")
     router = app[ROUTER]
     _, conv_id = await router.identify([Evidence("web_visitor", "claim-race", False)])
-    ticket, _ = await router.tickets.handoff(
+    ticket, _, _ = await router.tickets.handoff(
         conv_id, reason="asked_for_human", question=None, attempts=[], tags=[]
     )
 

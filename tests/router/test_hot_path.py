@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from config import NotFoundError
 from infra.app_keys import SESSIONS
@@ -13,6 +13,16 @@ from router import message_store as store
 from router.identity import Evidence
 from router.models import Conversation, Message, Ticket
 from router.web import ROUTER
+
+
+def _bot_state(conv_id: int, state: dict[str, Any]) -> Any:
+    """A write of the caller's in the frame's transaction (`also`), as the bot stores its state."""
+
+    async def save(write: store.MessageWrite) -> None:
+        table = Conversation.__table__
+        await write.execute(update(table).where(table.c.id == conv_id).values(bot_state=state), {})
+
+    return save
 
 
 async def _exchange(router: Any, visitor: str) -> int:
@@ -25,7 +35,9 @@ async def _exchange(router: Any, visitor: str) -> int:
     again = await router.receive(conv_id, channel="web", address={}, text="Kort?", client_id="a")
     assert (again.seq, again.duplicate) == (1, True)  # a resend changes nothing
     frame = {"type": "answer", "text": "Så här.", "article": {"slug": "kort", "title": "Kort"}}
-    stored = await router.send(conv_id, frame, bot_state={"lang": "sv", "last_answer": "kort"})
+    stored = await router.send(
+        conv_id, frame, also=_bot_state(conv_id, {"lang": "sv", "last_answer": "kort"})
+    )
     assert stored["seq"] == 2
     await router.receive(conv_id, channel="slack", address={"channel": "D1"}, text="tack", client_id="b")
     return conv_id
@@ -91,7 +103,9 @@ async def test_a_customer_reply_reassigns_a_ticket_waiting_for_them_in_the_same_
     app = app_client.app
     router = app[ROUTER]
     _, conv_id = await router.identify([Evidence("web_visitor", "hot-path-ticket", False)])
-    ticket, _ = await router.tickets.handoff(conv_id, reason="asked", question="Hjälp?", attempts=[], tags=[])
+    ticket, _, _ = await router.tickets.handoff(
+        conv_id, reason="asked", question="Hjälp?", attempts=[], tags=[]
+    )
     async with app[SESSIONS]() as session, session.begin():
         stored = await session.get(Ticket, ticket.id)
         assert stored is not None

@@ -116,7 +116,7 @@ async def test_handoff_position_and_dispatch_read_tickets_through_indexes(router
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         _, conv_id = await router.identify([Evidence("web_visitor", "queued", False)])
-        ticket, new = await router.tickets.handoff(
+        ticket, new, _ = await router.tickets.handoff(
             conv_id, reason="no_answer", question="Kortet nekas", attempts=[], tags=[["betalning"]]
         )
         assert new and ticket.team == "payments"

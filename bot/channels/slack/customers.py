@@ -174,7 +174,7 @@ class SlackCustomers:
         action = body["actions"][0]
         conv_id, message = await self._conversation_of_action(body)
         try:
-            await self.core.dialogue.choose(conv_id, str(action.get("value") or ""))
+            await self.core.dialogue.buttons.choose(conv_id, str(action.get("value") or ""))
         except KundresaError as exc:
             log.info("Slack choose failed: %s", exc.message)
             return
@@ -183,7 +183,7 @@ class SlackCustomers:
 
     async def on_human(self, body: dict[str, Any]) -> None:
         conv_id, _ = await self._conversation_of_action(body)
-        await self.core.dialogue.human(conv_id)
+        await self.core.dialogue.buttons.human(conv_id)
 
     async def on_csat(self, body: dict[str, Any]) -> None:
         action = body["actions"][0]
@@ -195,7 +195,7 @@ class SlackCustomers:
             return
         conv_id, message = await self._conversation_of_action(body)
         try:
-            await self.core.dialogue.csat(conv_id, score)
+            await self.core.dialogue.buttons.csat(conv_id, score)
         except KundresaError as exc:
             log.info("Slack CSAT not recorded: %s", exc.message)
             return

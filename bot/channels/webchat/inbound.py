@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from bot.buttons import AlreadyRated
 from bot.channels.webchat.email_links import mask_email, valid_email
 from bot.channels.webchat.frames import check_frame, echo_id, shown
 from bot.channels.webchat.identity import ChatIdentity
 from bot.channels.webchat.ordered_socket import OrderedSocket
-from bot.dialogue import AlreadyRated, Dialogue
+from bot.dialogue import Dialogue
 from config import KundresaError, Settings, ValidationError, safe_json
 from router import conversations as convs
+from router.masking import mask_sensitive
 from router.service import Router
 
 if TYPE_CHECKING:
@@ -200,7 +202,8 @@ class ChatSession:
         # The search starts now and runs while the message is being stored (the answer comes sooner);
         # it is only used once the message is stored, and dropped if the turn needs none (a person owns
         # the conversation, a resent message): an encode call wasted then, which is cheap.
-        prefetched = self.dialogue.prefetch(text)
+        masked = mask_sensitive(text.strip())  # once: searched, stored and acknowledged in this form
+        prefetched = self.dialogue.prefetch(masked.text)
         try:
             conv_id = await self.ensure()
             self.out.inflight = client_id  # its echo on the bus waits for the ack (`OrderedSocket.hold`)
@@ -210,6 +213,7 @@ class ChatSession:
                     channel="web",
                     address={},
                     text=text.strip(),
+                    masked=masked,
                     client_id=client_id,
                     context=self.context,
                 )
@@ -247,18 +251,18 @@ class ChatSession:
             await self.router.bus.publish("typing", {"conversation_id": conv.id, "who": "customer"})
 
     async def on_choose(self, frame: dict[str, Any]) -> None:
-        await self.dialogue.choose(await self.ensure(), str(frame["article"]))
+        await self.dialogue.buttons.choose(await self.ensure(), str(frame["article"]))
 
     async def on_human(self, frame: dict[str, Any]) -> None:
-        await self._after(await self.dialogue.human(await self.ensure(), self.lang))
+        await self._after(await self.dialogue.buttons.human(await self.ensure(), self.lang))
 
     async def on_feedback(self, frame: dict[str, Any]) -> None:
-        frames = await self.dialogue.feedback(await self.ensure(), bool(frame["helpful"]), self.lang)
+        frames = await self.dialogue.buttons.feedback(await self.ensure(), bool(frame["helpful"]), self.lang)
         await self._after(frames)
 
     async def on_csat(self, frame: dict[str, Any]) -> None:
         try:
-            await self.dialogue.csat(await self.ensure(), int(frame["score"]), self.lang)
+            await self.dialogue.buttons.csat(await self.ensure(), int(frame["score"]), self.lang)
         except AlreadyRated as rated:  # the stored score stands: the widget shows the card as rated
             await self.error(rated.code, rated.message, ticket=rated.ticket, score=rated.score)
 
@@ -266,7 +270,9 @@ class ChatSession:
         """The customer leaves an address for the reply, should they have left when a person answers."""
         address = valid_email(frame.get("address"))
         conv_id = await self.ensure()
-        await self.dialogue.leave_email(conv_id, address, mask_email(address) or "", self.lang or "sv")
+        await self.dialogue.buttons.leave_email(
+            conv_id, address, mask_email(address) or "", self.lang or "sv"
+        )
         await self.channel.board.send(conv_id)
 
     async def on_resume(self, frame: dict[str, Any]) -> None:

@@ -103,7 +103,7 @@ class EventChatSession(ChatSession):
         await self.here()
         article = offer.get("article")
         if isinstance(article, dict) and isinstance(article.get("slug"), str):
-            await self.dialogue.choose(conv_id, article["slug"])
+            await self.dialogue.buttons.choose(conv_id, article["slug"])
         elif offer.get("text"):
             await self.router.send(conv_id, {"type": "notice", "text": str(offer["text"])})
 
