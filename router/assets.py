@@ -7,6 +7,13 @@ A file is read (and gzipped) once per change on disk: each request costs a `stat
 served at once in development. Its version is a hash of its bytes: pages link `/widget.js?v=<version>`,
 which browsers may keep for a year (`immutable`: a new version is a new URL); the unversioned URL (what
 shops embed, and a stale version after a deploy) gets a short cache and is revalidated with the `ETag`.
+
+The consoles are native ES modules (`js_modules`): a page links its entry module by versioned URL, but the
+modules it imports are fetched by their plain URLs (`import … from './api.js'`), which no page rewrites.
+Those answer `no-cache` with an `ETag`, so a browser revalidates each one (a 304, no body) and never runs
+a new entry module against an old import: correct after every deploy, at the cost of one small request
+per module on a page load. (Versioned import URLs would need every module rewritten with the hashes of
+what it imports, and the consoles' modules import each other in cycles, which such hashes cannot follow.)
 """
 
 from __future__ import annotations
@@ -25,16 +32,20 @@ from aiohttp import web
 __all__ = [
     "ASSETS",
     "LONG_CACHE",
+    "MODULE_CACHE",
     "PAGE_HEADERS",
     "SHORT_CACHE",
     "Asset",
     "accepts_gzip",
     "add_assets",
+    "js_modules",
     "page",
 ]
 
 LONG_CACHE = "public, max-age=31536000, immutable"
 SHORT_CACHE = "public, max-age=300, must-revalidate"
+MODULE_CACHE = "no-cache"  # an imported module: revalidated on every use (see above)
+JS = "text/javascript"  # RFC 9239
 MIN_GZIP_BYTES = 256  # smaller files gain less than the header costs
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
 PAGE_HEADERS = {
@@ -48,7 +59,7 @@ _LINK = re.compile(r'\b(src|href)="(/?[A-Za-z0-9._/-]+)"')
 
 @dataclass(frozen=True)
 class _Loaded:
-    stamp: tuple[int, int]  # (mtime_ns, size): read again when either changes
+    stamp: object  # the source files' (mtime_ns, size): read again when it changes
     body: bytes
     gzipped: bytes | None
     version: str
@@ -66,18 +77,28 @@ class Asset:
         content_type: str,
         charset: str | None = "utf-8",
         headers: Mapping[str, str] | None = None,
+        unversioned_cache: str = SHORT_CACHE,
     ) -> None:
         self.path, self.route = path, route
         self.content_type, self.charset = content_type, charset
         self.headers = dict(headers or {})  # sent with every answer (e.g. CORS for the widget)
+        self.unversioned_cache = unversioned_cache
         self._loaded: _Loaded | None = None
 
-    def _load(self) -> _Loaded:
+    def stamp(self) -> tuple[object, int]:
+        """What changes when the served bytes may have (read again then), and the newest mtime (seconds)."""
         st = os.stat(self.path)
-        stamp = (st.st_mtime_ns, st.st_size)
+        return (st.st_mtime_ns, st.st_size), int(st.st_mtime)
+
+    def read(self) -> bytes:
+        """The bytes to serve."""
+        return self.path.read_bytes()
+
+    def _load(self) -> _Loaded:
+        stamp, mtime = self.stamp()
         loaded = self._loaded
         if loaded is None or loaded.stamp != stamp:
-            body = self.path.read_bytes()
+            body = self.read()
             compress = len(body) >= MIN_GZIP_BYTES and self.content_type.startswith(COMPRESSIBLE)
             # mtime=0: the same bytes give the same gzip, in every process of a deployment
             gzipped = gzip.compress(body, compresslevel=9, mtime=0) if compress else None
@@ -86,8 +107,8 @@ class Asset:
                 body,
                 gzipped,
                 hashlib.sha256(body).hexdigest()[:16],
-                formatdate(int(st.st_mtime), usegmt=True),
-                int(st.st_mtime),
+                formatdate(mtime, usegmt=True),
+                mtime,
             )
         return loaded
 
@@ -108,7 +129,7 @@ class Asset:
         out = {
             **self.headers,
             **(headers or {}),
-            "Cache-Control": LONG_CACHE if versioned else SHORT_CACHE,
+            "Cache-Control": LONG_CACHE if versioned else self.unversioned_cache,
             "ETag": etag,
             "Last-Modified": loaded.last_modified,
             "X-Content-Type-Options": "nosniff",
@@ -124,6 +145,15 @@ class Asset:
 
 
 ASSETS = web.AppKey("static_assets", dict[str, Asset])  # route -> asset, every static file of the app
+
+
+def js_modules(folder: Path, route: str) -> list[Asset]:
+    """Every ES module (`*.js`) in `folder`, served at `route/<name>` with `text/javascript`: a page links
+    the entry module by versioned URL; the modules it imports are revalidated on each use (`MODULE_CACHE`)."""
+    return [
+        Asset(path, f"{route}/{path.name}", JS, unversioned_cache=MODULE_CACHE)
+        for path in sorted(folder.glob("*.js"))
+    ]
 
 
 def add_assets(app: web.Application, *assets: Asset) -> None:

@@ -1,6 +1,6 @@
-"""The agent console: `/agent` (page and script) and `/agent/ws`, a socket that keeps it live.
-
-`/console-common.js` holds the helpers the agent console and the admin console (`bot.http.admin`) share.
+"""The agent console: `/agent` (the page and its ES modules, `/agent/*.js`) and `/agent/ws`, a socket that
+keeps it live. `/console/*.js` holds the helpers the agent console and the admin console (`bot.http.admin`)
+share.
 
 The socket sends a snapshot on connect, then pushes every ticket change and every message added to a
 conversation with an active ticket. Event-bus listeners only enqueue (publishers never wait on a slow
@@ -31,7 +31,7 @@ from sqlalchemy import select
 from config import KundresaError, ValidationError, safe_json
 from infra.app_keys import SESSIONS, SETTINGS
 from router import tickets as tk
-from router.assets import Asset, add_assets, page
+from router.assets import add_assets, js_modules, page
 from router.auth import check_role
 from router.conversations import message_json
 from router.history import display_name
@@ -48,7 +48,6 @@ QUEUE_LIMIT = 1000  # events waiting for one console; past this the console is c
 TYPING_PER_TICKET_SECONDS = 1.0
 TYPING_PER_SECOND = 5  # over all tickets, counting bad ticket ids too: each costs a lookup
 AUTH_SECONDS = 10.0  # how long a new console socket may take to send its `auth` frame
-JS = "application/javascript"
 
 
 async def agent_page(request: web.Request) -> web.Response:
@@ -351,11 +350,7 @@ def add_routes(app: web.Application) -> None:
     app[CONSOLES] = weakref.WeakSet()
     app.on_shutdown.append(_close_consoles)
     app.router.add_get("/agent", agent_page)
-    add_assets(
-        app,
-        Asset(STATIC / "agent.js", "/agent/agent.js", JS),
-        # the helpers both consoles load before their own script (this one and bot's /admin)
-        Asset(STATIC / "console-common.js", "/console-common.js", JS),
-    )
+    # the console's modules, and the helpers both consoles import (this one and bot's /admin)
+    add_assets(app, *js_modules(STATIC / "agent", "/agent"), *js_modules(STATIC / "console", "/console"))
     app.router.add_get("/agent/ws", agent_ws)
     app.router.add_get("/api/console/mode", console_mode)

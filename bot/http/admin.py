@@ -1,9 +1,11 @@
 """The admin console: `GET /admin` (the page, strict CSP), its scripts (versioned, `router.assets`) and
 `GET /api/admin/config` (who is logged in, the tag → team map of `[routing.teams]`, the default team).
 
-`markdown.js` is the safe Markdown renderer the widget uses too, so the live preview renders exactly as
-customers will see it. The rest of the console's API: `bot.http.articles` (CRUD, example questions),
-`article_import`, `article_export` and `article_health`, whose routes `add_routes` here adds too.
+The console is ES modules (`bot/static/admin/*.js`, `/admin/*.js`) importing the helpers it shares with
+the agent console (`/console/*.js`) and the widget's own Markdown renderer and message CSS
+(`bot/static/markdown/`, `/markdown/*.js`), so the live preview renders exactly as customers will see
+it. The rest of the console's API: `bot.http.articles` (CRUD, example questions), `article_import`,
+`article_export` and `article_health`, whose routes `add_routes` here adds too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from aiohttp import web
 
 from bot.http import article_export, article_health, article_import
 from infra.app_keys import SETTINGS
-from router.assets import Asset, add_assets, page
+from router.assets import add_assets, js_modules, page
 from router.web import requires, user_of
 
 __all__ = ["add_routes"]
@@ -52,13 +54,8 @@ async def admin_config(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/admin", admin_page)
     app.router.add_get("/admin/", admin_slash)
-    js = "application/javascript"
-    add_assets(
-        app,
-        Asset(STATIC / "admin.js", "/admin/admin.js", js),
-        Asset(STATIC / "markdown.js", "/admin/markdown.js", js),
-        Asset(STATIC / "admin-audit.js", "/admin/admin-audit.js", js),  # the Audit view (issue 17)
-    )
+    # the console (its views: articles, …, proactive rules, insights, audit) and the renderer it shares
+    add_assets(app, *js_modules(STATIC / "admin", "/admin"), *js_modules(STATIC / "markdown", "/markdown"))
     app.router.add_get("/api/admin/config", admin_config)
     article_import.add_routes(app)
     article_export.add_routes(app)

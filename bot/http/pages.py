@@ -2,7 +2,8 @@
 
 `/widget.js` and the icons are served by `router.assets.Asset`: gzip, `ETag`/`Last-Modified` and 304, a
 year's cache for versioned URLs (`?v=<hash>`, what our pages link) and a short, revalidated one for the
-unversioned `/widget.js` that shops embed.
+unversioned `/widget.js` that shops embed. The widget is one classic script for shops, assembled from its
+modules (bot/static/widget/*.js, with the shared Markdown renderer) by `router.js_bundle`.
 """
 
 from __future__ import annotations
@@ -15,19 +16,30 @@ from aiohttp import web
 from bot.channels.webchat import sign_user
 from infra.app_keys import SETTINGS
 from router.assets import Asset, add_assets, page
+from router.js_bundle import BundleAsset, assemble
 
-__all__ = ["add_routes"]
+__all__ = ["WIDGET_GUARD", "add_routes", "assemble_widget"]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+# A page that includes the widget twice runs it once (the first sets `window.Kundresa._loaded`).
+WIDGET_GUARD = "if (window.Kundresa && window.Kundresa._loaded) return; // included twice"
+
+
+def assemble_widget() -> bytes:
+    """The script `/widget.js` serves (tests serve it from their own small apps too)."""
+    return assemble(STATIC / "widget" / "main.js", WIDGET_GUARD)[0]
 
 
 def _assets() -> list[Asset]:
     return [
         # shops load the widget from their own origin
-        Asset(
-            STATIC / "widget.js",
+        BundleAsset(
+            STATIC / "widget" / "main.js",
             "/widget.js",
             "application/javascript",
+            prologue=WIDGET_GUARD,
             headers={"Access-Control-Allow-Origin": "*"},
         ),
         Asset(STATIC / "favicon.ico", "/favicon.ico", "image/x-icon", charset=None),

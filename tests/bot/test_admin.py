@@ -53,57 +53,26 @@ async def test_page_is_served_with_a_strict_csp(app_client: Client) -> None:
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing from a CDN or another site
     assert "<script>" not in page  # scripts only from the app itself
 
-    for path in ("/admin/admin.js", "/admin/markdown.js"):
+    for path in ("/admin/main.js", "/markdown/render.js"):
         js = await app_client.get(path)
         assert js.status == 200, path
-        assert js.content_type == "application/javascript"
+        assert js.content_type == "text/javascript"
         assert "innerHTML" not in await js.text()
 
     slash = await app_client.get("/admin/", allow_redirects=False)
     assert slash.status == 302 and slash.headers["Location"] == "/admin"
 
 
-def _shared_block(text: str) -> str:
-    match = re.search(
-        r"^ *// BEGIN shared Markdown renderer.*?^ *// END shared Markdown renderer$", text, re.S | re.M
+def test_preview_uses_the_widgets_own_renderer_and_css() -> None:
+    """One renderer and one set of message rules (bot/static/markdown/), imported by preview and widget."""
+    editor = (STATIC / "admin" / "editor.js").read_text()
+    main = (STATIC / "admin" / "main.js").read_text()
+    assert "import { renderMarkdown } from '../markdown/render.js';" in editor
+    assert "import { MESSAGE_CSS } from '../markdown/style.js';" in main
+    assert "kundresa-bubble" not in (STATIC / "admin.html").read_text()  # not copied into the page
+    assert (
+        "import { MESSAGE_CSS } from '../markdown/style.js';" in (STATIC / "widget" / "styles.js").read_text()
     )
-    assert match, "shared Markdown renderer markers missing"
-    return match.group(0)
-
-
-def test_widget_and_console_share_one_markdown_renderer() -> None:
-    widget = (STATIC / "widget.js").read_text()
-    shared = (STATIC / "markdown.js").read_text()
-    assert _shared_block(widget) == _shared_block(shared)
-    assert "window.KundresaMarkdown" in shared
-    assert "innerHTML" not in _shared_block(widget)
-
-
-def test_preview_uses_the_widgets_own_css_rules() -> None:
-    """The preview's look comes from the widget's rules, copied verbatim: a change to one shows here."""
-    widget = (STATIC / "widget.js").read_text().splitlines()
-    page = (STATIC / "admin.html").read_text().splitlines()
-    selectors = (
-        ".kundresa-msg{",
-        ".kundresa-msg--them{",
-        ".kundresa-bubble{",
-        ".kundresa-msg--them .kundresa-bubble{",
-        ".kundresa-md{",
-        ".kundresa-p{",
-        ".kundresa-p:last-child,",
-        ".kundresa-mdh{",
-        ".kundresa-list{",
-        ".kundresa-list li{",
-        ".kundresa-ul{",
-        ".kundresa-ol{",
-        ".kundresa-code{",
-        ".kundresa-link{",
-        ".kundresa-article{",
-    )
-    for selector in selectors:
-        rules = [line for line in widget if line.startswith(selector)]
-        assert len(rules) == 1, selector
-        assert rules[0] in page, f"admin.html lacks the widget's rule {rules[0]!r}"
 
 
 # -- roles ----------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from bot.http.pages import assemble_widget
 from tests.browser import chromium, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -73,6 +74,8 @@ async def site() -> AsyncIterator[tuple[str, ScriptedChat]]:
         kind = "application/javascript" if name.endswith(".js") else "text/html"
 
         async def serve(request: web.Request) -> web.Response:
+            if name == "widget.js":  # assembled from its modules, as the app serves it
+                return web.Response(body=assemble_widget(), content_type=kind)
             return web.Response(text=(STATIC / name).read_text(encoding="utf-8"), content_type=kind)
 
         return serve

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from bot.http.pages import assemble_widget
 from tests.browser import ARGS, CHROMIUM, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.asyncio(loop_scope="module")]
 
-WIDGET = Path(__file__).resolve().parents[2] / "bot" / "static" / "widget.js"
+WIDGET = assemble_widget().decode("utf-8")
 UI_MS = 20_000
 
 
@@ -66,7 +66,7 @@ async def site() -> AsyncIterator[tuple[str, ScriptedChat]]:
         return web.Response(text=html, content_type="text/html")
 
     async def widget(request: web.Request) -> web.Response:
-        return web.Response(text=WIDGET.read_text(encoding="utf-8"), content_type="application/javascript")
+        return web.Response(text=WIDGET, content_type="application/javascript")
 
     app = web.Application()
     app.router.add_get("/", page)

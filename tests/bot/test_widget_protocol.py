@@ -150,7 +150,7 @@ def test_the_widgets_texts_exist_in_swedish_and_english() -> None:
     import re
     from pathlib import Path
 
-    source = (Path(__file__).resolve().parents[2] / "bot" / "static" / "widget.js").read_text(
+    source = (Path(__file__).resolve().parents[2] / "bot" / "static" / "widget" / "texts.js").read_text(
         encoding="utf-8"
     )
     table = source[source.index("const TEXT = {") : source.index("t = TEXT[cfg.lang];")]  # let: setLocale

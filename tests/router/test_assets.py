@@ -16,7 +16,7 @@ from bot.http import pages
 from router.assets import LONG_CACHE, SHORT_CACHE, Asset, accepts_gzip
 
 STATIC = Path(__file__).resolve().parents[2] / "bot" / "static"
-WIDGET = (STATIC / "widget.js").read_bytes()
+WIDGET = pages.assemble_widget()
 VERSION = hashlib.sha256(WIDGET).hexdigest()[:16]
 
 

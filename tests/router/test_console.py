@@ -46,9 +46,9 @@ async def test_page_and_script_are_served(app_client: Any) -> None:
     html = await resp.text()
     assert 'id="agent-token"' in html and 'id="agent-queue"' in html
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
-    resp = await app_client.get("/agent/agent.js")
+    resp = await app_client.get("/agent/main.js")
     assert resp.status == 200
-    assert resp.content_type == "application/javascript"
+    assert resp.content_type == "text/javascript"
     assert "textContent" in await resp.text()
 
 

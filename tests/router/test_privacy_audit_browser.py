@@ -1,4 +1,4 @@
-"""The admin console's Audit view (bot/static/admin-audit.js) in Debian Chromium against the real app:
+"""The admin console's Audit view (bot/static/admin/audit.js) in Debian Chromium against the real app:
 entries of real admin actions, newest first, in Swedish and English; a filter; "show more" pages; other
 tabs hide it; a hostile value is shown as text. Never downloads a browser: skipped without chromium."""
 

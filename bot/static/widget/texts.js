@@ -1,0 +1,91 @@
+/**
+ * Widget: every text in Swedish and English; `t` is the current language's table.
+ */
+import { cfg } from './config.js';
+
+export const TEXT = {
+  sv: {
+    title: 'Kundtjänst', tagline: 'Vi svarar oftast direkt', launcherOpen: 'Öppna kundtjänstchatten',
+    launcherClose: 'Stäng kundtjänstchatten', close: 'Stäng chatten', inputLabel: 'Skriv ditt meddelande',
+    placeholder: 'Skriv din fråga…', send: 'Skicka', human: 'Prata med en person', sending: 'Skickar…',
+    failed: 'Kunde inte skickas.', retry: 'Försök igen', connecting: 'Ansluter…', online: 'Ansluten',
+    offline: 'Frånkopplad – försöker igen…', typingBot: 'Assistenten skriver…', typingAgent: 'Kundtjänst skriver…',
+    clarify: 'Menar du något av det här?', options: 'Förslag', handoff: 'En person tar över – du får svar här i chatten.',
+    ticket: 'Ärende', agent: 'Kundtjänst', you: 'Du', bot: 'Assistent', system: 'Meddelande',
+    csat: 'Hur nöjd är du med hjälpen du fick?', csatLow: 'Inte nöjd', csatHigh: 'Mycket nöjd',
+    csatLabel: (n) => `${n} av 5`, csatThanks: 'Tack för ditt betyg!', helpful: 'Hjälpte det?',
+    yes: 'Ja, det hjälpte', no: 'Nej, det hjälpte inte', thanks: 'Tack för din återkoppling!',
+    sorry: 'Tack! Skriv gärna frågan på ett annat sätt, eller prata med en person.',
+    error: 'Något gick fel. Försök igen om en stund.', welcome: 'Hej! Hur kan vi hjälpa dig? Ställ din fråga här, så svarar vi direkt – eller prata med en person.',
+    unread: (n) => `${n} olästa meddelanden`, via: (c) => `via ${c}`,
+    readMore: 'Läs mer', readLess: 'Visa mindre', article: 'Artikel',
+    waiting: 'Väntar på kundtjänst', withAgent: (a) => `${a} från kundtjänst`,
+    queue: (p, m) => (p <= 1 ? `Du är näst på tur – beräknad väntetid cirka ${m} min.` : `Du är nummer ${p} i kön – beräknad väntetid cirka ${m} min.`),
+    nobody: 'Ingen i kundtjänsten är tillgänglig just nu. Din fråga ligger kvar och en person svarar här så snart någon är på plats.',
+    agentHere: (a) => `${a} har ditt ärende och svarar dig här.`,
+    joined: (a) => `${a} har anslutit`, resolved: 'Ärendet är avslutat',
+    emailOffer: 'Vill du få svaret via e-post om du hinner gå?', emailLabel: 'Din e-postadress', emailSave: 'Skicka svaret hit',
+    emailSaved: (e) => `Om du har gått när vi svarar skickar vi svaret till ${e}.`,
+    welcomeBack: (n) => `Hej ${n}, välkommen tillbaka! Vad kan vi hjälpa dig med?`,
+    openTicket: (id) => `Ditt ärende #${id} är fortfarande öppet – en person svarar dig här.`,
+    tooLong: (n) => `Meddelandet är för långt. Korta det med ungefär ${n} tecken (å, ä, ö och emoji räknas som flera).`,
+    nearLimit: (n) => `${n} tecken kvar`,
+    errors: {
+      too_large: 'Meddelandet är för långt. Korta det och skicka igen – texten finns kvar i rutan.',
+      rate_limited: 'Du skickar väldigt många meddelanden. Vänta en liten stund och försök igen.',
+      database_unavailable: 'Vi har tillfälliga problem. Meddelandet skickas igen automatiskt.',
+      invalid_email: 'Det ser inte ut som en e-postadress. Kontrollera och försök igen.',
+      invalid_link: 'Länken fungerar inte. Ställ din fråga här, så hjälper vi dig.',
+      link_expired: 'Länken har gått ut. Ställ din fråga här, så hjälper vi dig.',
+      no_csat_pending: 'Det finns inget avslutat ärende att betygsätta än.',
+      unknown_article: 'Den artikeln finns inte längre.',
+    },
+    offerLabel: 'Hjälp från kundtjänst', offerShow: 'Visa hur', offerDismiss: 'Nej tack, stäng',
+    offerNew: (title) => `Kundtjänst: ${title}`,
+  },
+  en: {
+    title: 'Support', tagline: 'We usually reply right away', launcherOpen: 'Open the support chat',
+    launcherClose: 'Close the support chat', close: 'Close chat', inputLabel: 'Type your message',
+    placeholder: 'Type your question…', send: 'Send', human: 'Talk to a person', sending: 'Sending…',
+    failed: 'Could not be sent.', retry: 'Try again', connecting: 'Connecting…', online: 'Connected',
+    offline: 'Disconnected – retrying…', typingBot: 'The assistant is typing…', typingAgent: 'Support is typing…',
+    clarify: 'Did you mean one of these?', options: 'Suggestions', handoff: 'A person is taking over – you will get the reply here in the chat.',
+    ticket: 'Ticket', agent: 'Support', you: 'You', bot: 'Assistant', system: 'Notice',
+    csat: 'How satisfied are you with the help you got?', csatLow: 'Not satisfied', csatHigh: 'Very satisfied',
+    csatLabel: (n) => `${n} of 5`, csatThanks: 'Thank you for your rating!', helpful: 'Did this help?',
+    yes: 'Yes, it helped', no: 'No, it did not help', thanks: 'Thanks for your feedback!',
+    sorry: 'Thanks! Try asking in another way, or talk to a person.',
+    error: 'Something went wrong. Please try again shortly.', welcome: 'Hi! How can we help? Ask your question here and we answer right away – or talk to a person.',
+    unread: (n) => `${n} unread messages`, via: (c) => `via ${c}`,
+    readMore: 'Read more', readLess: 'Show less', article: 'Article',
+    waiting: 'Waiting for support', withAgent: (a) => `${a} from support`,
+    queue: (p, m) => (p <= 1 ? `You are next – expected wait about ${m} min.` : `You are number ${p} in the queue – expected wait about ${m} min.`),
+    nobody: 'No one in our support team is available right now. Your question stays with us and a person will answer here as soon as someone is in.',
+    agentHere: (a) => `${a} has your question and will answer you here.`,
+    joined: (a) => `${a} joined`, resolved: 'The conversation is resolved',
+    emailOffer: 'Want the answer by email in case you have left?', emailLabel: 'Your email address', emailSave: 'Send the answer here',
+    emailSaved: (e) => `If you have left when we answer, we will send the reply to ${e}.`,
+    welcomeBack: (n) => `Hi ${n}, welcome back! How can we help?`,
+    openTicket: (id) => `Your ticket #${id} is still open – a person will answer you here.`,
+    tooLong: (n) => `The message is too long. Shorten it by about ${n} characters (å, ä, ö and emoji count as several).`,
+    nearLimit: (n) => `${n} characters left`,
+    errors: {
+      too_large: 'The message is too long. Shorten it and send again – your text is still in the box.',
+      rate_limited: 'You are sending a lot of messages. Wait a moment and try again.',
+      database_unavailable: 'We are having temporary problems. The message will be sent again automatically.',
+      invalid_email: 'That does not look like an email address. Please check it and try again.',
+      invalid_link: 'The link does not work. Ask your question here and we will help you.',
+      link_expired: 'The link has expired. Ask your question here and we will help you.',
+      no_csat_pending: 'There is no resolved conversation to rate yet.',
+      unknown_article: 'That article no longer exists.',
+    },
+    offerLabel: 'Help from support', offerShow: 'Show me', offerDismiss: 'No thanks, close',
+    offerNew: (title) => `Support: ${title}`,
+  },
+};
+export let t = TEXT[cfg.lang]; // setLocale switches it
+
+/** `t` follows the language (an importer cannot assign an imported binding: it calls this). */
+export function useTexts(lang) {
+  t = TEXT[lang];
+}
