@@ -19,7 +19,8 @@ from router import conversations as convs
 from router.channel import ChannelRegistry
 from router.conversations import ConversationLocks
 from router.events import EventBus
-from router.identity import Evidence, resolve_customer, undo_merge
+from router.identity import Evidence, resolve_customer
+from router.identity_merge import undo_merge
 from router.masking import MaskResult, mask_sensitive, mask_value
 from router.message_store import message_write
 from router.models import Conversation, Feedback, IdentityMerge, Message

@@ -13,7 +13,8 @@ from config import ConflictError, DatabaseSettings, NotFoundError
 from infra.db import create_engine, create_sessionmaker
 from infra.migrate import upgrade
 from router import conversations as convs
-from router.identity import Evidence, resolve_customer, undo_merge
+from router.identity import Evidence, resolve_customer
+from router.identity_merge import undo_merge
 from router.models import ChannelIdentity, Conversation, Customer, IdentityMerge, Ticket
 
 
