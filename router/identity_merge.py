@@ -52,7 +52,8 @@ async def _take_seqs(session: AsyncSession, conversation_id: int, n: int) -> int
         .values(next_seq=Conversation.next_seq + n)
         .returning(Conversation.next_seq - n)
     )
-    assert first is not None
+    if first is None:  # the caller holds the row's lock: only a bug gets here
+        raise NotFoundError(f"conversation {conversation_id} not found", code="conversation_not_found")
     return int(first)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config import Settings, ValidationError
+from config import NotFoundError, Settings, ValidationError
 from infra.db import utcnow
 from router import conversations as convs
 from router.channel import ChannelRegistry
@@ -109,7 +109,11 @@ class Router:
                 session = await write.session()
                 existing = await convs.client_message(session, conversation_id, str(client_id))
                 state = await convs.state_of(session, conversation_id)
-                assert existing is not None
+                if existing is None:  # erased since it was stored (privacy): nothing to answer as before
+                    raise NotFoundError(
+                        f"conversation {conversation_id} has no message {client_id!r}",
+                        code="message_not_found",
+                    )
                 return Inbound(
                     conversation_id,
                     existing.seq,
@@ -172,7 +176,10 @@ class Router:
         async with self.lock(conversation_id), message_write(self.sessions) as write:
             changes: dict[str, Any] = {} if bot_state is None else {"bot_state": bot_state}
             row = await write.take_seq(conversation_id, **changes)
-            assert row is not None
+            if row is None:  # take_seq raises for an unknown conversation; kept for the type checker
+                raise NotFoundError(
+                    f"conversation {conversation_id} not found", code="conversation_not_found"
+                )
             # `at`: when it was stored (ISO 8601, UTC), for the customer's timestamps
             stored = {**frame, "seq": row.seq, "at": utcnow().isoformat(timespec="seconds")}
             channel_name, address = row.last_channel, dict(row.last_address or {})
