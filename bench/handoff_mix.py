@@ -13,15 +13,15 @@ round robin over the processes.
 The questions are every row of `bench/data/demo_questions.jsonl` (Swedish and English as customers type
 them; in-scope and out-of-scope) plus explicit asks for a person ("kan jag få prata med en människa",
 "I want to talk to a human"), shuffled with a fixed seed and mixed so that about half the turns are
-out-of-scope or asks for a person. A customer is `bench/chat_load.py`'s `Customer`: a fresh visitor after a
-handoff (an agent owns that conversation now; no agent is online, so the queue only grows, as on a bad
-day), after an error or after `--per-visitor` questions. A turn's kind is the bot's reply: `answer`,
-`clarify`, `handoff` or `notice`.
+out-of-scope or asks for a person. A customer is `bench/loadgen/customers.py`'s `Customer`: a fresh
+visitor after a handoff (an agent owns that conversation now; no agent is online, so the queue only grows,
+as on a bad day), after an error or after `--per-visitor` questions. A turn's kind is the bot's reply:
+`answer`, `clarify`, `handoff` or `notice`.
 
 - Closed loop (default): each customer sends its next question as soon as it has the reply; after
   `--warmup` s the next `--duration` s are measured. Before the servers start, the raw batched encode rate
-  of the same model is measured in this process (chat_load's `raw_encode_rate`). Targets: replies/s ≥ 0.8 ×
-  that rate; handoff turns' p99 < 3 × answer turns' p99.
+  of the same model is measured in this process (bench/loadgen/stats.py's `raw_encode_rate`). Targets:
+  replies/s ≥ 0.8 × that rate; handoff turns' p99 < 3 × answer turns' p99.
 - Open loop (`--rate R`): questions due at R a second in all (a fixed schedule with a random phase per
   customer), time counted from when a question was due; p50/p99 per kind and the rate achieved.
 
@@ -43,7 +43,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from chat_load import Customer, Reply, _bar, _ms, raw_encode_rate  # bench/, the scripts' own folder
+from loadgen.customers import Customer, Reply  # bench/, the scripts' own folder
+from loadgen.stats import ms_stats, progress_bar, raw_encode_rate
 from machine_facts import cpu_model, loadavg
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -152,7 +153,7 @@ async def drive(
     import aiohttp
 
     done: list[Reply] = []
-    bar = _bar(label, None, "reply")
+    bar = progress_bar(label, None, "reply")
 
     async def customer(i: int, http: Any) -> None:
         mine = questions[i :: args.customers]
@@ -205,7 +206,7 @@ async def run_open(bases: list[str], questions: list[str], args: argparse.Namesp
 def summarize(replies: list[Reply], seconds: float) -> dict[str, Any]:
     kinds = Counter(r.kind for r in replies)
     by_kind = {
-        kind: _ms([r.replied - r.due for r in replies if r.kind == kind])
+        kind: ms_stats([r.replied - r.due for r in replies if r.kind == kind])
         for kind in ("answer", "clarify", "handoff", "notice")
         if kinds[kind]
     }
@@ -221,7 +222,7 @@ def summarize(replies: list[Reply], seconds: float) -> dict[str, Any]:
         "kinds": dict(kinds),
         "handoff_share": round(kinds["handoff"] / max(1, ok), 3),
         "latency_ms": by_kind,
-        "all_ms": _ms([r.replied - r.due for r in replies]),
+        "all_ms": ms_stats([r.replied - r.due for r in replies]),
     }
 
 

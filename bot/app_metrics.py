@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.app_keys import DIALOGUE, EMBEDDER, METRICS, WEBCHAT
 from bot.metrics import Metrics
 from infra.app_keys import SESSIONS
-from router.console import CONSOLES
+from router.console_ws import CONSOLES
 from router.models import TICKET_STATUSES, Ticket
 from router.web import BUS
 

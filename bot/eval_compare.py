@@ -84,7 +84,7 @@ async def compare(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """One report per method (tuned ones only when `tuned`), in METHODS order."""
-    from bot.cli import tuned_store
+    from bot.cli.evaluate import tuned_store
     from knowledge.evaluation import run_eval
 
     rows = []

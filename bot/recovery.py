@@ -26,22 +26,18 @@ import asyncio
 import contextlib
 import logging
 import time
-import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dialogue import Dialogue
+from bot.recovery_claims import Claims
 from bot.unanswered import Pending, find_unannounced, find_unanswered
 from config.settings import RecoverySettings
-from infra.db import APPLICATION_NAME, utcnow
-from router.conversations import ConversationLocks
+from infra.db import utcnow
 from router.masking import MaskResult
 from router.service import Inbound
 
@@ -49,22 +45,8 @@ log = logging.getLogger("kundresa.recovery")
 
 __all__ = ["Recovery", "RecoveryReport"]
 
-CLAIM_NAMESPACE = 0x4B52  # the first key of pg_advisory_xact_lock(int, int): Kundresa's conversation claims
 CONCURRENT = 4  # conversations answered at once by a recovery pass (one encode batch shares them)
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # after a failed turn; then it waits for the next start
-ALIVE_CACHE_SECONDS = 2.0
-
-
-_LOCAL_LOCKS: weakref.WeakKeyDictionary[Engine, ConversationLocks] = weakref.WeakKeyDictionary()
-
-
-def _local_locks(engine: AsyncEngine) -> ConversationLocks:
-    """Per-conversation locks shared by every `Recovery` on this engine (tests build two on one app).
-    Engines of their own (other processes, or a test's second app) exclude each other through PostgreSQL."""
-    locks = _LOCAL_LOCKS.get(engine.sync_engine)
-    if locks is None:
-        locks = _LOCAL_LOCKS[engine.sync_engine] = ConversationLocks()
-    return locks
 
 
 @dataclass
@@ -92,11 +74,9 @@ class Recovery:
         self.sessions = sessions
         self.settings = settings
         self.started_at = utcnow()  # messages stored before this are not being answered here
-        self.postgres = engine.dialect.name == "postgresql"
-        self._locks = _local_locks(engine)
+        self.claims = Claims(engine, settings.grace_seconds)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._scheduled: set[tuple[int, int | None, int | None]] = set()
-        self._alive: tuple[float, bool] = (0.0, False)
         self.answered = 0  # messages answered and handoffs announced by recovery here (tests, metrics)
 
     def attach(self) -> None:
@@ -138,7 +118,7 @@ class Recovery:
         report.found = len(pending)
         if not pending:
             return report
-        cutoff = await self._cutoff()
+        cutoff = await self.claims.cutoff()
         by_conversation: defaultdict[int, list[Pending]] = defaultdict(list)
         for p in pending:
             if p.created_at > cutoff:  # maybe in a live process's hands: look again once it is old enough
@@ -187,12 +167,11 @@ class Recovery:
         there was nothing to do. Safe to call from any number of processes at once."""
         if p.seq is not None:
             return await self.answer(p.conversation_id, p.seq)
-        assert p.ticket_id is not None
-        return await self.announce(p.conversation_id, p.ticket_id)
+        return await self.announce(p.conversation_id, p.ticket_id or 0)
 
     async def answer(self, conversation_id: int, seq: int) -> list[dict[str, Any]] | None:
         """Answer one stored message if it is still unanswered."""
-        async with self.claim(conversation_id):
+        async with self.claims.claim(conversation_id):
             if self.dialogue.turns.answering(conversation_id, seq):
                 return None
             found = await self._still(find_unanswered, conversation_id=conversation_id, seq=seq)
@@ -213,7 +192,7 @@ class Recovery:
 
     async def announce(self, conversation_id: int, ticket_id: int) -> list[dict[str, Any]] | None:
         """Tell the customer about a handoff that was opened but never announced."""
-        async with self.claim(conversation_id):
+        async with self.claims.claim(conversation_id):
             found = await self._still(find_unannounced, ticket_id=ticket_id)
             if found is None:
                 return None
@@ -238,7 +217,7 @@ class Recovery:
         found = await self._still(find_unanswered, conversation_id=conversation_id, seq=seq)
         if found is None:
             return []  # answered: the acknowledgement again is all the client gets
-        if found.created_at > await self._cutoff():
+        if found.created_at > await self.claims.cutoff():
             self.later(found, self._due_in(found.created_at))
             return []
         return await self.answer(conversation_id, seq) or []
@@ -262,7 +241,7 @@ class Recovery:
                 await asyncio.sleep(delay)
                 try:
                     if attempt == 0:  # waited out the grace period: is a live process still on it?
-                        cutoff = await self._cutoff()
+                        cutoff = await self.claims.cutoff()
                         if p.seq is not None:
                             found = await self._still(
                                 find_unanswered, conversation_id=p.conversation_id, seq=p.seq
@@ -285,50 +264,6 @@ class Recovery:
                     log.warning("could not yet do %s (%s); retrying in %.0f s", p.describe(), exc, delay)
         finally:
             self._scheduled.discard(p.key)
-
-    # -- claims and liveness -------------------------------------------------------------------------
-    @contextlib.asynccontextmanager
-    async def claim(self, conversation_id: int) -> AsyncIterator[None]:
-        """Only one answerer per conversation at a time, in this process and (PostgreSQL) across them."""
-        async with self._locks(conversation_id):
-            if not self.postgres:
-                yield  # SQLite: one process serves a database
-                return
-            async with self.engine.connect() as conn, conn.begin():
-                # Held for the transaction, released at its end, or by PostgreSQL if this process dies.
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:ns, :id)"),
-                    {"ns": CLAIM_NAMESPACE, "id": conversation_id},
-                )
-                yield
-
-    async def others_alive(self) -> bool:
-        """Whether another process of the deployment is connected to the database now (PostgreSQL; a
-        SQLite database has one process)."""
-        if not self.postgres:
-            return False
-        checked, alive = self._alive
-        if time.monotonic() - checked < ALIVE_CACHE_SECONDS:
-            return alive
-        async with self.engine.connect() as conn:
-            others = await conn.scalar(
-                select(func.count())
-                .select_from(text("pg_stat_activity"))
-                .where(
-                    text("datname = current_database()"),
-                    text("application_name LIKE :prefix").bindparams(prefix=f"{APPLICATION_NAME} %"),
-                    text("application_name <> current_setting('application_name')"),
-                )
-            )
-        alive = bool(others)
-        self._alive = (time.monotonic(), alive)
-        return alive
-
-    async def _cutoff(self) -> datetime:
-        """Messages stored after this may be in a live process's hands."""
-        if await self.others_alive():
-            return utcnow() - timedelta(seconds=self.settings.grace_seconds)
-        return utcnow()
 
     def _since(self) -> datetime:
         return utcnow() - timedelta(hours=self.settings.window_hours)

@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config import Settings, ValidationError
+from config import NotFoundError, Settings, ValidationError
 from infra.db import utcnow
 from router import conversations as convs
 from router.channel import ChannelRegistry
 from router.conversations import ConversationLocks
 from router.events import EventBus
-from router.identity import Evidence, resolve_customer, undo_merge
+from router.identity import Evidence, resolve_customer
+from router.identity_merge import undo_merge
 from router.masking import MaskResult, mask_sensitive, mask_value
 from router.message_store import Also, MessageWrite, message_write
 from router.models import Conversation, Feedback, IdentityMerge, Message
@@ -111,7 +112,11 @@ class Router:
                 session = await write.session()
                 existing = await convs.client_message(session, conversation_id, str(client_id))
                 owner = await convs.owner_of(session, conversation_id)
-                assert existing is not None
+                if existing is None:  # erased since it was stored (privacy): nothing to answer as before
+                    raise NotFoundError(
+                        f"conversation {conversation_id} has no message {client_id!r}",
+                        code="message_not_found",
+                    )
                 return Inbound(conversation_id, existing.seq, existing.text, True, mask, owner, channel)
             if row.owner == "agent":
                 await self.tickets.customer_wrote(await write.session(), conversation_id)

@@ -40,8 +40,10 @@ def labelled(text: str, start: int, end: int) -> bool:
             MASK_TOKEN_RX.sub("0", left_window),
             MASK_TOKEN_RX.sub("0", right_window),
         )
-    left = _TOKEN_BEFORE.search(left_window)
-    right = _TOKEN_AFTER.match(right_window)
-    assert left is not None and right is not None  # both match the empty string
-    sides = (left.group() + right.group(), left.group(), right.group())
+    left_match = _TOKEN_BEFORE.search(left_window)
+    right_match = _TOKEN_AFTER.match(right_window)
+    # Both patterns match the empty string, so neither is ever None; "" keeps the types honest.
+    left = left_match.group() if left_match is not None else ""
+    right = right_match.group() if right_match is not None else ""
+    sides = (left + right, left, right)
     return any(_HEX.fullmatch(side) or _MIXED.search(side) for side in sides)

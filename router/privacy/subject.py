@@ -81,7 +81,8 @@ async def find_customer_id(
         if found is None:
             raise NotFoundError("no customer with that user id")
         customer_id = int(found)
-    assert customer_id is not None
+    if customer_id is None:  # unreachable after the check above; says so to the type checker too
+        raise ValidationError("name exactly one of: a customer id, a verified email, a user id")
     customer = await session.get(Customer, customer_id)
     for _ in range(MAX_MERGE_DEPTH):
         if customer is None or customer.merged_into_id is None:

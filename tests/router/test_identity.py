@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config import ConflictError, DatabaseSettings, NotFoundError
+from config import DatabaseSettings
 from infra.db import create_engine, create_sessionmaker
 from infra.migrate import upgrade
 from router import conversations as convs
-from router.identity import Evidence, resolve_customer, undo_merge
-from router.models import ChannelIdentity, Conversation, Customer, IdentityMerge, Ticket
+from router.identity import Evidence, resolve_customer
+from router.models import ChannelIdentity, Conversation, Customer, IdentityMerge
 
 
 @pytest.fixture
@@ -138,58 +138,3 @@ async def test_anonymous_visitor_joins_when_verifying_in_the_same_browser(
     }
     async with sessions() as session:
         assert (await session.get(Conversation, conv.id)).customer_id == verified  # type: ignore[union-attr]
-
-
-async def test_merge_into_existing_verified_customer_and_undo(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    verified = await resolve(sessions, web_user("u-1"), visitor("laptop"))
-    anon = await resolve(sessions, visitor("phone"))
-    assert anon != verified
-    async with sessions() as session, session.begin():
-        conv = await convs.current_conversation(session, anon)
-        ticket = Ticket(
-            conversation_id=conv.id,
-            customer_id=anon,
-            status="open",
-            team="support",
-            reason="no_answer",
-            bot_attempts=[],
-            context={},
-            external_refs={},
-        )
-        session.add(ticket)
-    # The phone's visitor signs in as u-1: the anonymous customer is merged into the verified one.
-    assert await resolve(sessions, web_user("u-1"), visitor("phone")) == verified
-    async with sessions() as session:
-        merges = list(await session.scalars(select(IdentityMerge)))
-        assert len(merges) == 1
-        record = merges[0]
-        assert (record.source_customer_id, record.target_customer_id) == (anon, verified)
-        assert record.undone_at is None
-        assert "same browser" in record.evidence
-        source = await session.get(Customer, anon)
-        assert source is not None and source.merged_into_id == verified
-        assert (await session.get(Conversation, conv.id)).customer_id == verified  # type: ignore[union-attr]
-        assert (await session.get(Ticket, ticket.id)).customer_id == verified  # type: ignore[union-attr]
-    assert ("web_visitor", "phone", False) in await identities(sessions, verified)
-
-    async with sessions() as session, session.begin():
-        undone = await undo_merge(session, record.id)
-        assert undone.undone_at is not None
-    async with sessions() as session:
-        source = await session.get(Customer, anon)
-        assert source is not None and source.merged_into_id is None
-        assert (await session.get(Conversation, conv.id)).customer_id == anon  # type: ignore[union-attr]
-        assert (await session.get(Ticket, ticket.id)).customer_id == anon  # type: ignore[union-attr]
-    assert await identities(sessions, anon) == {("web_visitor", "phone", False)}
-    assert await identities(sessions, verified) == {
-        ("web_user", "u-1", True),
-        ("web_visitor", "laptop", False),
-    }
-    # Undoing twice is refused (409 over HTTP); an unknown merge is not found.
-    async with sessions() as session, session.begin():
-        with pytest.raises(ConflictError):
-            await undo_merge(session, record.id)
-        with pytest.raises(NotFoundError):
-            await undo_merge(session, record.id + 100)

@@ -6,24 +6,10 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
+from bot.cli.common import migrated_sessions
 from config import Settings, ValidationError
-
-
-@asynccontextmanager
-async def _sessions(settings: Settings) -> AsyncIterator[Any]:
-    from infra.db import create_engine, create_sessionmaker
-    from infra.migrate import upgrade
-
-    engine = create_engine(settings.database)
-    try:
-        await upgrade(engine)
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
 
 
 async def _customer(sessions: Any, args: argparse.Namespace) -> int:
@@ -67,7 +53,7 @@ def cmd_customer_export(settings: Settings, args: argparse.Namespace) -> int:
     from router.privacy.export import export_customer
 
     async def main() -> dict[str, Any]:
-        async with _sessions(settings) as sessions:
+        async with migrated_sessions(settings) as sessions:
             customer_id = await _customer(sessions, args)
             async with sessions() as session:
                 data = await export_customer(session, customer_id)
@@ -111,7 +97,7 @@ def cmd_customer_erase(settings: Settings, args: argparse.Namespace) -> int:
     keep_as = _keep_as(args.keep_as or [])
 
     async def main() -> dict[str, Any]:
-        async with _sessions(settings) as sessions:
+        async with migrated_sessions(settings) as sessions:
             customer_id = await _customer(sessions, args)
             report = await erase_customer(
                 sessions,
@@ -142,7 +128,7 @@ def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> int:
     from router.privacy.retention import run_retention
 
     async def main() -> dict[str, int]:
-        async with _sessions(settings) as sessions:
+        async with migrated_sessions(settings) as sessions:
             return await run_retention(sessions, settings.retention, dry_run=args.dry_run)
 
     counts = asyncio.run(main())
@@ -169,7 +155,7 @@ def _who(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_privacy_commands(sub: Any) -> None:
+def add_commands(sub: Any) -> None:
     """`customer export|erase` and `retention run` on the `kundresa` parser's subcommands."""
     customer = sub.add_parser("customer", help="a customer's personal data").add_subparsers(
         dest="customer_command", required=True

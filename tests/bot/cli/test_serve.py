@@ -1,15 +1,22 @@
-"""`kundresa serve` as a user runs it: a real process that serves, then stops cleanly on Ctrl-C."""
+"""bot/cli/serve.py: `kundresa serve` as a user runs it (a real process that serves, then stops cleanly on
+Ctrl-C), and `kundresa db upgrade`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
+
+from bot.cli import main
 
 
 def _free_port() -> int:
@@ -55,3 +62,17 @@ def test_kundresa_serve_answers_healthz_and_stops_on_ctrl_c(tmp_path: Path) -> N
             raise
     assert proc.returncode == 0, err
     assert "Traceback" not in err, err
+
+
+def test_db_upgrade_creates_the_tables_and_names_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "up.db"
+    monkeypatch.setenv("KUNDRESA_DATABASE__URL", f"sqlite+aiosqlite:///{db}")
+    assert main(["db", "upgrade"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and f"{db} is up to date" in err
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"customers", "conversations", "messages", "tickets", "articles", "alembic_version"} <= tables
+    assert main(["db", "upgrade"]) == 0  # again: nothing to do

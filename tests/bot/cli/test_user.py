@@ -1,0 +1,54 @@
+"""`kundresa user add` (bot/cli/user.py): the token is printed once, stored hashed, and works on the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import Cli, url
+
+from bot.app import create_app
+from config import Settings
+
+ARTICLE = {"slug": "x", "title": "Title x", "body": "Body.", "questions": ["What about x?"]}
+
+
+async def test_user_add_prints_a_working_token(
+    run: Cli, aiohttp_client: Any, make_settings: Any, tmp_path: Path
+) -> None:
+    code, out, err = await asyncio.to_thread(run, "user", "add", "olga", "--role", "agent")
+    assert code == 0, err
+    token = out.strip()
+    assert out == token + "\n" and len(token) >= 32
+    assert token not in err
+
+    with contextlib.closing(sqlite3.connect(run.db)) as conn:
+        rows = conn.execute("SELECT * FROM users").fetchall()
+        (name, role, digest) = conn.execute("SELECT name, role, token_hash FROM users").fetchone()
+    assert (name, role) == ("olga", "agent")
+    assert digest == hashlib.sha256(token.encode()).hexdigest()
+    assert len(rows) == 1 and not any(token in str(cell) for cell in rows[0])
+
+    code, out, err = await asyncio.to_thread(run, "user", "add", "olga", "--role", "admin")
+    assert code == 2 and out == "" and "olga" in err
+
+    settings: Settings = make_settings(database={"url": url(run.db)}, server={"load_demo_kb": False})
+    client = await aiohttp_client(create_app(settings))
+    headers = {"Authorization": f"Bearer {token}"}
+    resp = await client.get("/api/articles", headers=headers)
+    assert resp.status == 200, await resp.text()
+    resp = await client.post("/api/articles", json=ARTICLE, headers=headers)
+    assert resp.status == 403  # an agent, not an admin
+    resp = await client.get("/api/articles", headers={"Authorization": f"Bearer {token}x"})
+    assert resp.status == 401
+
+
+def test_user_add_role_must_be_known(run: Cli) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run("user", "add", "bo", "--role", "owner")
+    assert exc.value.code == 2
