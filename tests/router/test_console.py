@@ -16,9 +16,9 @@ async def test_page_and_script_are_served(app_client: Any) -> None:
     assert resp.status == 200
     assert resp.content_type == "text/javascript"
     assert "textContent" in await resp.text()
-    resp = await app_client.get("/console-common.js")
+    resp = await app_client.get("/console/common.js")  # the helpers both consoles import
     assert resp.status == 200
-    assert resp.content_type == "application/javascript"
+    assert resp.content_type == "text/javascript"
 
 
 async def test_mode_says_whether_the_server_runs_in_demo_mode(app_client: Any) -> None:
