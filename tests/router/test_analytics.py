@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.gaps import GapItem, group_items
+from knowledge.gap_clustering import GapItem, group_items
 from router.web import KB
 
 ANSWERABLE = "Kan man betala med swish?"  # an example question of the demo article swish-betalning
