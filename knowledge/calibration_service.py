@@ -10,8 +10,8 @@ import numpy as np
 
 from config import SearchSettings
 from knowledge.calibration import Calibration, calibrate, out_of_scope_questions
-from knowledge.index import Fusion
 from knowledge.live_index import LiveIndex
+from knowledge.scored import Fusion
 from knowledge.text import detect_lang, text_hash
 
 log = logging.getLogger(__name__)

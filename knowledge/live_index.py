@@ -13,7 +13,9 @@ from knowledge import repository as repo
 from knowledge.embedder import Embedder
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.ensemble import SECOND_FUSION
-from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import Fusion
 
 Progress = Callable[[int], None]
 

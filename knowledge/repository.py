@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from config import ConflictError, NotFoundError, ValidationError
 from infra.db import utcnow
 from knowledge.article_data import ArticleData
-from knowledge.index import IndexedArticle
+from knowledge.index_blocks import IndexedArticle
 from knowledge.models import Article, ArticleVersion, ExampleQuestion
 
 Change = Literal["created", "updated", "unchanged"]

@@ -12,8 +12,8 @@ from config import SearchSettings
 from knowledge.calibration_service import Calibrator
 from knowledge.decision import SearchResult, decide
 from knowledge.ensemble import aligned, second_scores, wants_second
-from knowledge.index import Fusion
 from knowledge.live_index import LiveIndex
+from knowledge.scored import Fusion
 from knowledge.text import detect_lang, guess_lang
 from knowledge.translations import distinct_groups, in_language
 

@@ -18,7 +18,8 @@ from knowledge.calibration import Calibration
 from knowledge.calibration_service import Calibrator
 from knowledge.embedder import Embedder
 from knowledge.embedding_store import EmbeddingStore
-from knowledge.index import IndexedArticle, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
 from knowledge.live_index import LiveIndex, Progress
 from knowledge.search import Searcher
 from knowledge.writes import KnowledgeWrites

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from knowledge import ArticleData, KnowledgeBase
-from knowledge.index import IndexedArticle, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
 
 
 def articles() -> list[ArticleData]:

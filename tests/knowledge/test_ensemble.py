@@ -15,7 +15,9 @@ from infra.db import create_engine, create_sessionmaker
 from infra.migrate import upgrade
 from knowledge import ArticleData, Embedder, KnowledgeBase
 from knowledge.ensemble import aligned, second_scores, wants_second
-from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import Fusion
 from knowledge.text import text_hash
 
 

@@ -9,7 +9,8 @@ from dataclasses import replace
 import numpy as np
 
 from knowledge import ArticleData, KnowledgeBase
-from knowledge.index import SearchIndex, article_units
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import article_units
 from tests.knowledge.sample_articles import articles, indexed, texts_of
 
 OpenKB = Callable[[], Awaitable[KnowledgeBase]]
