@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import SearchSettings
+from knowledge.article_data import ArticleData
 from knowledge.articles import ArticleReads
 from knowledge.calibration import Calibration
 from knowledge.calibration_service import Calibrator
+from knowledge.decision import SearchResult
 from knowledge.embedder import Embedder
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import SearchIndex
 from knowledge.index_blocks import IndexedArticle
 from knowledge.live_index import LiveIndex, Progress
 from knowledge.search import Searcher
-from knowledge.writes import KnowledgeWrites
+from knowledge.writes import ImportReport, KnowledgeWrites
 
 log = logging.getLogger(__name__)
 ChangeListener = Callable[[list[str]], Awaitable[None]]
@@ -50,29 +55,6 @@ class KnowledgeBase:
         self.writes = KnowledgeWrites(sessions, self.changed, self.calibrator.calibrated)
         self.reads = ArticleReads(sessions)
         self._change_listeners: list[ChangeListener] = []
-        # The facade's surface: callers keep one object (the parts hold the logic).
-        self.search = self.searcher.search
-        self.search_many = self.searcher.search_many
-        self.rank = self.searcher.rank
-        self.calibrated = self.calibrator.calibrated
-        self.recalibrate = self.calibrator.recalibrate
-        self.get = self.reads.get
-        self.list_articles = self.reads.list_articles
-        self.versions = self.reads.versions
-        self.export_articles = self.reads.export_articles
-        self.import_preview = self.reads.import_preview
-        self.summaries = self.reads.summaries
-        self.is_empty = self.reads.is_empty
-        self.save = self.writes.save
-        self.create = self.writes.create
-        self.delete = self.writes.delete
-        self.add_question = self.writes.add_question
-        self.remove_question = self.writes.remove_question
-        self.restore = self.writes.restore
-        self.import_articles = self.writes.import_articles
-        self.record_gap = self.writes.record_gap
-        self.mark_gaps_handled = self.writes.mark_gaps_handled
-        self.settle_gaps = self.writes.settle_gaps
 
     @property
     def index(self) -> SearchIndex:
@@ -127,10 +109,148 @@ class KnowledgeBase:
             except Exception:  # the write happened and this process's index has it; others catch up later
                 log.exception("a knowledge change listener failed")
 
+    # -- search (knowledge/search.py) --------------------------------------------------------------
+    async def search(
+        self,
+        question: str,
+        *,
+        lang: str | None = None,
+        include_drafts: bool = False,
+        limit: int | None = None,
+    ) -> SearchResult:
+        """See `Searcher.search`."""
+        return await self.searcher.search(question, lang=lang, include_drafts=include_drafts, limit=limit)
+
+    async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
+        """See `Searcher.search_many`."""
+        return await self.searcher.search_many(questions, include_drafts=include_drafts)
+
+    def rank(
+        self,
+        question: str,
+        vec: np.ndarray,
+        *,
+        lang: str | None = None,
+        include_drafts: bool = False,
+        limit: int | None = None,
+        dense: np.ndarray | None = None,
+        lexical: tuple[np.ndarray, np.ndarray] | None = None,
+        extra: np.ndarray | None = None,
+    ) -> SearchResult:
+        """See `Searcher.rank`."""
+        return self.searcher.rank(
+            question,
+            vec,
+            lang=lang,
+            include_drafts=include_drafts,
+            limit=limit,
+            dense=dense,
+            lexical=lexical,
+            extra=extra,
+        )
+
+    # -- reads (knowledge/articles.py) -------------------------------------------------------------
+    async def get(self, slug: str) -> dict[str, Any]:
+        """See `ArticleReads.get`."""
+        return await self.reads.get(slug)
+
+    async def list_articles(
+        self,
+        *,
+        status: str | None = None,
+        lang: str | None = None,
+        tag: str | None = None,
+        query: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """See `ArticleReads.list_articles`."""
+        return await self.reads.list_articles(status=status, lang=lang, tag=tag, query=query)
+
+    async def summaries(self) -> list[dict[str, Any]]:
+        """See `ArticleReads.summaries`."""
+        return await self.reads.summaries()
+
+    async def versions(self, slug: str) -> list[dict[str, Any]]:
+        """See `ArticleReads.versions`."""
+        return await self.reads.versions(slug)
+
+    async def export_articles(self) -> list[ArticleData]:
+        """See `ArticleReads.export_articles`."""
+        return await self.reads.export_articles()
+
+    async def import_preview(self, articles: list[ArticleData]) -> dict[str, list[str]]:
+        """See `ArticleReads.import_preview`."""
+        return await self.reads.import_preview(articles)
+
+    async def is_empty(self) -> bool:
+        """See `ArticleReads.is_empty`."""
+        return await self.reads.is_empty()
+
+    # -- writes: the one door (knowledge/writes.py) ------------------------------------------------
+    async def save(self, data: ArticleData, *, author: str | None = None) -> tuple[dict[str, Any], str]:
+        """See `KnowledgeWrites.save`."""
+        return await self.writes.save(data, author=author)
+
+    async def create(self, data: ArticleData, *, author: str | None = None) -> dict[str, Any]:
+        """See `KnowledgeWrites.create`."""
+        return await self.writes.create(data, author=author)
+
+    async def delete(self, slug: str) -> None:
+        """See `KnowledgeWrites.delete`."""
+        return await self.writes.delete(slug)
+
+    async def add_question(
+        self, slug: str, text: str, *, source: str = "admin", author: str | None = None
+    ) -> bool:
+        """See `KnowledgeWrites.add_question`."""
+        return await self.writes.add_question(slug, text, source=source, author=author)
+
+    async def remove_question(self, slug: str, text: str, *, author: str | None = None) -> dict[str, Any]:
+        """See `KnowledgeWrites.remove_question`."""
+        return await self.writes.remove_question(slug, text, author=author)
+
+    async def restore(self, slug: str, version: int, *, author: str | None = None) -> dict[str, Any]:
+        """See `KnowledgeWrites.restore`."""
+        return await self.writes.restore(slug, version, author=author)
+
+    async def import_articles(
+        self,
+        articles: list[ArticleData],
+        *,
+        author: str | None = None,
+        progress: Progress | None = None,
+        embed_progress: Progress | None = None,
+    ) -> ImportReport:
+        """See `KnowledgeWrites.import_articles`."""
+        return await self.writes.import_articles(
+            articles, author=author, progress=progress, embed_progress=embed_progress
+        )
+
+    async def record_gap(
+        self, question: str, reason: str, conversation_id: int | None = None, channel: str | None = None
+    ) -> None:
+        """See `KnowledgeWrites.record_gap`."""
+        return await self.writes.record_gap(question, reason, conversation_id, channel)
+
+    async def mark_gaps_handled(
+        self, ids: Sequence[int], article_slug: str | None = None, *, author: str | None = None
+    ) -> dict[str, Any]:
+        """See `KnowledgeWrites.mark_gaps_handled`."""
+        return await self.writes.mark_gaps_handled(ids, article_slug, author=author)
+
+    async def settle_gaps(
+        self, conversation_id: int, article_slug: str, *, since: datetime | None = None
+    ) -> int:
+        """See `KnowledgeWrites.settle_gaps`."""
+        return await self.writes.settle_gaps(conversation_id, article_slug, since=since)
+
     async def published(self, slug: str) -> IndexedArticle | None:
         """A published article as indexed now (what customers may be shown), or None."""
         article = self.index.by_slug.get(slug)
         return article if article is not None and article.status == "published" else None
+
+    async def calibrated(self) -> None:
+        """Wait for a background calibration (tests, tools)."""
+        await self.calibrator.calibrated()
 
     async def close(self) -> None:
         self.calibrator.close()
