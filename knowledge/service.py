@@ -2,7 +2,7 @@
 
 It composes the parts, each in a module of its own: the live index (`live_index.py`), its calibration
 (`calibration_service.py`), search (`search.py`), the one door for writes (`writes.py`) and the reads
-(`articles.py`). Every write goes through `writes`, which hands what it touched to `changed`: the index
+(`reads.py`). Every write goes through `writes`, which hands what it touched to `changed`: the index
 follows by itself and the listeners (other processes, bot/knowledge_sync.py) hear of it."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import SearchSettings
 from knowledge.article_data import ArticleData
-from knowledge.articles import ArticleReads
 from knowledge.calibration import Calibration
 from knowledge.calibration_service import Calibrator
 from knowledge.decision import SearchResult
@@ -26,6 +25,7 @@ from knowledge.embedding_store import EmbeddingStore
 from knowledge.index import SearchIndex
 from knowledge.index_blocks import IndexedArticle
 from knowledge.live_index import LiveIndex, Progress
+from knowledge.reads import ArticleReads
 from knowledge.search import Searcher
 from knowledge.writes import ImportReport, KnowledgeWrites
 
@@ -149,7 +149,7 @@ class KnowledgeBase:
             extra=extra,
         )
 
-    # -- reads (knowledge/articles.py) -------------------------------------------------------------
+    # -- reads (knowledge/reads.py) ----------------------------------------------------------------
     async def get(self, slug: str) -> dict[str, Any]:
         """See `ArticleReads.get`."""
         return await self.reads.get(slug)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import ConflictError, NotFoundError
-from knowledge import gap_store
+from knowledge import article_view, gap_store
 from knowledge import repository as repo
 from knowledge.article_data import ArticleData
 
@@ -51,7 +51,7 @@ class KnowledgeWrites:
         """Create or update by slug; returns the article and "created", "updated" or "unchanged"."""
         async with self.sessions() as session, session.begin():
             article, change = await repo.upsert(session, data, author=author)
-            result = await repo.describe(session, article)
+            result = await article_view.describe(session, article)
         if change != "unchanged":
             await self._changed([data.slug, *repo.regrouped(session)])
         return result, change
@@ -60,7 +60,7 @@ class KnowledgeWrites:
         """Create a new article; `ConflictError` when the slug exists."""
         try:
             async with self.sessions() as session, session.begin():
-                result = await repo.describe(session, await repo.create(session, data, author=author))
+                result = await article_view.describe(session, await repo.create(session, data, author=author))
         except IntegrityError as exc:  # another request created it between our check and insert
             raise ConflictError(f"an article with slug {data.slug!r} exists") from exc
         await self._changed([data.slug])
@@ -91,7 +91,7 @@ class KnowledgeWrites:
                 raise NotFoundError(f"article {slug!r} has no example question {text!r}")
             data.questions = [q for q in data.questions if q != text]
             article, _ = await repo.upsert(session, data, author=author)
-            result = await repo.describe(session, article)
+            result = await article_view.describe(session, article)
         await self._changed([slug])
         return result
 
@@ -99,7 +99,7 @@ class KnowledgeWrites:
         """Make an old version current again, as a new version."""
         async with self.sessions() as session, session.begin():
             article = await repo.restore(session, slug, version, author=author)
-            result = await repo.describe(session, article)
+            result = await article_view.describe(session, article)
         await self._changed([slug, *repo.regrouped(session)])
         return result
 

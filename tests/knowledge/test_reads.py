@@ -1,4 +1,4 @@
-"""`ArticleReads`: listing filters, summaries, the import dry run."""
+"""`knowledge.reads.ArticleReads`: listing filters, summaries, the import dry run."""
 
 from __future__ import annotations
 

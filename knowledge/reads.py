@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from knowledge import article_view
 from knowledge import repository as repo
 from knowledge.article_data import ArticleData
 from knowledge.models import Article
@@ -24,7 +25,7 @@ class ArticleReads:
 
     async def get(self, slug: str) -> dict[str, Any]:
         async with self.sessions() as session:
-            return await repo.describe(session, await repo.get(session, slug))
+            return await article_view.describe(session, await repo.get(session, slug))
 
     async def list_articles(
         self,
@@ -36,7 +37,7 @@ class ArticleReads:
     ) -> list[dict[str, Any]]:
         async with self.sessions() as session:
             rows = await repo.all_articles(session)
-        groups = repo.by_group(rows)
+        groups = article_view.by_group(rows)
         out = []
         for a in rows:
             if (
@@ -47,7 +48,7 @@ class ArticleReads:
                 continue
             if query and query.lower() not in f"{a.slug} {a.title}".lower():
                 continue
-            out.append(repo.article_json(a, groups[repo.group_key(a)]))
+            out.append(article_view.article_json(a, groups[article_view.group_key(a)]))
         return out
 
     async def summaries(self) -> list[dict[str, Any]]:
