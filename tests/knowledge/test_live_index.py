@@ -15,6 +15,7 @@ from tests.knowledge.sample_articles import articles, indexed, texts_of
 
 OpenKB = Callable[[], Awaitable[KnowledgeBase]]
 
+
 async def test_edit_reembeds_only_new_texts(kb: KnowledgeBase) -> None:
     await kb.import_articles(articles())
     assert kb.store.encoded == len(texts_of(articles()))
