@@ -215,7 +215,7 @@ class Phases:
     def __init__(self, kb: Any) -> None:
         self.seconds: Counter[str] = Counter()
         self.kb = kb
-        self._timed_async(kb, "_build", "build")
+        self._timed_async(kb.live, "_build", "build")
         self._timed_async(kb.store, "vectors_for", "vectors")
         self._timed_async(kb.embedder, "encode", "encode")
         refresh = kb.refresh
@@ -245,7 +245,7 @@ class Phases:
 
     def remove(self) -> None:
         for obj, name in (
-            (self.kb, "_build"),
+            (self.kb.live, "_build"),
             (self.kb, "refresh"),
             (self.kb.store, "vectors_for"),
             (self.kb.embedder, "encode"),
@@ -293,7 +293,7 @@ async def measure_search(kb: Any, queries: list[Query], warmup: list[str]) -> di
     """Questions one at a time through `kb.search`: it, the encode (queue + model), the model, `rank`."""
     times: dict[str, list[float]] = defaultdict(list)
     embedder = kb.embedder
-    encode_projected, rank = embedder.encode_projected, kb.rank
+    encode_projected, rank = embedder.encode_projected, kb.searcher.rank
     batcher = embedder._batcher
     lanes = list(batcher.lanes)
 
@@ -318,7 +318,7 @@ async def measure_search(kb: Any, queries: list[Query], warmup: list[str]) -> di
         times["rank"].append(time.perf_counter() - start)
         return result
 
-    embedder.encode_projected, kb.rank = timed_encode, timed_rank
+    embedder.encode_projected, kb.searcher.rank = timed_encode, timed_rank
     batcher.lanes[:] = [timed_lane(lane) for lane in lanes]
     try:
         for q in warmup:
@@ -336,7 +336,7 @@ async def measure_search(kb: Any, queries: list[Query], warmup: list[str]) -> di
                 best = result.best.slug.rsplit("-", 1)[0] if result.best else None
                 hits += best == query.expected
     finally:
-        for obj, name in ((embedder, "encode_projected"), (kb, "rank")):
+        for obj, name in ((embedder, "encode_projected"), (kb.searcher, "rank")):
             delattr(obj, name)
         batcher.lanes[:] = lanes
     return {

@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config import ModelSettings
 from knowledge.embedder import Embedder
 from knowledge.evaluation import EvalCase, auroc
-from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import Fusion
 from knowledge.text import text_hash
 
 _EMBEDDERS: dict[str, Embedder] = {}

@@ -34,7 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from config import ModelSettings
 from knowledge import head as head_module
 from knowledge.evaluation import SEED, EvalCase, _articles, auroc
-from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import Fusion
 from knowledge.text import detect_lang, guess_lang, text_hash
 
 REPO = Path(__file__).resolve().parent.parent

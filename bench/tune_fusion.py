@@ -32,7 +32,8 @@ from tqdm import tqdm
 from config import SearchSettings, load_settings
 from knowledge.evaluation import EvalCase
 from knowledge.formats import read_articles
-from knowledge.index import Fusion, IndexedArticle
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import Fusion
 from knowledge.translations import is_hit
 
 REPO = Path(__file__).resolve().parent.parent

@@ -33,7 +33,8 @@ from knowledge import evaluation as ev  # noqa: E402
 from knowledge.decision import decide  # noqa: E402
 from knowledge.embedder import model_prefixes, resolve_model  # noqa: E402
 from knowledge.formats import read_articles  # noqa: E402
-from knowledge.index import IndexedArticle, SearchIndex  # noqa: E402
+from knowledge.index import SearchIndex  # noqa: E402
+from knowledge.index_blocks import IndexedArticle  # noqa: E402
 from knowledge.model_worker import encode_padded  # noqa: E402
 from knowledge.text import detect_lang, text_hash  # noqa: E402
 from knowledge.tuning import TuneOptions, tune  # noqa: E402
@@ -81,7 +82,7 @@ def demo_dev() -> tuple[list[IndexedArticle], list[ev.EvalCase]]:
 def evaluate(
     model: Any, path: str, articles: list[IndexedArticle], cases: list[ev.EvalCase], search: SearchSettings
 ) -> dict[str, Any]:
-    from knowledge.index import Fusion
+    from knowledge.scored import Fusion
 
     started = time.perf_counter()
     prefixes = model_prefixes(path)

@@ -3,8 +3,11 @@
 from knowledge.article_data import ArticleData
 from knowledge.decision import SearchResult, decide
 from knowledge.embedder import Embedder
-from knowledge.index import IndexedArticle, ScoredArticle, SearchIndex
-from knowledge.service import ImportReport, KnowledgeBase
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import ScoredArticle
+from knowledge.service import KnowledgeBase
+from knowledge.writes import ImportReport
 
 __all__ = [
     "ArticleData",

@@ -29,7 +29,8 @@ from importlib import resources
 
 import numpy as np
 
-from knowledge.index import Fusion, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.scored import Fusion
 
 __all__ = [
     "FEATURES",

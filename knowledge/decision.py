@@ -7,7 +7,7 @@ from typing import Literal
 
 from config import SearchSettings
 from knowledge.calibration import Calibration, features
-from knowledge.index import ScoredArticle
+from knowledge.scored import ScoredArticle
 
 DecisionKind = Literal["answer", "clarify", "handoff"]
 

@@ -16,7 +16,7 @@ from config import ConfigError, ModelSettings
 from knowledge import model_worker
 from knowledge.batching import Encoded, MicroBatcher
 from knowledge.e5_model import E5_MODEL_ID, E5_NAMES, e5_folder
-from knowledge.index import Prefixes
+from knowledge.index_blocks import Prefixes
 from knowledge.model_process import ModelProcess
 from knowledge.tuned_model import find_tuned
 

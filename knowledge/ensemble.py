@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from knowledge.index import Fusion, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.scored import Fusion
 from knowledge.text import guess_lang
 
 __all__ = ["SECOND_FUSION", "aligned", "second_scores", "wants_second"]

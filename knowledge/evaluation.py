@@ -18,7 +18,9 @@ from knowledge.calibration import calibrate, out_of_scope_questions
 from knowledge.decision import SearchResult, decide
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.ensemble import SECOND_FUSION, aligned, second_scores, wants_second
-from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import Fusion
 from knowledge.text import detect_lang, text_hash
 from knowledge.translations import is_hit
 

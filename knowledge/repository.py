@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from config import ConflictError, NotFoundError, ValidationError
 from infra.db import utcnow
 from knowledge.article_data import ArticleData
-from knowledge.index import IndexedArticle
+from knowledge.index_blocks import IndexedArticle
 from knowledge.models import Article, ArticleVersion, ExampleQuestion
 
 Change = Literal["created", "updated", "unchanged"]
@@ -32,38 +32,9 @@ def to_data(article: Article) -> ArticleData:
     )
 
 
-def group_key(article: Article) -> str:
-    """Language versions of one article share this key: the root's slug."""
-    return article.translation_of or article.slug
-
-
-def by_group(articles: Iterable[Article]) -> dict[str, list[Article]]:
-    groups: dict[str, list[Article]] = {}
-    for a in articles:
-        groups.setdefault(group_key(a), []).append(a)
-    return groups
-
-
 def to_indexed(article: Article) -> IndexedArticle:
-    # `translation_of` is stored resolved to the root, so `IndexedArticle.of` gives `group_key(article)`.
+    # `translation_of` is stored resolved to the root, so `IndexedArticle.of` gives the group's root slug.
     return IndexedArticle.of(to_data(article))
-
-
-def article_json(article: Article, group: Sequence[Article] = ()) -> dict[str, Any]:
-    """The article for the API; `group`: its language versions (it may be among them), from `members`."""
-    data = to_data(article).to_dict()
-    data.update(
-        translations=[
-            {"slug": m.slug, "lang": m.lang, "title": m.title, "status": m.status}
-            for m in sorted(group, key=lambda m: (m.translation_of is not None, m.lang, m.slug))
-            if m.id != article.id
-        ],
-        version=article.version,
-        created_at=article.created_at.isoformat(),
-        updated_at=article.updated_at.isoformat(),
-        question_sources=[{"text": q.text, "source": q.source} for q in article.questions],
-    )
-    return data
 
 
 def _snapshot(article: Article) -> dict[str, Any]:
@@ -89,20 +60,6 @@ async def articles_by_slug(session: AsyncSession, slugs: list[str]) -> list[Arti
         .order_by(Article.id)
     )
     return list(rows)
-
-
-async def members(session: AsyncSession, article: Article) -> list[Article]:
-    """Every language version of `article`'s group, itself included."""
-    key = group_key(article)
-    rows = await session.scalars(
-        select(Article).where((Article.slug == key) | (Article.translation_of == key)).order_by(Article.id)
-    )
-    return list(rows)
-
-
-async def describe(session: AsyncSession, article: Article) -> dict[str, Any]:
-    """`article_json` with the article's language versions."""
-    return article_json(article, await members(session, article))
 
 
 def regrouped(session: AsyncSession) -> set[str]:

@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from knowledge.decision import SearchResult
-from knowledge.index import IndexedArticle, ScoredArticle
+from knowledge.index_blocks import IndexedArticle
+
+# (group, lang) -> the published version, for the latest index's article list (one slot: the live index)
+from knowledge.scored import ScoredArticle
 
 # (group, lang) -> the published version, for the latest index's article list (one slot: the live index)
 _published: list[tuple[Sequence[IndexedArticle], dict[tuple[str, str], IndexedArticle]]] = []

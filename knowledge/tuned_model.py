@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config import ConfigError, ModelSettings
-from knowledge.index import IndexedArticle
+from knowledge.index_blocks import IndexedArticle
 
 if TYPE_CHECKING:
     from knowledge.tuning import TuneOptions, TuneReport

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from config import ValidationError
-from knowledge.index import IndexedArticle
+from knowledge.index_blocks import IndexedArticle
 
 __all__ = ["RECIPES", "TuneOptions", "TuneReport", "articles_hash", "training_groups", "tune"]
 

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from config import ValidationError
 from infra.app_keys import SESSIONS, SETTINGS
-from knowledge.gaps import gap_groups, mark_handled
+from knowledge.gaps import gap_groups
 from router.models import Message, Ticket
 from router.privacy import audit
 from router.privacy.aggregates import add_erased
@@ -247,8 +247,8 @@ async def gaps_handled(request: web.Request) -> web.Response:
     article = body.get("article")
     if article is not None and (not isinstance(article, str) or not article.strip()):
         raise ValidationError("'article' must be an article slug")
-    result = await mark_handled(
-        request.app[KB], ids, article.strip() if article else None, author=user_of(request).name
+    result = await request.app[KB].mark_gaps_handled(
+        ids, article.strip() if article else None, author=user_of(request).name
     )
     details = {"gap_questions": len(ids), "article": article.strip() if article else None}
     await audit.log(request.app[SESSIONS], audit.by(user_of(request)), "gaps.handled", "gaps", None, details)

@@ -12,9 +12,10 @@ needs). Two questions are linked when
 - they are in different languages, each is the other's nearest question in that language, and their
   centred cosine is at least `MUTUAL` (0.4) — a translation is the closest thing in the other language
   even when the model places it less close; or
-- their shared content words say so (`knowledge.gaps.lexical_matrix` >= `knowledge.gaps.LINK_THRESHOLD`).
+- their shared content words say so (`knowledge.gap_clustering.lexical_matrix` >=
+  `knowledge.gap_clustering.LINK_THRESHOLD`).
 
-Groups then form around leaders as in the gap report (`knowledge.gaps.leader_groups`): no chaining.
+Groups then form around leaders as in the gap report (`knowledge.gap_clustering.leader_groups`): no chaining.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from knowledge import KnowledgeBase
-from knowledge.gaps import LINK_THRESHOLD, leader_groups, lexical_matrix
+from knowledge.gap_clustering import LINK_THRESHOLD, leader_groups, lexical_matrix
 from knowledge.text import detect_lang, text_hash
 
 __all__ = ["Question", "group_json", "group_questions", "link_matrix"]

@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config import ConflictError, RoutingSettings, Settings, ValidationError
 from infra.db import utcnow
 from knowledge import KnowledgeBase
-from knowledge.gaps import settle_conversation
 from router import conversations as convs
 from router import tickets as tk
 from router.assignment import assign, dispatch, lock_agent
@@ -234,7 +233,7 @@ class TicketService:
         if article and question and kb is not None:
             learned = await kb.add_question(article, question, source="resolved_ticket", author=name)
         if article and kb is not None:  # the gap report stops listing what this answered
-            await settle_conversation(kb, conv_id, article, since=opened - GAP_MARGIN)
+            await kb.settle_gaps(conv_id, article, since=opened - GAP_MARGIN)
         await self.sender.send(conv_id, {"type": "csat_request", "ticket": ticket_id})
         await self.bus.publish("tickets", {"event": "resolved", "ticket_id": ticket_id})
         await self._publish_assigned(assigned)

@@ -7,10 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from config import NotFoundError, ValidationError
+from config import ValidationError
 from infra.app_keys import SESSIONS
 from knowledge import ArticleData
-from knowledge import repository as repo
 from router.privacy import audit
 from router.web import KB, path_id, read_object, requires, user_of
 
@@ -107,17 +106,8 @@ async def delete_question(request: web.Request) -> web.Response:
     if not isinstance(text, str) or not text.strip():
         raise ValidationError("'text' (the example question to remove) is required")
     text = text.strip()
-    kb = request.app[KB]
-    async with kb.sessions() as session, session.begin():
-        article = await repo.get(session, slug)
-        data = repo.to_data(article)
-        if text not in data.questions:
-            raise NotFoundError(f"article {slug!r} has no example question {text!r}")
-        data.questions = [q for q in data.questions if q != text]
-        article, _ = await repo.upsert(session, data, author=user_of(request).name)
-        result = await repo.describe(session, article)
-        audit.add(session, audit.by(user_of(request)), "article.question_delete", "article", slug)
-    await kb.changed([slug])
+    result = await request.app[KB].remove_question(slug, text, author=user_of(request).name)
+    await _audit(request, "article.question_delete", slug)
     return web.json_response({"removed": text, "article": result})
 
 

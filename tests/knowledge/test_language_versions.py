@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from knowledge.decision import SearchResult
-from knowledge.index import IndexedArticle, ScoredArticle
+from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import ScoredArticle
 from knowledge.translations import distinct_groups, in_language, is_hit
 
 ARTICLES = [

@@ -14,7 +14,7 @@ import pytest
 
 from config import ConfigError, ModelSettings, ValidationError
 from knowledge.embedder import BUNDLED_ID, Embedder, resolve_model
-from knowledge.index import IndexedArticle
+from knowledge.index_blocks import IndexedArticle
 from knowledge.tuned_model import (
     MODELS_DIR,
     POINTER,

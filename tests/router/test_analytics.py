@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
-
-from knowledge.gaps import GapItem, group_items
 from router.web import KB
 
 ANSWERABLE = "Kan man betala med swish?"  # an example question of the demo article swish-betalning
@@ -112,17 +109,6 @@ async def test_stats_from_web_chat_conversations(
     assert resp.status == 401
     await ws1.close()
     await ws2.close()
-
-
-def test_grouping_joins_swedish_paraphrases_and_keeps_other_questions_apart() -> None:
-    texts = [SIMILAR_A, DIFFERENT, SIMILAR_B, "klarna säger nej till min delbetalning"]
-    now = datetime.now(UTC)
-    items = [GapItem(i, t, "no_answer", "web", now) for i, t in enumerate(texts)]
-    # Vectors that know nothing: only the lexical signal can group these.
-    vectors = np.eye(len(texts), 8, dtype=np.float32)
-    groups = [[i.text for i in g] for g in group_items(items, vectors)]
-    assert groups[0] == [SIMILAR_A, SIMILAR_B]
-    assert sorted(groups[1:]) == [[DIFFERENT], ["klarna säger nej till min delbetalning"]]
 
 
 async def test_gaps_grouped_then_handled_into_an_article(

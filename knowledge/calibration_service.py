@@ -1,0 +1,85 @@
+"""`Calibrator`: the confidence calibration of the live index, fitted off the event loop after each
+change (knowledge/calibration.py holds the fit itself)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import numpy as np
+
+from config import SearchSettings
+from knowledge.calibration import Calibration, calibrate, out_of_scope_questions
+from knowledge.live_index import LiveIndex
+from knowledge.scored import Fusion
+from knowledge.text import detect_lang, text_hash
+
+log = logging.getLogger(__name__)
+_OUT_OF_SCOPE: dict[str, list[tuple[str, np.ndarray]]] = {}
+
+
+class Calibrator:
+    """Holds `calibration` for `live.index`; one background fit at a time."""
+
+    def __init__(self, live: LiveIndex, settings: SearchSettings) -> None:
+        self.live = live
+        self.settings = settings
+        self.calibration: Calibration | None = None
+        self._calibrating: asyncio.Task[None] | None = None
+        self._calibrate_again = False
+
+    def _fusion_for(self, text: str) -> Fusion:
+        return Fusion.of(self.settings.for_lang(detect_lang(text)))
+
+    async def _out_of_scope(self) -> list[tuple[str, np.ndarray]]:
+        """The shipped out-of-scope questions with their vectors: encoded once per model and process (the
+        CLI, tests and several apps in one process share them), cached in the database too."""
+        embedder = self.live.embedder
+        model = embedder.model_id
+        if model not in _OUT_OF_SCOPE:
+            questions = out_of_scope_questions()
+            texts = [embedder.prefixes.query + q for q in questions]
+            vectors = await self.live.store.vectors_for(texts, counted=False)
+            _OUT_OF_SCOPE[model] = [(q, vectors[text_hash(t)]) for q, t in zip(questions, texts, strict=True)]
+        return _OUT_OF_SCOPE[model]
+
+    async def recalibrate(self) -> None:
+        """Fit the confidence calibration of the current index (off the event loop)."""
+        if not self.settings.calibrate:
+            self.calibration = None
+            return
+        index = self.live.index
+        oos = await self._out_of_scope()
+        loop = asyncio.get_running_loop()
+        calibration = await loop.run_in_executor(None, calibrate, index, self._fusion_for, oos)
+        if index is self.live.index or self.calibration is None:
+            self.calibration = calibration
+
+    def recalibrate_soon(self) -> None:
+        """After a one-article change: the index is swapped at once, its calibration follows in the
+        background (a large base takes a few seconds), one fit at a time."""
+        if self._calibrating is not None and not self._calibrating.done():
+            self._calibrate_again = True
+            return
+        self._calibrate_again = False
+
+        async def run() -> None:
+            while True:
+                try:
+                    await self.recalibrate()
+                except Exception:  # a failed fit keeps the previous calibration
+                    log.exception("calibrating the confidence failed; keeping the previous calibration")
+                if not self._calibrate_again:
+                    return
+                self._calibrate_again = False
+
+        self._calibrating = asyncio.create_task(run())
+
+    async def calibrated(self) -> None:
+        """Wait for a background calibration (tests, tools)."""
+        while self._calibrating is not None and not self._calibrating.done():
+            await asyncio.shield(self._calibrating)
+
+    def close(self) -> None:
+        if self._calibrating is not None and not self._calibrating.done():
+            self._calibrating.cancel()

@@ -1,0 +1,141 @@
+"""`Searcher`: a customer's question against the live index — encode, rank (with the second model's opinion
+for English questions), decide, and answer in the customer's language."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+
+from config import SearchSettings
+from knowledge.calibration_service import Calibrator
+from knowledge.decision import SearchResult, decide
+from knowledge.ensemble import aligned, second_scores, wants_second
+from knowledge.live_index import LiveIndex
+from knowledge.scored import Fusion
+from knowledge.text import detect_lang, guess_lang
+from knowledge.translations import distinct_groups, in_language
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # looked at: asyncio does not log it as never retrieved
+
+
+class Searcher:
+    """Reads `live.index` once per question: a rebuild meanwhile never mixes two indexes in one answer."""
+
+    def __init__(self, live: LiveIndex, calibrator: Calibrator, settings: SearchSettings) -> None:
+        self.live = live
+        self.calibrator = calibrator
+        self.settings = settings
+
+    async def search(
+        self,
+        question: str,
+        *,
+        lang: str | None = None,
+        include_drafts: bool = False,
+        limit: int | None = None,
+    ) -> SearchResult:
+        index = self.live.index
+        embedder = self.live.embedder
+        # The lexical signals need only the text: a thread computes them while the model encodes (they
+        # release the GIL in the sparse products), which takes them off the question's critical path.
+        lexical = (
+            asyncio.get_running_loop().run_in_executor(None, index.lexical.scores, question)
+            if len(index)
+            else None
+        )
+        # An English question asks the second model at the same time (its own worker).
+        second = (
+            asyncio.ensure_future(self.second_opinion(question))
+            if self.live.second is not None and len(index) and wants_second(question)
+            else None
+        )
+        try:
+            vec, dense = await embedder.encode_projected(
+                embedder.prefixes.query + question, index.matrix if len(index) else None
+            )
+        except BaseException:  # cancelled or failed: don't wait for the thread, nor leave its error unseen
+            for pending in (lexical, second):
+                if pending is not None:
+                    pending.add_done_callback(_retrieved)
+            raise
+        words_and_chars = await lexical if lexical is not None else None
+        extra = await second if second is not None else None
+        if index is not self.live.index:  # rebuilt meanwhile: its matrix and units differ
+            dense = words_and_chars = extra = None
+        return self.rank(
+            question,
+            vec,
+            lang=lang,
+            include_drafts=include_drafts,
+            limit=limit,
+            dense=dense,
+            lexical=words_and_chars,
+            extra=extra,
+        )
+
+    async def _second_opinions(self, questions: list[str]) -> list[np.ndarray | None]:
+        """`second_opinion` of each question (None for those not English), in one encode call."""
+        second, second_index, index = self.live.second, self.live.second_index, self.live.index
+        out: list[np.ndarray | None] = [None] * len(questions)
+        asked = [i for i, q in enumerate(questions) if wants_second(q)]
+        if second is None or second_index is None or not len(second_index) or not asked:
+            return out
+        vecs = await second.encode([second.prefixes.query + questions[i] for i in asked])
+        for i, vec in zip(asked, vecs, strict=True):
+            scores = second_scores(second_index, vec)
+            out[i] = aligned(index, second_index, scores, self.settings.english_weight)
+        return out
+
+    async def second_opinion(self, question: str) -> np.ndarray | None:
+        """The second model's per-article score for an English question, in the index's order."""
+        second, second_index, index = self.live.second, self.live.second_index, self.live.index
+        if second is None or second_index is None or not len(second_index):
+            return None
+        vec = await second.encode_one(second.prefixes.query + question)
+        return aligned(index, second_index, second_scores(second_index, vec), self.settings.english_weight)
+
+    async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
+        embedder = self.live.embedder
+        vecs = await embedder.encode([embedder.prefixes.query + q for q in questions])
+        extras = await self._second_opinions(questions)
+        return [
+            self.rank(q, v, include_drafts=include_drafts, extra=x)
+            for q, v, x in zip(questions, vecs, extras, strict=True)
+        ]
+
+    def rank(
+        self,
+        question: str,
+        vec: np.ndarray,
+        *,
+        lang: str | None = None,
+        include_drafts: bool = False,
+        limit: int | None = None,
+        dense: np.ndarray | None = None,
+        lexical: tuple[np.ndarray, np.ndarray] | None = None,
+        extra: np.ndarray | None = None,
+    ) -> SearchResult:
+        """`dense`: the index matrix times `vec`, and `lexical` the index's lexical scores of the question,
+        when computed already (by `search`); `extra`: the second model's opinion (`second_opinion`)."""
+        index = self.live.index
+        tuned = self.settings.for_lang(detect_lang(question))
+        ranked = index.score(
+            vec,
+            question,
+            dense=dense,
+            lexical=lexical,
+            include_drafts=include_drafts,
+            limit=2 * (limit or self.settings.max_results),  # room for language versions of one article
+            fusion=Fusion.of(tuned),
+            extra=extra if extra is not None and len(extra) == len(index) else None,
+        )
+        ranked = distinct_groups(ranked, limit or self.settings.max_results)
+        result = decide(question, ranked, tuned, self.calibrator.calibration)
+        # A word or two with no sign of a language ("retur", "swish") gets the knowledge base's main one.
+        customer = lang or guess_lang(question) or index.main_lang
+        return in_language(result, index.articles, customer) if customer else result
