@@ -187,6 +187,21 @@ class RecoverySettings(BaseModel):
     drain_seconds: float = 10.0
 
 
+class GCSettings(BaseModel):
+    """Python's garbage collector in the server process, set once start-up is done (infra/gc_policy.py).
+    enabled = false leaves Python's defaults (no freeze, thresholds 700/10/10)."""
+
+    enabled: bool = True
+    freeze: bool = True  # gc.freeze() of the start-up heap: full collections no longer walk it
+    # Allocations (net) between young collections, and young collections per older one: Python's 700/10/10.
+    gen0_threshold: int = Field(default=700, ge=1)
+    gen1_threshold: int = Field(default=10, ge=1)
+    gen2_threshold: int = Field(default=10, ge=1)
+    # > 0: no automatic full collections; one every this many seconds, at a moment with no bot turn in
+    # progress (or after a second interval whatever the load). 0: Python decides (gen2_threshold).
+    full_every_seconds: float = Field(default=0.0, ge=0)
+
+
 class RetentionSettings(BaseModel):
     """How long personal data is kept (router/privacy/retention.py); 0 = keep for ever."""
 
@@ -348,6 +363,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    gc: GCSettings = Field(default_factory=GCSettings)
 
     # Set by load_settings on a subclass: pydantic-settings builds its sources per class.
     toml_files: ClassVar[list[Path]] = [DEFAULT_TOML]
