@@ -23,7 +23,7 @@ import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from config.settings import GCSettings
 
@@ -36,14 +36,18 @@ Quiet = Callable[[float], Awaitable[bool]]  # waits up to `seconds` for a quiet 
 
 
 class GCPolicy:
-    """`apply()` once the app has loaded; `restore()` puts back what was there before (tests build many apps
-    in one process, and each must leave the collector as it found it)."""
+    """`apply()` once the app has loaded; `restore()` puts back what was there before. The collector is
+    the process's: with several apps in one process (tests), the first to apply sets it and the last to
+    restore puts Python's settings back."""
+
+    _holders: ClassVar[int] = 0  # applied policies in this process
+    _saved: ClassVar[tuple[int, int, int]] = (700, 10, 10)  # the thresholds before the first applied
+    _froze: ClassVar[bool] = False
 
     def __init__(self, settings: GCSettings, quiet: Quiet | None = None) -> None:
         self.settings = settings
         self.quiet = quiet
-        self._before: tuple[int, int, int] | None = None
-        self._frozen = False
+        self._applied = False
         self._task: asyncio.Task[None] | None = None
         self.full_collections = 0  # the ones this policy ran on its clock
 
@@ -53,15 +57,19 @@ class GCPolicy:
         return (s.gen0_threshold, s.gen1_threshold, NEVER if s.full_every_seconds > 0 else s.gen2_threshold)
 
     def apply(self) -> None:
-        if not self.settings.enabled or self._before is not None:
+        if not self.settings.enabled or self._applied:
             return
-        self._before = gc.get_threshold()
-        # No collection first: start-up's garbage is small, and one here cost every app built in a test run
-        # up to 0.4 s.
-        if self.settings.freeze:
-            gc.freeze()
-            self._frozen = True
-        gc.set_threshold(*self.thresholds)
+        self._applied = True
+        cls = type(self)
+        cls._holders += 1
+        if cls._holders == 1:
+            cls._saved = gc.get_threshold()
+            # No collection first: start-up's garbage is small, and one here cost every app built in a test
+            # run up to 0.4 s.
+            if self.settings.freeze:
+                gc.freeze()
+                cls._froze = True
+            gc.set_threshold(*self.thresholds)
         if self.settings.full_every_seconds > 0:
             self._task = asyncio.get_running_loop().create_task(self._clock(), name="gc-full-collections")
 
@@ -71,12 +79,16 @@ class GCPolicy:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._frozen:
-            gc.unfreeze()
-            self._frozen = False
-        if self._before is not None:
-            gc.set_threshold(*self._before)
-            self._before = None
+        if not self._applied:
+            return
+        self._applied = False
+        cls = type(self)
+        cls._holders -= 1
+        if cls._holders == 0:
+            if cls._froze:
+                gc.unfreeze()
+                cls._froze = False
+            gc.set_threshold(*cls._saved)
 
     async def _clock(self) -> None:
         every = self.settings.full_every_seconds

@@ -90,3 +90,16 @@ async def test_metrics_show_the_pauses(app_client: Any) -> None:
     assert samples[("kundresa_gc_pause_seconds_count", "2", None)] >= 1
     assert samples[("kundresa_gc_pause_seconds_bucket", "2", "+Inf")] >= 1
     assert samples[("kundresa_gc_pause_seconds_sum", "2", None)] > 0
+
+
+async def test_two_apps_in_one_process_the_last_to_stop_restores() -> None:
+    before = gc.get_threshold()
+    first, second = GCPolicy(GCSettings(gen0_threshold=5_000)), GCPolicy(GCSettings(gen0_threshold=9_000))
+    first.apply()
+    second.apply()
+    assert gc.get_threshold()[0] == 5_000  # the first one's
+    await first.restore()
+    assert gc.get_threshold()[0] == 5_000  # the second still runs
+    assert gc.get_freeze_count() > 0
+    await second.restore()
+    assert gc.get_threshold() == before
