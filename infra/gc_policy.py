@@ -7,10 +7,15 @@ while 5,000 sockets connected (bench/idle_sockets.py), when a chat answer takes 
 
 - `gc.freeze()` of the start-up heap (modules, settings, the index): it lives as long as the server, and
   a full collection no longer walks it;
-- a larger generation-0 threshold: fewer young collections, each still short;
-- full collections on a clock instead (`full_every_seconds` > 0): the automatic ones are turned off and a
-  task collects every generation at a quiet moment (no bot turn in progress), or when the interval has
-  passed a second time whatever the load: reference cycles are still freed, only later.
+- a larger generation-2 threshold (100, Python's 10): a full collection is considered after 10 times as
+  many young ones, and Python's own rule (the old generation grew by 25 % since the last) still applies,
+  so cycles are freed as before, only less often. Measured (`bench/idle_sockets.py --gc-pauses`, 5,000
+  sockets): 7 full collections, 2.7–4.9 s of pauses in all, during the burst before; none after, the
+  longest pause of any kind then under 100 ms. A larger generation-0 threshold (20,000) was worse: fewer
+  young collections but 50–250 ms each, and generation-1 ones of ~0.5 s;
+- or full collections on a clock (`full_every_seconds` > 0): the automatic ones are turned off and a task
+  collects every generation at a quiet moment (no bot turn in progress), or when the interval has passed a
+  second time whatever the load: reference cycles are still freed, only later (off by default).
 
 `GCPauses` reports each collection's pause to a callback (the `kundresa_gc_pause_seconds` histogram).
 """
