@@ -25,6 +25,9 @@ as on a bad day), after an error or after `--per-visitor` questions. A turn's ki
 - Open loop (`--rate R`): questions due at R a second in all (a fixed schedule with a random phase per
   customer), time counted from when a question was due; p50/p99 per kind and the rate achieved.
 
+Each server's garbage-collection pauses in the measured window (its `kundresa_gc_pause_seconds` histogram
+on `/metrics`, read at the window's start and end) are reported by generation: count, total, longest bucket.
+
 Progress goes to stderr; the report to stdout (`--json` for one JSON document).
 """
 
@@ -43,6 +46,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from idle_sockets import gc_pauses, pause_delta
 from loadgen.customers import Customer, Reply  # bench/, the scripts' own folder
 from loadgen.stats import ms_stats, progress_bar, raw_encode_rate
 from machine_facts import cpu_model, loadavg
@@ -143,6 +147,18 @@ async def measure_raw_rate(questions: list[str], seconds: float) -> dict[str, An
 
 
 Loop = Callable[[Customer, int, list[Reply], Any], Awaitable[None]]
+PAUSES: dict[str, Any] = {}  # by server: the GC pauses in the measured window (`watch_gc`)
+
+
+async def watch_gc(bases: list[str], window: tuple[float, float]) -> None:
+    """Each server's GC pauses between the window's start and end, into `PAUSES`."""
+    loop = asyncio.get_running_loop()
+    urls = [b.replace("ws://", "http://") for b in bases]
+    await asyncio.sleep(max(0.0, window[0] - time.perf_counter()))
+    first = [await loop.run_in_executor(None, gc_pauses, url) for url in urls]
+    await asyncio.sleep(max(0.0, window[1] - time.perf_counter()))
+    for i, url in enumerate(urls):
+        PAUSES[f"server-{i}"] = pause_delta(first[i], await loop.run_in_executor(None, gc_pauses, url))
 
 
 async def drive(
@@ -174,6 +190,8 @@ async def run_closed(bases: list[str], questions: list[str], args: argparse.Name
     start = time.perf_counter()
     window = (start + args.warmup, start + args.warmup + args.duration)
 
+    watcher = asyncio.create_task(watch_gc(bases, window))
+
     async def loop(c: Customer, i: int, done: list[Reply], bar: Any) -> None:
         while time.perf_counter() < window[1]:
             reply = await c.ask()
@@ -181,7 +199,9 @@ async def run_closed(bases: list[str], questions: list[str], args: argparse.Name
             if window[0] <= reply.sent and reply.replied <= window[1]:
                 done.append(reply)
 
-    return await drive(bases, questions, args, "closed loop", loop)
+    replies = await drive(bases, questions, args, "closed loop", loop)
+    await watcher
+    return replies
 
 
 async def run_open(bases: list[str], questions: list[str], args: argparse.Namespace) -> list[Reply]:
@@ -189,6 +209,7 @@ async def run_open(bases: list[str], questions: list[str], args: argparse.Namesp
     per_customer = args.rate / args.customers
     start = time.perf_counter() + 1.0
     window = (start + args.warmup, start + args.warmup + args.duration)
+    watcher = asyncio.create_task(watch_gc(bases, window))
 
     async def loop(c: Customer, i: int, done: list[Reply], bar: Any) -> None:
         due = start + random.Random(f"{SEED}:{i}").random() / per_customer
@@ -200,7 +221,9 @@ async def run_open(bases: list[str], questions: list[str], args: argparse.Namesp
                 done.append(reply)
             due += 1 / per_customer
 
-    return await drive(bases, questions, args, f"open loop {args.rate:g}/s", loop)
+    replies = await drive(bases, questions, args, f"open loop {args.rate:g}/s", loop)
+    await watcher
+    return replies
 
 
 def summarize(replies: list[Reply], seconds: float) -> dict[str, Any]:
@@ -248,6 +271,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.duration,
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "loadavg": loadavg()},
         **summarize(replies, args.duration),
+        "gc_pauses": dict(PAUSES),
     }
     if raw is not None:
         report["raw_encode"] = raw
@@ -267,6 +291,13 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"handoff share: {r['handoff_share']:.1%}; replies/s: {r['replies_per_s']}")
     for kind, ms in r["latency_ms"].items():
         print(f"  {kind:8s} p50 {ms['p50']:8.1f} ms  p99 {ms['p99']:8.1f} ms  max {ms['max']:8.1f} ms")
+    for server, gens in r["gc_pauses"].items():
+        shown = ", ".join(
+            f"gen {g}: {p['count']} x, {p['total_ms']} ms (longest <= {p['longest_le_ms']} ms)"
+            for g, p in gens.items()
+            if p["count"]
+        )
+        print(f"gc pauses in the window, {server}: {shown or 'none'}")
     if "ratio" in r:
         verdict = "PASS" if r["ratio"] >= TARGET_RATIO else "FAIL"
         print(

@@ -24,6 +24,10 @@ Phases, measured by a *probe* customer (one socket in this process) asking answe
    the probe asks questions until every socket is open;
 3. idle: `--questions` more questions with all sockets open.
 
+GC pauses (`--gc-pauses`): the server's `kundresa_gc_pause_seconds` histogram (`/metrics`) read at each
+phase's start and end: per phase and generation, how many collections, their total pause, and the bucket
+of the longest. The server's `[gc]` settings come from the environment (`KUNDRESA_GC__…`), as any other.
+
 Memory: the server process's resident set (`VmRSS`, the model worker process not included) before the
 sockets and once they are all open and idle; the growth divided by the number of sockets is the cost of
 one (target < 20 KiB). The report also gives the customer and conversation rows in the database after the
@@ -176,6 +180,45 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def gc_pauses(url: str) -> dict[str, dict[str, float]]:
+    """The server's GC pause histogram now: by generation, count, total seconds and bucket counts."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    found: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        if not line.startswith("kundresa_gc_pause_seconds"):
+            continue
+        name, value = line.rsplit(" ", 1)
+        labels = dict(part.split("=", 1) for part in name[name.index("{") + 1 : -1].split(","))
+        gen = found.setdefault(labels["generation"].strip('"'), {})
+        if name.startswith("kundresa_gc_pause_seconds_bucket"):
+            gen["le " + labels["le"].strip('"')] = float(value)
+        elif name.startswith("kundresa_gc_pause_seconds_sum"):
+            gen["sum"] = float(value)
+        elif name.startswith("kundresa_gc_pause_seconds_count"):
+            gen["count"] = float(value)
+    return found
+
+
+def pause_delta(first: dict[str, dict[str, float]], last: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Collections between two readings, by generation: count, total ms, and the longest's bucket."""
+    out: dict[str, Any] = {}
+    for gen, now in sorted(last.items()):
+        was = first.get(gen, {})
+        count = int(now.get("count", 0) - was.get("count", 0))
+        longest = None
+        for key in [k for k in now if k.startswith("le ")]:
+            if now[key] - was.get(key, 0) == count and count:  # the first bucket holding them all
+                bound = float(key[3:])
+                longest = bound if longest is None else min(longest, bound)
+        out[gen] = {
+            "count": count,
+            "total_ms": round(1000 * (now.get("sum", 0) - was.get("sum", 0)), 1),
+            "longest_le_ms": None if longest is None else 1000 * longest,
+        }
+    return out
+
+
 # --- the probe customer ------------------------------------------------------------------------------
 
 
@@ -289,7 +332,9 @@ async def measure(args: argparse.Namespace, server: Server) -> dict[str, Any]:
             await probe.ask()
         await asyncio.sleep(1.0)
         before_rss = rss_kib(server.proc.pid)
+        readings = [await pauses(args, server)]
         before = [await probe.ask() for _ in range(args.questions)]
+        readings.append(await pauses(args, server))
 
         opener = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -321,9 +366,12 @@ async def measure(args: argparse.Namespace, server: Server) -> dict[str, Any]:
         while not watcher.done():
             during.append(await probe.ask())
         await watcher
+        readings.append(await pauses(args, server))
         await asyncio.sleep(args.settle)
         after_rss = rss_kib(server.proc.pid)
+        readings.append(await pauses(args, server))
         idle = [await probe.ask() for _ in range(args.questions)]
+        readings.append(await pauses(args, server))
         opener.stdin.close()
         await opener.wait()
         await probe.close()
@@ -339,7 +387,21 @@ async def measure(args: argparse.Namespace, server: Server) -> dict[str, Any]:
         "probe_handoffs": probe.handoffs,
         "probe_errors": probe.errors,
         "rows_after": server.rows(),
+        "gc_pauses": (
+            {
+                phase: pause_delta(readings[i], readings[i + 1])
+                for i, phase in ((0, "before"), (1, "while_opening"), (3, "all_open"))
+            }
+            if args.gc_pauses
+            else None
+        ),
     }
+
+
+async def pauses(args: argparse.Namespace, server: Server) -> dict[str, dict[str, float]]:
+    if not args.gc_pauses:
+        return {}
+    return await asyncio.get_running_loop().run_in_executor(None, gc_pauses, server.url)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -349,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=200, help="socket handshakes at a time")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds idle before measuring memory")
     parser.add_argument("--no-resume", dest="resume", action="store_false", help="sockets send nothing")
+    parser.add_argument(
+        "--gc-pauses", action="store_true", help="the server's GC pauses per phase (its /metrics histogram)"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--opener", metavar="WS_URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -381,6 +446,13 @@ def main(argv: list[str] | None = None) -> int:
         s = chat[phase]
         p50, p99 = s["p50_ms"], s["p99_ms"]
         print(f"chat {phase:>13}: n={s['n']:>3}  p50 {p50:>7} ms  p99 {p99:>7} ms  max {s['max_ms']} ms")
+    for phase, gens in (result["gc_pauses"] or {}).items():
+        shown = ", ".join(
+            f"gen {g}: {p['count']} x, {p['total_ms']} ms (longest <= {p['longest_le_ms']} ms)"
+            for g, p in gens.items()
+            if p["count"]
+        )
+        print(f"gc pauses {phase:>13}: {shown or 'none'}")
     print(f"rows after the run: {result['rows_after']} (probe handoffs: {result['probe_handoffs']})")
     if result["probe_errors"]:
         print(f"probe errors ({len(result['probe_errors'])}): {result['probe_errors'][:3]}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ from config.settings import check_secrets
 from infra.app_keys import ENGINE, SESSIONS, SETTINGS
 from infra.db import create_engine, create_sessionmaker
 from infra.db_errors import database_unavailable, db_unavailable_middleware, socket_database_unavailable
+from infra.gc_policy import GCPauses, GCPolicy
 from infra.migrate import upgrade
 from infra.startup_lock import startup_lock
 from knowledge import Embedder, KnowledgeBase
@@ -44,6 +44,7 @@ log = logging.getLogger("kundresa")
 DEMO_KB = Path(__file__).resolve().parent.parent / "knowledge" / "demo"
 DRAIN = web.AppKey("drain", Drain)
 RECOVERY = web.AppKey("recovery", Recovery)
+GC_POLICY = web.AppKey("gc_policy", GCPolicy)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -126,17 +127,17 @@ async def _recovery(app: web.Application) -> AsyncIterator[None]:
     await recovery.close()
 
 
-async def _frozen_heap(app: web.Application) -> AsyncIterator[None]:
-    """Move what start-up built (modules, settings, the index) out of the garbage collector's sight.
-
-    Those objects live as long as the server; a full collection walked all of them and stalled the event
-    loop for ~100 ms under chat load (367 ms with a model in the process; bench/chat_load.py reports the
-    pauses). Frozen, a full collection walks only what was made since. (No collection first: start-up's
-    garbage is small, and a collection here cost every app built in a test run up to 0.4 s.)
-    """
-    gc.freeze()
+async def _gc_policy(app: web.Application) -> AsyncIterator[None]:
+    """The garbage collector's settings (infra/gc_policy.py), once everything start-up builds is there;
+    each collection's pause goes to `kundresa_gc_pause_seconds`."""
+    pauses = GCPauses(app[METRICS].gc_pauses.observe)
+    pauses.attach()
+    policy = GCPolicy(app[SETTINGS].gc, quiet=app[DIALOGUE].turns.idle)
+    policy.apply()
+    app[GC_POLICY] = policy
     yield
-    gc.unfreeze()
+    await policy.restore()
+    pauses.detach()
 
 
 async def ws_chat(request: web.Request) -> web.StreamResponse:
@@ -189,5 +190,5 @@ def create_app(settings: Settings) -> web.Application:
     router_console.add_routes(app)
     proactive.add_routes(app)  # shop events, proactive rules, insights (README: Shop events)
     admin.add_routes(app)  # the admin console /admin and its import/export/health API
-    app.cleanup_ctx.append(_frozen_heap)  # last: after everything start-up builds
+    app.cleanup_ctx.append(_gc_policy)  # last: after everything start-up builds
     return app

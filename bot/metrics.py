@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
-__all__ = ["CONTENT_TYPE", "STAGES", "Metrics", "Scraped"]
+__all__ = ["CONTENT_TYPE", "STAGES", "GCPauseHistogram", "Metrics", "Scraped"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # receive→store: a customer message stored (and acknowledged); search: encoding and ranking it;
@@ -32,6 +33,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 STAGES = ("store", "search", "decide", "send", "turn")
 STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+GC_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 Read = Callable[[], float | None]
 
@@ -70,6 +72,43 @@ class Scraped(Collector):
 
     def describe(self) -> Iterator[Metric]:
         return iter(())  # read at scrape time only: registering must not call the readers
+
+
+class GCPauseHistogram(Collector):
+    """`kundresa_gc_pause_seconds`: how long each garbage collection stopped the process, by generation.
+
+    Fed from `gc.callbacks` (infra/gc_policy.GCPauses), which run inside whatever code allocated: a
+    prometheus-client Histogram there could wait for its own lock (a scrape reading it) for ever, so the
+    counts are plain integers here, read at scrape time.
+    """
+
+    def __init__(self) -> None:
+        self._buckets = [[0] * (len(GC_BUCKETS) + 1) for _ in range(3)]  # by generation; the last: +Inf
+        self._sums = [0.0, 0.0, 0.0]
+
+    def observe(self, generation: int, seconds: float) -> None:
+        i = 0
+        while i < len(GC_BUCKETS) and seconds > GC_BUCKETS[i]:
+            i += 1
+        self._buckets[generation][i] += 1
+        self._sums[generation] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(
+            "kundresa_gc_pause_seconds",
+            "Garbage collections in this process by generation, by how long each stopped it.",
+            labels=["generation"],
+        )
+        for generation, counts in enumerate(self._buckets):
+            running, buckets = 0, []
+            for bound, count in zip((*GC_BUCKETS, float("inf")), counts, strict=True):
+                running += count
+                buckets.append((floatToGoString(bound), running))
+            family.add_metric([str(generation)], buckets, self._sums[generation])
+        yield family
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
 
 
 class _Timed:
@@ -132,6 +171,8 @@ class Metrics:
         )
         self.scraped = Scraped()
         r.register(self.scraped)
+        self.gc_pauses = GCPauseHistogram()
+        r.register(self.gc_pauses)
         # Children looked up once: `labels()` takes a lock and hashes the label values on every call.
         self._stage = {stage: self.stages.labels(stage) for stage in STAGES}
         self._lanes: dict[int, Any] = {}

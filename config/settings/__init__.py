@@ -7,7 +7,7 @@ from config.settings.proactive import ProactiveRule, ProactiveSettings
 from config.settings.root import Settings, load_settings
 from config.settings.search import LanguageTuning, SearchSettings
 from config.settings.secrets import DEMO_SECRETS, check_secrets, missing_secrets
-from config.settings.server import DatabaseSettings, LoggingSettings, ServerSettings
+from config.settings.server import DatabaseSettings, GCSettings, LoggingSettings, ServerSettings
 from config.settings.sources import DEFAULT_TOML
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "ChatSettings",
     "DatabaseSettings",
     "EmailSettings",
+    "GCSettings",
     "LanguageTuning",
     "LoggingSettings",
     "ModelSettings",

@@ -16,7 +16,7 @@ from config.settings.chat import ChatSettings, RecoverySettings, RetentionSettin
 from config.settings.model import ModelSettings, default_tuned_dir
 from config.settings.proactive import ProactiveSettings
 from config.settings.search import SearchSettings
-from config.settings.server import DatabaseSettings, LoggingSettings, ServerSettings
+from config.settings.server import DatabaseSettings, GCSettings, LoggingSettings, ServerSettings
 from config.settings.sources import DEFAULT_TOML, TomlFiles
 
 
@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    gc: GCSettings = Field(default_factory=GCSettings)
 
     # Set by load_settings on a subclass: pydantic-settings builds its sources per class.
     toml_files: ClassVar[list[Path]] = [DEFAULT_TOML]
