@@ -169,7 +169,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_knowledge)
     app.cleanup_ctx.append(_router)
     app.cleanup_ctx.append(metrics_ctx)  # before Slack: its client reports errors to the metrics
-    if settings.email.enabled:  # replies by email to web chat customers who have left (bot/channels/email.py)
+    if settings.email.enabled:  # replies by email to web chat customers who have left (bot/channels/email/)
         from bot.channels.email import email_ctx
 
         app.cleanup_ctx.append(email_ctx)
