@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.app_keys import DIALOGUE, EMBEDDER, METRICS, WEBCHAT
 from bot.app_metrics import metrics_ctx, register_readers
 from bot.channels.webchat import WebChatChannel, chat_handler
+from bot.channels.webchat.limits import SocketPacer
 from bot.dialogue import Dialogue
 from bot.drain import CHAT_SOCKET, Drain
 from bot.http import admin, articles, health, pages, proactive, search
@@ -104,7 +105,8 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
 async def _router(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     channels = ChannelRegistry()
-    webchat = WebChatChannel(settings.server.trusted_proxies)
+    pacer = SocketPacer(settings.chat.new_sockets_per_second, settings.chat.new_sockets_burst)
+    webchat = WebChatChannel(settings.server.trusted_proxies, pacer)
     channels.register(webchat)
     bus = EventBus()
     router = Router(app[SESSIONS], settings, channels, bus)

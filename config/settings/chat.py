@@ -11,6 +11,11 @@ class ChatSettings(BaseModel):
     # New chat sockets per client IP a minute (0: no limit). Each new visitor id makes a customer and a
     # conversation: without this a flooder could mint ids and so dodge the per-conversation limit.
     connections_per_minute_per_ip: int = 120
+    # New chat sockets this process upgrades a second, on average, and at once (0: no pacing). A reconnect
+    # storm waits its turn instead of slowing the answers of customers already chatting
+    # (bench/idle_sockets.py: 5,000 sockets at once).
+    new_sockets_per_second: float = Field(default=500.0, ge=0)
+    new_sockets_burst: int = Field(default=100, ge=1)
     # `resume` frames one socket may send: a bucket of `resume_burst`, refilled at `resumes_per_minute`.
     # Each resume replays up to 500 stored frames; past the budget the socket gets `rate_limited`.
     resumes_per_minute: int = 20

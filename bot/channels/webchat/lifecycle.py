@@ -1,10 +1,10 @@
 """The web chat's `/ws/chat` handler: one socket from connect to close.
 
-Connect: the per-address connection limit (`limits.py`), then who the socket speaks for (`identity.py`);
-the channel follows the router from the first socket on (`WebChatChannel.attach`). Open: the session
-(`inbound.py`, with shop events: `shop_events.py`) is registered and its conversation looked up in the
-background (`lookup.py`). Each frame is handled in turn; a failing frame is answered with an error and the
-socket stays open. Close: the channel forgets the socket.
+Connect: the pace of new sockets and the per-address connection limit (`limits.py`), then who the socket
+speaks for (`identity.py`); the channel follows the router from the first socket on
+(`WebChatChannel.attach`). Open: the session (`inbound.py`, with shop events: `shop_events.py`) is
+registered and its conversation looked up in the background (`lookup.py`). Each frame is handled in turn; a
+failing frame is answered with an error and the socket stays open. Close: the channel forgets the socket.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ async def chat_handler(
     # socket; only a bigger one closes it, with 1009 ("message too big").
     max_size = max(65536, 8 * settings.chat.max_message_bytes, settings.server.max_body_bytes)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=max_size)
+    await channel.pacer.admit()  # a reconnect storm takes its turn (limits.SocketPacer)
     await ws.prepare(request)
     if not channel.may_connect(request, settings.chat.connections_per_minute_per_ip):
         message = "too many new chat connections from your network; try again in a minute"

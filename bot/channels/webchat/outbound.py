@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from sqlalchemy import update
 
-from bot.channels.webchat.limits import RateLimiter, RateLimits
+from bot.channels.webchat.limits import RateLimiter, RateLimits, SocketPacer
 from bot.channels.webchat.lookup import Lookups
 from bot.channels.webchat.sequencer import Frame
 from bot.channels.webchat.status import StatusBoard
@@ -50,12 +50,13 @@ class WebChatChannel:
 
     name = "web"
 
-    def __init__(self, trusted_proxies: list[str] | None = None) -> None:
+    def __init__(self, trusted_proxies: list[str] | None = None, pacer: SocketPacer | None = None) -> None:
         self.sockets: defaultdict[int, set[OrderedSocket]] = defaultdict(set)  # by conversation
         self.sessions: set[ChatSession] = set()  # every open socket's, bound or not
         self._unbound: dict[Who, list[ChatSession]] = {}  # by identity, until bound
         self._limits = RateLimits()
         self._connections = RateLimits()
+        self.pacer = pacer or SocketPacer(0, 1)  # new sockets of this process a second (0: any number)
         self.proxies = proxy_networks(trusted_proxies or [])
         self._router: Router | None = None
         self._lookups: Lookups | None = None
