@@ -20,7 +20,7 @@ from bot.metrics import Metrics
 from bot.policy import Action, Turn, unanswered_question
 from bot.queue_info import Waiting, waiting_on
 from bot.texts import say
-from config import Settings
+from config import KundresaError, Settings
 from knowledge import KnowledgeBase
 from router.message_store import Also, MessageWrite
 from router.models import Conversation, Customer, Ticket
@@ -162,7 +162,8 @@ class Replies:
             )
         if question and action.reason in ("no_answer", "clarify_failed", "frustrated"):
             await self.kb.record_gap(question, action.reason, conv_id, channel)
-        assert stored is not None  # `announce` was given
+        if stored is None:  # the service stores the frame whenever `announce` is given
+            raise KundresaError(f"handoff of conversation {conv_id} stored no frame", code="unannounced")
         return [stored]
 
     async def handoff_frame(

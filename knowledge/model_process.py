@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from config import ConfigError, ModelSettings
+from config import ConfigError, ModelSettings, UnavailableError
 from knowledge import model_worker
 
 log = logging.getLogger("kundresa.model")
@@ -121,7 +121,8 @@ class ModelProcess:
             self._pool = None
 
     async def pid(self) -> int:
-        assert self._pool is not None, "start() first"
+        if self._pool is None:
+            raise UnavailableError("the model worker is not running", code="model_not_started")
         return await asyncio.get_running_loop().run_in_executor(self._pool, model_worker.pid)
 
     async def encode(self, texts: list[str]) -> np.ndarray:
@@ -133,7 +134,8 @@ class ModelProcess:
             if self._pool is None:
                 await self.start()
             pool = self._pool
-            assert pool is not None
+            if pool is None:  # closed while starting
+                raise UnavailableError("the model worker is not running", code="model_not_started")
             try:
                 return await loop.run_in_executor(
                     pool, model_worker.encode, texts, s.batch_size, s.batch_tokens, s.packed

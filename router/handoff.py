@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config import Settings
+from config import NotFoundError, Settings
 from router import tickets as tk
 from router.message_store import Also
 from router.models import Conversation, Customer, Ticket
@@ -47,7 +47,8 @@ async def open_or_reopen(
             ticket.question = question
         return ticket, False
     customer = await session.get(Customer, conv.customer_id)
-    assert customer is not None  # the conversation's foreign key
+    if customer is None:  # erased since the conversation was read (privacy): nobody to hand over
+        raise NotFoundError(f"conversation {conversation_id} has no customer", code="customer_not_found")
     priority = tk.priority_for(customer, conv.context or {})
     minutes = settings.proactive.payment_priority_minutes
     if priority % tk.PRIORITY_VIP < tk.PRIORITY_PAYMENT and await recent_payment_failure(

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Executable, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from config import NotFoundError
+from config import KundresaError, NotFoundError
 from infra.db import utcnow
 from router.models import Conversation, Message
 
@@ -206,7 +206,8 @@ class MessageWrite:
         if self._path is None:
             await (await self.session()).execute(statement, params)
         else:
-            assert self._conn is not None
+            if self._conn is None:  # the SQLite path always has its connection once begun
+                raise KundresaError("message write used before it began", code="write_not_begun")
             await self._conn.execute(statement, params)
 
     async def session(self) -> AsyncSession:
