@@ -170,6 +170,7 @@ async def test_console_ux(server: tuple[str, web.Application]) -> None:
 
             # A customer message on one of my tickets while I look at another: unread in the title.
             await page.locator(f".queue-item[data-ticket='{second_id}']").click()
+            await expect(page.locator("#agent-ticket-title")).to_contain_text(f"#{second_id}")
             await first.send_json({"type": "message", "id": "m9", "text": "Hallå?"})
             await expect(page).to_have_title("(1) Kundresa · Agentkonsol")
 

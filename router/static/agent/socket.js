@@ -77,7 +77,10 @@ function onFrame(frame) {
     if (frame.ticket) upsertTicket(frame.ticket, 'message');
     const current = state.current;
     const m = frame.message;
-    const here = current && (frame.ticket_id === current.id || (frame.ticket && frame.ticket.customer_id === current.customer_id));
+    // While another ticket opens, the one on screen is being left: its messages count as unread.
+    const leaving = current && state.opening != null && state.opening !== current.id;
+    const here = current && !leaving
+      && (frame.ticket_id === current.id || (frame.ticket && frame.ticket.customer_id === current.customer_id));
     if (here) {
       appendMessage(m, true);
       if (m.author === 'customer') hideCustomerTyping();

@@ -20,6 +20,7 @@ export const state = {
   queue: new Map(),
   mine: new Map(),
   current: null, // the opened ticket
+  opening: null, // the ticket being opened (its timeline is on the way): `current` is being left
   customer: null, // GET /api/customers/{id}/timeline → customer
   seen: new Set(), // "conversation:seq" of rendered timeline messages
   unread: new Set(),

@@ -16,7 +16,13 @@ import { hideSlash } from './slash.js';
 /* ------------------------------------------------------------------ the opened ticket */
 
 export async function openTicket(id) {
-  const data = await act(() => api('GET', `/api/tickets/${id}`));
+  state.opening = id; // from now on a message for the ticket being left is unread (socket.js)
+  let data;
+  try {
+    data = await act(() => api('GET', `/api/tickets/${id}`));
+  } finally {
+    if (state.opening === id) state.opening = null;
+  }
   if (!data) return;
   const known = state.queue.get(id) || state.mine.get(id);
   const { timeline, ...ticket } = data;
