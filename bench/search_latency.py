@@ -27,7 +27,7 @@ on its own):
 - warm search: `--queries` customer questions (test rows of both sets plus CLINC150 out-of-scope test rows,
   sampled with a fixed seed), after a few warm-up questions, one at a time through `await kb.search(q)`:
   p50/p90/p99/mean in ms, split into `embedder.encode_projected` (of which the model's call in the worker
-  process) and `kb.rank`. The target is p50 < 30 ms on 2 cores; PASS/FAIL is printed against it.
+  process) and `kb.searcher.rank`. The target is p50 < 30 ms on 2 cores; PASS/FAIL is printed against it.
 
 Progress bars go to stderr; the report goes to stdout (a table, or one JSON document with `--json`).
 Nothing is downloaded: the hub is switched off before anything imports it.

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import SearchSettings
@@ -125,31 +124,6 @@ class KnowledgeBase:
         """See `Searcher.search_many`."""
         return await self.searcher.search_many(questions, include_drafts=include_drafts)
 
-    def rank(
-        self,
-        question: str,
-        vec: np.ndarray,
-        *,
-        lang: str | None = None,
-        include_drafts: bool = False,
-        limit: int | None = None,
-        dense: np.ndarray | None = None,
-        lexical: tuple[np.ndarray, np.ndarray] | None = None,
-        extra: np.ndarray | None = None,
-    ) -> SearchResult:
-        """See `Searcher.rank`."""
-        return self.searcher.rank(
-            question,
-            vec,
-            lang=lang,
-            include_drafts=include_drafts,
-            limit=limit,
-            dense=dense,
-            lexical=lexical,
-            extra=extra,
-        )
-
-    # -- reads (knowledge/reads.py) ----------------------------------------------------------------
     async def get(self, slug: str) -> dict[str, Any]:
         """See `ArticleReads.get`."""
         return await self.reads.get(slug)
