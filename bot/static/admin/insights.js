@@ -7,6 +7,7 @@
  */
 import * as KC from '../console/common.js';
 import { $, store, el } from '../console/common.js';
+import { toast } from './helpers.js'; // the console's one toast
 
 const VIEW = 'insights';
 const TEXT = {
@@ -47,14 +48,6 @@ const { api, act } = KC.client({
 });
 const state = { days: 30, data: null };
 const BARS = '▁▂▃▄▅▆▇█';
-
-function toast(text, kind) {
-  const box = $('admin-toast');
-  box.textContent = text;
-  box.dataset.kind = kind || 'info';
-  box.hidden = false;
-  setTimeout(() => { box.hidden = true; }, 5000);
-}
 
 function spark(series) {
   const most = Math.max(1, ...series.map((s) => s.hurt));

@@ -6,6 +6,7 @@
  */
 import * as KC from '../console/common.js';
 import { $, store, el } from '../console/common.js';
+import { toast } from './helpers.js'; // the console's one toast
 
 const VIEW = 'rules';
 const REASONS = ['card_declined', 'insufficient_funds', '3ds_failed', '3ds_timeout', 'swish_timeout',
@@ -50,14 +51,6 @@ const { api, act } = KC.client({
 });
 const pct = (x) => (x == null ? '–' : `${Math.round(x * 100)} %`);
 const data = { rules: [], outcomes: [] };
-
-function toast(text, kind) {
-  const box = $('admin-toast');
-  box.textContent = text;
-  box.dataset.kind = kind || 'info';
-  box.hidden = false;
-  setTimeout(() => { box.hidden = true; }, 5000);
-}
 
 function button(text, cls, onClick) {
   const b = el('button', cls, text);
