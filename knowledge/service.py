@@ -98,9 +98,8 @@ class KnowledgeBase:
         return remove
 
     async def changed(self, slugs: Sequence[str], progress: Progress | None = None) -> None:
-        """These articles were written: index them here, then tell the listeners. The writes in
-        `self.writes` call it; a writer outside knowledge/ (the privacy erase, which rewrites learned
-        questions inside its own transaction) calls it too."""
+        """These articles were written: index them here, then tell the listeners. Only the writes in
+        `self.writes` call it (after their transaction committed)."""
         await self.reindex(slugs, progress)
         for listener in list(self._change_listeners):
             try:

@@ -4,7 +4,8 @@ them and tells its listeners), so no caller has to remember to refresh the index
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import ConflictError, NotFoundError
 from knowledge import article_view, gap_store
+from knowledge import learned_examples as learned
 from knowledge import repository as repo
 from knowledge.article_data import ArticleData
 
@@ -34,6 +36,28 @@ class ImportReport:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
+class KnowledgeTransaction:
+    """Knowledge writes inside a caller's transaction (`KnowledgeWrites.transaction`); it remembers the
+    articles they touched, which are indexed once the caller's transaction has committed."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.touched: set[str] = set()
+
+    async def learned_examples(self, texts: Iterable[str]) -> list[learned.LearnedExample]:
+        """Example questions learned from customers whose text is one of `texts`."""
+        return await learned.find(self.session, texts)
+
+    async def rewrite_examples(
+        self, plan: Mapping[int, str | None], *, dry_run: bool = False
+    ) -> learned.ExampleChanges:
+        """Remove (None) or rewrite example questions by id, in the articles and their stored versions."""
+        changes = await learned.rewrite(self.session, plan, dry_run=dry_run)
+        if not dry_run:
+            self.touched |= changes.slugs
+        return changes
+
+
 class KnowledgeWrites:
     """Every write in one transaction; the index follows after the commit (`changed`)."""
 
@@ -46,6 +70,17 @@ class KnowledgeWrites:
         self.sessions = sessions
         self._changed = changed
         self._calibrated = calibrated
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[KnowledgeTransaction]:
+        """One transaction shared with the caller's own writes (the privacy erase deletes a customer and
+        what was learned from them atomically); the articles its knowledge writes touched are indexed
+        after it commits, and not at all when it rolls back."""
+        async with self.sessions() as session, session.begin():
+            scope = KnowledgeTransaction(session)
+            yield scope
+        if scope.touched:
+            await self._changed(sorted(scope.touched))
 
     async def save(self, data: ArticleData, *, author: str | None = None) -> tuple[dict[str, Any], str]:
         """Create or update by slug; returns the article and "created", "updated" or "unchanged"."""

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from bot.cli.common import migrated_sessions
@@ -84,6 +85,7 @@ def _keep_as(pairs: list[str]) -> dict[int, str]:
 
 def cmd_customer_erase(settings: Settings, args: argparse.Namespace) -> int:
     from bot.knowledge_sync import TOPIC as KNOWLEDGE_TOPIC
+    from knowledge.writes import KnowledgeWrites
     from router.pg_events import is_postgres, notify_once
     from router.privacy import audit
     from router.privacy.erase import erase_customer
@@ -99,26 +101,32 @@ def cmd_customer_erase(settings: Settings, args: argparse.Namespace) -> int:
     async def main() -> dict[str, Any]:
         async with migrated_sessions(settings) as sessions:
             customer_id = await _customer(sessions, args)
-            report = await erase_customer(
-                sessions,
+
+            async def changed(slugs: Sequence[str], progress: object = None) -> None:
+                # No index in this process: running servers reindex those articles (PostgreSQL: now,
+                # bot/knowledge_sync.py follows the topic; SQLite: when next saved or at restart).
+                if is_postgres(settings.database.url):
+                    payload = {"origin": "cli", "slugs": list(slugs)}
+                    await notify_once(sessions.kw["bind"], KNOWLEDGE_TOPIC, payload)
+                else:
+                    print(
+                        "examples were removed from " + ", ".join(slugs) + ": a running server (SQLite) "
+                        "picks this up when those articles are next saved or at restart; the HTTP API "
+                        "updates it at once",
+                        file=sys.stderr,
+                    )
+
+            async def calibrated() -> None:
+                return None
+
+            return await erase_customer(
+                KnowledgeWrites(sessions, changed, calibrated),
                 customer_id,
                 actor=audit.cli_actor(),
                 keep_as=keep_as,
                 channels=_channels(settings),
                 dry_run=args.dry_run,
             )
-            changed = [] if args.dry_run else list(report["articles_changed"])
-            if changed and is_postgres(settings.database.url):
-                # Running servers reindex those articles now (bot/knowledge_sync.py follows the topic).
-                await notify_once(sessions.kw["bind"], KNOWLEDGE_TOPIC, {"origin": "cli", "slugs": changed})
-            elif changed:
-                print(
-                    "examples were removed from " + ", ".join(changed) + ": a running server (SQLite) "
-                    "picks this up when those articles are next saved or at restart; the HTTP API updates "
-                    "it at once",
-                    file=sys.stderr,
-                )
-            return report
 
     _print(asyncio.run(main()))
     return 0

@@ -5,7 +5,8 @@ the customers merged into them, their identities, conversations (messages, page 
 feedback, gap questions, the embedding-cache rows of their texts, what the knowledge base learned from
 them (`learned`) and queued work that mentions them (`scan`) are deleted. The audit entry is written in the
 same transaction. Afterwards the app's own Slack posts about them are deleted where Slack allows (the
-channel's `erase_posts`), the search index forgets the removed examples, and on SQLite the write-ahead log
+channel's `erase_posts`), the search index forgets the removed examples (the erase runs in a
+`KnowledgeWrites.transaction`, the knowledge base's one door), and on SQLite the write-ahead log
 is checkpointed (deleted content is zeroed with `secure_delete`, see infra/db.py).
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from knowledge.models import EmbeddingCache, GapQuestion
+from knowledge.writes import KnowledgeWrites
 from router.channel import ChannelRegistry
 from router.models import (
     ChannelIdentity,
@@ -149,7 +151,7 @@ async def checkpoint(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def erase_customer(
-    sessions: async_sessionmaker[AsyncSession],
+    knowledge: KnowledgeWrites,
     customer_id: int,
     *,
     actor: audit.Actor,
@@ -161,14 +163,18 @@ async def erase_customer(
     """Erase the customer; with `dry_run` only count what would go. The report holds counts and ids only."""
     keep_as = dict(keep_as or {})
     prefixes = list(prefixes)
-    async with sessions() as session, session.begin():
+    sessions = knowledge.sessions
+    # One transaction through the knowledge base's door: the learned examples go with the customer, and
+    # the articles they leave are reindexed (here and in every other process) once it commits.
+    async with knowledge.transaction() as scope:
+        session = scope.session
         sqlite = await _sqlite_secure(session) if not dry_run else False
         customer_id = await find_customer_id(session, customer_id=customer_id)  # a merged one: the person
         subject = await load_subject(session, customer_id)
         inbox = await related_rows(session, InboxItem, subject)
         threads = await slack_threads(session, subject, inbox)
         outbox = await related_rows(session, OutboxEvent, subject)
-        learned = await erase_learned(session, subject, keep_as, dry_run=dry_run)
+        learned = await erase_learned(scope, subject, keep_as, dry_run=dry_run)
         count_events = await session.scalar(
             select(func.count(ShopEvent.id)).where(ShopEvent.customer_id.in_(subject.customer_ids))
         )

@@ -9,7 +9,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.db import iso, utcnow
-from knowledge.models import Article, ExampleQuestion, GapQuestion
+from knowledge.learned_examples import find as find_learned
+from knowledge.models import GapQuestion
 from router.conversations import message_json
 from router.models import (
     Conversation,
@@ -26,20 +27,12 @@ from router.privacy.subject import Subject, load_subject
 from router.tickets import ticket_json
 
 FORMAT = "kundresa.customer-export/1"
-LEARNED_SOURCES = ("resolved_ticket", "gap")
 
 
 async def learned_examples(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
     """Example questions the knowledge base learned from what this customer wrote."""
-    if not subject.texts:
-        return []
-    rows = await session.execute(
-        select(ExampleQuestion.id, ExampleQuestion.text, ExampleQuestion.source, Article.slug)
-        .join(Article, Article.id == ExampleQuestion.article_id)
-        .where(ExampleQuestion.source.in_(LEARNED_SOURCES), ExampleQuestion.text.in_(sorted(subject.texts)))
-        .order_by(ExampleQuestion.id)
-    )
-    return [{"id": i, "article": slug, "text": text, "source": source} for i, text, source, slug in rows]
+    rows = await find_learned(session, subject.texts)
+    return [{"id": q.id, "article": q.slug, "text": q.text, "source": q.source} for q in rows]
 
 
 async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, Any]:

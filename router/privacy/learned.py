@@ -2,8 +2,9 @@
 replaced by a copy an admin rewrote without personal data ("keep as").
 
 The learned text is removed from the article and from every stored version of it; a rewrite replaces it
-in both places. A rewrite is refused when it still looks personal: any digit, an email address, a word of
-the customer's name or identities, or the customer's own wording.
+in both places (knowledge/learned_examples.py, through `KnowledgeWrites.transaction`). A rewrite is
+refused when it still looks personal: any digit, an email address, a word of the customer's name or
+identities, or the customer's own wording.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from config import ValidationError
-from knowledge.models import Article, ArticleVersion, ExampleQuestion
+from knowledge.learned_examples import LearnedExample
 from knowledge.text import text_hash
+from knowledge.writes import KnowledgeTransaction
 from router.privacy.subject import Subject
 
-LEARNED_SOURCES = ("resolved_ticket", "gap")
 MAX_REWRITE = 2000
 KNOWN_PREFIXES = ("", "query: ", "passage: ")  # what embedding models put before a text (e5's)
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
@@ -63,84 +61,27 @@ def embedding_hashes(texts: Iterable[str], prefixes: Iterable[str] = KNOWN_PREFI
     return {text_hash(p + t) for t in texts for p in pre}
 
 
-async def learned_rows(session: AsyncSession, subject: Subject) -> list[tuple[ExampleQuestion, str]]:
-    """(example question, its article's slug) learned from this customer's texts."""
-    if not subject.texts:
-        return []
-    rows = await session.execute(
-        select(ExampleQuestion, Article.slug)
-        .join(Article, Article.id == ExampleQuestion.article_id)
-        .where(ExampleQuestion.source.in_(LEARNED_SOURCES), ExampleQuestion.text.in_(sorted(subject.texts)))
-        .order_by(ExampleQuestion.id)
-    )
-    return [(q, slug) for q, slug in rows]
-
-
-def _scrub_snapshot(snapshot: dict[str, Any], changes: Mapping[str, str | None]) -> dict[str, Any] | None:
-    """The snapshot with learned texts replaced (or dropped: None); None when nothing changed."""
-    questions = list(snapshot.get("questions") or [])
-    if not any(q in changes for q in questions):
-        return None
-    sources = list(snapshot.get("question_sources") or [])
-    new_q: list[str] = []
-    new_s: list[Any] = []
-    for i, q in enumerate(questions):
-        if q in changes:
-            replacement = changes[q]
-            if replacement is None or replacement in new_q or replacement in questions:
-                continue
-            q = replacement
-        new_q.append(q)
-        if i < len(sources):
-            new_s.append("admin" if questions[i] in changes else sources[i])
-    out = {**snapshot, "questions": new_q}
-    if "question_sources" in snapshot:
-        out["question_sources"] = new_s
-    return out
+async def learned_rows(scope: KnowledgeTransaction, subject: Subject) -> list[LearnedExample]:
+    """Example questions learned from this customer's texts."""
+    return await scope.learned_examples(subject.texts) if subject.texts else []
 
 
 async def erase_learned(
-    session: AsyncSession, subject: Subject, keep_as: Mapping[int, Any], *, dry_run: bool = False
+    scope: KnowledgeTransaction, subject: Subject, keep_as: Mapping[int, Any], *, dry_run: bool = False
 ) -> dict[str, Any]:
-    """Remove (or rewrite, per `keep_as` {example id: new text}) what was learned from the customer."""
-    rows = await learned_rows(session, subject)
-    unknown = set(keep_as) - {q.id for q, _ in rows}
+    """Remove (or rewrite, per `keep_as` {example id: new text}) what was learned from the customer,
+    through the knowledge base's door (indexed once the erase commits)."""
+    rows = await learned_rows(scope, subject)
+    unknown = set(keep_as) - {q.id for q in rows}
     if unknown:
         raise ValidationError(
             f"example questions {sorted(unknown)} were not learned from this customer", code="unknown_example"
         )
-    changes: dict[str, str | None] = {}
-    by_article: dict[int, set[str]] = {}
-    slugs: set[str] = set()
-    kept = removed = 0
-    for q, slug in rows:
-        original = q.text
-        rewrite = check_rewrite(keep_as[q.id], original, subject) if q.id in keep_as else None
-        changes[original] = rewrite
-        slugs.add(slug)
-        existing = by_article.setdefault(q.article_id, set())
-        if not existing:
-            existing |= set(
-                await session.scalars(
-                    select(ExampleQuestion.text).where(ExampleQuestion.article_id == q.article_id)
-                )
-            )
-        if rewrite is not None and rewrite not in existing:
-            kept += 1
-            if not dry_run:
-                q.text, q.source = rewrite, "admin"
-            existing.add(rewrite)
-        else:
-            removed += 1
-            if not dry_run:
-                await session.delete(q)
-    if changes and not dry_run:
-        article_ids = list(by_article)
-        for version in await session.scalars(
-            select(ArticleVersion).where(ArticleVersion.article_id.in_(article_ids))
-        ):
-            scrubbed = _scrub_snapshot(dict(version.snapshot or {}), changes)
-            if scrubbed is not None:
-                version.snapshot = scrubbed  # a new dict: the JSON column sees the change
-        await session.flush()
-    return {"removed": removed, "kept": kept, "articles": sorted(slugs), "texts": set(changes)}
+    plan = {q.id: check_rewrite(keep_as[q.id], q.text, subject) if q.id in keep_as else None for q in rows}
+    changes = await scope.rewrite_examples(plan, dry_run=dry_run)
+    return {
+        "removed": changes.removed,
+        "kept": changes.kept,
+        "articles": sorted(changes.slugs),
+        "texts": changes.texts,
+    }

@@ -287,3 +287,43 @@ async def test_a_failing_listener_does_not_undo_the_write(kb: KnowledgeBase) -> 
     await kb.create(ArticleData(slug="gift", title="Gift cards", lang="en", questions=["Gift card?"]))
     assert "gift" in kb.index.by_slug
     remove()
+
+
+async def test_learned_examples_rewritten_in_a_shared_transaction_are_indexed_after_commit(
+    kb: KnowledgeBase,
+) -> None:
+    await kb.import_articles(articles())
+    await kb.add_question("returns", "Can I return a sofa, Bergqvist here?", source="resolved_ticket")
+    await kb.add_question("shipping", "Parcel to Storgatan 5?", source="gap")
+    heard = Heard(kb)
+    async with kb.writes.transaction() as scope:
+        found = await scope.learned_examples(
+            ["Can I return a sofa, Bergqvist here?", "Parcel to Storgatan 5?", "How much is shipping?"]
+        )
+        # only learned questions are found: the admin's own "How much is shipping?" is not
+        assert [(q.slug, q.source) for q in found] == [("returns", "resolved_ticket"), ("shipping", "gap")]
+        plan = {found[0].id: "Can I return a sofa?", found[1].id: None}
+        changes = await scope.rewrite_examples(plan)
+        assert (changes.kept, changes.removed, changes.slugs) == (1, 1, {"returns", "shipping"})
+        assert heard.slugs == []  # not before the commit
+    assert heard.slugs == [["returns", "shipping"]]
+    assert indexed_questions(kb, "returns")[-1] == "Can I return a sofa?"
+    assert "Parcel to Storgatan 5?" not in indexed_questions(kb, "shipping")
+    # the stored versions forgot the learned texts too
+    for slug in ("returns", "shipping"):
+        for version in await kb.versions(slug):
+            assert "Bergqvist" not in str(version) and "Storgatan" not in str(version)
+
+
+async def test_a_shared_transaction_that_fails_writes_nothing_and_indexes_nothing(kb: KnowledgeBase) -> None:
+    await kb.import_articles(articles())
+    await kb.add_question("returns", "Learned from a customer?", source="resolved_ticket")
+    heard = Heard(kb)
+    with pytest.raises(RuntimeError):
+        async with kb.writes.transaction() as scope:
+            (found,) = await scope.learned_examples(["Learned from a customer?"])
+            await scope.rewrite_examples({found.id: None})
+            raise RuntimeError("the caller's own write failed")
+    assert heard.slugs == []
+    assert (await kb.get("returns"))["questions"][-1] == "Learned from a customer?"
+    assert indexed_questions(kb, "returns")[-1] == "Learned from a customer?"
