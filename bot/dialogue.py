@@ -1,9 +1,10 @@
 """`Dialogue`: runs the policy for a stored customer message, on any channel, and sends the replies.
 
 One pass per message: the channel masked the text once (`Router.receive`, and `prefetch` searches that
-masked text); the turn reads the bot's state once (`bot.bot_state`), detects the language once and carries
-it on the `Turn`; the reply is stored with the new state in one transaction (`bot.replies`). The buttons
-(`choose`, `human`, `feedback`, …) are `Dialogue.buttons` (`bot.buttons`)."""
+masked text); the language the text shows is read once, by `prefetch`, and passed to the search; the turn
+reads the bot's state once (`bot.bot_state`), decides the reply language once and carries it on the
+`Turn`; the reply is stored with the new state in one transaction (`bot.replies`). The buttons (`choose`,
+`human`, `feedback`, …) are `Dialogue.buttons` (`bot.buttons`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.bot_state import BotStates
@@ -24,14 +26,25 @@ from bot.texts import say
 from bot.turns import Turns
 from config import KundresaError, Settings
 from knowledge import KnowledgeBase, SearchResult
-from knowledge.text import detect_lang
+from knowledge.search import AUTO
+from knowledge.text import guess_lang
 from knowledge.translations import in_language
 from router.conversations import ConversationLocks
 from router.masking import contains_card_details
 from router.message_store import Also
 from router.service import Inbound, Router
 
-__all__ = ["Dialogue"]
+__all__ = ["Dialogue", "Prefetched"]
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """A search started before its message was stored, and the language the text showed ("sv", "en",
+    None for no sign), read once for both the search and the reply."""
+
+    task: asyncio.Task[SearchResult]
+    said: str | None
+
 
 log = logging.getLogger("kundresa.dialogue")
 
@@ -65,18 +78,20 @@ class Dialogue:
     def metrics(self, metrics: Metrics) -> None:  # the app's own (bot/app_metrics.py)
         self.replies.metrics = metrics
 
-    def prefetch(self, masked_text: str) -> asyncio.Task[SearchResult]:
+    def prefetch(self, masked_text: str) -> Prefetched:
         """Start searching for a message (masked by the channel already) before it is stored, so that
-        storing it and encoding it overlap; hand the task to `respond` (which cancels it when the turn
-        needs no search)."""
-        return asyncio.create_task(self._search(masked_text.strip()))
+        storing it and encoding it overlap; hand it to `respond` (which cancels it when the turn needs no
+        search)."""
+        text = masked_text.strip()
+        said = guess_lang(text)
+        return Prefetched(asyncio.create_task(self._search(text, said=said)), said)
 
-    async def _search(self, text: str, lang: str | None = None) -> SearchResult:
+    async def _search(self, text: str, lang: str | None = None, said: str | None = AUTO) -> SearchResult:
         with self.metrics.timed("search"):
-            return await self.kb.search(text, lang=lang)
+            return await self.kb.search(text, lang=lang, said=said)
 
     async def respond(
-        self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None = None, lang: str | None = None
+        self, inbound: Inbound, prefetched: Prefetched | None = None, lang: str | None = None
     ) -> Frames:
         """The bot's turn after a customer message; returns the frames it sent. `lang`: the customer's
         language as the channel knows it (the web chat widget's), for messages too short to tell."""
@@ -112,22 +127,26 @@ class Dialogue:
             yield
 
     @staticmethod
-    def discard(prefetched: asyncio.Task[SearchResult]) -> None:
+    def discard(prefetched: Prefetched) -> None:
         """Drop a prefetched search nobody awaits (a duplicate, an agent's conversation, an error)."""
-        if not prefetched.done():
-            prefetched.cancel()
-        elif not prefetched.cancelled():
-            prefetched.exception()  # looked at: asyncio does not log it as never retrieved
+        task = prefetched.task
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()  # looked at: asyncio does not log it as never retrieved
 
     async def _respond(
-        self, inbound: Inbound, prefetched: asyncio.Task[SearchResult] | None, hint: str | None = None
+        self, inbound: Inbound, prefetched: Prefetched | None, hint: str | None = None
     ) -> Frames:
         sent: Frames = []
         conv_id = inbound.conversation_id
         seen = await self.states.load(conv_id)
         state = seen.state if seen is not None else {}
         short = len(inbound.text.split()) <= 2
-        lang = (state.get("lang") or hint or "sv") if short else detect_lang(inbound.text)  # the only time
+        said = prefetched.said if prefetched is not None else guess_lang(inbound.text)  # the only time
+        # A word or two says little: the conversation's language (or the widget's) stays; English when a
+        # longer text gives no sign (`detect_lang`'s rule).
+        lang = (state.get("lang") or hint or "sv") if short else (said or "en")
         state["lang"] = lang
         if contains_card_details(inbound.mask):
             sent.append(await self.replies.say(conv_id, "card_warning", lang, reply=False))  # not the answer
@@ -138,11 +157,11 @@ class Dialogue:
         signals = detect_signals(inbound.text)
         search: SearchResult | None = None
         if needs_search(signals, state):
-            if prefetched is not None and not prefetched.cancelled():
-                # searched before the language was known: answered in the customer's language here
-                search = in_language(await prefetched, self.kb.index.articles, lang)
+            if prefetched is not None and not prefetched.task.cancelled():
+                # searched before the reply language was decided: answered in the customer's language here
+                search = in_language(await prefetched.task, self.kb.index.articles, lang)
             else:
-                search = await self._search(inbound.text, lang)
+                search = await self._search(inbound.text, lang, said)
         turn = Turn(inbound.text, signals, search, state, lang)
         with self.metrics.timed("decide"):
             action = decide_turn(turn)

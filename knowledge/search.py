@@ -11,11 +11,15 @@ import numpy as np
 from config import SearchSettings
 from knowledge.calibration_service import Calibrator
 from knowledge.decision import SearchResult, decide
-from knowledge.ensemble import aligned, second_scores, wants_second
+from knowledge.ensemble import aligned, second_scores
 from knowledge.live_index import LiveIndex
 from knowledge.scored import Fusion
-from knowledge.text import detect_lang, guess_lang
+from knowledge.text import guess_lang
 from knowledge.translations import distinct_groups, in_language
+
+# `said` not given: read the question's language here. Callers that have read it already (the bot, once per
+# message) pass it on, so a message's language is detected once on its way from socket to reply.
+AUTO = "auto"
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:
@@ -36,9 +40,13 @@ class Searcher:
         question: str,
         *,
         lang: str | None = None,
+        said: str | None = AUTO,
         include_drafts: bool = False,
         limit: int | None = None,
     ) -> SearchResult:
+        """`lang`: the language to answer in (None: the question's own); `said`: the language the question
+        is written in ("sv", "en", None when it gives no sign), when the caller knows it already."""
+        said = guess_lang(question) if said == AUTO else said
         index = self.live.index
         embedder = self.live.embedder
         # The lexical signals need only the text: a thread computes them while the model encodes (they
@@ -51,7 +59,7 @@ class Searcher:
         # An English question asks the second model at the same time (its own worker).
         second = (
             asyncio.ensure_future(self.second_opinion(question))
-            if self.live.second is not None and len(index) and wants_second(question)
+            if self.live.second is not None and len(index) and said == "en"  # as `wants_second`
             else None
         )
         try:
@@ -71,6 +79,7 @@ class Searcher:
             question,
             vec,
             lang=lang,
+            said=said,
             include_drafts=include_drafts,
             limit=limit,
             dense=dense,
@@ -78,11 +87,13 @@ class Searcher:
             extra=extra,
         )
 
-    async def _second_opinions(self, questions: list[str]) -> list[np.ndarray | None]:
+    async def _second_opinions(
+        self, questions: list[str], saids: list[str | None]
+    ) -> list[np.ndarray | None]:
         """`second_opinion` of each question (None for those not English), in one encode call."""
         second, second_index, index = self.live.second, self.live.second_index, self.live.index
         out: list[np.ndarray | None] = [None] * len(questions)
-        asked = [i for i, q in enumerate(questions) if wants_second(q)]
+        asked = [i for i, said in enumerate(saids) if said == "en"]
         if second is None or second_index is None or not len(second_index) or not asked:
             return out
         vecs = await second.encode([second.prefixes.query + questions[i] for i in asked])
@@ -102,10 +113,11 @@ class Searcher:
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
         embedder = self.live.embedder
         vecs = await embedder.encode([embedder.prefixes.query + q for q in questions])
-        extras = await self._second_opinions(questions)
+        saids = [guess_lang(q) for q in questions]
+        extras = await self._second_opinions(questions, saids)
         return [
-            self.rank(q, v, include_drafts=include_drafts, extra=x)
-            for q, v, x in zip(questions, vecs, extras, strict=True)
+            self.rank(q, v, said=said, include_drafts=include_drafts, extra=x)
+            for q, v, said, x in zip(questions, vecs, saids, extras, strict=True)
         ]
 
     def rank(
@@ -114,6 +126,7 @@ class Searcher:
         vec: np.ndarray,
         *,
         lang: str | None = None,
+        said: str | None = AUTO,
         include_drafts: bool = False,
         limit: int | None = None,
         dense: np.ndarray | None = None,
@@ -123,7 +136,8 @@ class Searcher:
         """`dense`: the index matrix times `vec`, and `lexical` the index's lexical scores of the question,
         when computed already (by `search`); `extra`: the second model's opinion (`second_opinion`)."""
         index = self.live.index
-        tuned = self.settings.for_lang(detect_lang(question))
+        said = guess_lang(question) if said == AUTO else said
+        tuned = self.settings.for_lang(said or "en")  # as `detect_lang`: English weights when no sign
         ranked = index.score(
             vec,
             question,
@@ -137,5 +151,5 @@ class Searcher:
         ranked = distinct_groups(ranked, limit or self.settings.max_results)
         result = decide(question, ranked, tuned, self.calibrator.calibration)
         # A word or two with no sign of a language ("retur", "swish") gets the knowledge base's main one.
-        customer = lang or guess_lang(question) or index.main_lang
+        customer = lang or said or index.main_lang
         return in_language(result, index.articles, customer) if customer else result

@@ -25,7 +25,7 @@ from knowledge.index import SearchIndex
 from knowledge.index_blocks import IndexedArticle
 from knowledge.live_index import LiveIndex, Progress
 from knowledge.reads import ArticleReads
-from knowledge.search import Searcher
+from knowledge.search import AUTO, Searcher
 from knowledge.writes import ImportReport, KnowledgeWrites
 
 log = logging.getLogger(__name__)
@@ -113,11 +113,14 @@ class KnowledgeBase:
         question: str,
         *,
         lang: str | None = None,
+        said: str | None = AUTO,
         include_drafts: bool = False,
         limit: int | None = None,
     ) -> SearchResult:
         """See `Searcher.search`."""
-        return await self.searcher.search(question, lang=lang, include_drafts=include_drafts, limit=limit)
+        return await self.searcher.search(
+            question, lang=lang, said=said, include_drafts=include_drafts, limit=limit
+        )
 
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
         """See `Searcher.search_many`."""

@@ -916,9 +916,9 @@ async def test_prefetched_search_is_dropped_when_a_person_owns_the_conversation(
     prefetch = dialogue.prefetch
 
     def recording(text: str) -> Any:
-        task = prefetch(text)
-        started.append(task)
-        return task
+        prefetched = prefetch(text)
+        started.append(prefetched.task)
+        return prefetched
 
     dialogue.prefetch = recording
     try:
@@ -934,3 +934,25 @@ async def test_prefetched_search_is_dropped_when_a_person_owns_the_conversation(
         await ws.close()
     finally:
         del dialogue.prefetch
+
+
+async def test_a_message_language_is_read_once(app_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One pass per message: the language the text shows is read by the bot's prefetch and passed on to
+    the search (its weights, its answer language) and to the reply's language, not read again."""
+    import bot.dialogue
+    import knowledge.search
+    from knowledge.text import guess_lang
+
+    read: list[str] = []
+
+    def counting(text: str) -> str | None:
+        read.append(text)
+        return guess_lang(text)
+
+    monkeypatch.setattr(bot.dialogue, "guess_lang", counting)
+    monkeypatch.setattr(knowledge.search, "guess_lang", counting)
+    ws = await connect(app_client)
+    _, frames = await ask(ws, ANSWERABLE)
+    assert only(frames, "answer")["article"]["slug"] == ANSWERABLE_SLUG
+    assert read == [ANSWERABLE]
+    await ws.close()
