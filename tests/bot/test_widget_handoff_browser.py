@@ -168,6 +168,16 @@ async def test_waiting_for_a_person_in_swedish_on_desktop_and_phone(site: Site, 
         await first.locator("#kundresa-human").wait_for(state="hidden", timeout=UI_MS)
         box = await first.locator(".kundresa-queue").bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        # The queue box takes room from the transcript: the handoff message stays in view above it
+        # (it slipped under the box before the transcript was kept scrolled to its end).
+        for p in (first, page):
+            await p.wait_for_function(
+                """() => {
+                    const s = document.querySelector('.kundresa-scroll');
+                    return s.scrollHeight - s.scrollTop - s.clientHeight < 2;
+                }""",
+                timeout=UI_MS,
+            )
 
         # Further messages are acknowledged — asking for a person again too.
         await ask(page, "Hallå, är det någon där?")

@@ -123,6 +123,9 @@ export function applyStatus(f) {
     addItem({ kind: 'joined', agent, ticket: q.ticket, at: new Date().toISOString() });
   }
   if (!ui.root) return;
+  // The queue box and the e-mail form take room from the transcript: a customer reading its end keeps
+  // seeing it (the handoff notice would otherwise slip under the box just shown).
+  const stick = nearBottom();
   setStatus(state.status);
   // A person has it: "talk to a person" is no longer offered.
   ui.human.hidden = info.owner === 'agent';
@@ -140,6 +143,7 @@ export function applyStatus(f) {
   }
   if (!before || before.max_message_bytes !== info.max_message_bytes) checkLength();
   updateWelcome();
+  if (stick) scrollToBottom();
 }
 
 export function setUnread(n) {
