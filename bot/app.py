@@ -105,7 +105,10 @@ async def _knowledge(app: web.Application) -> AsyncIterator[None]:
 async def _router(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     channels = ChannelRegistry()
-    pacer = SocketPacer(settings.chat.new_sockets_per_second, settings.chat.new_sockets_burst)
+    chat = settings.chat
+    pacer = SocketPacer(
+        chat.new_sockets_per_second, chat.new_sockets_burst, chat.new_sockets_max_loop_lag_ms / 1000
+    )
     webchat = WebChatChannel(settings.server.trusted_proxies, pacer)
     channels.register(webchat)
     bus = EventBus()
@@ -117,6 +120,7 @@ async def _router(app: web.Application) -> AsyncIterator[None]:
     yield
     unwire()
     await webchat.close_all()
+    await pacer.close()
 
 
 async def _recovery(app: web.Application) -> AsyncIterator[None]:

@@ -16,6 +16,9 @@ class ChatSettings(BaseModel):
     # (bench/idle_sockets.py: 5,000 sockets at once).
     new_sockets_per_second: float = Field(default=500.0, ge=0)
     new_sockets_burst: int = Field(default=100, ge=1)
+    # While this process's event loop runs later than this (ms), new sockets go at a tenth of that pace:
+    # answers queued behind handshakes come first (0: no such gate).
+    new_sockets_max_loop_lag_ms: float = Field(default=5.0, ge=0)
     # `resume` frames one socket may send: a bucket of `resume_burst`, refilled at `resumes_per_minute`.
     # Each resume replays up to 500 stored frames; past the budget the socket gets `rate_limited`.
     resumes_per_minute: int = 20

@@ -9,7 +9,7 @@ import uuid
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.channels.webchat.limits import RateLimiter, SocketPacer
+from bot.channels.webchat.limits import LoopLag, RateLimiter, SocketPacer
 from config import Settings
 
 
@@ -47,6 +47,57 @@ async def test_no_pacing_when_off() -> None:
     for _ in range(1000):
         await pacer.admit()
     assert time.monotonic() - start < 0.5
+
+
+async def test_loop_lag_sees_a_blocked_loop_and_forgets_it() -> None:
+    lag = LoopLag(interval=0.01)
+    lag.start()
+    try:
+        await asyncio.sleep(0.1)
+        assert lag.seconds < 0.02  # an idle loop is on time
+        time.sleep(0.08)  # noqa: ASYNC251  (the point: the loop is blocked)
+        await asyncio.sleep(0.02)
+        assert lag.seconds >= 0.05
+        await asyncio.sleep(0.3)
+        assert lag.seconds < 0.01  # smoothed away once the loop is on time again
+    finally:
+        await lag.close()
+
+
+async def test_while_the_loop_runs_late_new_sockets_go_at_a_tenth_of_the_pace() -> None:
+    pacer = SocketPacer(per_second=100, burst=50, max_lag=0.005)
+    admitted: list[float] = []
+    blocking = True
+
+    async def busy_loop() -> None:  # answers queued behind work: the loop runs ~20 ms late all along
+        while blocking:
+            time.sleep(0.02)  # noqa: ASYNC251
+            await asyncio.sleep(0.001)
+
+    busy = asyncio.create_task(busy_loop())
+    try:
+        await asyncio.sleep(0.1)
+        assert pacer.late() is False  # the gate starts with the first socket
+        start = time.monotonic()
+        await pacer.admit()
+        await asyncio.sleep(0.05)
+        assert pacer.late()
+        while time.monotonic() - start < 0.5:
+            await pacer.admit()
+            admitted.append(time.monotonic() - start)
+    finally:
+        blocking = False
+        await busy
+        await pacer.close()
+    # unlate, the full bucket of 50 would have gone at once; late, about 10 a second
+    assert 3 <= len(admitted) <= 9, admitted
+    # once the loop is on time again, the bucket's burst goes at once
+    pacer = SocketPacer(per_second=100, burst=50, max_lag=0.005)
+    start = time.monotonic()
+    for _ in range(20):
+        await pacer.admit()
+    assert time.monotonic() - start < 0.1
+    await pacer.close()
 
 
 def test_the_rate_limiter_counts_a_minute() -> None:
