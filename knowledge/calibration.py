@@ -44,7 +44,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("score", "dense", "passage")
+FEATURES = ("score", "dense", "passage", "centroid")
 MAX_LOO = 2000  # example questions asked leave-one-out at most (a sample of larger bases)
 SEED = 20261201
 
@@ -54,9 +54,10 @@ def out_of_scope_questions() -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def features(score: float, dense: float, passage: float) -> np.ndarray:
-    """Of the best article: its fused score, best question cosine and best passage cosine."""
-    return np.array([score, dense, passage], dtype=np.float64)
+def features(score: float, dense: float, passage: float, centroid: float) -> np.ndarray:
+    """Of the best article: its fused score, best question cosine, best passage cosine and closeness to
+    the centroid of its texts."""
+    return np.array([score, dense, passage, centroid], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,9 @@ def _row(
     allowed = index.published_mask()
     score = index.best_of_groups(np.where(allowed, score, -np.inf))
     a = int(np.argmax(score))
-    return a, features(float(score[a]), float(per["dense"][a]), float(per["passage"][a]))
+    return a, features(
+        float(score[a]), float(per["dense"][a]), float(per["passage"][a]), float(per["centroid"][a])
+    )
 
 
 def calibration_rows(
