@@ -33,7 +33,7 @@ from knowledge.evaluation import run_eval
 from knowledge.index import SearchIndex
 
 te.CACHE = Path("/tmp/quality-lab")
-te.MODELS["e5q8"] = "e5-small"  # vectors written by bench/int8_latency.py
+te.MODELS["e5q8"] = te.MODELS["e5q8ffn"] = "e5-small"  # vectors written by bench/int8_latency.py
 te.ModelSettings = lambda **kw: ModelSettings(**{**kw, "threads": 1})  # type: ignore[assignment,misc]
 KEYS = ("top1_accuracy", "auroc", "in_scope_accuracy_at_80_recall", "answer_rate", "answered_accuracy")
 KEYS += ("in_scope_accuracy", "handoff_recall")
@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--centroid", type=float, nargs="*", default=[0.0])
     ap.add_argument("--head", type=float, default=0.2)
     ap.add_argument("--no-feature", action="store_true", help="calibration without the centroid feature")
-    ap.add_argument("--model", default="e5", choices=["e5", "e5q8"])
+    ap.add_argument("--model", default="e5", choices=["e5", "e5q8", "e5q8ffn"])
     ap.add_argument("--texts", type=Path, help="write the texts the eval embeds to this file, and stop")
     ap.add_argument("--mahalanobis", action="store_true", help="screen Mahalanobis distances (raw AUROC)")
     args = ap.parse_args()
