@@ -27,8 +27,8 @@ class SearchSettings(BaseModel):
     calibrate: bool = True
     answer_confidence: float = 0.7
     clarify_confidence: float = 0.4
-    answer_threshold: float = 1.95
-    clarify_threshold: float = 1.90
+    answer_threshold: float = 2.15  # raw thresholds: 0.2 above those before the centroid signal
+    clarify_threshold: float = 2.10
     clarify_margin: float = 0.04
     # Fused score = question_weight · best cosine with a title/example question + passage_weight · best
     # cosine with a body passage + lexical_weight · BM25/(BM25 + lexical_scale) + char_weight · best
