@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import os
 import random
 import re
 import sys
@@ -62,7 +63,9 @@ def _encode(model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
             chunk = todo[i : i + 512]
             for t, v in zip(chunk, emb.encode_sync(chunk), strict=True):
                 have[key[t]] = v
-        np.savez(path, **have)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, **have)
+        os.replace(tmp, path)  # atomic: a lab run reading the cache meanwhile never sees half a file
     return {t: have[key[t]] for t in texts}
 
 

@@ -16,7 +16,13 @@ from config import Settings
 
 __all__ = ["METHODS", "Method", "compare", "format_table"]
 
-_QUESTIONS_ONLY = {"passage_weight": 0.0, "lexical_weight": 0.0, "char_weight": 0.0, "head_weight": 0.0}
+_QUESTIONS_ONLY = {
+    "passage_weight": 0.0,
+    "lexical_weight": 0.0,
+    "char_weight": 0.0,
+    "head_weight": 0.0,
+    "centroid_weight": 0.0,
+}
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,8 @@ METHODS = (
     Method(
         "e5: + passages + BM25", "e5-small", {**_QUESTIONS_ONLY, "passage_weight": 1.0, "lexical_weight": 0.1}
     ),
-    Method("e5: fused (+ classifier head)", "e5-small", english=""),
+    Method("e5: + classifier head (no centroid)", "e5-small", {"centroid_weight": 0.0}, english=""),
+    Method("e5: fused (+ head + centroid)", "e5-small", english=""),
     Method("e5: fused + MiniLM for English questions", "e5-small", english="bundled"),
     Method("configured default", "e5-small"),
     Method("e5: fused, uncalibrated confidence", "e5-small", {"calibrate": False}),

@@ -49,7 +49,7 @@ def confidence_of(ranked: list[ScoredArticle], calibration: Calibration | None) 
     if calibration is None:
         return ranked[0].score
     top = ranked[0]
-    return calibration.confidence(features(top.score, top.dense, top.passage))
+    return calibration.confidence(features(top.score, top.dense, top.passage, top.centroid))
 
 
 def decide(

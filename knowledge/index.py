@@ -57,6 +57,12 @@ class SearchIndex:
             np.logical_or.reduceat(self.is_passage, self.starts) if self.units else np.zeros(0, dtype=bool)
         )
         self.lexical = LexicalIndex([b.lexical for b in self.blocks])
+        self.sizes = sizes
+        # Each article's centroid (the mean of its unit vectors) enters only through its squared norm: a
+        # question's dot product with it is the mean of its cosines with the article's units. The head's
+        # per-block sums already hold Σx and the count, built once per article version.
+        totals = np.stack([b.head.total for b in self.blocks]) if self.blocks else np.ones((0, self.dim + 1))
+        self.centroid_norm2 = np.square(totals[:, :-1] / totals[:, -1:]).sum(axis=1)
         if self.head_stats is None:
             self.head_stats = HeadStats.of([b.head for b in self.blocks], self.dim)
         self.head = RidgeHead.fit(self.head_stats, [b.head for b in self.blocks])
@@ -157,6 +163,7 @@ class SearchIndex:
         `lexical`: `self.lexical.scores(query_text)` if computed already.
         """
         bm25, chars = lexical if lexical is not None else self.lexical.scores(query_text)
+        centroid = self._centroid(dense, exclude)
         if exclude is not None:
             dense = np.where(exclude, -1.0, dense)
             bm25 = np.where(exclude, 0.0, bm25)
@@ -181,12 +188,31 @@ class SearchIndex:
         per["head"] = head if head is not None else np.zeros(len(self.blocks), dtype=np.float32)
         if fusion.head_weight:
             score = score + fusion.head_weight * per["head"]
+        per["centroid"] = centroid
+        if fusion.centroid_weight:
+            score = score + fusion.centroid_weight * centroid
         unit_score = (
             np.where(is_q, fusion.question_weight, fusion.passage_weight) * dense
             + fusion.lexical_weight * lex
             + fusion.char_weight * chars
         )
         return score, per, unit_score
+
+    def _centroid(self, dense: np.ndarray, exclude: np.ndarray | None) -> np.ndarray:
+        """Per article, 1 − ‖q − centroid‖² for a unit question vector q (2 q·c − ‖c‖²): how close the
+        question is to the middle of the article's texts; `exclude`d units are left out of the centroid."""
+        if exclude is None or not exclude.any():
+            dot = np.add.reduceat(dense.astype(np.float64), self.starts) / self.sizes
+            return (2.0 * dot - self.centroid_norm2).astype(np.float32)
+        keep = ~exclude
+        counts = np.maximum(np.add.reduceat(keep.astype(np.int64), self.starts), 1)
+        dot = np.add.reduceat(np.where(keep, dense, 0.0).astype(np.float64), self.starts) / counts
+        norm2 = self.centroid_norm2.copy()
+        for a in np.unique(self.unit_article[exclude]):
+            lo = int(self.starts[a])
+            rows = self.matrix[lo : lo + int(self.sizes[a])][keep[lo : lo + int(self.sizes[a])]]
+            norm2[a] = float(np.square(rows.astype(np.float64).mean(axis=0)).sum()) if len(rows) else 0.0
+        return (2.0 * dot - norm2).astype(np.float32)
 
     def score(
         self,
@@ -246,6 +272,7 @@ class SearchIndex:
                     passage=float(per["passage"][a]),
                     chars=float(per["chars"][a]),
                     head=float(per["head"][a]),
+                    centroid=float(per["centroid"][a]),
                     group=art.group,
                 )
             )

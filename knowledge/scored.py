@@ -22,6 +22,7 @@ class ScoredArticle:
     passage: float = 0.0  # best cosine with a passage of the body
     chars: float = 0.0  # best character-n-gram cosine
     head: float = 0.0  # the article classifier's output (knowledge/head.py)
+    centroid: float = 0.0  # 1 − ‖question − the mean of the article's unit vectors‖² (knowledge/index.py)
     group: str | None = None  # language versions of one article share a group
 
     def to_json(self) -> dict[str, object]:
@@ -37,6 +38,7 @@ class ScoredArticle:
             "lexical": round(self.lexical, 4),
             "chars": round(self.chars, 4),
             "head": round(self.head, 4),
+            "centroid": round(self.centroid, 4),
             "matched": self.matched,
             "matched_kind": self.matched_kind,
         }
@@ -48,7 +50,8 @@ class Fusion:
 
     question · (best cosine with a title or example question) + passage · (best cosine with a body
     passage) + lexical · bm25 / (bm25 + lexical_scale) + chars · (best character-n-gram cosine)
-    + head · (the article classifier's output)."""
+    + head · (the article classifier's output) + centroid · (1 − the squared distance to the mean of
+    the article's unit vectors)."""
 
     lexical_weight: float = 0.0
     lexical_scale: float = 3.0
@@ -56,6 +59,7 @@ class Fusion:
     passage_weight: float = 1.0
     char_weight: float = 0.05
     head_weight: float = 0.2
+    centroid_weight: float = 0.25
 
     @classmethod
     def of(cls, settings: Any) -> Fusion:
@@ -67,4 +71,5 @@ class Fusion:
             passage_weight=settings.passage_weight,
             char_weight=settings.char_weight,
             head_weight=settings.head_weight,
+            centroid_weight=settings.centroid_weight,
         )

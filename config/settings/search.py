@@ -14,6 +14,7 @@ class LanguageTuning(BaseModel):
     passage_weight: float | None = None
     char_weight: float | None = None
     head_weight: float | None = None
+    centroid_weight: float | None = None
     answer_threshold: float | None = None
     clarify_threshold: float | None = None
 
@@ -26,18 +27,20 @@ class SearchSettings(BaseModel):
     calibrate: bool = True
     answer_confidence: float = 0.7
     clarify_confidence: float = 0.4
-    answer_threshold: float = 1.95
-    clarify_threshold: float = 1.90
+    answer_threshold: float = 2.15  # raw thresholds: 0.2 above those before the centroid signal
+    clarify_threshold: float = 2.10
     clarify_margin: float = 0.04
     # Fused score = question_weight · best cosine with a title/example question + passage_weight · best
     # cosine with a body passage + lexical_weight · BM25/(BM25 + lexical_scale) + char_weight · best
-    # character-n-gram cosine + head_weight · the article classifier's output (knowledge/head.py).
+    # character-n-gram cosine + head_weight · the article classifier's output (knowledge/head.py)
+    # + centroid_weight · (1 − squared distance to the mean of the article's unit vectors).
     lexical_weight: float = 0.0
     lexical_scale: float = 3.0
     question_weight: float = 1.0
     passage_weight: float = 1.0
     char_weight: float = 0.05
     head_weight: float = 0.2
+    centroid_weight: float = 0.25
     # How much the second model's opinion counts for English questions (with model.english set).
     english_weight: float = 0.3
     max_results: int = 5
