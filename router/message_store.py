@@ -245,7 +245,8 @@ async def message_write(sessions: async_sessionmaker[AsyncSession]) -> AsyncIter
                 await write._session.commit()  # commits the connection: the driver-level statements too
             elif conn.in_transaction():  # `execute` ran a statement: SQLAlchemy's transaction, the same
                 await conn.commit()
-            await driver.commit()
+            else:  # only the driver-level statements (after a commit above, a second trip for nothing)
+                await driver.commit()
         except BaseException:
             if write._session is not None:
                 await write._session.rollback()
