@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import RoutingSettings
@@ -54,17 +54,19 @@ async def waiting_for(
 
 async def waiting_on(session: AsyncSession, ticket: Ticket, routing: RoutingSettings) -> Waiting:
     agent = await session.get(User, ticket.assignee_id) if ticket.assignee_id is not None else None
-    online = int(
-        await session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(User.presence == "online", or_(User.team.is_(None), User.team == ticket.team))
-        )
-        or 0
+    counted = (
+        select(func.count())
+        .select_from(User)
+        .where(User.presence == "online", or_(User.team.is_(None), User.team == ticket.team))
+        .scalar_subquery()
     )
+    # The agents online and, for a queued ticket, those ahead of it: one statement (issue 12).
+    queued = agent is None and ticket.status == "open"
+    row = (await session.execute(select(counted, tk.queue_ahead(ticket) if queued else literal(0)))).one()
+    online = int(row[0] or 0)
     position = wait = None
     if agent is None:
-        position = await tk.queue_position(session, ticket)
+        position = int(row[1] or 0) + 1
         if online:
             wait = max(1, math.ceil(position * routing.expected_wait_minutes / online))
     return Waiting(ticket.id, ticket.status, position, wait, online, agent.name if agent else None)

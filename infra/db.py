@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from config import DatabaseSettings
+from infra.sqlite_driver import OneTripDBAPI
 
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING = {
@@ -62,6 +63,8 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": settings.echo}
     if settings.url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        if "+aiosqlite" in settings.url:
+            kwargs["module"] = OneTripDBAPI()  # one trip to aiosqlite's thread per statement (issue 12)
         if ":memory:" not in settings.url:
             # SQLite has one writer at a time: with several connections, concurrent transactions collide
             # and SQLite's busy handler sleeps (1, 2, 5 ... 100 ms) before retrying, which under chat load

@@ -35,13 +35,14 @@ async def open_or_reopen(
 ) -> tuple[Ticket, bool]:
     """The conversation's ticket for this handoff, and whether it is new."""
     routing, conversation_id = settings.routing, conv.id
-    ticket = await tk.open_ticket_for(session, conversation_id, locked=True)
+    ticket, reopenable, stale = await tk.for_handoff(session, conversation_id, routing)
     if ticket is None:
-        ticket = await tk.reopenable_ticket(session, conversation_id, routing)
+        ticket = reopenable
         if ticket is not None:
             tk.move(ticket, "assigned" if ticket.assignee_id else "open")
         else:
-            await tk.close_stale(session, conversation_id, routing)
+            for old in stale:  # resolved past the reopen window: closed for good
+                tk.move(old, "closed")
     if ticket is not None:
         if question and not ticket.question:
             ticket.question = question

@@ -62,10 +62,10 @@ Also = Callable[["MessageWrite"], Awaitable[None]]
 
 
 class _SQLitePath:
-    """The two hot statements straight on aiosqlite, for SQLite: SQLAlchemy's aiosqlite adapter makes three
-    or four trips to aiosqlite's thread per statement (cursor, execute, fetch, close), `execute_fetchall`
-    one. Values go through the columns' own type processors, so rows are the same as SQLAlchemy writes
-    (tests/router/test_hot_path.py compares them)."""
+    """The two hot statements straight on aiosqlite, for SQLite: one trip to aiosqlite's thread each, as
+    SQLAlchemy's statements now make too (infra/sqlite_driver.py; the stock adapter made three or four),
+    without SQLAlchemy's compile and result CPU. Values go through the columns' own type processors, so
+    rows are the same as SQLAlchemy writes (tests/router/test_hot_path.py compares them)."""
 
     RETURNED = ("owner", "context", "last_channel", "last_address")
     MESSAGE_COLUMNS = (
@@ -245,7 +245,8 @@ async def message_write(sessions: async_sessionmaker[AsyncSession]) -> AsyncIter
                 await write._session.commit()  # commits the connection: the driver-level statements too
             elif conn.in_transaction():  # `execute` ran a statement: SQLAlchemy's transaction, the same
                 await conn.commit()
-            await driver.commit()
+            else:  # only the driver-level statements (after a commit above, a second trip for nothing)
+                await driver.commit()
         except BaseException:
             if write._session is not None:
                 await write._session.rollback()

@@ -84,7 +84,7 @@ class TicketService:
                 session, conv, self.settings, reason=reason, question=question, attempts=attempts, tags=tags
             )
             await session.flush()
-            await tk.sync_owner(session, conv)
+            await tk.sync_owner(session, conv, active=True)  # the ticket it (re)opened: no need to read
             assigned = await dispatch(session, self.routing)
             if announce is not None:
                 frame, also = await announce(session, ticket, new)

@@ -21,11 +21,13 @@ from router.models import TICKET_STATUSES, Conversation, Customer, Ticket
 __all__ = [
     "OPEN_STATUSES",
     "TICKET_STATUSES",
+    "for_handoff",
     "get",
     "in_conversation",
     "lock",
     "move",
     "priority_for",
+    "queue_ahead",
     "queue_position",
     "rate",
     "reprioritise",
@@ -136,47 +138,46 @@ async def open_ticket_for(
     return await session.scalar(query)
 
 
-async def reopenable_ticket(
+async def for_handoff(
     session: AsyncSession, conversation_id: int, routing: RoutingSettings
-) -> Ticket | None:
-    """A ticket resolved within the reopen window (locked): a new customer message brings it back."""
-    since = utcnow() - timedelta(hours=routing.reopen_window_hours)
-    return await session.scalar(
+) -> tuple[Ticket | None, Ticket | None, list[Ticket]]:
+    """One locked read for a handoff, of the conversation's active and resolved tickets: the active one
+    (newest first; a merge can leave two), the newest resolved within the reopen window, and the resolved
+    ones past it (which a new ticket closes for good). One statement where three were: on SQLite every
+    statement waits its turn for the one connection (issue 12)."""
+    rows = await session.scalars(
         select(Ticket)
-        .where(
-            Ticket.conversation_id == conversation_id,
-            Ticket.status == "resolved",
-            Ticket.resolved_at >= since,
-        )
+        .where(Ticket.conversation_id == conversation_id, Ticket.status.in_((*OPEN_STATUSES, "resolved")))
         .order_by(Ticket.id.desc())
-        .limit(1)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-
-
-async def close_stale(session: AsyncSession, conversation_id: int, routing: RoutingSettings) -> None:
-    """Resolved tickets past the reopen window are closed for good."""
     since = utcnow() - timedelta(hours=routing.reopen_window_hours)
-    rows = await session.scalars(
-        select(Ticket)
-        .where(
-            Ticket.conversation_id == conversation_id, Ticket.status == "resolved", Ticket.resolved_at < since
-        )
-        .with_for_update()
-    )
+    active = reopenable = None
+    stale: list[Ticket] = []
     for ticket in rows:
-        move(ticket, "closed")
+        if ticket.status != "resolved":
+            active = active or ticket
+        elif ticket.resolved_at is not None and ticket.resolved_at >= since:
+            reopenable = reopenable or ticket
+        elif ticket.resolved_at is not None:
+            stale.append(ticket)
+    return active, reopenable, stale
 
 
-async def sync_owner(session: AsyncSession, conv: Conversation) -> None:
+async def sync_owner(session: AsyncSession, conv: Conversation, *, active: bool | None = None) -> None:
     """The one rule for a conversation's owner: a person owns it while it has an active ticket, the bot
     otherwise. Each change is counted (`owner_changes`): handed back, the bot starts afresh (its store,
-    `bot/bot_state.py`, keeps only the customer's language of a state older than the change)."""
-    active = await session.scalar(
-        select(Ticket.id).where(Ticket.conversation_id == conv.id, Ticket.status.in_(OPEN_STATUSES)).limit(1)
-    )
-    owner = "agent" if active is not None else "bot"
+    `bot/bot_state.py`, keeps only the customer's language of a state older than the change). `active`:
+    whether it has one, when the caller knows (a handoff has just opened it); else it is read."""
+    if active is None:
+        found = await session.scalar(
+            select(Ticket.id)
+            .where(Ticket.conversation_id == conv.id, Ticket.status.in_(OPEN_STATUSES))
+            .limit(1)
+        )
+        active = found is not None
+    owner = "agent" if active else "bot"
     if owner == conv.owner:
         return
     conv.owner = owner
@@ -223,21 +224,26 @@ async def reprioritise(session: AsyncSession, customer_id: int, vip: bool) -> li
     return changed
 
 
-async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
-    """1 + the queued tickets of its team ahead of it: one COUNT over the queue index
-    (`ix_tickets_queue`: status, team, priority descending, id), never the tickets themselves. Summed
-    from two counts because each (higher priority; same priority and older) is one range of that index,
-    where an OR of the two would be a filter over the whole team's queue."""
-    if ticket.status != "open":
-        return 1
+def queue_ahead(ticket: Ticket) -> Any:
+    """The queued tickets of its team ahead of an open ticket, as a SQL expression: one COUNT over the
+    queue index (`ix_tickets_queue`: status, team, priority descending, id), never the tickets themselves.
+    Summed from two counts because each (higher priority; same priority and older) is one range of that
+    index, where an OR of the two would be a filter over the whole team's queue."""
 
     def ahead(*where: Any) -> Any:
         counted = select(func.count()).select_from(Ticket)
         return counted.where(Ticket.status == "open", Ticket.team == ticket.team, *where).scalar_subquery()
 
-    higher = ahead(Ticket.priority > ticket.priority)
-    older = ahead(Ticket.priority == ticket.priority, Ticket.id < ticket.id)
-    count = await session.scalar(select(higher + older))
+    return ahead(Ticket.priority > ticket.priority) + ahead(
+        Ticket.priority == ticket.priority, Ticket.id < ticket.id
+    )
+
+
+async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
+    """1 + the queued tickets of its team ahead of it (`queue_ahead`)."""
+    if ticket.status != "open":
+        return 1
+    count = await session.scalar(select(queue_ahead(ticket)))
     return int(count or 0) + 1
 
 
