@@ -13,8 +13,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
 from settings_for import settings_for
 
+from bot.app import create_app
 from config import Settings
 from router.shop_events.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_event
 
@@ -71,3 +73,9 @@ async def until_sentinel(ws: WS) -> list[dict[str, Any]]:
         if frame.get("type") == "error" and frame.get("code") == "unknown_type":
             return frames
         frames.append(frame)
+
+
+async def start_app(aiohttp_client: Any, settings: Settings) -> Any:
+    settings.proactive.events_secret = SecretStr(EVENTS_SECRET)
+    settings.proactive.holdout_share = 0.0
+    return await aiohttp_client(create_app(settings))

@@ -260,13 +260,6 @@ async def test_hold_out_customers_get_no_offer_but_are_counted(app_client: Clien
     assert all(r.seq is None for r in rows if r.held_out)
 
 
-async def test_hold_out_is_fixed_per_customer_and_near_its_share() -> None:
-    share = sum(held_out(c, 0.1) for c in range(1, 20001)) / 20000
-    assert 0.09 < share < 0.11
-    assert [held_out(c, 0.1) for c in range(50)] == [held_out(c, 0.1) for c in range(50)]
-    assert not any(held_out(c, 0.0) for c in range(1000))
-
-
 async def test_a_handoff_after_a_failed_payment_gets_payment_priority(app_client: Client) -> None:
     from bot.channels.webchat import sign_user
 

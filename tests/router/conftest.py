@@ -1,4 +1,4 @@
-"""A migrated SQLite database per test, for the table modules' tests."""
+"""A migrated SQLite database per test (`sessions`), for the router tests that need tables but no app."""
 
 from __future__ import annotations
 
