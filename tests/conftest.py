@@ -80,6 +80,21 @@ def demo_db_settings(make_settings: Callable[..., Settings], demo_db_file: Path,
 
 
 @pytest.fixture
+async def sessions(tmp_path: Path) -> Any:
+    """A migrated SQLite database of this test's own, without an app: its session factory."""
+    from config import DatabaseSettings
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
+
+    engine = create_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/models.db"))
+    await upgrade(engine)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
 async def app_client(aiohttp_client: Any, settings: Settings) -> Any:
     """The real app (demo knowledge base loaded) behind a test client."""
     from bot.app import create_app
