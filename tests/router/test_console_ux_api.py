@@ -1,6 +1,6 @@
 """Issue 14, the server side of the agent console: transfers that move the ticket (configured teams only),
-resolving with an article picked on that very ticket, gaps and health that stay true, canned replies,
-earlier contacts of a returning customer, presence pulling queued tickets, the customer's typing."""
+resolving with an article picked on that very ticket, gaps and health that stay true, presence pulling
+queued tickets, the customer's typing (canned replies: test_canned.py; earlier contacts: test_history.py)."""
 
 from __future__ import annotations
 
