@@ -50,7 +50,9 @@ def test_advisory_keys_are_stable_distinct_and_fit_a_bigint() -> None:
 
 
 async def test_an_in_memory_database_needs_no_lock(make_settings: Any) -> None:
-    engine = create_engine(make_settings().database.model_copy(update={"url": "sqlite+aiosqlite:///:memory:"}))
+    engine = create_engine(
+        make_settings().database.model_copy(update={"url": "sqlite+aiosqlite:///:memory:"})
+    )
     try:
         async with startup_lock(engine, "migrations"), startup_lock(engine, "migrations"):
             pass  # nested: no file, nothing to wait for
