@@ -8,15 +8,12 @@ real server is in tests/bot/test_crash_recovery.py.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import DRAIN
 from bot.app_keys import DIALOGUE
 from bot.recovery import Recovery
 from bot.unanswered import find_unanswered
@@ -157,21 +154,3 @@ async def test_a_failed_turn_is_answered_again_by_itself(app_client: Any, settin
     finally:
         app[ROUTER].send = real_send
     assert [m.kind for m in await _outgoing(app, conv)] == ["answer"]
-
-
-async def test_a_drain_finishes_the_turn_then_closes_chat_sockets_with_1012(app_client: Any) -> None:
-    """What SIGTERM does before the app shuts down (the real signal: tests/bot/test_crash_recovery.py)."""
-    app = app_client.app
-    ws = await app_client.ws_connect("/ws/chat", params={"visitor": "draining"})
-    await ws.send_json({"type": "message", "id": "m-1", "text": ANSWERABLE})
-    assert (await ws.receive_json(timeout=TIMEOUT))["type"] == "ack"
-    drain = asyncio.create_task(app[DRAIN].drain())  # while the answer is being worked out
-    kinds = []
-    while (msg := await ws.receive(timeout=TIMEOUT)).type == aiohttp.WSMsgType.TEXT:
-        kinds.append(json.loads(msg.data)["type"])
-    await drain
-    assert "answer" in kinds, kinds  # the turn in progress finished on the open socket
-    assert ws.close_code == 1012
-    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:  # draining: no new chat sockets
-        await app_client.ws_connect("/ws/chat", params={"visitor": "late"})
-    assert refused.value.status == 503
