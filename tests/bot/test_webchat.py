@@ -890,23 +890,6 @@ async def test_bot_only_acknowledges_while_an_agent_owns_the_conversation(app_cl
     await ws.close()
 
 
-async def test_widget_js_is_served(app_client: Client) -> None:
-    resp = await app_client.get("/widget.js")
-    assert resp.status == 200
-    assert resp.content_type in ("application/javascript", "text/javascript")
-    body = await resp.text()
-    assert "/ws/chat" in body and "kundresa-launcher" in body
-
-
-async def test_demo_checkout_page_embeds_the_widget(app_client: Client) -> None:
-    resp = await app_client.get("/demo/checkout")
-    assert resp.status == 200
-    assert resp.content_type == "text/html"
-    body = await resp.text()
-    assert '<script src="/widget.js?v=' in body  # versioned: long-cached (tests/router/test_assets.py)
-    assert "data-context=" in body
-
-
 async def test_prefetched_search_is_dropped_when_a_person_owns_the_conversation(app_client: Client) -> None:
     """The search that starts before the message is stored is not used once an agent owns the chat."""
     from bot.app_keys import DIALOGUE
