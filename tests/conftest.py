@@ -216,6 +216,26 @@ async def pg_kb_db_url(pg_cluster: Any, pg_kb_template: str) -> Any:
         await pg_cluster.drop_database(name)
 
 
+@pytest.fixture
+async def two_routers(pg_db_url: str) -> Any:
+    """Two `Router`s with engines, locks and buses of their own on one database: two processes' worth."""
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
+    from router.channel import ChannelRegistry
+    from router.events import EventBus
+    from router.service import Router
+
+    settings = settings_for(pg_db_url)
+    engines = [create_engine(settings.database) for _ in range(2)]
+    await upgrade(engines[0])
+    routers = [Router(create_sessionmaker(e), settings, ChannelRegistry(), EventBus()) for e in engines]
+    try:
+        yield routers
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
 # -- real `kundresa serve` processes (tests/servers.py) --------------------------------------------------
 @pytest.fixture
 def serve_process(tmp_path: Path) -> Any:
