@@ -1,5 +1,5 @@
 """bot/http/article_export.py: the download's format, headers and who may have it (the round trip back in:
-tests/bot/test_article_import.py)."""
+tests/bot/http/test_article_import.py)."""
 
 from __future__ import annotations
 
