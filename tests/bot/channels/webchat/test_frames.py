@@ -1,5 +1,5 @@
 """bot/channels/webchat/frames.py: what each client frame must hold, checked before anything is written
-(the error frames a socket then gets: tests/bot/test_webchat.py)."""
+(the error frames a socket then gets: test_inbound.py)."""
 
 from __future__ import annotations
 
