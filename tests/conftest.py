@@ -80,6 +80,21 @@ def demo_db_settings(make_settings: Callable[..., Settings], demo_db_file: Path,
 
 
 @pytest.fixture
+async def sessions(tmp_path: Path) -> Any:
+    """A migrated SQLite database of this test's own, without an app: its session factory."""
+    from config import DatabaseSettings
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
+
+    engine = create_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/models.db"))
+    await upgrade(engine)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
 async def app_client(aiohttp_client: Any, settings: Settings) -> Any:
     """The real app (demo knowledge base loaded) behind a test client."""
     from bot.app import create_app
@@ -199,6 +214,26 @@ async def pg_kb_db_url(pg_cluster: Any, pg_kb_template: str) -> Any:
         yield pg_cluster.url(name)
     finally:
         await pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+async def two_routers(pg_db_url: str) -> Any:
+    """Two `Router`s with engines, locks and buses of their own on one database: two processes' worth."""
+    from infra.db import create_engine, create_sessionmaker
+    from infra.migrate import upgrade
+    from router.channel import ChannelRegistry
+    from router.events import EventBus
+    from router.service import Router
+
+    settings = settings_for(pg_db_url)
+    engines = [create_engine(settings.database) for _ in range(2)]
+    await upgrade(engines[0])
+    routers = [Router(create_sessionmaker(e), settings, ChannelRegistry(), EventBus()) for e in engines]
+    try:
+        yield routers
+    finally:
+        for engine in engines:
+            await engine.dispose()
 
 
 # -- real `kundresa serve` processes (tests/servers.py) --------------------------------------------------

@@ -8,12 +8,15 @@ so when the tests run as root the cluster belongs to the `postgres` system user 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 SUPERUSER = "postgres"
 _counter = itertools.count(1)
@@ -143,3 +146,20 @@ class PgCluster:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+class Recorder:
+    """Event-bus listener that keeps what it hears."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+
+    async def __call__(self, topic: str, data: dict[str, Any]) -> None:
+        self.events.put_nowait((topic, data))
+
+    async def until(self, check: Callable[[str, dict[str, Any]], bool], wait: float = 15) -> dict[str, Any]:
+        async with asyncio.timeout(wait):
+            while True:
+                topic, data = await self.events.get()
+                if check(topic, data):
+                    return data

@@ -8,6 +8,11 @@ from typing import Any
 
 from fakes.slack_api import BOT_ID, BOT_USER_ID, FakeSlackAPI
 
+from infra.app_keys import SESSIONS
+
+QUESTION = "Varför blinkar Quuxomaten rött när jag betalar?"  # the demo KB cannot answer it
+ARTICLE = "saker-betalning"
+
 
 class ThreadedSlack(FakeSlackAPI):
     """The fake Slack Web API, which also keeps the messages of each channel: what the app posts, and what
@@ -95,7 +100,6 @@ async def web_customer(
     """A web chat customer whose unanswerable `question` was handed off (ticket resolved into article
     `learn`'s example questions when given): (customer id, ticket id)."""
     from bot.channels.webchat import sign_user
-    from infra.app_keys import SESSIONS
     from router.models import Ticket
 
     params: dict[str, str] = {"visitor": f"v-{abs(hash((question, user, email)))}"}
@@ -119,3 +123,10 @@ async def web_customer(
         ticket = await session.get(Ticket, ticket_id)
         assert ticket is not None
         return ticket.customer_id, ticket_id
+
+
+async def error_of(resp: Any, status: int) -> dict[str, Any]:
+    assert resp.status == status, await resp.text()
+    body = await resp.json()
+    assert set(body) == {"error"} and body["error"]["code"] and body["error"]["message"]
+    return dict(body["error"])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fakes.slack_api import FakeSlackAPI
 from fakes.slack_events import CUSTOMER, DM, SECRET, dm, event_body, post_signed
-from prometheus_client.parser import text_string_to_metric_families
+from metrics_helpers import parse, scrape, value
 
 from bot.app import create_app
 from bot.app_keys import METRICS
@@ -22,27 +22,6 @@ ANSWERABLE = "hur lång är leveranstiden?"  # the demo KB answers it (Swedish)
 HUMAN = "jag vill prata med en människa"  # the policy hands off: asked_for_human
 SLACK_QUESTION = "Hur betalar jag med Swish?"
 TIMEOUT = 30
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def parse(text: str) -> Samples:
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
-
-
-async def scrape(client: Any) -> Samples:
-    resp = await client.get("/metrics")
-    assert resp.status == 200
-    assert resp.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
-    return parse(await resp.text())
 
 
 async def frames_until(ws: Any, kind: str) -> list[dict[str, Any]]:
@@ -136,19 +115,6 @@ async def test_a_chat_and_a_slack_event_move_the_counters(client: Any, fake_slac
         await asyncio.sleep(0.05)
         after = await scrape(client)
     assert value(after, "kundresa_open_sockets", kind="widget") == 0
-
-
-async def test_agent_sockets_are_counted(app_client: Any, agent_headers: dict[str, str]) -> None:
-    ws = await app_client.ws_connect("/agent/ws", headers=agent_headers)
-    assert (await ws.receive_json(timeout=TIMEOUT))["type"] == "snapshot"
-    assert value(await scrape(app_client), "kundresa_open_sockets", kind="agent") == 1
-    await ws.close()
-    deadline = time.monotonic() + TIMEOUT
-    open_ = 1.0
-    while open_ and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-        open_ = value(await scrape(app_client), "kundresa_open_sockets", kind="agent")
-    assert value(await scrape(app_client), "kundresa_open_sockets", kind="agent") == 0
 
 
 async def test_each_app_has_a_registry_of_its_own(app_client: Any) -> None:

@@ -8,24 +8,18 @@ real server is in tests/bot/test_crash_recovery.py.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import DRAIN
 from bot.app_keys import DIALOGUE
 from bot.recovery import Recovery
 from bot.unanswered import find_unanswered
 from config import Settings
 from infra.app_keys import ENGINE, SESSIONS
-from infra.db import create_engine, utcnow
-from infra.migrate import upgrade
-from infra.startup_lock import startup_lock
+from infra.db import utcnow
 from router.identity import Evidence
 from router.models import Conversation, Message
 from router.web import ROUTER
@@ -160,44 +154,3 @@ async def test_a_failed_turn_is_answered_again_by_itself(app_client: Any, settin
     finally:
         app[ROUTER].send = real_send
     assert [m.kind for m in await _outgoing(app, conv)] == ["answer"]
-
-
-async def test_start_up_steps_run_one_process_at_a_time_on_sqlite(tmp_path: Path, make_settings: Any) -> None:
-    settings = make_settings()
-    url = f"sqlite+aiosqlite:///{tmp_path / 'race.db'}"
-    engines = [create_engine(settings.database.model_copy(update={"url": url})) for _ in range(2)]
-    try:
-        inside: list[int] = []
-        overlap = []
-
-        async def step(i: int) -> None:
-            async with startup_lock(engines[i], "migrations"):
-                inside.append(i)
-                overlap.append(len(inside))
-                await asyncio.sleep(0.1)
-                inside.remove(i)
-
-        await asyncio.gather(step(0), step(1))
-        assert overlap == [1, 1]
-        await asyncio.gather(upgrade(engines[0]), upgrade(engines[1]))  # both end up at head, neither fails
-    finally:
-        for engine in engines:
-            await engine.dispose()
-
-
-async def test_a_drain_finishes_the_turn_then_closes_chat_sockets_with_1012(app_client: Any) -> None:
-    """What SIGTERM does before the app shuts down (the real signal: tests/bot/test_crash_recovery.py)."""
-    app = app_client.app
-    ws = await app_client.ws_connect("/ws/chat", params={"visitor": "draining"})
-    await ws.send_json({"type": "message", "id": "m-1", "text": ANSWERABLE})
-    assert (await ws.receive_json(timeout=TIMEOUT))["type"] == "ack"
-    drain = asyncio.create_task(app[DRAIN].drain())  # while the answer is being worked out
-    kinds = []
-    while (msg := await ws.receive(timeout=TIMEOUT)).type == aiohttp.WSMsgType.TEXT:
-        kinds.append(json.loads(msg.data)["type"])
-    await drain
-    assert "answer" in kinds, kinds  # the turn in progress finished on the open socket
-    assert ws.close_code == 1012
-    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:  # draining: no new chat sockets
-        await app_client.ws_connect("/ws/chat", params={"visitor": "late"})
-    assert refused.value.status == 503

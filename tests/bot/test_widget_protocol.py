@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.channels.webchat import sign_user
-from bot.texts import TEXTS
 from infra.app_keys import SESSIONS
 from router.auth import create_user
 from router.models import ChannelIdentity, Customer, Ticket
@@ -32,12 +31,6 @@ async def until(ws: Any, kind: str) -> list[dict[str, Any]]:
 async def connect(client: Any, **params: str) -> Any:
     query = {"visitor": f"v-{uuid.uuid4().hex[:12]}", **params}
     return await client.ws_connect("/ws/chat", params=query)
-
-
-def test_every_text_exists_in_swedish_and_english() -> None:
-    assert set(TEXTS["sv"]) == set(TEXTS["en"])
-    for key in TEXTS["sv"]:
-        assert TEXTS["sv"][key] != TEXTS["en"][key], key
 
 
 async def test_status_is_opt_in_and_tells_the_queue_honestly(app_client: Any) -> None:

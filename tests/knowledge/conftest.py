@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from config import Settings
+from config import Settings, load_settings
 from infra.db import create_engine, create_sessionmaker
 from infra.migrate import upgrade
 from knowledge import Embedder, KnowledgeBase
@@ -50,3 +50,12 @@ async def open_kb(settings: Settings) -> AsyncIterator[OpenKB]:
 @pytest.fixture
 async def kb(open_kb: OpenKB) -> KnowledgeBase:
     return await open_kb()
+
+
+@pytest.fixture(scope="session")
+def thread_embedder() -> Embedder:
+    """The default model in this process, float32 (the model itself is loaded once per process)."""
+    # float32: the exactness checks below compare against SentenceTransformer.encode to float noise.
+    embedder = Embedder(load_settings(environ={}, model={"worker": "thread", "dtype": "float32"}).model)
+    embedder.load_sync()
+    return embedder

@@ -60,6 +60,7 @@ def test_calibrated_confidence_is_a_probability_that_separates() -> None:
     dim = 16
     centres = unit(rng.normal(size=(4, dim)))
     articles, vectors = [], {}
+
     def word() -> str:  # texts that share no character n-grams: only the vectors tell articles apart
         return "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), size=10))
 

@@ -4,12 +4,9 @@
 from __future__ import annotations
 
 import json
-import string
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from config import ImportFormatError, ValidationError
 from knowledge.article_data import ArticleData, valid_slug
@@ -66,20 +63,3 @@ def test_import_files_with_a_newline_slug_are_refused(fmt: str, tmp_path: Path) 
         (path / "a.md").write_text('---\nslug: "nl-slug\\n"\ntitle: T\n---\n\nbody\n')
     with pytest.raises(ImportFormatError, match="slug"):
         read_articles(path)
-
-
-SLUG_ALPHABET = string.ascii_lowercase + string.digits + "-._"
-
-
-@given(st.text(min_size=1, max_size=60))
-def test_a_valid_slug_is_a_plain_file_name(slug: str) -> None:
-    if valid_slug(slug):
-        assert slug[0] in string.ascii_lowercase + string.digits
-        assert set(slug) <= set(SLUG_ALPHABET)
-        assert Path(f"{slug}.md").name == f"{slug}.md" and not slug.startswith(".")
-
-
-@given(st.text(alphabet=SLUG_ALPHABET, min_size=1, max_size=200))
-def test_slugs_of_the_alphabet_pass_when_they_start_with_a_letter_or_digit(slug: str) -> None:
-    assert valid_slug(slug) == (slug[0] not in "-._")
-    assert not valid_slug(slug + "\n")

@@ -5,24 +5,21 @@ the base model (with a warning) on every kind of breakage, and tuning helps on h
 from __future__ import annotations
 
 import json
-import logging
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tuning_helpers import bundled, log_says
 
-from config import ConfigError, ModelSettings, ValidationError
+from config import ConfigError, ValidationError
 from knowledge.embedder import BUNDLED_ID, Embedder, resolve_model
 from knowledge.index_blocks import IndexedArticle
 from knowledge.tuned_model import (
     MODELS_DIR,
     POINTER,
     Pointer,
-    find_tuned,
     publish,
     read_pointer,
-    write_pointer,
 )
 from knowledge.tuning import TuneOptions, distinct_label_batches, training_groups, tune
 
@@ -113,12 +110,6 @@ HELD_OUT = [
 FAST = TuneOptions(epochs=3, learning_rate=1e-4, batch_size=8, threads=1)
 
 
-def bundled(tmp: Path | None, **extra: object) -> ModelSettings:
-    return ModelSettings(
-        name="bundled", worker="thread", dtype="float32", tuned_dir=str(tmp) if tmp else "", **extra
-    )
-
-
 def separation(path: str) -> tuple[float, float]:
     """On the held-out questions: nearest-example-question accuracy, and the mean margin between the best
     cosine with the right article's texts and the best with any other article's."""
@@ -187,20 +178,6 @@ def test_embedder_uses_the_tuned_model(tuned: tuple[Path, Pointer]) -> None:
     assert Embedder(bundled(tmp, tuned="off")).model_id == base.model_id
 
 
-def test_pointer_is_replaced_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    old = Pointer("tuned-old", BUNDLED_ID, "h1", "2026-01-01T00:00:00+00:00")
-    write_pointer(tmp_path, old)
-
-    def crash(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
-        write_pointer(tmp_path, Pointer("tuned-new", BUNDLED_ID, "h2", "2026-01-02T00:00:00+00:00"))
-    assert read_pointer(tmp_path) == old
-    assert [p.name for p in tmp_path.iterdir()] == [POINTER]
-
-
 def test_crash_mid_tuning_keeps_the_old_model(
     tuned: tuple[Path, Pointer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -220,30 +197,6 @@ def test_crash_mid_tuning_keeps_the_old_model(
     assert list(models.iterdir()) == [models / POINTER]  # the half model was removed
 
 
-def _log_says(caplog: pytest.LogCaptureFixture, words: str) -> bool:
-    return any(words in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
-
-
-def test_corrupt_pointer_falls_back(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    (tmp_path / MODELS_DIR).mkdir()
-    (tmp_path / MODELS_DIR / POINTER).write_text('{"path": "tuned-x"')
-    emb = Embedder(bundled(tmp_path))
-    assert emb.tuned is None and emb.model_id == BUNDLED_ID
-    assert _log_says(caplog, "not a tuned-model pointer")
-
-
-def test_pointer_of_another_base_model_or_a_missing_folder_is_ignored(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    models = tmp_path / MODELS_DIR
-    write_pointer(models, Pointer("tuned-x", "multilingual-e5-small-q4", "h", "t"))
-    assert find_tuned(bundled(tmp_path), BUNDLED_ID) is None
-    assert _log_says(caplog, "it was tuned from multilingual-e5-small-q4")
-    write_pointer(models, Pointer("tuned-gone", BUNDLED_ID, "h", "t"))
-    assert find_tuned(bundled(tmp_path), BUNDLED_ID) is None
-    assert _log_says(caplog, "missing or incomplete")
-
-
 def test_corrupt_model_folder_falls_back_when_loading(
     tuned: tuple[Path, Pointer], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -259,7 +212,7 @@ def test_corrupt_model_folder_falls_back_when_loading(
     vec = emb.encode_sync(["Why was my card declined?"])
     assert vec.shape == (1, 384)
     assert emb.tuned is None and emb.model_id == BUNDLED_ID
-    assert _log_says(caplog, "cannot load the tuned model")
+    assert log_says(caplog, "cannot load the tuned model")
 
 
 def test_nothing_to_tune_is_a_validation_error(tmp_path: Path) -> None:

@@ -1,49 +1,22 @@
 """Issue 14, the server side of the agent console: transfers that move the ticket (configured teams only),
-resolving with an article picked on that very ticket, gaps and health that stay true, canned replies,
-earlier contacts of a returning customer, presence pulling queued tickets, the customer's typing."""
+resolving with an article picked on that very ticket, gaps and health that stay true, presence pulling
+queued tickets, the customer's typing (canned replies: test_canned.py; earlier contacts: test_history.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from console_helpers import QUESTION, auth, handoff, ticket_row
 from sqlalchemy import select
 
-from bot.channels.webchat import sign_user
 from infra.app_keys import SESSIONS
 from knowledge.models import GapQuestion
-from router.models import Ticket
 from router.web import KB
-
-QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"
-SECRET = "test-identity-secret"
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _handoff(client: Any, visitor: str, **params: str) -> tuple[Any, int]:
-    """A web customer asks the bot, then for a person; (customer socket, ticket id)."""
-    ws = await client.ws_connect("/ws/chat", params={"visitor": visitor, **params})
-    await ws.send_json({"type": "message", "id": "m1", "text": QUESTION})
-    await ws.send_json({"type": "human"})
-    while True:
-        frame = await ws.receive_json(timeout=30)
-        if frame["type"] == "handoff" and frame.get("ticket"):
-            return ws, frame["ticket"]
-
-
-async def _ticket(client: Any, ticket_id: int) -> Ticket:
-    async with client.app[SESSIONS]() as session:
-        ticket = await session.get(Ticket, ticket_id)
-        assert ticket is not None
-        return ticket
 
 
 async def _online(client: Any, token: str) -> list[int]:
-    resp = await client.post("/api/agents/me/presence", json={"presence": "online"}, headers=_auth(token))
+    resp = await client.post("/api/agents/me/presence", json={"presence": "online"}, headers=auth(token))
     assert resp.status == 200
     return list((await resp.json())["assigned"])
 
@@ -54,51 +27,51 @@ async def test_transfer_moves_the_ticket_to_a_configured_team_or_agent(
     agnes = await make_user("agnes", "agent")  # no team: takes every team's tickets
     await make_user("pelle", "agent", team="payments")
     lisa = await make_user("lisa", "agent", team="logistics")
-    customer, ticket_id = await _handoff(app_client, "transfer-1")
+    customer, ticket_id = await handoff(app_client, "transfer-1")
     # Going available pulls the queued ticket at once.
     assert await _online(app_client, agnes) == [ticket_id]
-    assert (await _ticket(app_client, ticket_id)).status == "assigned"
+    assert (await ticket_row(app_client, ticket_id)).status == "assigned"
 
-    resp = await app_client.get("/api/teams", headers=_auth(agnes))
+    resp = await app_client.get("/api/teams", headers=auth(agnes))
     assert resp.status == 200
     teams = {t["name"]: [a["name"] for a in t["agents"]] for t in (await resp.json())["teams"]}
     assert {"support", "payments", "logistics", "b2b"} <= set(teams)  # [routing.teams] and the default
     assert teams["payments"] == ["pelle"] and teams["logistics"] == ["lisa"]
 
     # Any free-text team is refused; nothing changes.
-    team = (await _ticket(app_client, ticket_id)).team
+    team = (await ticket_row(app_client, ticket_id)).team
     resp = await app_client.post(
-        f"/api/tickets/{ticket_id}/transfer", json={"team": "väder"}, headers=_auth(agnes)
+        f"/api/tickets/{ticket_id}/transfer", json={"team": "väder"}, headers=auth(agnes)
     )
     assert resp.status == 400
     assert (await resp.json())["error"]["code"] == "unknown_team"
-    assert (await _ticket(app_client, ticket_id)).team == team
+    assert (await ticket_row(app_client, ticket_id)).team == team
 
     # To a team: unassigned in its queue — not straight back to agnes, who is free and takes any team.
     resp = await app_client.post(
-        f"/api/tickets/{ticket_id}/transfer", json={"team": "logistics"}, headers=_auth(agnes)
+        f"/api/tickets/{ticket_id}/transfer", json={"team": "logistics"}, headers=auth(agnes)
     )
     assert resp.status == 200
     data = await resp.json()
     assert (data["status"], data["team"], data["assignee_id"]) == ("open", "logistics", None)
     assert await _online(app_client, agnes) == []  # another dispatch does not bounce it back either
-    assert (await _ticket(app_client, ticket_id)).assignee_id is None
+    assert (await ticket_row(app_client, ticket_id)).assignee_id is None
     assert await _online(app_client, lisa) == [ticket_id]  # the new team's agent gets it
 
     # To a chosen agent: assigned to them; one of another team, or not an id, is refused.
-    listed = (await (await app_client.get("/api/teams", headers=_auth(lisa))).json())["teams"]
+    listed = (await (await app_client.get("/api/teams", headers=auth(lisa))).json())["teams"]
     ids = {a["name"]: a["id"] for t in listed for a in t["agents"]}
     for body, code in (
         ({"team": "b2b", "agent": ids["pelle"]}, "agent_not_in_team"),
         ({"team": "payments", "agent": "pelle"}, "invalid_request"),
     ):
-        resp = await app_client.post(f"/api/tickets/{ticket_id}/transfer", json=body, headers=_auth(lisa))
+        resp = await app_client.post(f"/api/tickets/{ticket_id}/transfer", json=body, headers=auth(lisa))
         assert resp.status == 400
         assert (await resp.json())["error"]["code"] == code
     resp = await app_client.post(
         f"/api/tickets/{ticket_id}/transfer",
         json={"team": "payments", "agent": ids["pelle"]},
-        headers=_auth(lisa),
+        headers=auth(lisa),
     )
     assert resp.status == 200
     data = await resp.json()
@@ -111,8 +84,8 @@ async def test_resolve_learns_only_an_article_picked_on_that_ticket_and_settles_
 ) -> None:
     token = await make_user("agnes", "agent")
     kb = app_client.app[KB]
-    customer, ticket_id = await _handoff(app_client, "resolve-1")
-    conv_id = (await _ticket(app_client, ticket_id)).conversation_id
+    customer, ticket_id = await handoff(app_client, "resolve-1")
+    conv_id = (await ticket_row(app_client, ticket_id)).conversation_id
     await kb.record_gap(QUESTION, "no_answer", conv_id, "web")
     resp = await app_client.get("/api/gaps", headers=admin_headers)
     assert any(QUESTION in g["representative"] for g in (await resp.json())["groups"])
@@ -122,14 +95,14 @@ async def test_resolve_learns_only_an_article_picked_on_that_ticket_and_settles_
     resp = await app_client.post(
         f"/api/tickets/{ticket_id}/resolve",
         json={"article": "presentkort", "picked_for": ticket_id + 1},
-        headers=_auth(token),
+        headers=auth(token),
     )
     assert resp.status == 400
     assert (await resp.json())["error"]["code"] == "article_not_for_ticket"
-    assert (await _ticket(app_client, ticket_id)).status == "open"
+    assert (await ticket_row(app_client, ticket_id)).status == "open"
     assert (await kb.get("presentkort"))["questions"] == before
     resp = await app_client.post(
-        f"/api/tickets/{ticket_id}/resolve", json={"picked_for": ticket_id}, headers=_auth(token)
+        f"/api/tickets/{ticket_id}/resolve", json={"picked_for": ticket_id}, headers=auth(token)
     )
     assert resp.status == 400  # picked_for without an article
 
@@ -137,7 +110,7 @@ async def test_resolve_learns_only_an_article_picked_on_that_ticket_and_settles_
     resp = await app_client.post(
         f"/api/tickets/{ticket_id}/resolve",
         json={"article": "betala-fran-utlandet", "picked_for": ticket_id},
-        headers=_auth(token),
+        headers=auth(token),
     )
     assert resp.status == 200
     assert (await resp.json())["learned_question"] == QUESTION
@@ -152,8 +125,8 @@ async def test_resolve_learns_only_an_article_picked_on_that_ticket_and_settles_
 async def test_health_never_counts_a_handoff_against_an_article_not_shown(
     app_client: Any, admin_headers: dict[str, str]
 ) -> None:
-    customer, ticket_id = await _handoff(app_client, "health-x")
-    attempts = (await _ticket(app_client, ticket_id)).bot_attempts
+    customer, ticket_id = await handoff(app_client, "health-x")
+    attempts = (await ticket_row(app_client, ticket_id)).bot_attempts
     assert attempts and attempts[0].get("slug")  # the bot looked at articles, but answered with none
     resp = await app_client.get("/api/articles/health", headers=admin_headers)
     rows = (await resp.json())["articles"]
@@ -162,96 +135,11 @@ async def test_health_never_counts_a_handoff_against_an_article_not_shown(
     await customer.close()
 
 
-async def test_canned_replies_crud(app_client: Any, make_user: Callable[..., Any]) -> None:
-    agnes = _auth(await make_user("agnes", "agent"))
-    bo = _auth(await make_user("bo", "agent"))
-    ada = _auth(await make_user("ada", "admin"))
-    resp = await app_client.post(
-        "/api/canned", json={"title": "Retur", "body": "Du har 30 dagars öppet köp."}, headers=agnes
-    )
-    assert resp.status == 201
-    retur = await resp.json()
-    assert retur["created_by"] == "agnes"
-    await app_client.post(
-        "/api/canned", json={"title": "Hälsning", "body": "Hej! Om retur: se ovan."}, headers=bo
-    )
-    for bad in (
-        {"title": "", "body": "x"},
-        {"title": "x"},
-        {"title": "x" * 201, "body": "x"},
-        {"title": 1, "body": "x"},
-    ):
-        resp = await app_client.post("/api/canned", json=bad, headers=agnes)
-        assert resp.status == 400, bad
-        assert (await resp.json())["error"]["code"] == "invalid_canned"
-
-    resp = await app_client.get("/api/canned", params={"q": "retur"}, headers=bo)
-    titles = [c["title"] for c in (await resp.json())["canned"]]
-    assert titles == ["Retur", "Hälsning"]  # a title match first, then a body match
-    resp = await app_client.get("/api/canned", params={"q": "öppet köp"}, headers=bo)
-    assert [c["title"] for c in (await resp.json())["canned"]] == ["Retur"]
-
-    # Only its author or an admin changes it.
-    change = {"title": "Retur", "body": "Du har 60 dagars öppet köp."}
-    resp = await app_client.put(f"/api/canned/{retur['id']}", json=change, headers=bo)
-    assert resp.status == 403
-    resp = await app_client.put(f"/api/canned/{retur['id']}", json=change, headers=agnes)
-    assert resp.status == 200 and (await resp.json())["body"] == change["body"]
-    resp = await app_client.delete(f"/api/canned/{retur['id']}", headers=ada)
-    assert resp.status == 200
-    resp = await app_client.delete(f"/api/canned/{retur['id']}", headers=ada)
-    assert resp.status == 404
-    resp = await app_client.put("/api/canned/nope", json=change, headers=ada)
-    assert resp.status == 400
-    assert (await app_client.get("/api/canned")).status == 401
-
-
-async def test_a_returning_verified_customer_brings_their_history(
-    app_client: Any, make_user: Callable[..., Any]
-) -> None:
-    token = await make_user("agnes", "agent")
-    params = {"user": "shop-42", "sig": sign_user("shop-42", SECRET)}
-    customer, first = await _handoff(app_client, "hist-1", **params)
-    resp = await app_client.post(f"/api/tickets/{first}/resolve", json={}, headers=_auth(token))
-    assert resp.status == 200
-    await customer.send_json({"type": "csat", "score": 4})
-    for _ in range(100):
-        if (await _ticket(app_client, first)).csat == 4:
-            break
-        await asyncio.sleep(0.05)
-    await customer.close()
-    resp = await app_client.post(f"/api/tickets/{first}/close", headers=_auth(token))  # no reopening
-    assert resp.status == 200
-    # Later, from another browser: the same verified user.
-    again, second = await _handoff(app_client, "hist-2", **params)
-    customer_id = (await _ticket(app_client, second)).customer_id
-
-    resp = await app_client.get(f"/api/customers/{customer_id}/timeline", headers=_auth(token))
-    data = await resp.json()
-    assert data["customer"]["display_name"] == "shop-42"  # not "Customer #N": the shop's user id
-    history = data["history"]
-    assert history["verified"] is True
-    assert [t["id"] for t in history["tickets"]][:2] == [second, first]
-    assert history["tickets"][1]["csat"] == 4
-    assert (history["csat_average"], history["csat_count"]) == (4, 1)
-    assert history["last_contact"] is not None and history["conversations"]
-
-    # The console's lists name them the same way; an anonymous visitor has no display name.
-    anon, third = await _handoff(app_client, "anon-1")
-    console = await app_client.ws_connect("/agent/ws", headers={"Authorization": f"Bearer {token}"})
-    snap = await console.receive_json(timeout=30)
-    names = {t["id"]: t["customer"]["display_name"] for t in snap["queue"] + snap["mine"]}
-    assert names[second] == "shop-42" and names[third] is None
-    await console.close()
-    await again.close()
-    await anon.close()
-
-
 async def test_the_customers_typing_reaches_the_console(
     app_client: Any, make_user: Callable[..., Any]
 ) -> None:
     token = await make_user("agnes", "agent")
-    customer, ticket_id = await _handoff(app_client, "typing-1")
+    customer, ticket_id = await handoff(app_client, "typing-1")
     console = await app_client.ws_connect("/agent/ws", headers={"Authorization": f"Bearer {token}"})
     assert (await console.receive_json(timeout=30))["type"] == "snapshot"
     await customer.send_json({"type": "typing"})

@@ -1,4 +1,5 @@
-"""The order one chat socket's frames leave in (`bot.channels.webchat.sequencer`, `.ordered_socket`).
+"""The order one chat socket's frames leave in (`bot.channels.webchat.sequencer`; the socket that uses it:
+test_ordered_socket.py).
 
 Property tests: whatever order the stored frames of a conversation arrive in, and wherever gaps are filled
 from the "database", the socket gets every frame meant for it exactly once, in seq order, and each frame's
@@ -7,15 +8,11 @@ from the "database", the socket gets every frame meant for it exactly once, in s
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels.webchat import ordered_socket
-from bot.channels.webchat.ordered_socket import OrderedSocket
 from bot.channels.webchat.sequencer import Frame, Sequencer
 
 
@@ -137,77 +134,3 @@ def test_restart_after_a_merge_starts_from_the_new_head() -> None:
     assert seq.offer(9, frame(9)) == []
     assert seq.restart(7) == []  # 4..7 were folded in: history, not live frames
     assert seq.offer(8, frame(8)) == [frame(8), frame(9)]
-
-
-# --- the socket: one writer, gaps filled from the database after GAP_WAIT ------------------------------
-
-
-class Socket:
-    """What `OrderedSocket` needs of a `web.WebSocketResponse`: `send_json` (yielding, like a busy
-    transport) and `closed`."""
-
-    def __init__(self) -> None:
-        self.sent: list[Frame] = []
-        self.closed = False
-
-    async def send_json(self, data: Frame) -> None:
-        await asyncio.sleep(0)
-        self.sent.append(data)
-
-
-class Rows:
-    """The 'database': every frame stored so far."""
-
-    def __init__(self) -> None:
-        self.stored: dict[int, Frame] = {}
-        self.reads: list[tuple[int, int]] = []
-
-    async def __call__(self, conv: int, after: int, upto: int) -> list[tuple[int, Frame]]:
-        self.reads.append((after, upto))
-        await asyncio.sleep(0.01)
-        return [(s, f) for s, f in sorted(self.stored.items()) if after < s <= upto]
-
-
-async def test_concurrent_offers_leave_in_order_through_one_writer() -> None:
-    ws, rows = Socket(), Rows()
-    out = OrderedSocket(ws, rows)  # type: ignore[arg-type]
-    await out.bind(1, 0)
-    order = list(range(1, 31))
-    order.reverse()
-    await asyncio.gather(*(out.offer(s, frame(s)) for s in order))
-    assert [f["seq"] for f in ws.sent] == list(range(1, 31))
-    assert rows.reads == []  # nothing was missing for long
-
-
-async def test_a_frame_that_never_arrives_is_read_from_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ordered_socket, "GAP_WAIT", 0.05)
-    ws, rows = Socket(), Rows()
-    out = OrderedSocket(ws, rows)  # type: ignore[arg-type]
-    await out.bind(1, 0)
-    rows.stored = {1: frame(1), 2: frame(2), 3: frame(3)}
-    await out.offer(1, frame(1))
-    await out.offer(3, frame(3))  # 2's notification was lost
-    assert [f["seq"] for f in ws.sent] == [1]
-    for _ in range(100):
-        if len(ws.sent) == 3:
-            break
-        await asyncio.sleep(0.01)
-    assert [f["seq"] for f in ws.sent] == [1, 2, 3]
-    assert rows.reads == [(1, 3)]
-    await out.offer(2, frame(2))  # late, by the other path: not sent twice
-    assert len(ws.sent) == 3
-    await out.close()
-
-
-async def test_a_late_frame_within_the_wait_needs_no_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ordered_socket, "GAP_WAIT", 0.2)
-    ws, rows = Socket(), Rows()
-    out = OrderedSocket(ws, rows)  # type: ignore[arg-type]
-    await out.bind(1, 0)
-    await out.offer(2, frame(2))
-    await asyncio.sleep(0.02)
-    await out.offer(1, frame(1))
-    await asyncio.sleep(0.3)
-    assert [f["seq"] for f in ws.sent] == [1, 2]
-    assert rows.reads == []
-    await out.close()

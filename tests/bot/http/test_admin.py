@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-STATIC = Path(__file__).resolve().parent.parent.parent / "bot" / "static"
+STATIC = Path(__file__).resolve().parents[3] / "bot" / "static"
 Client = Any
 
 

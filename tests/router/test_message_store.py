@@ -1,4 +1,5 @@
-"""The message hot path on SQLite (straight on aiosqlite) writes the same rows as SQLAlchemy's Core path."""
+"""router/message_store.py: the message hot path on SQLite (straight on aiosqlite) writes the same rows as
+SQLAlchemy's Core path; a failed write leaves nothing behind."""
 
 from __future__ import annotations
 

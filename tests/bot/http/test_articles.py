@@ -20,7 +20,7 @@ from infra.app_keys import SESSIONS
 from knowledge.formats import read_articles
 from router.auth import create_user
 
-DEMO_KB = Path(__file__).resolve().parent.parent.parent / "knowledge" / "demo"
+DEMO_KB = Path(__file__).resolve().parents[3] / "knowledge" / "demo"
 
 
 def article(slug: str, **fields: Any) -> dict[str, Any]:

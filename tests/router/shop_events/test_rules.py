@@ -1,18 +1,30 @@
-"""Proactive rules through the admin API (settings rules, admin rules overriding them), and the outcome
-numbers per rule from seeded offers and events, in `/api/stats` and `/api/proactive/outcomes`."""
+"""router/shop_events/rules.py: settings and admin rules (through the admin API), which events a rule
+matches, the hold-out group."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import SecretStr
-from shop_helpers import EVENTS_SECRET, connect, until_sentinel
+import pytest
+from shop_helpers import (
+    connect,
+    start_app,
+    until_sentinel,
+)
 
-from bot.app import create_app
-from config import Settings
+from config import Settings, ValidationError
 from infra.app_keys import SESSIONS
-from router.models import Customer, ProactiveOffer, ShopEvent
+from router.auth import create_user
+from router.shop_events.catalog import EventIn
+from router.shop_events.rules import held_out, matches, parse_rule
+
+
+async def test_hold_out_is_fixed_per_customer_and_near_its_share() -> None:
+    share = sum(held_out(c, 0.1) for c in range(1, 20001)) / 20000
+    assert 0.09 < share < 0.11
+    assert [held_out(c, 0.1) for c in range(50)] == [held_out(c, 0.1) for c in range(50)]
+    assert not any(held_out(c, 0.0) for c in range(1000))
+
 
 NEW_RULE = {
     "event": "payment_failed",
@@ -25,17 +37,10 @@ NEW_RULE = {
 }
 
 
-async def _client(aiohttp_client: Any, settings: Settings) -> Any:
-    settings.proactive.events_secret = SecretStr(EVENTS_SECRET)
-    settings.proactive.holdout_share = 0.0
-    return await aiohttp_client(create_app(settings))
-
-
 async def test_rules_crud_and_admin_rules_override_settings_rules(
     aiohttp_client: Any, settings: Settings, make_user: Any
 ) -> None:
-    client = await _client(aiohttp_client, settings)
-    from router.auth import create_user
+    client = await start_app(aiohttp_client, settings)
 
     async with client.app[SESSIONS]() as session, session.begin():
         _, admin_token = await create_user(session, "ada", "admin")
@@ -100,52 +105,40 @@ async def test_rules_crud_and_admin_rules_override_settings_rules(
     assert resp.status == 404
 
 
-async def test_outcomes_per_rule_against_the_hold_out(
-    aiohttp_client: Any, settings: Settings, admin_headers: dict[str, str]
-) -> None:
-    client = await _client(aiohttp_client, settings)
-    now = datetime.now(UTC) - timedelta(hours=2)
-    # card-declined: 4 shown (3 opened, 1 dismissed; 2 paid within 30 min, 1 paid too late), 2 held out
-    # (1 paid); swish-problem: 1 shown, nothing else.
-    plan = [
-        ("card-declined", False, True, False, 10),
-        ("card-declined", False, True, False, 29),
-        ("card-declined", False, True, False, 45),  # too late
-        ("card-declined", False, False, True, None),
-        ("card-declined", True, False, False, 5),
-        ("card-declined", True, False, False, None),
-        ("swish-problem", False, False, False, None),
-    ]
-    async with client.app[SESSIONS]() as session, session.begin():
-        for key, held, opened, dismissed, paid_after in plan:
-            customer = Customer()
-            session.add(customer)
-            await session.flush()
-            session.add(
-                ProactiveOffer(
-                    rule_key=key, customer_id=customer.id, held_out=held, created_at=now,
-                    opened_at=now + timedelta(minutes=1) if opened else None,
-                    dismissed_at=now + timedelta(minutes=1) if dismissed else None,
-                )
-            )  # fmt: skip
-            if paid_after is not None:
-                session.add(
-                    ShopEvent(
-                        customer_id=customer.id, name="payment_succeeded", source="server", data={},
-                        context={}, created_at=now + timedelta(minutes=paid_after),
-                    )
-                )  # fmt: skip
-    resp = await client.get("/api/stats", headers=admin_headers)
-    assert resp.status == 200
-    rows = {r["rule"]: r for r in (await resp.json())["proactive"]}
-    card = rows["card-declined"]
-    assert (card["shown"], card["opened"], card["dismissed"], card["recovered"]) == (4, 3, 1, 2)
-    assert (card["holdout"], card["holdout_recovered"], card["opened_recovered"]) == (2, 1, 2)
-    assert (card["recovered_rate"], card["holdout_recovered_rate"], card["lift"]) == (0.5, 0.5, 0.0)
-    assert card["open_rate"] == 0.75
-    assert rows["swish-problem"]["shown"] == 1 and rows["swish-problem"]["lift"] is None
-    resp = await client.get("/api/proactive/outcomes", headers=admin_headers)
-    assert {r["rule"] for r in (await resp.json())["rules"]} == {"card-declined", "swish-problem"}
-    yesterday = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
-    resp = await client.get("/api/proactive/outcomes", params={"to": yesterday}, headers=admin_headers)
-    assert (await resp.json())["rules"] == []
+def test_parse_rule_validates_with_the_settings_schema() -> None:
+    spec = parse_rule(
+        "swish", {"event": "payment_failed", "reasons": ["swish_timeout"], "message": {"sv": "Hej"}}
+    )
+    assert (spec.key, spec.event, spec.reasons, spec.enabled) == (
+        "swish",
+        "payment_failed",
+        ["swish_timeout"],
+        True,
+    )
+    # "source" and "key" from a GET are ignored, so a rule can be sent back as it was read
+    assert parse_rule("swish", {**spec.model_dump(), "source": "admin"}) == spec
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event": "payment_failed"},  # offers nothing
+        {"event": "Payment", "message": {"sv": "x"}},
+        {"event": "payment_failed", "message": {"sv": "x"}, "colour": "red"},  # misspelt field
+        {"event": "payment_failed", "message": {"sv": "x" * 501}},
+        {"event": "payment_failed", "message": {"toolonglang": "x"}},
+    ],
+)
+def test_parse_rule_refuses_bad_rules(body: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError) as bad:
+        parse_rule("k", body)
+    assert bad.value.code == "invalid_rule"
+
+
+def test_matches_by_event_reason_and_enabled() -> None:
+    declined = EventIn("payment_failed", "card_declined")
+    assert matches({"event": "payment_failed"}, declined)
+    assert matches({"event": "payment_failed", "reasons": ["card_declined", "3ds_failed"]}, declined)
+    assert not matches({"event": "payment_failed", "reasons": ["swish_timeout"]}, declined)
+    assert not matches({"event": "checkout_idle"}, declined)
+    assert not matches({"event": "payment_failed", "enabled": False}, declined)
