@@ -42,6 +42,8 @@ class Turns:
 
     async def idle(self, seconds: float) -> bool:
         """Wait until no turn is in progress (True), or `seconds` (False)."""
+        if self._idle.is_set():  # wait_for(…, 0) would time out even on a set event
+            return True
         try:
             await asyncio.wait_for(self._idle.wait(), seconds)
         except TimeoutError:

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -34,8 +34,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+        if value is not None:
+            # Naive means UTC; an aware time in another zone is converted, not relabelled: SQLite stores
+            # the wall clock without its offset, and reads it back as UTC.
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
@@ -58,6 +60,11 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012  (SQLAlchemy reads it)
 
 
+def _in_memory(url: str) -> bool:
+    """`sqlite+aiosqlite:///:memory:`, or no database named at all (`sqlite+aiosqlite://`)."""
+    return ":memory:" in url or make_url(url).database in (None, "")
+
+
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """An async engine; SQLite gets WAL and foreign keys so it behaves like the production store."""
     kwargs: dict[str, Any] = {"echo": settings.echo}
@@ -65,7 +72,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
         if "+aiosqlite" in settings.url:
             kwargs["module"] = OneTripDBAPI()  # one trip to aiosqlite's thread per statement (issue 12)
-        if ":memory:" not in settings.url:
+        if not _in_memory(settings.url):
             # SQLite has one writer at a time: with several connections, concurrent transactions collide
             # and SQLite's busy handler sleeps (1, 2, 5 ... 100 ms) before retrying, which under chat load
             # cost up to 100 ms per message. One connection makes them queue in asyncio instead.
@@ -90,7 +97,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            if ":memory:" not in settings.url:
+            if not _in_memory(settings.url):
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             # Deleted and overwritten content is zeroed, not left in free pages (an erased customer's data

@@ -65,7 +65,7 @@ class _SQLitePath:
     """The two hot statements straight on aiosqlite, for SQLite: one trip to aiosqlite's thread each, as
     SQLAlchemy's statements now make too (infra/sqlite_driver.py; the stock adapter made three or four),
     without SQLAlchemy's compile and result CPU. Values go through the columns' own type processors, so
-    rows are the same as SQLAlchemy writes (tests/router/test_hot_path.py compares them)."""
+    rows are the same as SQLAlchemy writes (tests/router/test_message_store.py compares them)."""
 
     RETURNED = ("owner", "context", "last_channel", "last_address")
     MESSAGE_COLUMNS = (

@@ -157,7 +157,7 @@ NO_JSON_BODY = {  # the body is ignored, or is a file (import: fuzzed above with
     ("DELETE", "/api/canned/{id}"),
     ("DELETE", "/api/proactive/rules/{key}"),
     # Signed by the shop's server: the signature is checked before the body is read (unsigned: 401);
-    # tests/router/test_shop_events.py sends it signed bad bodies.
+    # tests/router/shop_events/test_http.py sends it signed bad bodies.
     ("POST", "/api/events"),
 }
 

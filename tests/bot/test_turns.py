@@ -46,3 +46,10 @@ async def test_idle_returns_once_the_last_turn_ends() -> None:
     release.set()
     assert await waiting
     await task
+
+
+async def test_idle_with_no_time_to_wait_says_whether_any_turn_runs() -> None:
+    turns = Turns()
+    assert await turns.idle(0)  # a drain with no grace time: nothing runs, nothing to warn about
+    with turns.track((1, 1)):
+        assert not await turns.idle(0)

@@ -51,7 +51,6 @@ async def test_datetimes_come_back_aware_in_utc_and_foreign_keys_hold(sessions: 
             session.add(Conversation(customer_id=999_999))  # no such customer
 
 
-@pytest.mark.xfail(strict=True, reason="UTCDateTime keeps the wall clock of a non-UTC time on SQLite")
 async def test_an_aware_time_in_another_zone_is_stored_as_the_same_instant(sessions: Any) -> None:
     stockholm = timezone(timedelta(hours=2))
     async with sessions() as session, session.begin():
@@ -67,3 +66,13 @@ async def test_an_aware_time_in_another_zone_is_stored_as_the_same_instant(sessi
 def test_sessions_keep_objects_usable_after_commit(tmp_path: Path) -> None:
     engine = create_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/db.db"))
     assert create_sessionmaker(engine).kw["expire_on_commit"] is False
+
+
+async def test_an_in_memory_url_without_a_name_opens(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    for url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"):
+        engine = create_engine(DatabaseSettings(url=url))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+        await engine.dispose()

@@ -57,6 +57,10 @@ def test_head_prefers_the_right_article() -> None:
 
 
 def test_calibrated_confidence_is_a_probability_that_separates() -> None:
+    # Its own generator: the outcome must not hang on what the tests before it drew. Paraphrases sit
+    # near their article (noise 0.15 of a unit vector in 16 dimensions; at 0.3 the noise outweighs the
+    # centre and a "near" probe is as often nearer another article: 1 seed of 12 passed).
+    rng = np.random.default_rng(20261202)
     dim = 16
     centres = unit(rng.normal(size=(4, dim)))
     articles, vectors = [], {}
@@ -68,7 +72,7 @@ def test_calibrated_confidence_is_a_probability_that_separates() -> None:
         title, questions = word(), tuple(word() for _ in range(8))
         articles.append(IndexedArticle(slug=f"a{i}", title=title, questions=questions))
         for text in (title, *questions):
-            vectors[text_hash(text)] = unit(c + 0.3 * rng.normal(size=dim))
+            vectors[text_hash(text)] = unit(c + 0.15 * rng.normal(size=dim))
     index = SearchIndex.build(articles, vectors, dim)
     far = [(word(), unit(rng.normal(size=dim))) for _ in range(60)]
     calibration = calibrate(index, lambda _: Fusion(), far)
@@ -79,7 +83,7 @@ def test_calibrated_confidence_is_a_probability_that_separates() -> None:
 
         return confidence_of(index.score(vec, text, fusion=Fusion()), calibration)
 
-    near = [confidence(unit(c + 0.3 * rng.normal(size=dim)), word()) for c in centres]
+    near = [confidence(unit(c + 0.15 * rng.normal(size=dim)), word()) for c in centres]
     off = [confidence(unit(rng.normal(size=dim)), word()) for _ in range(20)]
     assert all(0.0 <= p <= 1.0 for p in near + off)
     assert min(near) > 0.5 > float(np.median(off))

@@ -49,7 +49,10 @@ def is_transient(exc: BaseException) -> bool:
 
 def error_code(exc: SlackApiError) -> str:
     data = getattr(exc.response, "data", None)
-    return str(data.get("error")) if isinstance(data, dict) else f"HTTP {exc.response.status_code}"
+    # A body without Slack's JSON (a proxy's HTML 503 page) leaves `data` empty: the status says more.
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"HTTP {exc.response.status_code}"
 
 
 class CountingWebClient(AsyncWebClient):

@@ -80,7 +80,6 @@ def test_other_errors_are_permanent() -> None:
     assert is_transient(TimeoutError())
 
 
-@pytest.mark.xfail(strict=True, reason="error_code gives 'None' for a body without JSON: data is {} there")
 async def test_an_html_error_page_is_reported_by_its_status(
     fake_slack: FakeSlackAPI, make_settings: Callable[..., Settings]
 ) -> None:
