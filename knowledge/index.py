@@ -214,6 +214,24 @@ class SearchIndex:
             norm2[a] = float(np.square(rows.astype(np.float64).mean(axis=0)).sum()) if len(rows) else 0.0
         return (2.0 * dot - norm2).astype(np.float32)
 
+    VERBATIM = 0.995  # a cosine this close to an example question: the customer typed that question
+
+    def _verbatim_first(self, best: np.ndarray, dense_units: np.ndarray) -> np.ndarray:
+        """An article one of whose example questions the customer typed (case and spacing aside) ranks
+        first: an admin who added that question, or an agent's resolve that taught it, said where it goes,
+        whatever the other signals make of its neighbours."""
+        hits = [u for u in np.flatnonzero(dense_units >= self.VERBATIM) if not self.is_passage[u]]
+        if not hits:
+            return best
+        u = max(hits, key=lambda i: dense_units[i])
+        a = int(np.searchsorted(self.starts, u, side="right")) - 1
+        top = float(np.max(best))
+        if best[a] >= top:
+            return best
+        best = best.copy()
+        best[a] = top + 1e-3
+        return best
+
     def score(
         self,
         query_vec: np.ndarray,
@@ -238,6 +256,7 @@ class SearchIndex:
         best, per, unit_score = self.signals(query_text, dense_units, f, head=head, lexical=lexical)
         if extra is not None:
             best = best + extra
+        best = self._verbatim_first(best, dense_units)
         allowed = np.ones(len(self.articles), dtype=bool)
         if not include_drafts:
             allowed &= self._published

@@ -17,7 +17,9 @@ ROLE_RANK = {"agent": 1, "admin": 2}
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    # aiohttp decodes header bytes that are not UTF-8 as surrogates: hashed with them (surrogatepass), a
+    # garbled token is an unknown token (401), not an encoding error (500).
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def new_token() -> str:

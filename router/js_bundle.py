@@ -107,9 +107,11 @@ class BundleAsset(Asset):
     ) -> None:
         super().__init__(entry, route, content_type, headers=headers, unversioned_cache=unversioned_cache)
         self.prologue = prologue
-        self._files: list[Path] = [entry]
+        self._files: list[Path] = []
 
     def stamp(self) -> tuple[object, int]:
+        if not self._files:  # every module counts from the first load on, not the entry alone
+            _, self._files = assemble(self.path, self.prologue)
         stats = [(str(path), os.stat(path)) for path in self._files]
         stamp = tuple((path, st.st_mtime_ns, st.st_size) for path, st in stats)
         return stamp, max(int(st.st_mtime) for _, st in stats)

@@ -21,7 +21,7 @@ def test_confidence_is_a_probability_that_rises_with_the_scores() -> None:
     x, right = rows(200)
     calibration = fit(x, right, 150, 50)
     assert calibration is not None and (calibration.n_in_scope, calibration.n_out_of_scope) == (150, 50)
-    low, mid, high = (calibration.confidence(np.full(3, v)) for v in (0.3, 0.55, 0.8))
+    low, mid, high = (calibration.confidence(np.full(len(FEATURES), v)) for v in (0.3, 0.55, 0.8))
     assert 0.0 < low < mid < high < 1.0
     assert low < 0.1 and high > 0.9
     assert (calibration.weights > 0).all()  # each feature speaks for a right answer here
@@ -31,7 +31,8 @@ def test_to_json_names_the_features_and_rounds() -> None:
     calibration = fit(*rows(50), 40, 10)
     assert calibration is not None
     data = calibration.to_json()
-    assert data["features"] == ["score", "dense", "passage"] and len(data["weights"]) == 3  # type: ignore[arg-type]
+    assert data["features"] == ["score", "dense", "passage", "centroid"]
+    assert len(data["weights"]) == len(FEATURES)  # type: ignore[arg-type]
     assert all(round(w, 4) == w for w in data["weights"])  # type: ignore[attr-defined]
 
 
@@ -47,7 +48,7 @@ def test_a_constant_feature_does_not_divide_by_zero() -> None:
     x[:, 2] = 0.5
     calibration = fit(x, right, 100, 0)
     assert calibration is not None and calibration.scale[2] == 1.0
-    assert 0.0 < calibration.confidence(np.array([0.7, 0.7, 0.5])) <= 1.0
+    assert 0.0 < calibration.confidence(np.array([0.7, 0.7, 0.5, 0.7])) <= 1.0
 
 
 def test_the_bundled_out_of_scope_questions() -> None:

@@ -8,6 +8,7 @@ import numpy as np
 
 from knowledge.index import SearchIndex
 from knowledge.index_blocks import IndexedArticle
+from knowledge.scored import Fusion
 from knowledge.text import text_hash
 
 DIM = 16
@@ -89,3 +90,19 @@ def test_replace_equals_a_fresh_build() -> None:
 def test_an_empty_index_finds_nothing() -> None:
     empty = SearchIndex.build([], {}, DIM)
     assert len(empty) == 0 and empty.score(near("alfa"), "zzz") == [] and empty.main_lang is None
+
+
+def test_a_question_typed_verbatim_answers_with_its_article() -> None:
+    """An example question of bravo's that sits among alfa's texts (an admin put it there on purpose): the
+    other signals favour alfa, the verbatim match puts bravo first."""
+    odd = "qodd"
+    articles = [article("alfa"), IndexedArticle(slug="bravo", title="tbravox", questions=("qbravo1", odd))]
+    vectors = vectors_for(articles)
+    vectors[text_hash(odd)] = vec = unit(CENTRES["alfa"] + 0.05 * rng.normal(size=DIM))
+    index = SearchIndex.build(articles, vectors, DIM)
+    # the signals that see the whole article (its centroid, the classifier head) outweigh one question
+    whole = Fusion(centroid_weight=2.0, head_weight=1.0)
+    assert index.score(vec, odd, fusion=whole)[0].slug == "bravo"
+    # a question merely near it (not the same text) is alfa's, as those signals say
+    near_alfa = unit(vec + 0.3 * rng.normal(size=DIM))
+    assert index.score(near_alfa, "zzz", fusion=whole)[0].slug == "alfa"

@@ -114,3 +114,21 @@ async def test_served_as_an_asset_and_assembled_again_on_change(aiohttp_client: 
     changed = await client.get("/app.js", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert changed.status == 200 and changed.headers["ETag"] != etag
     assert "return 1;" in gzip.decompress(await changed.read()).decode()
+
+
+async def test_last_modified_is_the_newest_modules_from_the_first_answer(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """A module newer than the entry: the first answer already says its time, so a browser's
+    If-Modified-Since with that date is a 304 (it was the entry's time, then changed on the next request)."""
+    entry = _write(tmp_path, {"main.js": "import './a.js';\ngo();\n", "a.js": "function go() {}\n"})
+    os.utime(entry, (1_700_000_000, 1_700_000_000))
+    os.utime(tmp_path / "a.js", (1_750_000_000, 1_750_000_000))
+    app = web.Application()
+    add_assets(app, BundleAsset(entry, "/app.js", "application/javascript"))
+    client = await aiohttp_client(app)
+    first = await client.get("/app.js")
+    modified = first.headers["Last-Modified"]
+    assert modified == "Sun, 15 Jun 2025 15:06:40 GMT"
+    again = await client.get("/app.js", headers={"If-Modified-Since": modified})
+    assert again.status == 304

@@ -80,3 +80,19 @@ async def test_path_ids_are_positive_integers_a_row_can_have(
     assert (
         await code(await client.post(f"/things/{raw_id}", json={}, headers=auth("admin-token"))) == expected
     )
+
+
+async def test_a_token_that_is_not_utf8_is_refused_with_401_not_a_500(client: Any) -> None:
+    """Header bytes that are not UTF-8 reach the handler as surrogates; they are an unknown token."""
+    import asyncio
+
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    writer.write(
+        b"POST /things/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+    await writer.drain()
+    response = await reader.read()
+    writer.close()
+    assert response.startswith(b"HTTP/1.1 401"), response[:200]
+    assert b'"unauthorized"' in response or b"unauthorized" in response.lower()

@@ -15,6 +15,7 @@ from bot.channels.webchat.email_links import ReopenLinks
 from config import Settings, ValidationError, safe_json
 from router.identity import Evidence
 from router.lookup import Who
+from router.masking import mask_value
 
 CONTEXT_KEYS = ("step", "order_id", "amount", "currency")
 LANG_RE = re.compile(r"[a-z]{2,3}")  # the widget's `lang` query parameter; anything else is ignored
@@ -41,7 +42,9 @@ def parse_context(raw: str | None) -> dict[str, Any]:
         value = data.get(key)
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             out[key] = value if not isinstance(value, str) else value[:200]
-    return out
+    # Masked here, once: the context is stored on the conversation, its tickets and its shop events, and
+    # shown in the console, the timeline and the export (a card number typed as an "order id" included).
+    return dict(mask_value(out))
 
 
 class Refused(Exception):

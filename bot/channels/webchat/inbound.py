@@ -24,7 +24,7 @@ from bot.channels.webchat.ordered_socket import OrderedSocket
 from bot.dialogue import Dialogue
 from config import KundresaError, Settings, ValidationError, safe_json
 from router import conversations as convs
-from router.masking import mask_sensitive
+from router.masking import mask_sensitive, mask_value
 from router.service import Router
 
 if TYPE_CHECKING:
@@ -176,6 +176,8 @@ class ChatSession:
         if kind_ in LIMITED:
             await self.known()  # a returning customer's budget is their conversation's
             if not self.limiter().allow():
+                if kind_ == "message" and await self._ack_stored(frame):
+                    return  # a resend of a stored message is answered with its ack, limit or not
                 await self.error("rate_limited", "too many messages; wait a moment", id=echo_id(frame))
                 return
         try:
@@ -185,6 +187,22 @@ class ChatSession:
             await handler(frame)
         except KundresaError as exc:
             await self.error(exc.code, exc.message, id=echo_id(frame))
+
+    async def _ack_stored(self, frame: dict[str, Any]) -> bool:
+        """Send the ack of a message stored before under this frame's client id (a client retrying after a
+        lost ack): True when there was one. Read-only, so it costs a refused flood nothing to write."""
+        client_id, conv_id = frame.get("id"), self.conversation_id
+        if not isinstance(client_id, str) or not client_id or conv_id is None:
+            return False
+        async with self.router.sessions() as session:
+            stored = await convs.client_message(session, conv_id, str(mask_value(client_id)))
+        if stored is None:
+            return False
+        ack: dict[str, Any] = {"type": "ack", "id": client_id, "seq": stored.seq}
+        if stored.text != str(frame.get("text", "")).strip():
+            ack["text"] = stored.text  # masked: the widget keeps the stored form
+        await self.out.ack(ack)
+        return True
 
     async def here(self) -> None:
         """Like a stored message, any action on this socket puts the customer on web, on this page: replies

@@ -119,7 +119,9 @@ export function applyStatus(f) {
   const agent = q && q.agent ? str(q.agent) : '';
   // "Agnes joined", once per person (a second device, or a reload, does not repeat it).
   const joinedBefore = state.transcript.filter((i) => i.kind === 'joined').pop();
-  if (agent && (!joinedBefore || joinedBefore.agent !== agent || joinedBefore.ticket !== q.ticket)) {
+  if (agent && joinedBefore && joinedBefore.agent === agent && joinedBefore.ticket == null) {
+    joinedBefore.ticket = q.ticket; // said by the person's first reply, which came before this status
+  } else if (agent && (!joinedBefore || joinedBefore.agent !== agent || joinedBefore.ticket !== q.ticket)) {
     addItem({ kind: 'joined', agent, ticket: q.ticket, at: new Date().toISOString() });
   }
   if (!ui.root) return;

@@ -212,3 +212,13 @@ async def test_two_hundred_resumes_are_not_two_hundred_replays(app_client: Any) 
     assert len(limited) >= 200 - burst - 1
     assert len(frames) < 200 + burst * len(history) + 1  # not 200 x the history
     assert all("resume" in f["message"] for f in limited)
+
+
+def test_the_page_context_is_masked_when_the_socket_opens() -> None:
+    """Stored on the conversation, its tickets and shop events, and shown in the console and the export:
+    a card number in a context field never gets that far."""
+    from bot.channels.webchat.identity import parse_context
+
+    context = parse_context('{"order_id": "4111111111111111", "step": "payment", "amount": 4111111111111111}')
+    assert "4111111111111111" not in str(context)
+    assert context["step"] == "payment"

@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from infra.app_keys import SESSIONS
+from infra.app_keys import SESSIONS, SETTINGS
 from router.models import Feedback, Ticket
 from tests.bot.channels.webchat.chat_helpers import (
     AMBIGUOUS,
@@ -304,4 +304,26 @@ async def test_resent_client_id_is_reacked_stored_once_answered_once(app_client:
     rows = await messages(app_client, conv.id)
     assert [r.seq for r in rows if r.client_id == "same-id"] == [ack["seq"]]
     assert len([r for r in rows if r.kind == "answer"]) == 1
+    await ws.close()
+
+
+async def test_a_resend_past_the_rate_limit_still_gets_its_ack(app_client: Client) -> None:
+    """A client retrying a stored message after a lost ack gets the ack, though the conversation used up
+    its messages for the minute: an error would make the widget offer "try again" for a stored message."""
+    visitor = new_visitor()
+    ws = await connect(app_client, visitor)
+    card = "mitt kort 4111 1111 1111 1111 nekas"
+    ack, _ = await ask(ws, card, cid="stored-once")
+    assert "4111 1111 1111 1111" not in ack["text"]  # stored masked
+    per_minute = app_client.app[SETTINGS].chat.messages_per_minute
+    bad_feedback = {"type": "feedback", "helpful": "maybe"}  # counts against the limit, stores nothing
+    refused = await exchange(ws, *[bad_feedback] * per_minute)
+    assert any(f.get("code") == "rate_limited" for f in refused)
+    again = await exchange(ws, {"type": "message", "id": "stored-once", "text": card})
+    assert again == [ack]
+    new = await exchange(ws, {"type": "message", "id": "not-stored", "text": "en ny fråga"})
+    assert [(f["type"], f.get("code")) for f in new] == [("error", "rate_limited")]
+    conv = await conversation_of(app_client, visitor)
+    stored = [r.client_id for r in await messages(app_client, conv.id) if r.direction == "in"]
+    assert stored == ["stored-once"]
     await ws.close()
