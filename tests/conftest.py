@@ -16,9 +16,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from settings_for import settings_for
-
 from config import Settings
+from tests.settings_for import settings_for
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_KB = REPO / "knowledge" / "demo"
@@ -130,7 +129,7 @@ async def agent_headers(make_user: Callable[..., Any]) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Any:
     """A throwaway PostgreSQL cluster for the whole session (Unix socket only); skips without binaries."""
-    from pg import PgCluster, find_bindir, missing_reason
+    from tests.pg import PgCluster, find_bindir, missing_reason
 
     reason = missing_reason()
     if reason:
@@ -241,7 +240,7 @@ async def two_routers(pg_db_url: str) -> Any:
 def serve_process(tmp_path: Path) -> Any:
     """A factory: `serve_process({"database__url": url}, name="a")` → a started (not yet ready)
     `ServeProcess`; every one is killed, with its whole process group, when the test ends."""
-    from servers import ServeProcess
+    from tests.servers import ServeProcess
 
     started: list[ServeProcess] = []
 

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fakes.slack_api import BOT_ID, BOT_USER_ID, FakeSlackAPI
-
 from infra.app_keys import SESSIONS
+from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, FakeSlackAPI
 
 QUESTION = "Varför blinkar Quuxomaten rött när jag betalar?"  # the demo KB cannot answer it
 ARTICLE = "saker-betalning"

@@ -11,14 +11,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from fuzz_inputs import BOMBS, Raw, anything, body_text, nested, objects_with, to_json
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from live_app import LiveApp
 
 from bot.app_keys import DIALOGUE
 from config import Settings
+from tests.fuzz_inputs import BOMBS, Raw, anything, body_text, nested, objects_with, to_json
+from tests.live_app import LiveApp
 
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 SLUG = "swish-fungerar-inte"  # a demo article

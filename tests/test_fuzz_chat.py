@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 from aiohttp import WSMsgType
-from fuzz_inputs import Raw, anything, objects_with, to_json
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from live_app import LiveApp
 
 from bot.app_keys import DIALOGUE
 from config import Settings
+from tests.fuzz_inputs import Raw, anything, objects_with, to_json
+from tests.live_app import LiveApp
 
 MAX_MESSAGE_BYTES = 4096
 GOOD_FIELDS: dict[str, dict[str, Any]] = {  # a valid frame of each client type (SPEC.md, README)

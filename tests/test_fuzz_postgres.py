@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from live_app import LiveApp
 from sqlalchemy import select
 
 from config import Settings, load_settings
@@ -16,6 +15,7 @@ from infra.app_keys import SESSIONS
 from router.identity import Evidence
 from router.models import Message
 from router.web import ROUTER
+from tests.live_app import LiveApp
 
 HOSTILE_FRAMES = [
     ('{"type":"message","id":"a","text":"hej \\u0000 då"}', "invalid_text"),

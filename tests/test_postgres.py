@@ -10,8 +10,6 @@ import asyncio
 from typing import Any
 
 import pytest
-from pg import Recorder
-from settings_for import settings_for
 from sqlalchemy import func, inspect, select, text
 
 from config import Settings
@@ -24,6 +22,8 @@ from router.models import Conversation, Message, Ticket
 from router.pg_events import MAX_PAYLOAD, PG_EVENTS
 from router.service import Router
 from router.web import BUS
+from tests.pg import Recorder
+from tests.settings_for import settings_for
 
 pytestmark = pytest.mark.postgres
 

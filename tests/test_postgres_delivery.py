@@ -50,7 +50,7 @@ def deployment(
     pg_cluster: Any, pg_kb_template: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
     """Processes A and B on one database of their own (the demo knowledge base), and an agent's token."""
-    from servers import ServeProcess
+    from tests.servers import ServeProcess
 
     name = _in_thread(pg_cluster.create_database(template=pg_kb_template))
     url = pg_cluster.url(name)

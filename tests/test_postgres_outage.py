@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
-from settings_for import settings_for
 
 from bot.app import create_app
 from infra.app_keys import SESSIONS
 from router.auth import create_user
 from router.pg_events import PG_EVENTS
+from tests.settings_for import settings_for
 
 pytestmark = pytest.mark.postgres
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from privacy_helpers import web_customer
 from sqlalchemy import select, text, update
 
 from config import RetentionSettings, load_settings
@@ -17,6 +16,7 @@ from infra.db import utcnow
 from router.auth import create_user
 from router.models import AuditEntry, ChannelIdentity, Conversation, Customer, Message, Ticket
 from router.privacy.retention import LOCK_KEY, exclusive, run_retention
+from tests.privacy_helpers import web_customer
 
 pytestmark = pytest.mark.postgres
 

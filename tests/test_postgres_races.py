@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from servers import IDENTITY_SECRET, ServeProcess
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +24,7 @@ from config import DatabaseSettings
 from infra.db import create_engine, create_sessionmaker
 from router.auth import create_user
 from router.models import Conversation, Customer, IdentityMerge, Message, Ticket
+from tests.servers import IDENTITY_SECRET, ServeProcess
 
 pytestmark = pytest.mark.postgres
 

@@ -15,8 +15,6 @@ from collections.abc import Callable
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from servers import ServeProcess
-from settings_for import settings_for
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -29,6 +27,8 @@ from knowledge.models import Article
 from router.identity import Evidence
 from router.models import Message
 from router.web import ROUTER
+from tests.servers import ServeProcess
+from tests.settings_for import settings_for
 
 pytestmark = pytest.mark.postgres
 

@@ -7,7 +7,7 @@ import asyncio
 import time
 from typing import Any
 
-from metrics_helpers import scrape, value
+from tests.bot.metrics_helpers import scrape, value
 
 TIMEOUT = 30
 

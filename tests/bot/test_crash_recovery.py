@@ -22,11 +22,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from servers import ServeProcess, group_pids
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from router.models import ChannelIdentity, Conversation, Message
+from tests.servers import ServeProcess, group_pids
 
 pytestmark = pytest.mark.postgres
 

@@ -6,11 +6,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from settings_for import settings_for
 
 from config import Settings
 from infra.app_keys import SESSIONS
 from router.auth import create_user
+from tests.settings_for import settings_for
 
 pytestmark = pytest.mark.postgres
 

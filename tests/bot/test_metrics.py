@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from fakes.slack_api import FakeSlackAPI
-from fakes.slack_events import CUSTOMER, DM, SECRET, dm, event_body, post_signed
-from metrics_helpers import parse, scrape, value
 
 from bot.app import create_app
 from bot.app_keys import METRICS
 from bot.channels.slack import SLACK
 from bot.metrics import Metrics
 from config import Settings
+from tests.bot.metrics_helpers import parse, scrape, value
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_events import CUSTOMER, DM, SECRET, dm, event_body, post_signed
 
 ANSWERABLE = "hur lång är leveranstiden?"  # the demo KB answers it (Swedish)
 HUMAN = "jag vill prata med en människa"  # the policy hands off: asked_for_human

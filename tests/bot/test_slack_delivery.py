@@ -16,8 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fakes.slack_api import FakeSlackAPI
-from fakes.slack_events import DM, dm, event_body, post_signed
 from sqlalchemy import select, update
 
 from bot.app import create_app
@@ -26,6 +24,8 @@ from config import Settings
 from infra.app_keys import SESSIONS
 from infra.db import utcnow
 from router.models import InboxItem, Message
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_events import DM, dm, event_body, post_signed
 
 AGENTS = "C_AGENTS"
 QUESTION = "Hur betalar jag med Swish?"

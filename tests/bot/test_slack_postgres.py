@@ -7,9 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fakes.slack_api import FakeSlackAPI
-from fakes.slack_events import dm, event_body, post_signed
-from settings_for import settings_for
 from sqlalchemy import select
 
 from bot.app import create_app
@@ -17,6 +14,9 @@ from bot.channels.slack import SLACK
 from config import Settings
 from infra.app_keys import SESSIONS
 from router.models import InboxItem
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_events import dm, event_body, post_signed
+from tests.settings_for import settings_for
 
 pytestmark = pytest.mark.postgres
 

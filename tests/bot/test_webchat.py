@@ -18,7 +18,6 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
-from settings_for import settings_for
 from sqlalchemy import func, select
 
 from bot.app import create_app
@@ -44,6 +43,7 @@ from tests.bot.channels.webchat.chat_helpers import (
     recv,
     tickets,
 )
+from tests.settings_for import settings_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from fakes.slack_api import TEAM_ID
+from tests.fakes.slack_api import TEAM_ID
 
 SECRET = "test-signing-secret"
 CUSTOMER = "U_KUND"

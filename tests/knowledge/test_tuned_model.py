@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from tuning_helpers import bundled, log_says
 
 from knowledge.embedder import BUNDLED_ID, Embedder
 from knowledge.tuned_model import (
@@ -18,6 +17,7 @@ from knowledge.tuned_model import (
     read_pointer,
     write_pointer,
 )
+from tests.knowledge.tuning_helpers import bundled, log_says
 
 
 def test_pointer_is_replaced_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

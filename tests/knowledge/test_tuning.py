@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tuning_helpers import bundled, log_says
 
 from config import ConfigError, ValidationError
 from knowledge.embedder import BUNDLED_ID, Embedder, resolve_model
@@ -22,6 +21,7 @@ from knowledge.tuned_model import (
     read_pointer,
 )
 from knowledge.tuning import TuneOptions, distinct_label_batches, training_groups, tune
+from tests.knowledge.tuning_helpers import bundled, log_says
 
 ARTICLES = [
     IndexedArticle(

@@ -15,13 +15,13 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
-from settings_for import settings_for
 
 from bot.app import create_app
 from config import Settings
 from infra.app_keys import SESSIONS
 from router.auth import create_user
 from router.shop_events.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_event
+from tests.settings_for import settings_for
 
 EVENTS_SECRET = "test-events-secret"
 TIMEOUT = 20

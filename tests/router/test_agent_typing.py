@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from fakes.slack_api import FakeSlackAPI
 from sqlalchemy import func, select
 
 from bot.channels.slack import SLACK
@@ -21,6 +20,7 @@ from config import Settings
 from infra.app_keys import SESSIONS
 from router.models import Conversation, Message, Ticket
 from router.web import ROUTER
+from tests.fakes.slack_api import FakeSlackAPI
 
 QUESTION = "Kan jag betala med bitcoin eller annan kryptovaluta hos er?"
 BARRIER = {"type": "typing", "ticket": "not-an-id"}  # always answered at once, in order, with an error

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from console_helpers import auth, handoff
+from tests.router.console_helpers import auth, handoff
 
 
 async def test_list_filter_get_claim_and_note(app_client: Any, make_user: Callable[..., Any]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from console_helpers import auth
+from tests.router.console_helpers import auth
 
 
 async def test_canned_replies_crud(app_client: Any, make_user: Callable[..., Any]) -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from console_helpers import QUESTION, auth, handoff, ticket_row
 from sqlalchemy import select
 
 from infra.app_keys import SESSIONS
 from knowledge.models import GapQuestion
 from router.web import KB
+from tests.router.console_helpers import QUESTION, auth, handoff, ticket_row
 
 
 async def _online(client: Any, token: str) -> list[int]:

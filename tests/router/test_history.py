@@ -7,9 +7,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from console_helpers import SECRET, auth, handoff, ticket_row
-
 from bot.channels.webchat import sign_user
+from tests.router.console_helpers import SECRET, auth, handoff, ticket_row
 
 
 async def test_a_returning_verified_customer_brings_their_history(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from inbox_helpers import LEASE, rows
 from sqlalchemy import update
 
 import router.models  # noqa: F401  (registers the tables)
 from infra.db import utcnow
 from router.inbox import InboxStore
 from router.models import InboxItem
+from tests.router.inbox_helpers import LEASE, rows
 
 
 async def test_a_key_is_stored_once_and_lanes_go_one_row_at_a_time(store: InboxStore) -> None:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from inbox_helpers import LEASE, eventually, rows
-
 import router.models  # noqa: F401  (registers the tables)
 from router.inbox import InboxStore, Job
 from router.inbox_worker import InboxWorker, RetryPolicy, Verdict
+from tests.router.inbox_helpers import LEASE, eventually, rows
 
 
 class Flaky:

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
-from shop_helpers import Client, copy_db, shop_settings
 
 from bot.app import create_app
 from infra.app_keys import SESSIONS
 from knowledge.models import GapQuestion
 from router.auth import create_user
 from router.models import Conversation, Customer, Feedback, Message, ProactiveOffer, ShopEvent, Ticket
+from tests.router.shop_helpers import Client, copy_db, shop_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 TODAY = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from shop_helpers import copy_db, shop_settings
 
 from bot.app import create_app
 from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.router.shop_helpers import copy_db, shop_settings
 
 WAIT = 60_000
 SAME_NEED = ["Har ni en fysisk butik jag kan besöka?", "Do you have a physical store I can visit?"]

@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from pg import Recorder
 from sqlalchemy import text
 
 from router.pg_events import MAX_PAYLOAD, PgEventBridge
 from router.service import Router
+from tests.pg import Recorder
 
 pytestmark = pytest.mark.postgres
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from privacy_helpers import QUESTION, error_of, web_customer
-
 from infra.app_keys import SESSIONS
 from router.models import Customer
+from tests.privacy_helpers import QUESTION, error_of, web_customer
 
 
 async def test_admin_only_and_clear_errors(

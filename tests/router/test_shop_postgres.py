@@ -8,11 +8,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from settings_for import settings_for
-from shop_helpers import EVENTS_SECRET, connect, new_id, signed, until_sentinel
 
 from bot.app import create_app
 from bot.channels.webchat import sign_user
+from tests.router.shop_helpers import EVENTS_SECRET, connect, new_id, signed, until_sentinel
+from tests.settings_for import settings_for
 
 pytestmark = pytest.mark.postgres
 

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.slack_api import FakeSlackAPI
-from settings_for import settings_for
-from shop_helpers import EVENTS_SECRET, connect, copy_db, new_id, post_event, until_sentinel
 
 from bot.app import create_app
 from bot.channels.webchat import sign_user
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.router.shop_helpers import EVENTS_SECRET, connect, copy_db, new_id, post_event, until_sentinel
+from tests.settings_for import settings_for
 
 AGENTS = "C_AGENTS"
 LINE = re.compile(r"Betalningen misslyckades: card_declined, \d\d:\d\d, order NH-100234, 1 847 kr")

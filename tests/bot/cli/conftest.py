@@ -7,9 +7,9 @@ import io
 from pathlib import Path
 
 import pytest
-from cli_helpers import DEMO_KB, ENV, Cli, url
 
 from bot import cli
+from tests.bot.cli.cli_helpers import DEMO_KB, ENV, Cli, url
 
 
 @pytest.fixture(scope="session")

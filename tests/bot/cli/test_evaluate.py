@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import Cli
+
+from tests.bot.cli.cli_helpers import Cli
 
 
 def test_eval_file_json(run: Cli, demo_db: tuple[Path, str], tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import DEMO_KB, Cli, slugs_in, warm_embedding_cache
 
 from knowledge.formats import read_articles
+from tests.bot.cli.cli_helpers import DEMO_KB, Cli, slugs_in, warm_embedding_cache
 
 
 def test_import_demo(demo_db: tuple[Path, str]) -> None:

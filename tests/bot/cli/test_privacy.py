@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from privacy_helpers import web_customer
 from sqlalchemy import func, select, update
 
 from bot import cli
@@ -16,6 +15,7 @@ from infra.app_keys import SESSIONS, SETTINGS
 from infra.db import utcnow
 from knowledge.models import GapQuestion
 from router.models import AuditEntry, Customer
+from tests.privacy_helpers import web_customer
 
 QUESTION = "Hur tvättar jag min Glimmerduk efter köpet?"  # the demo KB cannot answer it
 USER, EMAIL = "cli-user-5", "cli.kund@example.com"

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import Cli, url
 
 from bot.app import create_app
 from config import Settings
+from tests.bot.cli.cli_helpers import Cli, url
 
 ARTICLE = {"slug": "x", "title": "Title x", "body": "Body.", "questions": ["What about x?"]}
 

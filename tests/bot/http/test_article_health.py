@@ -8,9 +8,9 @@ import asyncio
 from typing import Any
 
 import pytest
-from settings_for import settings_for
 
 from bot.app import create_app
+from tests.settings_for import settings_for
 
 ANSWERABLE = "Kan man betala med swish?"  # an example question of the demo article swish-betalning
 Client = Any

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from privacy_helpers import ARTICLE, QUESTION, web_customer
+from tests.privacy_helpers import ARTICLE, QUESTION, web_customer
 
 
 async def test_audit_log_records_admin_actions_with_filters_and_pages(

@@ -14,9 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.slack_events import SECRET as SLACK_SECRET
-from fakes.slack_events import dm, event_body, post_signed
-from privacy_helpers import ThreadedSlack, found_in_files
 from sqlalchemy import func, select
 
 from bot.app import create_app
@@ -29,6 +26,9 @@ from knowledge.text import text_hash
 from router.analytics import compute_stats
 from router.models import AuditEntry, Customer, InboxItem, Ticket
 from router.web import KB
+from tests.fakes.slack_events import SECRET as SLACK_SECRET
+from tests.fakes.slack_events import dm, event_body, post_signed
+from tests.privacy_helpers import ThreadedSlack, found_in_files
 
 ID_SECRET = "test-identity-secret"
 AGENTS = "C_AGENTS"

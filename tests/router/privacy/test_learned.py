@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from privacy_helpers import ARTICLE, QUESTION, error_of, web_customer
 from sqlalchemy import select
 
 from config import ValidationError
@@ -17,6 +16,7 @@ from router.models import ChannelIdentity, Customer
 from router.privacy.learned import check_rewrite
 from router.privacy.subject import Subject
 from router.web import KB
+from tests.privacy_helpers import ARTICLE, QUESTION, error_of, web_customer
 
 
 async def test_keep_as_keeps_a_rewritten_example_and_no_personal_data(

@@ -8,7 +8,6 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from privacy_helpers import web_customer
 from sqlalchemy import func, select, update
 
 from config import RetentionSettings
@@ -18,6 +17,7 @@ from knowledge.models import GapQuestion
 from router.analytics import compute_stats
 from router.models import AuditEntry, ChannelIdentity, Conversation, Customer, Message, Ticket
 from router.privacy.retention import retention_task, run_retention
+from tests.privacy_helpers import web_customer
 
 OLD_Q = "Kan Flimrofonen levereras till Kiruna?"  # unanswerable in the demo KB: handoff and a gap
 NEW_Q = "Varför säger Flimrofonen pip vid kassan?"

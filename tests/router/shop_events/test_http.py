@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from shop_helpers import (
+from sqlalchemy import select
+
+from infra.app_keys import SESSIONS
+from router.models import ShopEvent
+from router.shop_events.http import page_context
+from tests.router.shop_helpers import (
     DECLINED,
     ORDER,
     Client,
@@ -23,11 +28,6 @@ from shop_helpers import (
     timeline,
     until_sentinel,
 )
-from sqlalchemy import select
-
-from infra.app_keys import SESSIONS
-from router.models import ShopEvent
-from router.shop_events.http import page_context
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -118,9 +118,8 @@ async def test_bad_events_are_clear_4xx(app_client: Client) -> None:
 
 
 def signed_raw(raw: bytes) -> dict[str, str]:
-    from shop_helpers import EVENTS_SECRET
-
     from router.shop_events.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_event
+    from tests.router.shop_helpers import EVENTS_SECRET
 
     stamp = str(int(time.time()))
     return {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign_event(EVENTS_SECRET, stamp, raw)}

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shop_helpers import start_app
-
 from config import Settings
 from infra.app_keys import SESSIONS
 from router.models import Customer, ProactiveOffer, ShopEvent
+from tests.router.shop_helpers import start_app
 
 
 async def test_outcomes_per_rule_against_the_hold_out(

@@ -6,17 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from shop_helpers import (
-    connect,
-    start_app,
-    until_sentinel,
-)
 
 from config import Settings, ValidationError
 from infra.app_keys import SESSIONS
 from router.auth import create_user
 from router.shop_events.catalog import EventIn
 from router.shop_events.rules import held_out, matches, parse_rule
+from tests.router.shop_helpers import (
+    connect,
+    start_app,
+    until_sentinel,
+)
 
 
 async def test_hold_out_is_fixed_per_customer_and_near_its_share() -> None:

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from shop_helpers import (
+from sqlalchemy import select
+
+from infra.app_keys import SESSIONS, SETTINGS
+from router.models import ProactiveOffer, Ticket
+from router.shop_events.rules import held_out
+from router.tickets import PRIORITY_PAYMENT
+from tests.router.shop_helpers import (
     DECLINED,
     ORDER,
     Client,
@@ -21,12 +27,6 @@ from shop_helpers import (
     timeline,
     until_sentinel,
 )
-from sqlalchemy import select
-
-from infra.app_keys import SESSIONS, SETTINGS
-from router.models import ProactiveOffer, Ticket
-from router.shop_events.rules import held_out
-from router.tickets import PRIORITY_PAYMENT
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from fakes.slack_api import FakeSlackAPI
-from fakes.slack_events import CUSTOMER, SECRET
 
 from bot.app import create_app
 from config import Settings
 from tests.bot.channels.slack.slack_app import AGENT, AGENTS
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_events import CUSTOMER, SECRET
 
 
 @pytest.fixture

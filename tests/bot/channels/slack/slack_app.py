@@ -8,13 +8,13 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from fakes.slack_api import TEAM_ID
-from fakes.slack_events import event_body, next_id, post_signed
 from sqlalchemy import select
 
 from bot.channels.slack import SLACK
 from infra.app_keys import SESSIONS
 from router.models import Ticket
+from tests.fakes.slack_api import TEAM_ID
+from tests.fakes.slack_events import event_body, next_id, post_signed
 
 AGENTS = "C_AGENTS"
 AGENT = "U_AGENT"

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fakes.slack_api import FakeSlackAPI
-from fakes.slack_events import CUSTOMER, DM, dm
 from sqlalchemy import select
 
 from infra.app_keys import SESSIONS
@@ -24,6 +22,8 @@ from tests.bot.channels.slack.slack_app import (
     slack_post_of,
     ticket_of,
 )
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_events import CUSTOMER, DM, dm
 
 
 async def test_slack_handoff_console_reply_resolve_and_csat(

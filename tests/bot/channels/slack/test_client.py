@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from fakes.slack_api import FakeSlackAPI
 from slack_sdk.errors import SlackApiError
 
 from bot.channels.slack.client import (
@@ -17,6 +16,7 @@ from bot.channels.slack.client import (
     is_transient,
 )
 from config import Settings
+from tests.fakes.slack_api import FakeSlackAPI
 
 
 def client_for(

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes.slack_api import TEAM_ID, FakeSlackAPI
-from fakes.slack_events import CUSTOMER, DM, dm
 from sqlalchemy import select
 
 from bot.channels.webchat import sign_user
@@ -20,6 +18,8 @@ from tests.bot.channels.slack.slack_app import (
     next_frame,
     send_event,
 )
+from tests.fakes.slack_api import TEAM_ID, FakeSlackAPI
+from tests.fakes.slack_events import CUSTOMER, DM, dm
 
 
 async def test_dm_is_answered_in_thread_once_though_slack_retries(

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from privacy_helpers import ThreadedSlack
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.erase import erase_threads
+from tests.privacy_helpers import ThreadedSlack
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from fakes.slack_api import TEAM_ID, FakeSlackAPI
-from fakes.slack_events import SECRET, dm, event_body, post_signed
 from sqlalchemy import select
 
 from bot.app import create_app
@@ -23,6 +21,8 @@ from bot.channels.webchat import sign_user
 from config import Settings
 from infra.app_keys import SESSIONS
 from router.models import ChannelIdentity, Customer, Message
+from tests.fakes.slack_api import TEAM_ID, FakeSlackAPI
+from tests.fakes.slack_events import SECRET, dm, event_body, post_signed
 
 QUESTION = "Hur betalar jag med Swish?"
 EMAIL = "kim@example.com"

@@ -10,8 +10,6 @@ import time
 from typing import Any
 
 import pytest
-from fakes.slack_api import BOT_ID, FakeSlackAPI
-from fakes.slack_events import dm, event_body, post_signed
 from sqlalchemy import select
 
 from infra.app_keys import SESSIONS
@@ -21,6 +19,8 @@ from tests.bot.channels.slack.slack_app import (
     idle,
     send_event,
 )
+from tests.fakes.slack_api import BOT_ID, FakeSlackAPI
+from tests.fakes.slack_events import dm, event_body, post_signed
 
 
 async def test_url_verification_answers_the_challenge(client: Any, fake_slack: FakeSlackAPI) -> None:

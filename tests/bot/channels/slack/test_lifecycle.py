@@ -8,8 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fakes.slack_api import FakeSlackAPI
-from fakes.slack_events import DM, SECRET, dm, event_body, post_signed
 from pydantic import SecretStr
 
 from bot.app import create_app
@@ -19,6 +17,8 @@ from tests.bot.channels.slack.slack_app import (
     QUESTION,
     idle,
 )
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_events import DM, SECRET, dm, event_body, post_signed
 
 
 async def test_socket_mode_uses_the_same_listeners_as_http_mode(

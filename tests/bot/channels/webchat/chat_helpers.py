@@ -13,12 +13,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
-from settings_for import settings_for
 from sqlalchemy import select
 
 from bot.app import create_app
 from infra.app_keys import SESSIONS
 from router.models import ChannelIdentity, Conversation, Message, Ticket
+from tests.settings_for import settings_for
 
 SECRET = "test-identity-secret"
 
