@@ -68,9 +68,8 @@ ASKS_FOR_A_PERSON = [
 TARGET_RATIO = 0.8
 TARGET_HANDOFF_P99_X = 3.0
 
-for extra in (ROOT, ROOT / "tests"):  # run as a script from anywhere; tests/ has the process helpers
-    if str(extra) not in sys.path:
-        sys.path.insert(0, str(extra))
+if str(ROOT) not in sys.path:  # run as a script from anywhere; tests/ (a package) has the process helpers
+    sys.path.insert(0, str(ROOT))
 
 
 def mixed_questions(handoff_share: float) -> list[str]:
@@ -96,12 +95,12 @@ class Servers:
         self.procs: list[Any] = []
 
     def start(self) -> list[str]:
-        from servers import ServeProcess
+        from tests.servers import ServeProcess
 
         if self.count == 1:
             url = f"sqlite+aiosqlite:///{self.workdir / 'bench.db'}"
         else:
-            from pg import PgCluster, find_bindir, missing_reason
+            from tests.pg import PgCluster, find_bindir, missing_reason
 
             reason = missing_reason()
             if reason:

@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ (a package) has the process helpers
 
-from servers import ServeProcess
+from tests.servers import ServeProcess
 
 PHASES = re.compile(r"model worker ready in [\d.]+ s, knowledge base in [\d.]+ s more")
 
