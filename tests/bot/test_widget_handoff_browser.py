@@ -216,6 +216,20 @@ async def test_waiting_for_a_person_in_swedish_on_desktop_and_phone(site: Site, 
         assert await reply.locator("li").count() == 2
         assert re.fullmatch(r"\d\d:\d\d", (await reply.locator("time").inner_text()).strip())
 
+        # Another device while Agnes has it: the history's first reply and the live status both say she
+        # joined; one divider (there were two when the reply came before the status).
+        ctx_d, again = await new_page(browser, DESKTOP, errors)
+        try:
+            mine_visitor = await visitor_of(page)
+            await again.add_init_script(f"localStorage.setItem('kundresa.visitor', {mine_visitor!r})")
+            await open_widget(again, f"{site.url}/demo/checkout")
+            await (await rows(again, "agent_message")).first.wait_for(timeout=UI_MS)
+            await wait_text(again, ".kundresa-state-text", "Agnes från kundtjänst")
+            await again.wait_for_timeout(500)
+            assert await (await rows(again, "joined")).count() == 1
+        finally:
+            await ctx_d.close()
+
         # Resolved: a divider, the rating card; one thanks, in Swedish.
         await site.tickets.resolve(mine.id, agnes)
         card = (await rows(page, "csat_request")).first
