@@ -21,7 +21,7 @@ from knowledge.index import SearchIndex
 from knowledge.scored import Fusion
 from knowledge.text import guess_lang
 
-__all__ = ["SECOND_FUSION", "aligned", "second_scores", "wants_second"]
+__all__ = ["SECOND_FUSION", "aligned", "second_scores", "second_wanted", "wants_second"]
 
 SECOND_FUSION = Fusion(
     lexical_weight=0.0,
@@ -35,7 +35,12 @@ SECOND_FUSION = Fusion(
 
 def wants_second(question: str) -> bool:
     """Whether the question is (recognisably) English."""
-    return guess_lang(question) == "en"
+    return second_wanted(guess_lang(question))
+
+
+def second_wanted(said: str | None) -> bool:
+    """`wants_second` for a question whose language (`guess_lang`) was read already."""
+    return said == "en"
 
 
 def second_scores(index: SearchIndex, vec: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:

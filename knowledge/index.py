@@ -220,11 +220,10 @@ class SearchIndex:
         """An article one of whose example questions the customer typed (case and spacing aside) ranks
         first: an admin who added that question, or an agent's resolve that taught it, said where it goes,
         whatever the other signals make of its neighbours."""
-        hits = [u for u in np.flatnonzero(dense_units >= self.VERBATIM) if not self.is_passage[u]]
-        if not hits:
+        hits = np.flatnonzero((dense_units >= self.VERBATIM) & ~self.is_passage)
+        if not len(hits):
             return best
-        u = max(hits, key=lambda i: dense_units[i])
-        a = int(np.searchsorted(self.starts, u, side="right")) - 1
+        a = int(self.unit_article[hits[np.argmax(dense_units[hits])]])
         top = float(np.max(best))
         if best[a] >= top:
             return best

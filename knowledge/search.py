@@ -11,7 +11,7 @@ import numpy as np
 from config import SearchSettings
 from knowledge.calibration_service import Calibrator
 from knowledge.decision import SearchResult, decide
-from knowledge.ensemble import aligned, second_scores
+from knowledge.ensemble import aligned, second_scores, second_wanted
 from knowledge.live_index import LiveIndex
 from knowledge.scored import Fusion
 from knowledge.text import guess_lang
@@ -59,7 +59,7 @@ class Searcher:
         # An English question asks the second model at the same time (its own worker).
         second = (
             asyncio.ensure_future(self.second_opinion(question))
-            if self.live.second is not None and len(index) and said == "en"  # as `wants_second`
+            if self.live.second is not None and len(index) and second_wanted(said)
             else None
         )
         try:
@@ -93,7 +93,7 @@ class Searcher:
         """`second_opinion` of each question (None for those not English), in one encode call."""
         second, second_index, index = self.live.second, self.live.second_index, self.live.index
         out: list[np.ndarray | None] = [None] * len(questions)
-        asked = [i for i, said in enumerate(saids) if said == "en"]
+        asked = [i for i, said in enumerate(saids) if second_wanted(said)]
         if second is None or second_index is None or not len(second_index) or not asked:
             return out
         vecs = await second.encode([second.prefixes.query + questions[i] for i in asked])

@@ -45,6 +45,12 @@ class Inbound:
     channel: str | None = None  # the channel it came by (None: not known, e.g. crash recovery)
 
 
+def stored_client_id(client_id: str) -> str:
+    """A client's message id as it is stored and matched: masked like the text (deterministic, so a resent
+    id still matches)."""
+    return str(mask_value(client_id))
+
+
 class Router:
     """Customers, conversations and delivery; ticket transitions are `self.tickets`."""
 
@@ -100,7 +106,7 @@ class Router:
         context are masked too: both are stored and shown (deterministic, so a resent id still matches)."""
         mask = masked if masked is not None else mask_sensitive(text)
         if client_id:
-            client_id = str(mask_value(client_id))
+            client_id = stored_client_id(client_id)
         if context:
             context = dict(mask_value(context))
         async with self.lock(conversation_id), message_write(self.sessions) as write:

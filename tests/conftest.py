@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from config import Settings
+from tests.fakes.slack_api import FakeSlackAPI
 from tests.settings_for import settings_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -252,3 +253,13 @@ def serve_process(tmp_path: Path) -> Any:
     yield start
     for server in started:
         server.close()
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
+    """The fake Slack Web API on 127.0.0.1 (tests/fakes/slack_api.py), with no users; a folder or module
+    that needs some overrides this fixture, asking for it by the same name."""
+    fake = FakeSlackAPI()
+    await fake.start()
+    yield fake
+    await fake.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,12 +33,10 @@ async def frames_until(ws: Any, kind: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
-    fake = FakeSlackAPI()
-    await fake.start()
-    fake.add_user(CUSTOMER, email="kim@example.com", name="Kim Kund")
-    yield fake
-    await fake.close()
+def fake_slack(fake_slack: FakeSlackAPI) -> FakeSlackAPI:
+    """The root conftest's fake Slack, with these tests' users."""
+    fake_slack.add_user(CUSTOMER, email="kim@example.com", name="Kim Kund")
+    return fake_slack
 
 
 @pytest.fixture

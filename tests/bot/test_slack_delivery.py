@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,14 +29,6 @@ from tests.fakes.slack_events import DM, dm, event_body, post_signed
 
 AGENTS = "C_AGENTS"
 QUESTION = "Hur betalar jag med Swish?"
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
-    fake = FakeSlackAPI()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 def slack_settings(make: Callable[..., Settings], fake: FakeSlackAPI, **extra: Any) -> Settings:

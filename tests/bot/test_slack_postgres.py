@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.postgres
 
 QUESTION = "Hur betalar jag med Swish?"
 CUSTOMERS = 24
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
-    fake = FakeSlackAPI()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 def settings_on(url: str, fake: FakeSlackAPI) -> Settings:

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -238,12 +238,10 @@ DM = "D_KUND"
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
-    fake = FakeSlackAPI()
-    await fake.start()
-    fake.add_user(CUSTOMER, email="kim@example.com", name="Kim Kund")
-    yield fake
-    await fake.close()
+def fake_slack(fake_slack: FakeSlackAPI) -> FakeSlackAPI:
+    """The root conftest's fake Slack, with these tests' users."""
+    fake_slack.add_user(CUSTOMER, email="kim@example.com", name="Kim Kund")
+    return fake_slack
 
 
 @pytest.fixture

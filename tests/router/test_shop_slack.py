@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,6 @@ from tests.settings_for import settings_for
 
 AGENTS = "C_AGENTS"
 LINE = re.compile(r"Betalningen misslyckades: card_declined, \d\d:\d\d, order NH-100234, 1 847 kr")
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
-    fake = FakeSlackAPI()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from bot.channels.webchat.ordered_socket import OrderedSocket
 from bot.dialogue import Dialogue
 from config import KundresaError, Settings, ValidationError, safe_json
 from router import conversations as convs
-from router.masking import mask_sensitive, mask_value
-from router.service import Router
+from router.masking import mask_sensitive
+from router.service import Router, stored_client_id
 
 if TYPE_CHECKING:
     from bot.channels.webchat.limits import RateLimiter
@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("kundresa.webchat")
 LIMITED = ("message", "choose", "human", "feedback", "email")  # frame types that count against the rate limit
 TYPING_EVERY = 2.0  # seconds between the customer's typing hints one socket passes on to agents
+
+
+def ack_of(client_id: str, seq: int, stored: str, sent: str) -> dict[str, Any]:
+    """The `ack` of a stored message; with the stored text when it differs from what was sent (masked: the
+    widget shows and keeps the stored form)."""
+    ack: dict[str, Any] = {"type": "ack", "id": client_id, "seq": seq}
+    if stored != sent.strip():
+        ack["text"] = stored
+    return ack
 
 
 class ChatSession:
@@ -195,13 +204,10 @@ class ChatSession:
         if not isinstance(client_id, str) or not client_id or conv_id is None:
             return False
         async with self.router.sessions() as session:
-            stored = await convs.client_message(session, conv_id, str(mask_value(client_id)))
+            stored = await convs.client_message(session, conv_id, stored_client_id(client_id))
         if stored is None:
             return False
-        ack: dict[str, Any] = {"type": "ack", "id": client_id, "seq": stored.seq}
-        if stored.text != str(frame.get("text", "")).strip():
-            ack["text"] = stored.text  # masked: the widget keeps the stored form
-        await self.out.ack(ack)
+        await self.out.ack(ack_of(client_id, stored.seq, stored.text, str(frame.get("text", ""))))
         return True
 
     async def here(self) -> None:
@@ -235,10 +241,7 @@ class ChatSession:
                     client_id=client_id,
                     context=self.context,
                 )
-                ack: dict[str, Any] = {"type": "ack", "id": client_id, "seq": inbound.seq}
-                if inbound.text != text.strip():  # masked: the widget shows and keeps the stored form
-                    ack["text"] = inbound.text
-                await self.out.ack(ack)
+                await self.out.ack(ack_of(client_id, inbound.seq, inbound.text, text))
                 self.dialogue.metrics.observe("store", time.perf_counter() - began)
             finally:
                 self.out.inflight = None

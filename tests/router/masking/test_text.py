@@ -8,20 +8,10 @@ import pytest
 
 from router.masking import luhn_valid
 from router.masking._text import IGNORABLE, SEPARATORS, ascii_digits
+from tests.router.masking.cards import VALID_CARDS
 
 # Public test card numbers and Skatteverket's test personnummer (its last ten digits).
-LUHN_VALID = [
-    "4111111111111111",
-    "4012888888881881",
-    "5555555555554444",
-    "5105105105105100",
-    "5500005555555559",
-    "378282246310005",
-    "6011111111111117",
-    "6011111111111111110",  # 19 digits
-    "4222222222222",  # 13 digits
-    "1212121212",
-]
+LUHN_VALID = [*VALID_CARDS, "1212121212"]
 
 
 @pytest.mark.parametrize("number", LUHN_VALID)

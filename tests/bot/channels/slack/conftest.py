@@ -3,7 +3,7 @@ prepared demo database (tests/conftest.py `demo_db_settings`: nothing is importe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,13 +16,11 @@ from tests.fakes.slack_events import CUSTOMER, SECRET
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
-    fake = FakeSlackAPI()
-    await fake.start()
-    fake.add_user(CUSTOMER, email="kim@example.com", name="Kim Kund")
-    fake.add_user(AGENT, email="sven@shop.example", name="Sven Agent")
-    yield fake
-    await fake.close()
+def fake_slack(fake_slack: FakeSlackAPI) -> FakeSlackAPI:
+    """The root conftest's fake Slack, with these tests' users."""
+    fake_slack.add_user(CUSTOMER, email="kim@example.com", name="Kim Kund")
+    fake_slack.add_user(AGENT, email="sven@shop.example", name="Sven Agent")
+    return fake_slack
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ WEB_SECRET = "Order NH-4711, leverans till Storgatan 1"
 
 @pytest.fixture
 async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
+    # Not the folder's (conftest.py), which knows Kim under another id: these tests add their own users.
     fake = FakeSlackAPI()
     await fake.start()
     yield fake
