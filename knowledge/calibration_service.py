@@ -4,18 +4,41 @@ change (knowledge/calibration.py holds the fit itself)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 
 from config import SearchSettings
 from knowledge.calibration import Calibration, calibrate, out_of_scope_questions
+from knowledge.index import SearchIndex
 from knowledge.live_index import LiveIndex
 from knowledge.scored import Fusion
 from knowledge.text import detect_lang, text_hash
 
 log = logging.getLogger(__name__)
 _OUT_OF_SCOPE: dict[str, list[tuple[str, np.ndarray]]] = {}
+# Fits by what they are a function of (`fit_key`): apps started in one process on the same knowledge base
+# (tests, a CLI command after `serve`'s import) and a reindex that changed nothing fit once, not each time.
+_FITS: OrderedDict[bytes, Calibration | None] = OrderedDict()
+_FITS_KEPT = 8
+
+
+def fit_key(index: SearchIndex, settings: SearchSettings, oos: Sequence[tuple[str, np.ndarray]]) -> bytes:
+    """A digest of everything `calibrate` reads: each article and its units' texts, kinds and vectors, the
+    index's fusion, the search settings (the per-language fusions) and the out-of-scope questions."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(settings.model_dump_json().encode())
+    h.update(repr((index.fusion, index.prefixes, index.dim)).encode())
+    for block in index.blocks:
+        h.update(repr((block.article, block.texts, block.kinds)).encode())
+        h.update(np.ascontiguousarray(block.vectors).tobytes())
+    for text, vector in oos:
+        h.update(text.encode())
+        h.update(np.ascontiguousarray(vector).tobytes())
+    return h.digest()
 
 
 class Calibrator:
@@ -51,7 +74,15 @@ class Calibrator:
         index = self.live.index
         oos = await self._out_of_scope()
         loop = asyncio.get_running_loop()
-        calibration = await loop.run_in_executor(None, calibrate, index, self._fusion_for, oos)
+        key = await loop.run_in_executor(None, fit_key, index, self.settings, oos)
+        if key in _FITS:
+            _FITS.move_to_end(key)
+            calibration = _FITS[key]
+        else:
+            calibration = await loop.run_in_executor(None, calibrate, index, self._fusion_for, oos)
+            _FITS[key] = calibration
+            while len(_FITS) > _FITS_KEPT:
+                _FITS.popitem(last=False)
         if index is self.live.index or self.calibration is None:
             self.calibration = calibration
 

@@ -42,3 +42,25 @@ async def test_calibration_off_by_setting(make_settings: Callable[..., Settings]
     finally:
         await embedder.close()
         await engine.dispose()
+
+
+async def test_an_unchanged_index_reuses_its_fit_and_any_change_refits(kb: KnowledgeBase) -> None:
+    """`fit_key` digests what the fit reads: the same content (another app in this process, a reindex
+    that changed nothing) reuses the fit; a new question, a status or the settings give another key."""
+    from knowledge import calibration_service as service
+
+    await kb.import_articles(articles())
+    assert kb.calibration is not None
+    oos = await kb.calibrator._out_of_scope()
+    key = service.fit_key(kb.index, kb.settings, oos)
+    fitted = kb.calibration
+    assert service._FITS[key] is fitted
+    await kb.refresh()  # the same articles read again: a new index object, the same content
+    assert kb.calibration is fitted
+    await kb.add_question("swish", "Kan jag betala med mobilen?")
+    await kb.calibrated()
+    assert service.fit_key(kb.index, kb.settings, oos) != key
+    assert kb.calibration is not fitted
+    other = kb.settings.model_copy(update={"passage_weight": kb.settings.passage_weight + 0.1})
+    assert service.fit_key(kb.index, other, oos) != service.fit_key(kb.index, kb.settings, oos)
+    assert service.fit_key(kb.index, kb.settings, oos[:-1]) != service.fit_key(kb.index, kb.settings, oos)
