@@ -175,6 +175,16 @@ def _forget_finished_apps() -> Any:
         cache.cache_clear()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Playwright's `expect` waits 5 s by default: on a loaded 2-core CI machine a page can take longer
+    to react, so every browser assertion waits up to 30 s (a failing one still fails, only later)."""
+    try:
+        from playwright.async_api import expect
+    except ImportError:
+        return
+    expect.set_options(timeout=30_000)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Any:
     """A teardown that hangs shows its pending asyncio tasks (tests/hang_report.py)."""

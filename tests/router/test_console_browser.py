@@ -104,7 +104,11 @@ async def test_agent_answers_a_live_handoff(server: tuple[str, web.Application])
             selector = f".queue-item[data-ticket='{ticket_id}']"
             await expect(agent.locator(f"#agent-mine {selector}")).to_be_visible()
             await expect(agent.locator(f"#agent-queue {selector}")).to_have_count(0)
-            await agent.fill("#agent-reply", REPLY)
+            # The claim's answer has come back (it says so, and puts the cursor in the reply box).
+            await expect(agent.locator("#agent-action-notice")).to_have_text("Ärendet är ditt.")
+            # Typed key by key as an agent writes (each keystroke an `input` event), into the reply box.
+            await agent.locator("#agent-reply").press_sequentially(REPLY, delay=10)
+            await expect(agent.locator("#agent-reply")).to_have_value(REPLY)
             # Page B: while the agent writes, the widget says so (an ephemeral frame, nothing stored).
             typing = customer.locator(".kundresa-typing")
             await expect(typing).to_be_visible(timeout=WAIT)
