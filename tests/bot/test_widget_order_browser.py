@@ -165,3 +165,33 @@ async def test_out_of_order_late_and_gapped_frames_are_all_shown_in_order(
             assert errors == []
         finally:
             await browser.close()
+
+
+async def test_the_agents_typing_hint_stays_when_they_join_and_goes_with_their_reply(
+    site: tuple[str, ScriptedChat],
+) -> None:
+    """The console's first typing frame can overtake the status that says the agent joined: the 'joined'
+    divider is not what they were typing, so the hint stays (it used to vanish until the next hint, 3 s
+    of typing later); their reply takes its place."""
+    playwright = pytest.importorskip("playwright.async_api")
+    base, chat = site
+    async with playwright.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(base, timeout=UI_MS)
+            await chat.next("resume")
+            typing = page.locator(".kundresa-typing")
+            queue = {"ticket": 1, "status": "open", "position": 1, "wait_minutes": None, "agents_online": 1}
+            await chat.send({"type": "status", "owner": "agent", "queue": {**queue, "agent": None}, "seq": 0})
+            await chat.send({"type": "typing", "who": "agent", "seq": 0})
+            await playwright.expect(typing).to_be_visible()
+            assigned = {**queue, "status": "assigned", "position": None, "agent": "Agnes"}
+            await chat.send({"type": "status", "owner": "agent", "queue": assigned, "seq": 0})
+            await playwright.expect(page.locator(".kundresa-msg[data-kind=joined]")).to_have_count(1)
+            await asyncio.sleep(0.3)
+            await playwright.expect(typing).to_be_visible()
+            await chat.send(reply(1))
+            await playwright.expect(typing).to_be_hidden()
+        finally:
+            await browser.close()

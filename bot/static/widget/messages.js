@@ -58,6 +58,9 @@ function summaryOf(text) {
   return first.length < String(text).trim().length - 40 ? first : null;
 }
 
+// Items someone was typing: when one comes, the typing hint has done its job.
+const WRITTEN = new Set(['message', 'answer', 'clarify', 'handoff', 'agent_message', 'csat_request']);
+
 const RENDER = {
   message(item) {
     if (item.author && item.author !== 'customer') {
@@ -220,7 +223,7 @@ export function renderItem(item, live, before) {
   else ui.list.append(row);
   if (item.kind === 'message') updateCustomerStatus(item);
   if (live) {
-    hideTyping();
+    if (WRITTEN.has(item.kind)) hideTyping(); // what the writer wrote came; a 'joined' divider is not it
     updateWelcome();
     if (item.kind === 'answer') refreshFeedbackRows();
   }
