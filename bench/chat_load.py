@@ -114,7 +114,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         model_overrides["dtype"] = args.dtype
     extra: dict[str, Any] = {"model": model_overrides} if model_overrides else {}
     # Every customer here comes from 127.0.0.1: the per-IP limit on new sockets would count them as one.
-    extra["chat"] = {"connections_per_minute_per_ip": 0}
+    extra["chat"] = {"connections_per_minute_per_ip": 0, "handoffs_per_minute_per_ip": 0}
     if args.messages_per_minute is not None:
         extra["chat"]["messages_per_minute"] = args.messages_per_minute
 

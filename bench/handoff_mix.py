@@ -115,6 +115,7 @@ class Servers:
             "database__url": url,
             "server__load_demo_kb": True,
             "chat__connections_per_minute_per_ip": 1_000_000,
+            "chat__handoffs_per_minute_per_ip": 0,
             "model__processes": os.environ.get("KUNDRESA_MODEL__PROCESSES", "2"),
         }
         # The first process migrates and imports the demo; the others start on a ready database.

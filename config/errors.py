@@ -9,6 +9,7 @@ __all__ = [
     "KundresaError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimitedError",
     "TooLargeError",
     "UnauthorizedError",
     "UnavailableError",
@@ -74,6 +75,13 @@ class UnauthorizedError(KundresaError):
 class PermissionDeniedError(KundresaError):
     code = "forbidden"
     status = 403
+
+
+class RateLimitedError(KundresaError):
+    """Too many of something from one client in a window: try again in a moment."""
+
+    code = "rate_limited"
+    status = 429
 
 
 class UnavailableError(KundresaError):

@@ -15,7 +15,7 @@ from collections import deque
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config import KundresaError, ServerSettings, UnauthorizedError
+from config import RateLimitedError, ServerSettings, UnauthorizedError
 from router.auth import authenticate
 from router.client_ip import client_ip, proxy_networks
 from router.models import User
@@ -25,9 +25,7 @@ __all__ = ["TOKEN_GUARD", "TokenGuard", "TooManyBadTokensError", "authenticate_r
 WINDOW = 60.0
 
 
-class TooManyBadTokensError(KundresaError):
-    code = "rate_limited"
-    status = 429
+class TooManyBadTokensError(RateLimitedError):
 
     def __init__(self, wait: float) -> None:
         seconds = max(1, math.ceil(wait))

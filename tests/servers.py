@@ -61,6 +61,7 @@ class ServeProcess:
             "KUNDRESA_SERVER__LOAD_DEMO_KB": "false",
             "KUNDRESA_MODEL__PROCESSES": "1",
             "KUNDRESA_CHAT__IDENTITY_SECRET": IDENTITY_SECRET,
+            "KUNDRESA_CHAT__HANDOFFS_PER_MINUTE_PER_IP": "0",  # every test customer is on 127.0.0.1
         }
         for key, value in settings.items():
             text = str(value).lower() if isinstance(value, bool) else str(value)

@@ -11,6 +11,9 @@ class ChatSettings(BaseModel):
     # New chat sockets per client IP a minute (0: no limit). Each new visitor id makes a customer and a
     # conversation: without this a flooder could mint ids and so dodge the per-conversation limit.
     connections_per_minute_per_ip: int = 120
+    # Asks for a person (the widget's button, `{"type":"human"}`) per client IP a minute (0: no limit). Each
+    # can open a ticket in the agents' queue: without this one address minting visitor ids could fill it.
+    handoffs_per_minute_per_ip: int = 10
     # New chat sockets this process upgrades a second, on average, and at once (0: no pacing). A reconnect
     # storm waits its turn instead of slowing the answers of customers already chatting
     # (bench/idle_sockets.py: 5,000 sockets at once).

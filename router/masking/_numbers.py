@@ -12,7 +12,8 @@ of whole groups is a candidate:
 * **card number** -- 13-19 digits, Luhn-valid, starting with 2-6 (payment networks), every group but the last
   at least three digits long (dates, phone numbers, postcodes and amounts all have one- or two-digit inner
   groups). Any such grouping counts when the span is the whole run and one separator is used throughout
-  ("601 111 111 111 111 7", not "NH-513410\n070 152 0849"); otherwise the span must be grouped like a card
+  ("601 111 111 111 111 7", not "NH-513410\n070 152 0849"), and so does a whole run typed a digit or two at
+  a time with one separator ("4 1 1 1 1 1 …", "41 11 11 …"); otherwise the span must be grouped like a card
   (contiguous, fours, 8-8, Amex/Diners 4-6-5 / 4-6-4), so "ärende 48213 4111 1111 1111 1111" masks only the
   card.
 
@@ -58,6 +59,13 @@ def _card_like(lengths: list[int]) -> bool:
     if len(lengths) == 1 or lengths in ([4, 6, 5], [4, 6, 4], [8, 8]):
         return True
     return all(n == 4 for n in lengths[:-1]) and lengths[-1] <= 4
+
+
+def _typed_apart(lengths: list[int]) -> bool:
+    """Typed a digit or two at a time ("4 1 1 1 …", "41 11 11 …"): every group of one size, 1 or 2 (the last
+    may be shorter). No date, phone number or amount is written as 13 or more such groups."""
+    size = lengths[0]
+    return size <= 2 and all(n == size for n in lengths[:-1]) and lengths[-1] <= size
 
 
 def _is_card(digits: str) -> bool:
@@ -172,12 +180,12 @@ class _Run:
         """The (first group, last group, kind) spans to mask."""
         n, lengths, offsets = self.n, self.lengths, self.offsets
         total = offsets[-1]
-        if 13 <= total <= 19 and (n == 1 or min(lengths[:-1]) >= 3) and self.whole(0, n - 1):
-            if (
-                (n == 1 or _card_like(lengths) or self.one_separator())
-                and _is_card(self.digits)
-                and not self.amount(n - 1)
-            ):
+        if 13 <= total <= 19 and self.whole(0, n - 1):
+            if n == 1 or min(lengths[:-1]) >= 3:
+                grouped = n == 1 or _card_like(lengths) or self.one_separator()
+            else:  # short groups: only a card typed a digit or two at a time, one separator throughout
+                grouped = _typed_apart(lengths) and self.one_separator()
+            if grouped and _is_card(self.digits) and not self.amount(n - 1):
                 return [(0, n - 1, KIND_CARD)]  # a whole run that is one card: no other choice masks more
         candidates: list[tuple[int, int, int, str]] = []  # (first, last, score, kind)
         for i in range(n):

@@ -22,7 +22,7 @@ from bot.channels.webchat.frames import check_frame, echo_id, shown
 from bot.channels.webchat.identity import ChatIdentity
 from bot.channels.webchat.ordered_socket import OrderedSocket
 from bot.dialogue import Dialogue
-from config import KundresaError, Settings, ValidationError, safe_json
+from config import KundresaError, RateLimitedError, Settings, ValidationError, safe_json
 from router import conversations as convs
 from router.masking import mask_sensitive
 from router.service import Router, stored_client_id
@@ -49,7 +49,7 @@ class ChatSession:
     # Thousands of idle sockets are normal (bench/idle_sockets.py): slots keep each one small.
     __slots__ = (
         "_looked", "_resume_at", "_resume_tokens", "_typing_at", "channel", "complete", "context",
-        "dialogue", "identity", "known_customer", "lang", "out", "queued", "router", "settings",
+        "dialogue", "identity", "ip", "known_customer", "lang", "out", "queued", "router", "settings",
         "wants_status", "ws",
     )  # fmt: skip
 
@@ -78,6 +78,7 @@ class ChatSession:
         self._resume_tokens = float(settings.chat.resume_burst)
         self._resume_at = time.monotonic()
         self.wants_status = False  # query `status=1`: `status` frames (`status.py`)
+        self.ip = ""  # the client's address (set on open): asks for a person are limited per address
 
     @property
     def conversation_id(self) -> int | None:
@@ -275,6 +276,10 @@ class ChatSession:
         await self.dialogue.buttons.choose(await self.ensure(), str(frame["article"]))
 
     async def on_human(self, frame: dict[str, Any]) -> None:
+        if not self.channel.may_hand_off(self.ip, self.settings.chat.handoffs_per_minute_per_ip):
+            message = "too many requests for a person from your network; wait a minute"
+            await self.error(RateLimitedError.code, message, limit="handoffs")
+            return
         await self._after(await self.dialogue.buttons.human(await self.ensure(), self.lang))
 
     async def on_feedback(self, frame: dict[str, Any]) -> None:

@@ -52,6 +52,7 @@ async def chat_handler(
     channel.attach(router)
     session = new_session(request, ws, channel, router, dialogue, settings, identity)  # + shop events
     session.wants_status = request.query.get("status") == "1"
+    session.ip = channel.client_ip(request)
     channel.open(session)  # nothing is written: the conversation is looked up, read-only, in the background
     if reopen_error is not None:  # the link is bad or old: the widget stays with its own conversation
         await session.error(reopen_error.code, reopen_error.message)

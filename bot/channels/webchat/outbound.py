@@ -56,6 +56,7 @@ class WebChatChannel:
         self._unbound: dict[Who, list[ChatSession]] = {}  # by identity, until bound
         self._limits = RateLimits()
         self._connections = RateLimits()
+        self._handoffs = RateLimits()  # asks for a person, per client address
         self.pacer = pacer or SocketPacer(0, 1)  # new sockets of this process a second (0: any number)
         self.proxies = proxy_networks(trusted_proxies or [])
         self._router: Router | None = None
@@ -94,6 +95,13 @@ class WebChatChannel:
     def may_connect(self, request: web.Request, per_minute: int) -> bool:
         """Whether a client address may open another chat socket this minute (0: no limit)."""
         return per_minute <= 0 or self._connections.get(client_ip(request, self.proxies), per_minute).allow()
+
+    def client_ip(self, request: web.Request) -> str:
+        return client_ip(request, self.proxies)
+
+    def may_hand_off(self, ip: str, per_minute: int) -> bool:
+        """Whether a client address may ask for a person once more this minute (0: no limit)."""
+        return per_minute <= 0 or self._handoffs.get(ip, per_minute).allow()
 
     # -- sockets -------------------------------------------------------------------------------------
     def open(self, session: ChatSession) -> None:

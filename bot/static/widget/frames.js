@@ -126,7 +126,7 @@ export function show(f, seq) {
         }
       }
       // In the widget's language, whatever the server's words; not kept in the transcript.
-      const known = t.errors[f.code];
+      const known = (f.limit && t.errors[`${f.code}:${f.limit}`]) || t.errors[f.code];
       renderItem({ kind: 'error', code: f.code, message: known || t.error, seq }, true);
       return;
     }

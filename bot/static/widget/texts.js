@@ -33,6 +33,7 @@ export const TEXT = {
     errors: {
       too_large: 'Meddelandet är för långt. Korta det och skicka igen – texten finns kvar i rutan.',
       rate_limited: 'Du skickar väldigt många meddelanden. Vänta en liten stund och försök igen.',
+      'rate_limited:handoffs': 'Många ber om en person från ditt nätverk just nu. Vänta en minut och försök igen – eller fråga mig under tiden.',
       database_unavailable: 'Vi har tillfälliga problem. Meddelandet skickas igen automatiskt.',
       invalid_email: 'Det ser inte ut som en e-postadress. Kontrollera och försök igen.',
       invalid_link: 'Länken fungerar inte. Ställ din fråga här, så hjälper vi dig.',
@@ -72,6 +73,7 @@ export const TEXT = {
     errors: {
       too_large: 'The message is too long. Shorten it and send again – your text is still in the box.',
       rate_limited: 'You are sending a lot of messages. Wait a moment and try again.',
+      'rate_limited:handoffs': 'Many people on your network are asking for a person right now. Wait a minute and try again – or ask me meanwhile.',
       database_unavailable: 'We are having temporary problems. The message will be sent again automatically.',
       invalid_email: 'That does not look like an email address. Please check it and try again.',
       invalid_link: 'The link does not work. Ask your question here and we will help you.',

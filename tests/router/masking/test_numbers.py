@@ -37,6 +37,35 @@ def test_grouped_card_is_masked(written: str, last4: str) -> None:
     assert result.kinds == ("card",)
 
 
+@pytest.mark.parametrize(
+    ("written", "last4"),
+    [
+        ("4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "1111"),  # a digit at a time, as some type it on a phone
+        ("5-5-5-5-5-5-5-5-5-5-5-5-4-4-4-4", "4444"),
+        ("41 11 11 11 11 11 11 11", "1111"),  # two at a time
+        ("37 82 82 24 63 10 00 5", "0005"),  # the last group shorter
+    ],
+)
+def test_a_card_typed_a_digit_or_two_at_a_time_is_masked(written: str, last4: str) -> None:
+    result = mask_sensitive(f"kortet {written} funkar inte")
+    assert result.text == f"kortet [kort ••••{last4}] funkar inte"
+    assert result.kinds == ("card",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 2",  # Luhn fails
+        "1 2 3 4 5 6 7 8 9 10 11 12 13 14",  # a count, not one group size
+        "4 1 1 1-1 1 1 1 1 1 1 1 1 1 1 1",  # two separators: not typed as one number
+        "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 kr",  # an amount
+        "Lotto: 7 14 21 28 35 3 9",
+    ],
+)
+def test_short_groups_that_are_not_one_typed_card_are_left_alone(text: str) -> None:
+    assert mask_sensitive(text) == MaskResult(text, False, ())
+
+
 def test_two_cards_in_one_message() -> None:
     result = mask_sensitive("4111 1111 1111 1111 eller 5555555555554444")
     assert result.text == "[kort ••••1111] eller [kort ••••4444]"

@@ -51,13 +51,14 @@ WS = aiohttp.ClientWebSocketResponse
 
 
 @contextlib.asynccontextmanager
-async def chat_app(demo_db: Path, folder: Path) -> AsyncIterator[Client]:
-    """The real app with the demo knowledge base on a copy of `demo_db` in `folder`. Starting one costs
-    seconds, so a module shares one; every test uses its own visitor id, hence its own conversation."""
+async def chat_app(demo_db: Path, folder: Path, **chat: Any) -> AsyncIterator[Client]:
+    """The real app with the demo knowledge base on a copy of `demo_db` in `folder` (`chat`: chat settings
+    to change). Starting one costs seconds, so a module shares one; every test uses its own visitor id,
+    hence its own conversation."""
     db = folder / "kundresa.db"
     with contextlib.closing(sqlite3.connect(demo_db)) as src, contextlib.closing(sqlite3.connect(db)) as dst:
         src.backup(dst)
-    settings = settings_for(f"sqlite+aiosqlite:///{db}", chat={"identity_secret": SECRET})
+    settings = settings_for(f"sqlite+aiosqlite:///{db}", chat={"identity_secret": SECRET, **chat})
     async with TestClient(TestServer(create_app(settings))) as client:
         yield client
 

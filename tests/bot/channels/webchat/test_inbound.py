@@ -144,6 +144,29 @@ async def test_human_twice_is_one_ticket(app_client: Client) -> None:
     await ws.close()
 
 
+async def test_asks_for_a_person_are_limited_per_client_address(
+    demo_db_file: Path, tmp_path: Path
+) -> None:
+    """New visitor ids from one address, each asking for a person: `chat.handoffs_per_minute_per_ip` of them
+    get a ticket, the next is refused with `rate_limited` and no ticket, and can still talk to the bot."""
+    async with chat_app(demo_db_file, tmp_path, handoffs_per_minute_per_ip=3) as client:
+        handed = []
+        for _ in range(3):
+            ws = await connect(client)
+            handed.append(only(await exchange(ws, {"type": "human"}), "handoff")["ticket"])
+            await ws.close()
+        visitor = new_visitor()
+        ws = await connect(client, visitor)
+        refused = only(await exchange(ws, {"type": "human"}), "error")
+        assert refused["code"] == "rate_limited" and refused["limit"] == "handoffs"  # the widget says which
+        async with client.app[SESSIONS]() as session:
+            opened = list(await session.scalars(select(Ticket.id)))
+        assert sorted(opened) == sorted(handed)  # the refused ask opened nothing
+        _, frames = await ask(ws, ANSWERABLE)
+        assert only(frames, "answer")["article"]["slug"] == ANSWERABLE_SLUG
+        await ws.close()
+
+
 async def test_csat_needs_a_resolved_ticket_then_is_stored(app_client: Client) -> None:
     visitor = new_visitor()
     ws = await connect(app_client, visitor)
