@@ -52,9 +52,18 @@ async def test_no_pacing_when_off() -> None:
 async def test_loop_lag_sees_a_blocked_loop_and_forgets_it() -> None:
     lag = LoopLag(interval=0.01)
     lag.start()
+
+    async def settles_below(seconds: float) -> bool:
+        # On a loaded machine the loop runs late now and then by itself (other processes, a GC pause):
+        # what matters is that the reading falls back once it is on time.
+        for _ in range(300):
+            if lag.seconds < seconds:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
     try:
-        await asyncio.sleep(0.1)
-        assert lag.seconds < 0.02  # an idle loop is on time
+        assert await settles_below(0.02)  # an idle loop is on time
         time.sleep(0.08)  # noqa: ASYNC251  (the point: the loop is blocked)
         # Read at once after the ticker's first wake-up: the smoothing takes 30 % off at each later tick,
         # and on a loaded machine a fixed wait here could span several.
@@ -63,8 +72,7 @@ async def test_loop_lag_sees_a_blocked_loop_and_forgets_it() -> None:
             await asyncio.sleep(0.002)
             peak = max(peak, lag.seconds)
         assert peak >= 0.05
-        await asyncio.sleep(0.3)
-        assert lag.seconds < 0.01  # smoothed away once the loop is on time again
+        assert await settles_below(0.01)  # smoothed away once the loop is on time again
     finally:
         await lag.close()
 
