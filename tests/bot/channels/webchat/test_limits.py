@@ -57,12 +57,13 @@ async def test_loop_lag_sees_a_blocked_loop_and_forgets_it() -> None:
         # On a loaded machine the loop runs late now and then by itself (other processes, a GC pause):
         # what matters is that the reading falls back once it is on time.
         for _ in range(300):
+            await asyncio.sleep(0.01)  # the ticker runs meanwhile (at least one tick of it)
             if lag.seconds < seconds:
                 return True
-            await asyncio.sleep(0.01)
         return False
 
     try:
+        await asyncio.sleep(0.1)
         assert await settles_below(0.02)  # an idle loop is on time
         time.sleep(0.08)  # noqa: ASYNC251  (the point: the loop is blocked)
         # Read at once after the ticker's first wake-up: the smoothing takes 30 % off at each later tick,
