@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from knowledge.spelling import Speller, distance
 
 TEXTS = [
+    "Fyll i fältet. Where are these?",
     "Var är mitt paket? Spåra din leverans med sändningsnumret.",
     "Presentkort: så betalar du med ett presentkort i kassan.",
     "Glömde du lägenhetsnumret? Ändra leveransadress innan paketet skickas.",
@@ -42,6 +43,8 @@ def test_misspelt_words_are_put_right(speller: Speller, typed: str, searched: st
         "kan man betala med paypal",  # nothing close: the word stays and still counts against an answer
         "order 12345 kommer inte",  # numbers and words with no neighbour
         "hur gör jag",  # function words and short words are never changed
+        "here and there",  # common words (the model's vocabulary) are meant: not "where", not "these"
+        "hylla",  # a short word one edit from a knowledge-base word is as likely another real word
     ],
 )
 def test_words_with_no_close_match_stay(speller: Speller, typed: str) -> None:
@@ -65,3 +68,19 @@ def test_any_text_comes_back_as_a_string_and_correcting_twice_changes_nothing_mo
     once = speller.correct(text)
     assert isinstance(once, str)
     assert speller.correct(once) == once
+
+
+def test_the_shipped_known_words_are_the_e5_vocabularys_whole_words() -> None:
+    """knowledge/data/known_words.txt.gz is what `known_words_of` makes of the shipped model's vocabulary."""
+    import json
+
+    from config import ModelSettings
+    from knowledge.e5_model import e5_folder
+    from knowledge.spelling import known_words, known_words_of
+
+    vocab = json.loads((e5_folder(ModelSettings().cache_path()) / "tokenizer.json").read_text())["model"][
+        "vocab"
+    ]
+    assert known_words_of(piece for piece, _score in vocab) == sorted(known_words())
+    assert {"here", "back", "idag", "there"} <= known_words()
+    assert not {"pakage", "presentkrot", "glomde"} & known_words()
