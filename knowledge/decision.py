@@ -23,6 +23,7 @@ class SearchResult:
     answer_threshold: float = 0.0
     clarify_threshold: float = 0.0
     calibrated: bool = False
+    searched: str | None = None  # the question as searched, when spelling put words right (search.spelling)
 
     @property
     def best(self) -> ScoredArticle | None:
@@ -40,6 +41,7 @@ class SearchResult:
             },
             "articles": [a.to_json() for a in self.articles],
             "options": [a.slug for a in self.options],
+            **({"searched": self.searched} if self.searched is not None else {}),
         }
 
 

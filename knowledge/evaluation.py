@@ -207,27 +207,33 @@ async def run_eval(
     batch = 256
     for i in range(0, len(cases), batch):
         chunk = cases[i : i + batch]
-        texts = [prefixes.query + c.question for c in chunk]
+        # As the live search asks them: misspelt words put right first (`search.spelling`).
+        asked = [index.speller.correct(c.question) if settings.spelling else c.question for c in chunk]
+        texts = [prefixes.query + q for q in asked]
         if question_vectors is None:
             vecs = await store.embedder.encode(texts)
         else:
             todo = [t for t in dict.fromkeys(texts) if t not in question_vectors]
             question_vectors.update(zip(todo, await store.embedder.encode(todo), strict=True))
             vecs = np.stack([question_vectors[t] for t in texts])
-        english = [c for c in chunk if second_index is not None and wants_second(c.question)]
+        english = [
+            q
+            for c, q in zip(chunk, asked, strict=True)
+            if second_index is not None and wants_second(c.question)
+        ]
         extras: dict[str, np.ndarray] = {}
         if english and second is not None and second_index is not None:
-            qs = list(dict.fromkeys(second.embedder.prefixes.query + c.question for c in english))
+            qs = list(dict.fromkeys(second.embedder.prefixes.query + q for q in english))
             for text, v in zip(qs, await second.embedder.encode(qs), strict=True):
                 extras[text] = aligned(
                     index, second_index, second_scores(second_index, v), settings.english_weight
                 )
-        for case, vec in zip(chunk, vecs, strict=True):
+        for case, question, vec in zip(chunk, asked, vecs, strict=True):
             tuned = settings.for_lang(detect_lang(case.question))
             fusion = Fusion.of(tuned)
-            extra = extras.get(second.embedder.prefixes.query + case.question) if second else None
-            ranked = index.score(vec, case.question, limit=settings.max_results, fusion=fusion, extra=extra)
-            results.append(decide(case.question, ranked, tuned, calibration))
+            extra = extras.get(second.embedder.prefixes.query + question) if second else None
+            ranked = index.score(vec, question, limit=settings.max_results, fusion=fusion, extra=extra)
+            results.append(decide(question, ranked, tuned, calibration))
         if progress:
             progress("asking questions", len(results), len(cases))
     return metrics(cases, results, time.perf_counter() - started), results

@@ -18,6 +18,7 @@ from knowledge.head import HeadStats, RidgeHead
 from knowledge.index_blocks import ArticleBlock, IndexedArticle, Prefixes, Unit, article_units
 from knowledge.lexical import LexicalIndex
 from knowledge.scored import Fusion, ScoredArticle
+from knowledge.spelling import Speller
 
 
 def _segment_max(values: np.ndarray, mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -57,6 +58,7 @@ class SearchIndex:
             np.logical_or.reduceat(self.is_passage, self.starts) if self.units else np.zeros(0, dtype=bool)
         )
         self.lexical = LexicalIndex([b.lexical for b in self.blocks])
+        self.speller = Speller(u.text for u in self.units)  # built here, off the event loop
         self.sizes = sizes
         # Each article's centroid (the mean of its unit vectors) enters only through its squared norm: a
         # question's dot product with it is the mean of its cosines with the article's units. The head's

@@ -4,6 +4,7 @@ for English questions), decide, and answer in the customer's language."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from config import SearchSettings
 from knowledge.calibration_service import Calibrator
 from knowledge.decision import SearchResult, decide
 from knowledge.ensemble import aligned, second_scores, second_wanted
+from knowledge.index import SearchIndex
 from knowledge.live_index import LiveIndex
 from knowledge.scored import Fusion
 from knowledge.text import guess_lang
@@ -25,6 +27,13 @@ AUTO = "auto"
 def _retrieved(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()  # looked at: asyncio does not log it as never retrieved
+
+
+def _as_asked(result: SearchResult, asked: str) -> SearchResult:
+    """The result under the customer's own words, with the spelled form in `searched` when it differs."""
+    if result.question == asked:
+        return result
+    return dataclasses.replace(result, question=asked, searched=result.question)
 
 
 class Searcher:
@@ -49,6 +58,7 @@ class Searcher:
         said = guess_lang(question) if said == AUTO else said
         index = self.live.index
         embedder = self.live.embedder
+        asked, question = question, self.spelled(index, question)
         # The lexical signals need only the text: a thread computes them while the model encodes (they
         # release the GIL in the sparse products), which takes them off the question's critical path.
         lexical = (
@@ -75,7 +85,7 @@ class Searcher:
         extra = await second if second is not None else None
         if index is not self.live.index:  # rebuilt meanwhile: its matrix and units differ
             dense = words_and_chars = extra = None
-        return self.rank(
+        result = self.rank(
             question,
             vec,
             lang=lang,
@@ -86,6 +96,7 @@ class Searcher:
             lexical=words_and_chars,
             extra=extra,
         )
+        return _as_asked(result, asked)
 
     async def _second_opinions(
         self, questions: list[str], saids: list[str | None]
@@ -110,14 +121,19 @@ class Searcher:
         vec = await second.encode_one(second.prefixes.query + question)
         return aligned(index, second_index, second_scores(second_index, vec), self.settings.english_weight)
 
+    def spelled(self, index: SearchIndex, question: str) -> str:
+        """The question as searched: its misspelt words put right (`search.spelling`)."""
+        return index.speller.correct(question) if self.settings.spelling else question
+
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
         embedder = self.live.embedder
-        vecs = await embedder.encode([embedder.prefixes.query + q for q in questions])
         saids = [guess_lang(q) for q in questions]
+        asked, questions = questions, [self.spelled(self.live.index, q) for q in questions]
+        vecs = await embedder.encode([embedder.prefixes.query + q for q in questions])
         extras = await self._second_opinions(questions, saids)
         return [
-            self.rank(q, v, said=said, include_drafts=include_drafts, extra=x)
-            for q, v, said, x in zip(questions, vecs, saids, extras, strict=True)
+            _as_asked(self.rank(q, v, said=said, include_drafts=include_drafts, extra=x), a)
+            for q, a, v, said, x in zip(questions, asked, vecs, saids, extras, strict=True)
         ]
 
     def rank(

@@ -40,6 +40,11 @@ def _stems(word: str) -> tuple[str, ...]:
     return (sv,) if sv == en else (sv, en)
 
 
+def stems(word: str) -> tuple[str, ...]:
+    """A lowercased word's Swedish and English stems, folded (one when they agree)."""
+    return _stems(word)
+
+
 def words(text: str) -> list[str]:
     """The lowercased words of a text: runs of letters, and runs of digits (no stemming, stopwords kept)."""
     return _WORD.findall(text.lower())

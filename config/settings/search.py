@@ -25,6 +25,9 @@ class SearchSettings(BaseModel):
     # clarify_confidence, else hand off. `calibrate = false` compares the raw fused score with
     # answer_threshold / clarify_threshold instead.
     calibrate: bool = True
+    # Misspelt words and words typed without å/ä/ö put right against the knowledge base's own words before
+    # the search (knowledge/spelling.py).
+    spelling: bool = True
     answer_confidence: float = 0.7
     clarify_confidence: float = 0.4
     answer_threshold: float = 2.15  # raw thresholds: 0.2 above those before the centroid signal

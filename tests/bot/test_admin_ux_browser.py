@@ -109,6 +109,13 @@ async def test_admin_asks_first_labels_thresholds_and_speaks_swedish(
             await expect(page.locator(".confbar-tag.tag-clarify")).to_contain_text(
                 "frågar vad kunden menar ≥"
             )
+            await expect(page.locator(".try-searched")).to_have_count(0)  # nothing to put right
+            # A misspelt question: the admin sees what was searched ("lange" is a word too: it stays).
+            await page.fill("#try-input", "Hur lange galler ett presentkrot?")
+            await page.click("#try-run")
+            await expect(page.locator(".try-searched")).to_contain_text(
+                "sökt som: ”Hur lange gäller ett presentkort?”"
+            )
 
             # Import: the result once; a bad file in Swedish, with the English detail apart.
             await page.click("#tab-io")

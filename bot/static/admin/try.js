@@ -81,6 +81,7 @@ export function renderTry(data) {
   const help = el('p', 'hint', t.decisionHelp[data.decision] || '');
   const bar = confidenceBar(data);
   const top = bar ? [head, help, bar] : [head, help];
+  if (data.searched) top.splice(1, 0, el('p', 'hint try-searched', t.searchedAs(data.searched)));
   const articles = data.articles || [];
   if (!articles.length) { box.replaceChildren(...top, el('p', 'empty', t.noHits)); return; }
   const offered = new Set(data.options || []);
