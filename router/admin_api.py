@@ -15,10 +15,10 @@ from infra.app_keys import SESSIONS
 from infra.db import iso
 from router import analytics, privacy_api
 from router.assignment import loads_of
-from router.auth import create_user
+from router.auth import USERS_TOPIC, create_user, rotate_token
 from router.models import ROLES, Customer, IdentityMerge, User
 from router.privacy import audit
-from router.web import ROUTER, path_id, read_object, requires, user_of
+from router.web import BUS, ROUTER, path_id, read_object, requires, user_of
 
 MAX_CAPACITY = 1000
 
@@ -172,6 +172,23 @@ async def patch_user(request: web.Request) -> web.Response:
     return web.json_response(data)
 
 
+@requires("admin")
+async def rotate_user_token(request: web.Request) -> web.Response:
+    """A new API token for a user (a lost laptop, a leaked token, someone leaving): the old token stops
+    working at once, and the user's open agent consoles are closed (4401 `token_revoked`) in every process.
+    The new token is in this answer only."""
+    user_id = path_id(request, "user")
+    async with request.app[SESSIONS]() as session, session.begin():
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"no user {user_id}")
+        token = rotate_token(user)
+        data = {**user_json(user, 0), "token": token}
+        audit.add(session, audit.by(user_of(request)), "user.token_rotate", "user", user_id, {})
+    await request.app[BUS].publish(USERS_TOPIC, {"user_id": user_id, "event": "token_rotated"})
+    return web.json_response(data)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/customers/{id}/vip", set_vip)
     app.router.add_get("/api/customers/{id}/merges", list_merges)
@@ -179,5 +196,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/users", list_users)
     app.router.add_post("/api/users", add_user)
     app.router.add_patch("/api/users/{id}", patch_user)
+    app.router.add_post("/api/users/{id}/token", rotate_user_token)
     analytics.add_routes(app)
     privacy_api.add_routes(app)  # export, erasure, audit log, retention task (issue 17)

@@ -26,6 +26,17 @@ def new_token() -> str:
     return "kr_" + secrets.token_urlsafe(32)
 
 
+USERS_TOPIC = "users"  # bus events about users: {"user_id": …, "event": "token_rotated"}
+
+
+def rotate_token(user: User) -> str:
+    """Give `user` a new API token (returned, never stored); the old one stops working at once. Open agent
+    console sockets opened with it are closed by whoever publishes `USERS_TOPIC` after the commit."""
+    token = new_token()
+    user.token_hash = hash_token(token)
+    return token
+
+
 async def create_user(
     session: AsyncSession,
     name: str,

@@ -12,7 +12,7 @@ from aiohttp import WSMsgType, web
 
 from config import KundresaError, ValidationError, safe_json
 from infra.app_keys import SESSIONS
-from router.auth import check_role
+from router.auth import USERS_TOPIC, check_role
 from router.console_socket import ConsoleSocket
 from router.console_views import snapshot
 from router.models import User
@@ -22,6 +22,7 @@ from router.web import BUS, bearer
 log = logging.getLogger("kundresa.console")
 CONSOLES = web.AppKey("agent_consoles", weakref.WeakSet[web.WebSocketResponse])
 AUTH_SECONDS = 10.0  # how long a new console socket may take to send its `auth` frame
+REVOKED = "your API token was replaced by an admin; log in with the new one"
 
 
 async def _refuse(
@@ -91,6 +92,15 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     bus = request.app[BUS]
     topics = ("tickets", "conversation", "typing")
     unsubscribe = [bus.subscribe(topic, console.listen) for topic in topics]
+
+    async def revoked(topic: str, data: dict[str, Any]) -> None:
+        """The token this socket was opened with was replaced (`POST /api/users/{id}/token`)."""
+        if data.get("user_id") == user.id and data.get("event") == "token_rotated" and not ws.closed:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_json({"type": "error", "code": "token_revoked", "message": REVOKED})
+                await ws.close(code=4401, message=b"token_revoked")
+
+    unsubscribe.append(bus.subscribe(USERS_TOPIC, revoked))
     request.app[CONSOLES].add(ws)
     writer = asyncio.get_running_loop().create_task(console.write())
     try:

@@ -135,3 +135,34 @@ async def test_closed_console_unsubscribes(app_client: Any, make_user: Callable[
             break
         await asyncio.sleep(0.05)
     assert {topic: len(bus._listeners.get(topic, ())) for topic in before} == before
+
+
+async def test_a_replaced_token_closes_the_users_open_console(
+    app_client: Any, make_user: Callable[..., Any]
+) -> None:
+    """`POST /api/users/{id}/token` (admin): the agent's open console is told and closed with 4401; the
+    old token is refused from then on and the new one works. An agent may not replace tokens."""
+    old = await make_user("vera", "agent")
+    admin = {"Authorization": f"Bearer {await make_user('ada', 'admin')}"}
+    ws = await app_client.ws_connect("/agent/ws", headers={"Authorization": f"Bearer {old}"})
+    snapshot = await _next(ws, "snapshot")
+    user_id = snapshot["agent"]["id"]
+
+    refused = await app_client.post(f"/api/users/{user_id}/token", headers={"Authorization": f"Bearer {old}"})
+    assert refused.status == 403
+    resp = await app_client.post(f"/api/users/{user_id}/token", headers=admin)
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    new = body["token"]
+    assert body["id"] == user_id and body["name"] == "vera" and new != old
+
+    frame = await _next(ws, "error")
+    assert frame["code"] == "token_revoked"
+    assert (await ws.receive(timeout=10)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert ws.close_code == 4401
+    resp = await app_client.get("/api/tickets", headers={"Authorization": f"Bearer {old}"})
+    assert resp.status == 401
+    resp = await app_client.get("/api/tickets", headers={"Authorization": f"Bearer {new}"})
+    assert resp.status == 200
+    missing = await app_client.post("/api/users/99999/token", headers=admin)
+    assert missing.status == 404

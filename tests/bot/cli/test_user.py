@@ -52,3 +52,19 @@ def test_user_add_role_must_be_known(run: Cli) -> None:
     with pytest.raises(SystemExit) as exc:
         run("user", "add", "bo", "--role", "owner")
     assert exc.value.code == 2
+
+
+async def test_user_token_replaces_the_token(run: Cli, aiohttp_client: Any, make_settings: Any) -> None:
+    code, out, _ = await asyncio.to_thread(run, "user", "add", "pia", "--role", "agent")
+    assert code == 0
+    old = out.strip()
+    code, out, err = await asyncio.to_thread(run, "user", "token", "pia")
+    assert code == 0, err
+    new = out.strip()
+    assert new != old and len(new) >= 32 and "no longer works" in err
+    settings: Settings = make_settings(database={"url": url(run.db)}, server={"load_demo_kb": False})
+    client = await aiohttp_client(create_app(settings))
+    assert (await client.get("/api/tickets", headers={"Authorization": f"Bearer {old}"})).status == 401
+    assert (await client.get("/api/tickets", headers={"Authorization": f"Bearer {new}"})).status == 200
+    code, out, err = await asyncio.to_thread(run, "user", "token", "nobody")
+    assert code != 0 and out == "" and "kundresa user add" in err
