@@ -83,7 +83,9 @@ class Dialogue:
         storing it and encoding it overlap; hand it to `respond` (which cancels it when the turn needs no
         search)."""
         text = masked_text.strip()
-        said = guess_lang(text)
+        # Read on the text as the search will see it: a word put right ("presentkrot" -> "presentkort") or
+        # given back its å/ä/ö is a sign of the language too.
+        said = guess_lang(self.kb.spelled(text))
         return Prefetched(asyncio.create_task(self._search(text, said=said)), said)
 
     async def _search(self, text: str, lang: str | None = None, said: str | None = AUTO) -> SearchResult:
@@ -143,10 +145,11 @@ class Dialogue:
         seen = await self.states.load(conv_id)
         state = seen.state if seen is not None else {}
         short = len(inbound.text.split()) <= 2
-        said = prefetched.said if prefetched is not None else guess_lang(inbound.text)  # the only time
-        # A word or two says little: the conversation's language (or the widget's) stays; English when a
-        # longer text gives no sign (`detect_lang`'s rule).
-        lang = (state.get("lang") or hint or "sv") if short else (said or "en")
+        said = prefetched.said if prefetched is not None else guess_lang(self.kb.spelled(inbound.text))
+        # A word or two says little: the conversation's language (or the widget's) stays. A longer text
+        # that gives no sign ("presentkrot funkar inte i kassan": a typo and no word on either list) keeps
+        # it too; English only when nothing is known (`detect_lang`'s rule).
+        lang = (state.get("lang") or hint or "sv") if short else (said or state.get("lang") or hint or "en")
         state["lang"] = lang
         if contains_card_details(inbound.mask):
             sent.append(await self.replies.say(conv_id, "card_warning", lang, reply=False))  # not the answer

@@ -122,6 +122,10 @@ class KnowledgeBase:
             question, lang=lang, said=said, include_drafts=include_drafts, limit=limit
         )
 
+    def spelled(self, question: str) -> str:
+        """`question` as the search reads it (`Searcher.spelled`: misspelt words put right)."""
+        return self.searcher.spelled(self.live.index, question)
+
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
         """See `Searcher.search_many`."""
         return await self.searcher.search_many(questions, include_drafts=include_drafts)

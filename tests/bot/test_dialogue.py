@@ -33,3 +33,22 @@ async def test_a_gap_names_the_channel_the_question_came_by(app_client: Any) -> 
         gaps = list(await session.scalars(select(GapQuestion)))
     assert gaps, "the handoff recorded no gap"
     assert {g.channel for g in gaps} == {"web"}
+
+
+async def test_a_misspelt_swedish_question_is_answered_in_swedish(app_client: Any) -> None:
+    """As typed, "presentkrot funkar inte i kassan" has no word on either language's list ("i" is on both):
+    read after spelling, "presentkort" says Swedish; and a text that says nothing keeps the widget's
+    language (sv here) instead of falling back to English."""
+    ws = await app_client.ws_connect("/ws/chat", params={"visitor": "misspelt-sv", "lang": "sv"})
+    await ws.send_json({"type": "message", "id": "m1", "text": "presentkrot funkar inte i kassan"})
+    answer = await _until(ws, "answer")
+    assert answer["article"]["slug"] == "presentkort"  # the Swedish version, not presentkort-en
+    await ws.close()
+    # A longer text with no sign of a language, in a Swedish widget: the reply is Swedish (it was English).
+    ws = await app_client.ws_connect("/ws/chat", params={"visitor": "no-sign-sv", "lang": "sv"})
+    await ws.send_json({"type": "message", "id": "m1", "text": "xyzzy plugh frobnicate 12345 quux"})
+    frame = await ws.receive_json(timeout=30)
+    while frame["type"] in ("ack", "typing", "status"):
+        frame = await ws.receive_json(timeout=30)
+    assert frame["type"] == "handoff" and frame["text"].startswith("Jag har lämnat din fråga"), frame
+    await ws.close()
