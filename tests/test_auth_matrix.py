@@ -89,6 +89,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/users"): admin(200),
     ("POST", "/api/users"): admin(400),
     ("PATCH", "/api/users/{id}"): admin(404),
+    ("POST", "/api/users/{id}/token"): admin(404),
     ("GET", "/api/stats"): admin(200),
     ("GET", "/api/gaps"): admin(200),
     ("POST", "/api/gaps/handled"): admin(400),
