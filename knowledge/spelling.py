@@ -17,8 +17,10 @@ Shorter words are left alone: one edit from a knowledge-base word they are as of
 top-1 either way) and put 9 points of in-scope accuracy back on the same questions with one typo each.
 
 Look-ups use symmetric deletes (SymSpell): each vocabulary word is indexed under itself and every form with
-one letter deleted; a question's word is looked up the same way, which finds every word within two edits
-at the cost of a few dictionary probes, then the true distance is checked.
+one letter deleted; a question's word is looked up the same way. That finds every word one edit away and
+those two away that one deletion on each side reaches (a changed letter plus an added or dropped one, two
+letters dropped or added on different sides), at the cost of a few dictionary probes; the true distance is
+then checked. Two changed letters in one word are not found.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def known_words_of(pieces: Iterable[str]) -> list[str]:
 def known_words() -> frozenset[str]:
     """Whole words of the multilingual model's vocabulary (XLM-R's pieces that are a word of four letters or
     more in a Latin script, lowercased: knowledge/data/known_words.txt.gz): words common enough in some
-    language that a customer typing one means it ("here", "back", "idag", "vart"), not a misspelling."""
+    language that a customer typing one means it ("here", "back", "idag", "there"), not a misspelling."""
     with gzip.open(KNOWN_WORDS, "rt", encoding="utf-8") as f:
         return frozenset(f.read().split())
 
