@@ -17,10 +17,10 @@ Shorter words are left alone: one edit from a knowledge-base word they are as of
 top-1 either way) and put 9 points of in-scope accuracy back on the same questions with one typo each.
 
 Look-ups use symmetric deletes (SymSpell): each vocabulary word is indexed under itself and every form with
-one letter deleted; a question's word is looked up the same way. That finds every word one edit away and
-those two away that one deletion on each side reaches (a changed letter plus an added or dropped one, two
-letters dropped or added on different sides), at the cost of a few dictionary probes; the true distance is
-then checked. Two changed letters in one word are not found.
+one letter deleted; a question's word is looked up the same way. That finds every word one edit away, and
+those two away that one deletion on each side makes equal (a letter added in one place and dropped in
+another), at the cost of a few dictionary probes; the true distance is then checked. Other two-edit
+misspellings (two letters changed, two dropped) are not found.
 """
 
 from __future__ import annotations
