@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from config import NotFoundError, UnauthorizedError, ValidationError
@@ -174,14 +174,17 @@ class ShopEvents:
             )
             if recent is not None:
                 return None
-        same_conv: Any = ProactiveOffer.conversation_id.is_(None)
+        offers = select(ProactiveOffer.rule_key).where(ProactiveOffer.customer_id.in_(ids))
         if conv is not None:
-            same_conv = or_(same_conv, ProactiveOffer.conversation_id == conv.id)
-        done = set(
-            await session.scalars(
-                select(ProactiveOffer.rule_key).where(and_(ProactiveOffer.customer_id.in_(ids), same_conv))
+            offers = offers.where(
+                or_(ProactiveOffer.conversation_id.is_(None), ProactiveOffer.conversation_id == conv.id)
             )
-        )
+        # With no conversation when it was read, every offer of the customer counts, whatever conversation it
+        # names by now: an offer reserved without one gets the conversation its sending makes, after the
+        # customer lock is gone. Read with `conversation_id IS NULL` only, a second process could look
+        # between that conversation's commit and the offer's update and offer the rule again (seen once in
+        # tests/router/test_shop_postgres.py, two processes).
+        done = set(await session.scalars(offers))
         for rule in rules:
             if rule["key"] not in done:
                 return rule, conv

@@ -153,3 +153,33 @@ async def test_a_handoff_after_a_failed_payment_gets_payment_priority(app_client
         assert ticket.priority == PRIORITY_PAYMENT and plain.priority == 0
     await ws.close()
     await other.close()
+
+
+async def test_with_no_conversation_every_offer_of_the_customer_counts(app_client: Client) -> None:
+    """The race two processes ran into: process A reserves an offer before the customer has a conversation
+    (conversation NULL), then its sending makes one and names it on the offer; process B, which read "no
+    conversation" a moment before, must still see that offer as done. Here the offer already names a
+    conversation while `_eligible` finds none current (it was merged away): the rule is done."""
+    from router.models import Conversation, Customer
+    from router.shop_events.http import SHOP_EVENTS
+
+    service = app_client.app[SHOP_EVENTS]
+    async with app_client.app[SESSIONS]() as session, session.begin():
+        other, customer = Customer(), Customer()
+        session.add_all([other, customer])
+        await session.flush()
+        kept = Conversation(customer_id=other.id, context={}, last_address={}, bot_state={})
+        session.add(kept)
+        await session.flush()
+        gone = Conversation(
+            customer_id=customer.id, context={}, last_address={}, bot_state={}, merged_into_id=kept.id
+        )
+        session.add(gone)
+        await session.flush()
+        session.add(
+            ProactiveOffer(rule_key="card-declined", customer_id=customer.id, conversation_id=gone.id)
+        )
+        await session.flush()
+        rules = [{"key": "card-declined"}, {"key": "other-rule"}]
+        chosen = await service._eligible(session, customer.id, rules)
+    assert chosen is not None and chosen[0]["key"] == "other-rule" and chosen[1] is None
