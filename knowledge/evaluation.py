@@ -21,6 +21,7 @@ from knowledge.ensemble import SECOND_FUSION, aligned, second_scores, wants_seco
 from knowledge.index import SearchIndex
 from knowledge.index_blocks import IndexedArticle
 from knowledge.scored import Fusion
+from knowledge.search import spelled
 from knowledge.text import detect_lang, text_hash
 from knowledge.translations import is_hit
 
@@ -208,7 +209,7 @@ async def run_eval(
     for i in range(0, len(cases), batch):
         chunk = cases[i : i + batch]
         # As the live search asks them: misspelt words put right first (`search.spelling`).
-        asked = [index.speller.correct(c.question) if settings.spelling else c.question for c in chunk]
+        asked = [spelled(index, c.question, settings) for c in chunk]
         texts = [prefixes.query + q for q in asked]
         if question_vectors is None:
             vecs = await store.embedder.encode(texts)

@@ -29,6 +29,12 @@ def _retrieved(future: asyncio.Future[Any]) -> None:
         future.exception()  # looked at: asyncio does not log it as never retrieved
 
 
+def spelled(index: SearchIndex, question: str, settings: SearchSettings) -> str:
+    """The question as searched: its misspelt words put right (`search.spelling`; the live search and
+    `kundresa eval` both ask this)."""
+    return index.speller.correct(question) if settings.spelling else question
+
+
 def _as_asked(result: SearchResult, asked: str) -> SearchResult:
     """The result under the customer's own words, with the spelled form in `searched` when it differs."""
     if result.question == asked:
@@ -122,8 +128,8 @@ class Searcher:
         return aligned(index, second_index, second_scores(second_index, vec), self.settings.english_weight)
 
     def spelled(self, index: SearchIndex, question: str) -> str:
-        """The question as searched: its misspelt words put right (`search.spelling`)."""
-        return index.speller.correct(question) if self.settings.spelling else question
+        """The question as searched (`spelled`, with this searcher's settings)."""
+        return spelled(index, question, self.settings)
 
     async def search_many(self, questions: list[str], *, include_drafts: bool = False) -> list[SearchResult]:
         embedder = self.live.embedder

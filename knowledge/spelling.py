@@ -93,6 +93,7 @@ class Speller:
     """Built from the knowledge base's texts (titles, bodies, example questions); `correct` a question."""
 
     def __init__(self, texts: Iterable[str]) -> None:
+        known_words()  # read here, where the index is built off the event loop, not at the first question
         counts: Counter[str] = Counter()
         forms: Counter[tuple[str, str]] = Counter()
         for text in texts:

@@ -17,7 +17,7 @@ import pytest_asyncio
 from aiohttp import web
 
 from bot.http.pages import assemble_widget
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import chromium, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.asyncio(loop_scope="module")]
 
@@ -113,58 +113,53 @@ async def seq_state(page: Any) -> list[Any]:
 async def test_out_of_order_late_and_gapped_frames_are_all_shown_in_order(
     site: tuple[str, ScriptedChat],
 ) -> None:
-    playwright = pytest.importorskip("playwright.async_api")
     base, chat = site
-    async with playwright.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            page = await browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(base, timeout=UI_MS)
-            assert (await chat.next("resume"))["after"] == 0
+    async with chromium() as browser:  # skips the test when playwright is missing
+        page = await browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(base, timeout=UI_MS)
+        assert (await chat.next("resume"))["after"] == 0
 
-            # Out of order: 3 before 1 and 2. The old widget dropped 1 and 2 (at or below 3).
-            await chat.send(reply(3), reply(1), reply(2))
-            await wait_shown(page, [1, 2, 3])
-            assert await seq_state(page) == [3, []]
+        # Out of order: 3 before 1 and 2. The old widget dropped 1 and 2 (at or below 3).
+        await chat.send(reply(3), reply(1), reply(2))
+        await wait_shown(page, [1, 2, 3])
+        assert await seq_state(page) == [3, []]
 
-            # Seq 4 is an internal note: 5 says the frame before it was 3.
-            await chat.send(reply(5, prev=3))
-            await wait_shown(page, [1, 2, 3, 5])
-            assert await seq_state(page) == [5, []]
+        # Seq 4 is an internal note: 5 says the frame before it was 3.
+        await chat.send(reply(5, prev=3))
+        await wait_shown(page, [1, 2, 3, 5])
+        assert await seq_state(page) == [5, []]
 
-            # An ack that comes before an earlier reply no longer hides that reply.
-            await page.evaluate("() => Kundresa.send('hej')")
-            message = await chat.next("message")
-            await chat.send({"type": "ack", "id": message["id"], "seq": 7})
-            await wait_shown(page, [1, 2, 3, 5, 7])
-            assert await seq_state(page) == [5, [7]]
-            await chat.send(reply(6))
-            await wait_shown(page, [1, 2, 3, 5, 6, 7])  # in its place, before the message
-            assert await seq_state(page) == [7, []]
+        # An ack that comes before an earlier reply no longer hides that reply.
+        await page.evaluate("() => Kundresa.send('hej')")
+        message = await chat.next("message")
+        await chat.send({"type": "ack", "id": message["id"], "seq": 7})
+        await wait_shown(page, [1, 2, 3, 5, 7])
+        assert await seq_state(page) == [5, [7]]
+        await chat.send(reply(6))
+        await wait_shown(page, [1, 2, 3, 5, 6, 7])  # in its place, before the message
+        assert await seq_state(page) == [7, []]
 
-            # A gap nobody fills: the widget asks for it again (resume from the gap), shows it in its place
-            # and the replayed frames it has shown already are not shown twice.
-            await chat.send(reply(9))
-            await wait_shown(page, [1, 2, 3, 5, 6, 7, 9])
-            assert (await chat.next("resume"))["after"] == 7
-            await chat.send(reply(8), reply(9))
-            await wait_shown(page, [1, 2, 3, 5, 6, 7, 8, 9])
-            assert await seq_state(page) == [9, []]
+        # A gap nobody fills: the widget asks for it again (resume from the gap), shows it in its place
+        # and the replayed frames it has shown already are not shown twice.
+        await chat.send(reply(9))
+        await wait_shown(page, [1, 2, 3, 5, 6, 7, 9])
+        assert (await chat.next("resume"))["after"] == 7
+        await chat.send(reply(8), reply(9))
+        await wait_shown(page, [1, 2, 3, 5, 6, 7, 8, 9])
+        assert await seq_state(page) == [9, []]
 
-            # Reload: the transcript comes back from the browser's cache, the resume starts after 9, and a
-            # replay of everything shows nothing twice.
-            chat.connected.clear()
-            await page.reload(timeout=UI_MS)
-            assert (await chat.next("resume"))["after"] == 9
-            await chat.send(*(reply(s) for s in (1, 2, 3, 5, 6)), reply(8), reply(9))
-            await asyncio.sleep(0.5)
-            await wait_shown(page, [1, 2, 3, 5, 6, 7, 8, 9])
-            assert await page.locator(".kundresa-msg[data-kind=message]").count() == 1  # "hej", once
-            assert errors == []
-        finally:
-            await browser.close()
+        # Reload: the transcript comes back from the browser's cache, the resume starts after 9, and a
+        # replay of everything shows nothing twice.
+        chat.connected.clear()
+        await page.reload(timeout=UI_MS)
+        assert (await chat.next("resume"))["after"] == 9
+        await chat.send(*(reply(s) for s in (1, 2, 3, 5, 6)), reply(8), reply(9))
+        await asyncio.sleep(0.5)
+        await wait_shown(page, [1, 2, 3, 5, 6, 7, 8, 9])
+        assert await page.locator(".kundresa-msg[data-kind=message]").count() == 1  # "hej", once
+        assert errors == []
 
 
 async def test_the_agents_typing_hint_stays_when_they_join_and_goes_with_their_reply(
@@ -173,25 +168,21 @@ async def test_the_agents_typing_hint_stays_when_they_join_and_goes_with_their_r
     """The console's first typing frame can overtake the status that says the agent joined: the 'joined'
     divider is not what they were typing, so the hint stays (it used to vanish until the next hint, 3 s
     of typing later); their reply takes its place."""
-    playwright = pytest.importorskip("playwright.async_api")
+    playwright = pytest.importorskip("playwright.async_api")  # its `expect`
     base, chat = site
-    async with playwright.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(base, timeout=UI_MS)
-            await chat.next("resume")
-            typing = page.locator(".kundresa-typing")
-            queue = {"ticket": 1, "status": "open", "position": 1, "wait_minutes": None, "agents_online": 1}
-            await chat.send({"type": "status", "owner": "agent", "queue": {**queue, "agent": None}, "seq": 0})
-            await chat.send({"type": "typing", "who": "agent", "seq": 0})
-            await playwright.expect(typing).to_be_visible()
-            assigned = {**queue, "status": "assigned", "position": None, "agent": "Agnes"}
-            await chat.send({"type": "status", "owner": "agent", "queue": assigned, "seq": 0})
-            await playwright.expect(page.locator(".kundresa-msg[data-kind=joined]")).to_have_count(1)
-            await asyncio.sleep(0.3)
-            await playwright.expect(typing).to_be_visible()
-            await chat.send(reply(1))
-            await playwright.expect(typing).to_be_hidden()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await page.goto(base, timeout=UI_MS)
+        await chat.next("resume")
+        typing = page.locator(".kundresa-typing")
+        queue = {"ticket": 1, "status": "open", "position": 1, "wait_minutes": None, "agents_online": 1}
+        await chat.send({"type": "status", "owner": "agent", "queue": {**queue, "agent": None}, "seq": 0})
+        await chat.send({"type": "typing", "who": "agent", "seq": 0})
+        await playwright.expect(typing).to_be_visible()
+        assigned = {**queue, "status": "assigned", "position": None, "agent": "Agnes"}
+        await chat.send({"type": "status", "owner": "agent", "queue": assigned, "seq": 0})
+        await playwright.expect(page.locator(".kundresa-msg[data-kind=joined]")).to_have_count(1)
+        await asyncio.sleep(0.3)
+        await playwright.expect(typing).to_be_visible()
+        await chat.send(reply(1))
+        await playwright.expect(typing).to_be_hidden()

@@ -37,7 +37,8 @@ async def chat_handler(
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=max_size)
     await channel.pacer.admit()  # a reconnect storm takes its turn (limits.SocketPacer)
     await ws.prepare(request)
-    if not channel.may_connect(request, settings.chat.connections_per_minute_per_ip):
+    ip = channel.client_ip(request)  # read once: the connection limit and the handoff limit count it
+    if not channel.may_connect(ip, settings.chat.connections_per_minute_per_ip):
         message = "too many new chat connections from your network; try again in a minute"
         await ws.send_json({"type": "error", "code": "rate_limited", "message": message, "seq": 0})
         await ws.close(code=4429)
@@ -52,7 +53,7 @@ async def chat_handler(
     channel.attach(router)
     session = new_session(request, ws, channel, router, dialogue, settings, identity)  # + shop events
     session.wants_status = request.query.get("status") == "1"
-    session.ip = channel.client_ip(request)
+    session.ip = ip
     channel.open(session)  # nothing is written: the conversation is looked up, read-only, in the background
     if reopen_error is not None:  # the link is bad or old: the widget stays with its own conversation
         await session.error(reopen_error.code, reopen_error.message)

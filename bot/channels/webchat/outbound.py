@@ -92,12 +92,12 @@ class WebChatChannel:
     def limiter(self, key: Any, per_minute: int) -> RateLimiter:
         return self._limits.get(key, per_minute)
 
-    def may_connect(self, request: web.Request, per_minute: int) -> bool:
-        """Whether a client address may open another chat socket this minute (0: no limit)."""
-        return per_minute <= 0 or self._connections.get(client_ip(request, self.proxies), per_minute).allow()
-
     def client_ip(self, request: web.Request) -> str:
         return client_ip(request, self.proxies)
+
+    def may_connect(self, ip: str, per_minute: int) -> bool:
+        """Whether a client address may open another chat socket this minute (0: no limit)."""
+        return per_minute <= 0 or self._connections.get(ip, per_minute).allow()
 
     def may_hand_off(self, ip: str, per_minute: int) -> bool:
         """Whether a client address may ask for a person once more this minute (0: no limit)."""
